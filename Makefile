@@ -1,0 +1,50 @@
+# Permanence — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench lint install migrate seed run check-deploy clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+## make demo: install, migrate, load demo data, run web + websockets + worker + scheduler.
+demo: seed
+	PORT=$(PORT) $(PY) manage.py runstack --port $(PORT)
+
+## make test: the whole suite (unit, API, authorization matrix, websockets, browser journeys).
+test: install
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+## make test-fast: everything but the browser journeys.
+test-fast: install
+	$(PY) -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+
+## make bench: seeds realistic volumes and prints figures.
+bench: install
+	$(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy permanence bench
+
+check-deploy: install
+	PRODUCTION=1 DEBUG=0 SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(60))')} \
+	  ALLOWED_HOSTS=permanence.example.fr $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var

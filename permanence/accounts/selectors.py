@@ -1,0 +1,75 @@
+"""Reads. `accounts_visible_to` is the single gate in front of every account query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from permanence.core.errors import Forbidden, NotFound
+
+from . import permissions
+from .models import ClientAccount, Role, User
+
+
+def accounts_visible_to(user: Any) -> QuerySet[ClientAccount]:
+    qs = ClientAccount.objects.all()
+    if permissions.sees_all_accounts(user):
+        return qs
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if user.role == Role.AGENT:
+        return qs.filter(assigned_agents=user)
+    if user.role == Role.CLIENT:
+        return qs.filter(memberships__user=user)
+    return qs.none()
+
+
+def get_account_for_user(user: Any, pk: Any, action: str = "view") -> ClientAccount:
+    """The account if `user` may see it (404 otherwise), and may do `action` (403 otherwise)."""
+    try:
+        account = accounts_visible_to(user).get(pk=pk)
+    except (ClientAccount.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Compte client introuvable.") from None
+    if action != "view" and not permissions.can_manage_accounts(user):
+        raise Forbidden("Vous ne pouvez pas modifier ce compte client.")
+    return account
+
+
+def account_list(
+    user: Any, *, q: str = "", status: str = "", sector: str = "", kind: str = "",
+    agent: int | None = None,
+) -> QuerySet[ClientAccount]:
+    qs = accounts_visible_to(user)
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(slug__icontains=q) | Q(legal_name__icontains=q)
+            | Q(siret__icontains=q.replace(" ", "")) | Q(channels__value__icontains=q)
+        ).distinct()
+    if status:
+        qs = qs.filter(status=status)
+    if sector:
+        qs = qs.filter(sector=sector)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if agent:
+        qs = qs.filter(assigned_agents__id=agent)
+    return qs.order_by("-is_operator", "name")
+
+
+def operator_account() -> ClientAccount | None:
+    return ClientAccount.objects.filter(is_operator=True).first()
+
+
+def staff_users() -> QuerySet[User]:
+    return User.objects.exclude(role=Role.CLIENT).order_by("full_name", "email")
+
+
+def agents() -> QuerySet[User]:
+    return User.objects.filter(role=Role.AGENT, is_active=True).order_by("full_name", "email")
+
+
+def accounts_of_client(user: Any) -> QuerySet[ClientAccount]:
+    if not getattr(user, "is_authenticated", False):
+        return ClientAccount.objects.none()
+    return ClientAccount.objects.filter(memberships__user=user).order_by("name")

@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from permanence.core.access import role_required, staff_required
+from permanence.core.errors import DomainError
+
+from . import permissions, selectors, services
+from .forms import (
+    AccountForm,
+    AgentsForm,
+    ApiTokenForm,
+    ChannelForm,
+    ClientUserForm,
+    OperatorForm,
+    ProfileForm,
+    StaffForm,
+    apply_field_errors,
+)
+from .models import AccountKind, AccountStatus, ApiToken, ContactChannel, Role, Sector, User
+
+ACCOUNT_PAGE_SIZE = 25
+
+
+@staff_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    f = request.GET
+    qs = selectors.account_list(
+        request.user, q=f.get("q", "").strip(), status=f.get("status", ""),
+        sector=f.get("sector", ""), kind=f.get("kind", ""),
+    ).prefetch_related("assigned_agents")
+    page = Paginator(qs, ACCOUNT_PAGE_SIZE).get_page(f.get("page"))
+    context = {
+        "page": page, "filters": f, "statuses": AccountStatus.choices,
+        "sectors": Sector.choices, "kinds": AccountKind.choices,
+        "can_create": permissions.can_manage_accounts(request.user),
+    }
+    # htmx search-as-you-type re-renders only the results.
+    template = "accounts/account_list.html#results" if request.htmx else \
+        "accounts/account_list.html"
+    return render(request, template, context)
+
+
+@role_required(permissions.can_manage_accounts)
+def account_create(request: HttpRequest) -> HttpResponse:
+    form = AccountForm(request.POST or None, initial={"status": AccountStatus.PROSPECT})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        agents = [u.pk for u in data.pop("assigned_agents")]
+        try:
+            account = services.account_create(actor=request.user, data=data, agent_ids=agents)
+        except DomainError as exc:
+            apply_field_errors(form, exc.fields, str(exc.message))
+        else:
+            messages.success(request, f"Compte « {account.name} » créé.")
+            return redirect("accounts:detail", pk=account.pk)
+    return render(request, "accounts/account_form.html", {"form": form, "creating": True},
+                  status=422 if form.errors else 200)
+
+
+@staff_required
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk)
+    return render(request, "accounts/account_detail.html", {
+        "account": account,
+        "agents": account.assigned_agents.all(),
+        "channels": account.channels.all(),
+        "members": account.memberships.select_related("user"),
+        "can_manage": permissions.can_manage_accounts(request.user),
+        "channel_form": ChannelForm(), "client_form": ClientUserForm(),
+    })
+
+
+@staff_required
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, action="change")
+    form = AccountForm(request.POST or None, initial=AccountForm.initial_for(account))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        agents = [u.pk for u in data.pop("assigned_agents")]
+        try:
+            from django.db import transaction
+
+            with transaction.atomic():
+                services.account_update(actor=request.user, account=account, data=data)
+                services.account_set_agents(actor=request.user, account=account,
+                                            agent_ids=agents)
+        except DomainError as exc:
+            apply_field_errors(form, exc.fields, str(exc.message))
+        else:
+            messages.success(request, "Modifications enregistrées.")
+            return redirect("accounts:detail", pk=account.pk)
+    return render(request, "accounts/account_form.html", {"form": form, "account": account},
+                  status=422 if form.errors else 200)
+
+
+@require_POST
+@staff_required
+def account_agents(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, action="change")
+    form = AgentsForm(request.POST)
+    if form.is_valid():
+        services.account_set_agents(actor=request.user, account=account,
+                                    agent_ids=[u.pk for u in form.cleaned_data["assigned_agents"]])
+        messages.success(request, "Affectations enregistrées.")
+    else:
+        messages.error(request, "Sélection invalide.")
+    return redirect("accounts:detail", pk=account.pk)
+
+
+@require_POST
+@staff_required
+def channel_add(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, action="change")
+    form = ChannelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.channel_add(actor=request.user, account=account, **form.cleaned_data)
+        except DomainError as exc:
+            for msgs in exc.fields.values():
+                for m in msgs:
+                    messages.error(request, m)
+        else:
+            messages.success(request, "Canal ajouté.")
+    else:
+        messages.error(request, "Canal invalide.")
+    return redirect("accounts:detail", pk=account.pk)
+
+
+@require_POST
+@staff_required
+def channel_remove(request: HttpRequest, pk: int, channel_id: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, action="change")
+    channel = get_object_or_404(ContactChannel, pk=channel_id, account=account)
+    services.channel_remove(actor=request.user, channel=channel)
+    messages.success(request, "Canal supprimé.")
+    return redirect("accounts:detail", pk=account.pk)
+
+
+@require_POST
+@staff_required
+def client_user_add(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, action="change")
+    form = ClientUserForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = services.client_user_add(actor=request.user, account=account,
+                                                  **form.cleaned_data)
+        except DomainError as exc:
+            for msgs in exc.fields.values():
+                for m in msgs:
+                    messages.error(request, m)
+        else:
+            _send_invitation(request, membership.user)
+            messages.success(request, f"Accès ouvert pour {membership.user.email} ; "
+                                      "un e-mail lui permet de choisir son mot de passe.")
+    else:
+        messages.error(request, "Adresse e-mail invalide.")
+    return redirect("accounts:detail", pk=account.pk)
+
+
+def _send_invitation(request: HttpRequest, user: User) -> None:
+    from .forms import FrenchPasswordResetForm
+
+    form = FrenchPasswordResetForm({"email": user.email})
+    if form.is_valid():
+        form.save(request=request, use_https=request.is_secure(),
+                  subject_template_name="registration/invitation_subject.txt",
+                  email_template_name="registration/invitation_email.txt")
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+@role_required(permissions.can_manage_staff)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    users = selectors.staff_users()
+    return render(request, "accounts/staff_list.html", {"users": users})
+
+
+@role_required(permissions.can_manage_staff)
+def staff_create(request: HttpRequest) -> HttpResponse:
+    form = StaffForm(request.POST or None, initial={"role": Role.AGENT, "is_active": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.staff_create(actor=request.user, data=form.cleaned_data)
+        except DomainError as exc:
+            apply_field_errors(form, exc.fields, str(exc.message))
+        else:
+            _send_invitation(request, user)
+            messages.success(request, f"{user} ajouté(e) à l'équipe ; une invitation est partie.")
+            return redirect("accounts:staff")
+    return render(request, "accounts/staff_form.html", {"form": form, "creating": True},
+                  status=422 if form.errors else 200)
+
+
+@role_required(permissions.can_manage_staff)
+def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = get_object_or_404(selectors.staff_users(), pk=user_id)
+    initial = {k: getattr(member, k) for k in ("email", "full_name", "phone", "role",
+                                               "is_active")}
+    form = StaffForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_update(actor=request.user, user=member, data=form.cleaned_data)
+        except DomainError as exc:
+            apply_field_errors(form, exc.fields, str(exc.message))
+        else:
+            messages.success(request, "Modifications enregistrées.")
+            return redirect("accounts:staff")
+    return render(request, "accounts/staff_form.html", {"form": form, "member": member},
+                  status=422 if form.errors else 200)
+
+
+# --- Operator identity ------------------------------------------------------------------------
+
+@role_required(permissions.can_edit_operator)
+def operator_edit(request: HttpRequest) -> HttpResponse:
+    identity = services.operator_identity()
+    initial = {k: getattr(identity, k) for k in services.OPERATOR_FIELDS}
+    form = OperatorForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        logo = data.pop("logo", None)
+        try:
+            services.operator_update(actor=request.user, data=data, logo=logo)
+        except DomainError as exc:
+            apply_field_errors(form, exc.fields, str(exc.message))
+        else:
+            messages.success(request, "Identité de l'opérateur enregistrée.")
+            return redirect("accounts:operator")
+    return render(request, "accounts/operator_form.html", {"form": form, "identity": identity},
+                  status=422 if form.errors else 200)
+
+
+# --- Own profile and API tokens (staff and clients alike) -------------------------------------
+
+def _profile(request: HttpRequest, template: str) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(request.POST or None, initial={
+        "full_name": user.full_name, "phone": user.phone, "language": user.language})
+    new_token: str | None = None
+    token_form = ApiTokenForm()
+    if request.method == "POST" and "create_token" in request.POST:
+        token_form = ApiTokenForm(request.POST)
+        form = ProfileForm(initial=form.initial)
+        if token_form.is_valid():
+            _token, new_token = services.api_token_create(
+                actor=user, user=user, name=token_form.cleaned_data["name"])
+            token_form = ApiTokenForm()
+    elif request.method == "POST" and form.is_valid():
+        services.profile_update(actor=user, data=form.cleaned_data)
+        messages.success(request, "Profil enregistré.")
+        return redirect(request.path)
+    return render(request, template, {
+        "form": form, "token_form": token_form, "new_token": new_token,
+        "tokens": user.api_tokens.all(),
+    })
+
+
+@staff_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return _profile(request, "accounts/profile.html")
+
+
+def profile_for_template(request: HttpRequest, template: str) -> HttpResponse:
+    return _profile(request, template)
+
+
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> Any:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, "Jeton révoqué.")
+    return redirect(request.POST.get("next") or "accounts:profile")

@@ -1,0 +1,73 @@
+"""Writing the audit log. Every service that changes something calls `audit_record`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from permanence.core import clock
+from permanence.core.middleware import current_request_context
+
+from .models import AuditEvent
+
+
+def _label(obj: models.Model | None) -> str:
+    return str(obj)[:200] if obj is not None else ""
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model | None = None,
+    account: Any = None,
+    changes: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    ctx = current_request_context()
+    user = actor if getattr(actor, "pk", None) else None
+    if target is not None and account is None:
+        account = _account_of(target)
+    return AuditEvent.objects.create(
+        created_at=clock.now(),
+        actor=user,
+        actor_label=actor_label or (user.email if user else ""),
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=_label(target),
+        account=account,
+        changes=_jsonable(changes or {}),
+        ip=ctx.ip,
+        user_agent=ctx.user_agent,
+        path=ctx.path,
+    )
+
+
+def _account_of(target: models.Model) -> Any:
+    from permanence.accounts.models import ClientAccount
+
+    if isinstance(target, ClientAccount):
+        return target
+    return getattr(target, "account", None)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def diff_fields(instance: models.Model, data: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields of `data` whose value differs."""
+    out: dict[str, list[Any]] = {}
+    for name, new in data.items():
+        old = getattr(instance, name, None)
+        if old != new:
+            out[name] = [_jsonable(old), _jsonable(new)]
+    return out

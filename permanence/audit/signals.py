@@ -1,0 +1,34 @@
+"""Authentication events have no service of ours to go through: Django's signals are the
+only hook, so they write the audit rows here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .models import AuditEvent
+from .services import audit_record
+
+
+@receiver(user_logged_in)
+def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(actor=user, action=AuditEvent.Action.LOGIN, target=user)
+
+
+@receiver(user_logged_out)
+def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit_record(actor=user, action=AuditEvent.Action.LOGOUT, target=user)
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
+                    **kwargs: Any) -> None:
+    from permanence.accounts.models import User
+
+    email = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    audit_record(actor=None, actor_label=email, action=AuditEvent.Action.LOGIN_FAILED,
+                 target=user, changes={"email": email})

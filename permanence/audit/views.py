@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from permanence.accounts.permissions import can_read_audit
+from permanence.core.access import role_required
+
+from .models import AuditEvent
+from .selectors import audit_events
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label="Utilisateur", required=False)
+    action = forms.ChoiceField(label="Action", required=False,
+                               choices=[("", "Toutes"), *AuditEvent.Action.choices])
+    target = forms.CharField(label="Objet", required=False)
+    date_from = forms.DateField(label="Du", required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="Au", required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@role_required(can_read_audit)
+def audit_list(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(audit_events(**filters), 50).get_page(request.GET.get("page"))
+    return render(request, "audit/audit_list.html", {"form": form, "page": page})

@@ -1,0 +1,39 @@
+"""View decorators: the page-level half of the permission rules (see accounts/permissions)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from .errors import Forbidden
+
+
+def role_required(check: Callable[[Any], bool]) -> Callable[..., Any]:
+    """Anonymous → login page; logged in but not allowed → 403 page."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not check(request.user):
+                raise Forbidden()
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    from permanence.accounts.permissions import is_staff_member
+
+    return role_required(is_staff_member)(view)
+
+
+def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    return role_required(lambda u: u.is_active and u.is_client)(view)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from permanence.accounts.selectors import get_account_for_user
+
+from .errors import DomainError
+
+router = Router(tags=["calendrier"])
+
+
+class ClosureSchema(Schema):
+    start: datetime
+    end: datetime
+    message: str = Field("", max_length=300)
+
+
+class CalendarSchema(Schema):
+    timezone: str = "Europe/Paris"
+    weekly: dict[str, list[list[str]]]
+    holidays: str | None = "FR"
+    closures: list[ClosureSchema] = []
+
+
+class AddBusinessTimeIn(Schema):
+    account: int
+    start: datetime
+    hours: float = Field(..., ge=0, le=24 * 365)
+
+
+class DueOut(Schema):
+    due: str
+
+
+class BetweenIn(Schema):
+    account: int
+    start: datetime
+    end: datetime
+
+
+class SecondsOut(Schema):
+    seconds: float
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise DomainError("invalid", "Certains champs sont invalides.", status=422, fields={
+            field: ["Date ISO 8601 avec fuseau attendue (ex. 2026-11-23T09:00:00+01:00)."]})
+    return value
+
+
+@router.get("/accounts/{account_id}/calendar", response=CalendarSchema,
+            summary="Calendrier ouvré d'un compte")
+def calendar_get(request: HttpRequest, account_id: int) -> dict[str, Any]:
+    from .calendar_services import calendar_for_account, calendar_to_json
+
+    account = get_account_for_user(request.user, account_id)
+    return calendar_to_json(calendar_for_account(account))
+
+
+@router.put("/accounts/{account_id}/calendar", response=CalendarSchema,
+            summary="Remplacer le calendrier ouvré d'un compte")
+def calendar_put(request: HttpRequest, account_id: int, payload: CalendarSchema) -> dict[str, Any]:
+    from .calendar_services import calendar_set, calendar_to_json
+
+    account = get_account_for_user(request.user, account_id, action="change")
+    data = payload.dict()
+    data["closures"] = [
+        {"start": _aware(c["start"], f"closures.{i}.start").isoformat(),
+         "end": _aware(c["end"], f"closures.{i}.end").isoformat(), "message": c["message"]}
+        for i, c in enumerate(data["closures"])
+    ]
+    calendar = calendar_set(actor=request.user, account=account, data=data)
+    return calendar_to_json(calendar)
+
+
+@router.post("/calendar/add-business-time", response=DueOut,
+             summary="Ajouter des heures ouvrées à un instant")
+def add_business_time(request: HttpRequest, payload: AddBusinessTimeIn) -> dict[str, str]:
+    from .business_time import add_business_time as add
+    from .calendar_services import spec_for_account
+
+    account = get_account_for_user(request.user, payload.account)
+    start = _aware(payload.start, "start")
+    due = add(spec_for_account(account), start, timedelta(hours=payload.hours))
+    return {"due": due.isoformat()}
+
+
+@router.post("/calendar/business-time-between", response=SecondsOut,
+             summary="Temps ouvré entre deux instants")
+def business_time_between(request: HttpRequest, payload: BetweenIn) -> dict[str, float]:
+    from .business_time import business_time_between as between
+    from .calendar_services import spec_for_account
+
+    account = get_account_for_user(request.user, payload.account)
+    delta = between(spec_for_account(account), _aware(payload.start, "start"),
+                    _aware(payload.end, "end"))
+    seconds = delta.total_seconds()
+    return {"seconds": int(seconds) if seconds == int(seconds) else seconds}

@@ -1,0 +1,42 @@
+"""One exception type for domain errors: a code, a translated message, field errors.
+
+The UI shows `message` (and puts `fields` next to the inputs); the API returns it as JSON
+with `status` (4xx). Services raise it; nothing else should reach the user as a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    def __init__(
+        self,
+        code: str,
+        message: Any,
+        *,
+        status: int = 400,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(str(message))
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = fields or {}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": str(self.message),
+            "errors": {k: [str(m) for m in v] for k, v in self.fields.items()},
+        }
+
+
+class NotFound(DomainError):
+    def __init__(self, message: Any = "Introuvable.") -> None:
+        super().__init__("not_found", message, status=404)
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: Any = "Accès refusé.") -> None:
+        super().__init__("forbidden", message, status=403)

@@ -1,0 +1,15 @@
+"""Outgoing e-mail always goes through the worker, after the transaction commits."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+
+def queue_email(*, to: list[str], subject: str, body: str, html: str | None = None,
+                reply_to: list[str] | None = None) -> None:
+    from .tasks import send_email
+
+    payload = {"to": to, "subject": subject, "body": body, "html": html,
+               "reply_to": reply_to or []}
+    # ENQUEUE_ON_COMMIT also defers, but being explicit keeps it true for any backend.
+    transaction.on_commit(lambda: send_email.enqueue(payload, 1))

@@ -1,0 +1,71 @@
+"""`make demo`: web (uvicorn, HTTP + websockets), worker and scheduler in the foreground.
+
+Ctrl-C (SIGINT) or SIGTERM stops all of them; if one dies, the others are stopped too.
+Later capabilities add their processes (e.g. the e-mail gateway) to PROCESSES.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+def processes(host: str, port: int) -> dict[str, list[str]]:
+    python = sys.executable
+    return {
+        "web": [python, "-m", "uvicorn", "permanence.asgi:application", "--host", host,
+                "--port", str(port), "--no-access-log", "--lifespan", "off"],
+        "worker": [python, "manage.py", "worker", "--no-startup-delay", "-v", "0"],
+        "scheduler": [python, "manage.py", "scheduler"],
+    }
+
+
+class Command(BaseCommand):
+    help = "Run web, worker and scheduler together until Ctrl-C."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
+        children: dict[str, subprocess.Popen[bytes]] = {}
+        stopping = False
+
+        def stop(*_: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        for name, cmd in processes(host, port).items():
+            # Own process group: the terminal's Ctrl-C reaches us only; we stop them in order.
+            children[name] = subprocess.Popen(cmd, cwd=settings.BASE_DIR,  # noqa: S603
+                                              start_new_session=True)
+            self.stdout.write(f"started {name} (pid {children[name].pid})")
+        self.stdout.write(self.style.SUCCESS(
+            f"Permanence is running on http://{host}:{port}/ — Ctrl-C to stop."))
+        try:
+            while not stopping:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        self.stderr.write(f"{name} exited with code {child.returncode}")
+                        stopping = True
+                time.sleep(0.3)
+        finally:
+            for child in children.values():
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for child in children.values():
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            self.stdout.write("stopped.")

@@ -1,0 +1,50 @@
+"""The task worker: django-tasks-db's db_worker plus a heartbeat for /healthz."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+from django.db import close_old_connections
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from permanence.core import clock
+from permanence.core.models import WorkerHeartbeat
+
+HEARTBEAT_SECONDS = 15
+
+
+def beat(name: str) -> None:
+    WorkerHeartbeat.objects.update_or_create(
+        name=name, defaults={"kind": "worker", "beat_at": clock.now()}
+    )
+
+
+def _heartbeat_loop(name: str, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            beat(name)
+        except Exception:  # a busy database must not kill the worker; try again later
+            pass
+        finally:
+            close_old_connections()
+        stop.wait(HEARTBEAT_SECONDS)
+
+
+class Command(DbWorkerCommand):
+    help = "Run the background task worker (all queues) with a heartbeat."
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.set_defaults(queue_name="*", reload=False)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = f"worker:{socket.gethostname()}:{options['worker_id'][:8]}"
+        stop = threading.Event()
+        thread = threading.Thread(target=_heartbeat_loop, args=(name, stop), daemon=True)
+        thread.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            stop.set()

@@ -1,0 +1,75 @@
+"""Puts who/where of the current request in context variables, for the audit log."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip: str | None = None
+    user_agent: str = ""
+    path: str = ""
+
+
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "permanence_request_context", default=RequestContext()
+)
+
+
+def current_request_context() -> RequestContext:
+    return _current.get()
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind a trusted proxy (PROXY_COUNT), the client is the last untrusted hop.
+    from django.conf import settings
+
+    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", None)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _current.set(
+            RequestContext(
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+                path=request.path[:300],
+            )
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            _current.reset(token)
+
+
+class DomainErrorMiddleware:
+    """Renders a DomainError raised in a view as a French error page with its status."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.shortcuts import render
+
+        from .errors import DomainError
+
+        if not isinstance(exception, DomainError):
+            return None
+        return render(request, "core/error.html", {"error": exception}, status=exception.status)

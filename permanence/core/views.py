@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from permanence.accounts.permissions import is_staff_member
+
+from . import clock
+from .access import staff_required
+from .models import WorkerHeartbeat
+from .selectors import active_notices
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"notices": active_notices(audience="public")})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    body: dict[str, object] = {"status": "ok", "version": settings.VERSION}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        body["database"] = "ok"
+    except Exception as exc:  # any driver error means "unreachable" to a load balancer
+        body.update(status="error", database=f"error: {exc.__class__.__name__}")
+        return JsonResponse(body, status=503)
+    try:
+        cache.set("healthz", "1", 5)
+        body["cache"] = "ok" if cache.get("healthz") == "1" else "error"
+    except Exception as exc:
+        body["cache"] = f"error: {exc.__class__.__name__}"
+    beat = (
+        WorkerHeartbeat.objects.filter(kind="worker").order_by("-beat_at")
+        .values_list("beat_at", flat=True).first()
+    )
+    age = None if beat is None else round((clock.now() - beat).total_seconds(), 1)
+    body["worker"] = {
+        "heartbeat_age_seconds": age,
+        "status": "missing" if age is None
+        else ("ok" if age <= settings.WORKER_HEARTBEAT_STALE_AFTER else "stale"),
+    }
+    return JsonResponse(body)
+
+
+def after_login(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if is_staff_member(request.user):
+        return redirect("dashboard")
+    return redirect("portal:home")
+
+
+SECTIONS = {
+    "inbox": ("Boîte de réception", "Les conversations de tous les canaux arriveront ici : "
+              "e-mails, formulaires, appels, messages de l'espace client."),
+    "shop": ("Boutique", "Le catalogue des forfaits et options, les devis et les commandes "
+             "apparaîtront ici."),
+    "billing": ("Facturation", "Abonnements, factures, avoirs et incidents de paiement seront "
+                "gérés ici."),
+    "agenda": ("Agenda", "Les agendas des clients et les rendez-vous pris par les "
+               "télésecrétaires s'afficheront ici."),
+    "reports": ("Rapports", "Taux de décroché, délais de réponse, satisfaction : les "
+                "indicateurs apparaîtront ici dès que l'activité commencera."),
+}
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    from permanence.accounts.selectors import accounts_visible_to
+
+    accounts = accounts_visible_to(request.user)
+    stats = {
+        "accounts": accounts.count(),
+        "active": accounts.filter(status="actif").count(),
+    }
+    return render(request, "core/dashboard.html", {
+        "stats": stats,
+        "recent_accounts": accounts.order_by("-created_at")[:5],
+        "notices": active_notices(audience="public"),
+    })
+
+
+@staff_required
+def section(request: HttpRequest, name: str) -> HttpResponse:
+    title, text = SECTIONS[name]
+    return render(request, "core/section_empty.html",
+                  {"section": name, "title": title, "text": text})
+
+
+def settings_home(request: HttpRequest) -> HttpResponse:
+    return redirect(reverse("accounts:operator"))

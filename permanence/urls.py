@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.static import serve
+
+from permanence.accounts.forms import EmailAuthenticationForm, FrenchPasswordResetForm
+from permanence.api import api
+from permanence.core import views as core_views
+
+# Django's admin is for superusers only (maintenance), not for daily work.
+admin.site.has_permission = lambda request: (  # type: ignore[method-assign]
+    request.user.is_active and request.user.is_superuser
+)
+admin.site.site_header = "Permanence — maintenance"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("connexion/", auth_views.LoginView.as_view(
+        authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True,
+    ), name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mot-de-passe/oubli/", auth_views.PasswordResetView.as_view(
+        form_class=FrenchPasswordResetForm,
+    ), name="password_reset"),
+    path("mot-de-passe/oubli/envoye/", auth_views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("mot-de-passe/nouveau/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("mot-de-passe/nouveau/termine/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+    path("apres-connexion/", core_views.after_login, name="after_login"),
+    path("app/", core_views.dashboard, name="dashboard"),
+    path("app/boite/", core_views.section, {"name": "inbox"}, name="inbox"),
+    path("app/boutique/", core_views.section, {"name": "shop"}, name="shop"),
+    path("app/facturation/", core_views.section, {"name": "billing"}, name="billing"),
+    path("app/agenda/", core_views.section, {"name": "agenda"}, name="agenda"),
+    path("app/rapports/", core_views.section, {"name": "reports"}, name="reports"),
+    path("app/", include("permanence.accounts.urls")),
+    path("app/", include("permanence.core.urls")),
+    path("app/audit/", include("permanence.audit.urls")),
+    path("espace/", include("permanence.portal.urls")),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+if settings.DEBUG:
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

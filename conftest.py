@@ -1,0 +1,108 @@
+"""Shared fixtures: one user per role, accounts with assignments, API clients."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# inside one unless told it is safe (tests run one thing at a time).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "Un-mot-de-passe-solide-42"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any, tmp_path: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                                  "QUEUES": ["default", "email"], "ENQUEUE_ON_COMMIT": True}}
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db: Any) -> Any:
+    from permanence.accounts.models import User
+
+    def make(email: str, role: str, **extra: Any) -> User:
+        return User.objects.create_user(email, PASSWORD, role=role,
+                                        full_name=extra.pop("full_name", email.split("@")[0]),
+                                        **extra)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user: Any) -> Any:
+    return make_user("admin@test.fr", "admin")
+
+
+@pytest.fixture
+def supervisor(make_user: Any) -> Any:
+    return make_user("superviseur@test.fr", "supervisor")
+
+
+@pytest.fixture
+def agent(make_user: Any) -> Any:
+    return make_user("agent@test.fr", "agent")
+
+
+@pytest.fixture
+def other_agent(make_user: Any) -> Any:
+    return make_user("agent2@test.fr", "agent")
+
+
+@pytest.fixture
+def billing(make_user: Any) -> Any:
+    return make_user("compta@test.fr", "billing")
+
+
+@pytest.fixture
+def client_user(make_user: Any) -> Any:
+    return make_user("client@test.fr", "client")
+
+
+@pytest.fixture
+def outsider_client(make_user: Any) -> Any:
+    return make_user("autre-client@test.fr", "client")
+
+
+@pytest.fixture
+def account(db: Any, agent: Any, client_user: Any) -> Any:
+    """An account assigned to `agent`, with `client_user` as its titulaire."""
+    from permanence.accounts.models import ClientAccount, Membership
+
+    acc = ClientAccount.objects.create(name="Cabinet Martin", slug="cabinet-martin",
+                                       sector="medical", status="actif")
+    acc.assigned_agents.add(agent)
+    Membership.objects.create(user=client_user, account=acc, role="titulaire")
+    return acc
+
+
+@pytest.fixture
+def other_account(db: Any, other_agent: Any, outsider_client: Any) -> Any:
+    """An account `agent` and `client_user` must never see."""
+    from permanence.accounts.models import ClientAccount, Membership
+
+    acc = ClientAccount.objects.create(name="Durand Avocats", slug="durand-avocats",
+                                       sector="juridique", status="actif")
+    acc.assigned_agents.add(other_agent)
+    Membership.objects.create(user=outsider_client, account=acc, role="titulaire")
+    return acc
+
+
+@pytest.fixture
+def api_client_for(db: Any) -> Any:
+    """api_client_for(user) → a Django test Client sending that user's Bearer token."""
+    from django.test import Client
+
+    from permanence.accounts.services import api_token_create
+
+    def make(user: Any) -> Client:
+        _token, raw = api_token_create(actor=user, user=user, name="test")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return make

@@ -11,7 +11,7 @@ import pytest
 # inside one unless told it is safe (tests run one thing at a time).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-PASSWORD = "Un-mot-de-passe-solide-42"
+PASSWORD = "Un-mot-de-passe-solide-42"  # noqa: S105 (test-only)
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+
+from permanence.core.access import AuthedHttpRequest
 
 from . import permissions, selectors, services
 from .models import AccountKind, AccountStatus, ClientAccount, Sector
@@ -90,7 +91,7 @@ class AccountFilters(Schema):
 
 
 @router.get("/me", response=MeOut, summary="Utilisateur connecté")
-def me(request: HttpRequest) -> dict[str, Any]:
+def me(request: AuthedHttpRequest) -> dict[str, Any]:
     user = request.user
     return {
         "id": user.pk, "email": user.email, "full_name": user.full_name, "role": user.role,
@@ -101,7 +102,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/accounts", response=AccountPage, summary="Comptes clients visibles")
-def account_list(request: HttpRequest, filters: Query[AccountFilters]) -> dict[str, Any]:
+def account_list(request: AuthedHttpRequest, filters: Query[AccountFilters]) -> dict[str, Any]:
     qs = selectors.account_list(
         request.user, q=filters.q, status=filters.status or "", sector=filters.sector or "",
         kind=filters.kind or "",
@@ -113,7 +114,7 @@ def account_list(request: HttpRequest, filters: Query[AccountFilters]) -> dict[s
 
 
 @router.post("/accounts", response={201: AccountOut}, summary="Créer un compte client")
-def account_create(request: HttpRequest, payload: AccountIn) -> tuple[int, ClientAccount]:
+def account_create(request: AuthedHttpRequest, payload: AccountIn) -> tuple[int, ClientAccount]:
     data = payload.dict()
     agents = data.pop("assigned_agents")
     account = services.account_create(actor=request.user, data=data, agent_ids=agents)
@@ -121,12 +122,12 @@ def account_create(request: HttpRequest, payload: AccountIn) -> tuple[int, Clien
 
 
 @router.get("/accounts/{account_id}", response=AccountOut, summary="Un compte client")
-def account_detail(request: HttpRequest, account_id: int) -> ClientAccount:
+def account_detail(request: AuthedHttpRequest, account_id: int) -> ClientAccount:
     return _reload(selectors.get_account_for_user(request.user, account_id))
 
 
 @router.patch("/accounts/{account_id}", response=AccountOut, summary="Modifier un compte client")
-def account_patch(request: HttpRequest, account_id: int, payload: AccountPatch) -> ClientAccount:
+def account_patch(request: AuthedHttpRequest, account_id: int, payload: AccountPatch) -> ClientAccount:
     account = selectors.get_account_for_user(request.user, account_id, action="change")
     data = payload.dict(exclude_unset=True)
     agents = data.pop("assigned_agents", None)

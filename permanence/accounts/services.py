@@ -17,11 +17,16 @@ from django.utils.translation import gettext as _
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record, diff_fields
 from permanence.core.errors import DomainError, Forbidden
-from permanence.core.validators import clean_iban, clean_siren, clean_siret, clean_vat, normalise_phone
+from permanence.core.validators import (
+    clean_iban,
+    clean_siren,
+    clean_siret,
+    clean_vat,
+    normalise_phone,
+)
 
 from . import permissions
 from .models import (
-    AccountStatus,
     ApiToken,
     ClientAccount,
     ContactChannel,
@@ -62,7 +67,7 @@ def _clean_account_data(data: dict[str, Any], *, instance: ClientAccount | None)
         if not slug:
             errors.setdefault("slug", [_("Identifiant invalide.")])
         elif ClientAccount.objects.filter(slug=slug).exclude(
-            pk=getattr(instance, "pk", None)
+            pk=instance.pk if instance is not None else -1
         ).exists():
             errors["slug"] = [_("Cet identifiant est déjà utilisé par un autre compte.")]
         out["slug"] = slug

@@ -4,11 +4,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from permanence.core.access import role_required, staff_required
+from permanence.core.access import AuthedHttpRequest, role_required, staff_required
 from permanence.core.errors import DomainError
 
 from . import permissions, selectors, services
@@ -29,7 +29,7 @@ ACCOUNT_PAGE_SIZE = 25
 
 
 @staff_required
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthedHttpRequest) -> HttpResponse:
     f = request.GET
     qs = selectors.account_list(
         request.user, q=f.get("q", "").strip(), status=f.get("status", ""),
@@ -48,7 +48,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(permissions.can_manage_accounts)
-def account_create(request: HttpRequest) -> HttpResponse:
+def account_create(request: AuthedHttpRequest) -> HttpResponse:
     form = AccountForm(request.POST or None, initial={"status": AccountStatus.PROSPECT})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -65,7 +65,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def account_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(request.user, pk)
     return render(request, "accounts/account_detail.html", {
         "account": account,
@@ -78,7 +78,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def account_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(request.user, pk, action="change")
     form = AccountForm(request.POST or None, initial=AccountForm.initial_for(account))
     if request.method == "POST" and form.is_valid():
@@ -102,7 +102,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def account_agents(request: HttpRequest, pk: int) -> HttpResponse:
+def account_agents(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(request.user, pk, action="change")
     form = AgentsForm(request.POST)
     if form.is_valid():
@@ -116,7 +116,7 @@ def account_agents(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def channel_add(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(request.user, pk, action="change")
     form = ChannelForm(request.POST)
     if form.is_valid():
@@ -135,7 +135,7 @@ def channel_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def channel_remove(request: HttpRequest, pk: int, channel_id: int) -> HttpResponse:
+def channel_remove(request: AuthedHttpRequest, pk: int, channel_id: int) -> HttpResponse:
     account = selectors.get_account_for_user(request.user, pk, action="change")
     channel = get_object_or_404(ContactChannel, pk=channel_id, account=account)
     services.channel_remove(actor=request.user, channel=channel)
@@ -145,7 +145,7 @@ def channel_remove(request: HttpRequest, pk: int, channel_id: int) -> HttpRespon
 
 @require_POST
 @staff_required
-def client_user_add(request: HttpRequest, pk: int) -> HttpResponse:
+def client_user_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(request.user, pk, action="change")
     form = ClientUserForm(request.POST)
     if form.is_valid():
@@ -165,7 +165,7 @@ def client_user_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:detail", pk=account.pk)
 
 
-def _send_invitation(request: HttpRequest, user: User) -> None:
+def _send_invitation(request: AuthedHttpRequest, user: User) -> None:
     from .forms import FrenchPasswordResetForm
 
     form = FrenchPasswordResetForm({"email": user.email})
@@ -178,13 +178,13 @@ def _send_invitation(request: HttpRequest, user: User) -> None:
 # --- Staff ---------------------------------------------------------------------------------
 
 @role_required(permissions.can_manage_staff)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthedHttpRequest) -> HttpResponse:
     users = selectors.staff_users()
     return render(request, "accounts/staff_list.html", {"users": users})
 
 
 @role_required(permissions.can_manage_staff)
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: AuthedHttpRequest) -> HttpResponse:
     form = StaffForm(request.POST or None, initial={"role": Role.AGENT, "is_active": True})
     if request.method == "POST" and form.is_valid():
         try:
@@ -200,7 +200,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(permissions.can_manage_staff)
-def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+def staff_edit(request: AuthedHttpRequest, user_id: int) -> HttpResponse:
     member = get_object_or_404(selectors.staff_users(), pk=user_id)
     initial = {k: getattr(member, k) for k in ("email", "full_name", "phone", "role",
                                                "is_active")}
@@ -220,7 +220,7 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 # --- Operator identity ------------------------------------------------------------------------
 
 @role_required(permissions.can_edit_operator)
-def operator_edit(request: HttpRequest) -> HttpResponse:
+def operator_edit(request: AuthedHttpRequest) -> HttpResponse:
     identity = services.operator_identity()
     initial = {k: getattr(identity, k) for k in services.OPERATOR_FIELDS}
     form = OperatorForm(request.POST or None, request.FILES or None, initial=initial)
@@ -240,7 +240,7 @@ def operator_edit(request: HttpRequest) -> HttpResponse:
 
 # --- Own profile and API tokens (staff and clients alike) -------------------------------------
 
-def _profile(request: HttpRequest, template: str) -> HttpResponse:
+def _profile(request: AuthedHttpRequest, template: str) -> HttpResponse:
     user = request.user
     form = ProfileForm(request.POST or None, initial={
         "full_name": user.full_name, "phone": user.phone, "language": user.language})
@@ -264,16 +264,16 @@ def _profile(request: HttpRequest, template: str) -> HttpResponse:
 
 
 @staff_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedHttpRequest) -> HttpResponse:
     return _profile(request, "accounts/profile.html")
 
 
-def profile_for_template(request: HttpRequest, template: str) -> HttpResponse:
+def profile_for_template(request: AuthedHttpRequest, template: str) -> HttpResponse:
     return _profile(request, template)
 
 
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> Any:
+def token_revoke(request: AuthedHttpRequest, token_id: int) -> Any:
     if not request.user.is_authenticated:
         return redirect("login")
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -37,3 +37,17 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return role_required(lambda u: u.is_active and u.is_client)(view)
+
+
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from permanence.accounts.models import User
+
+    class AuthedHttpRequest(HttpRequest):
+        """What a view behind one of the decorators above receives (for type checking)."""
+
+        user: User  # type: ignore[assignment]
+        htmx: HtmxDetails
+else:
+    AuthedHttpRequest = HttpRequest

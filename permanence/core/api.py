@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from permanence.accounts.selectors import get_account_for_user
+from permanence.core.access import AuthedHttpRequest
 
 from .errors import DomainError
 
@@ -55,7 +55,7 @@ def _aware(value: datetime, field: str) -> datetime:
 
 @router.get("/accounts/{account_id}/calendar", response=CalendarSchema,
             summary="Calendrier ouvré d'un compte")
-def calendar_get(request: HttpRequest, account_id: int) -> dict[str, Any]:
+def calendar_get(request: AuthedHttpRequest, account_id: int) -> dict[str, Any]:
     from .calendar_services import calendar_for_account, calendar_to_json
 
     account = get_account_for_user(request.user, account_id)
@@ -64,7 +64,7 @@ def calendar_get(request: HttpRequest, account_id: int) -> dict[str, Any]:
 
 @router.put("/accounts/{account_id}/calendar", response=CalendarSchema,
             summary="Remplacer le calendrier ouvré d'un compte")
-def calendar_put(request: HttpRequest, account_id: int, payload: CalendarSchema) -> dict[str, Any]:
+def calendar_put(request: AuthedHttpRequest, account_id: int, payload: CalendarSchema) -> dict[str, Any]:
     from .calendar_services import calendar_set, calendar_to_json
 
     account = get_account_for_user(request.user, account_id, action="change")
@@ -80,7 +80,7 @@ def calendar_put(request: HttpRequest, account_id: int, payload: CalendarSchema)
 
 @router.post("/calendar/add-business-time", response=DueOut,
              summary="Ajouter des heures ouvrées à un instant")
-def add_business_time(request: HttpRequest, payload: AddBusinessTimeIn) -> dict[str, str]:
+def add_business_time(request: AuthedHttpRequest, payload: AddBusinessTimeIn) -> dict[str, str]:
     from .business_time import add_business_time as add
     from .calendar_services import spec_for_account
 
@@ -92,7 +92,7 @@ def add_business_time(request: HttpRequest, payload: AddBusinessTimeIn) -> dict[
 
 @router.post("/calendar/business-time-between", response=SecondsOut,
              summary="Temps ouvré entre deux instants")
-def business_time_between(request: HttpRequest, payload: BetweenIn) -> dict[str, float]:
+def business_time_between(request: AuthedHttpRequest, payload: BetweenIn) -> dict[str, float]:
     from .business_time import business_time_between as between
     from .calendar_services import spec_for_account
 

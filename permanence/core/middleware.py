@@ -16,13 +16,14 @@ class RequestContext:
     path: str = ""
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "permanence_request_context", default=RequestContext()
+_EMPTY = RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "permanence_request_context", default=None
 )
 
 
 def current_request_context() -> RequestContext:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,7 +13,7 @@ from permanence.accounts import permissions
 from permanence.accounts.selectors import get_account_for_user
 
 from . import clock
-from .access import role_required, staff_required
+from .access import AuthedHttpRequest, role_required, staff_required
 from .errors import DomainError
 from .forms import AnnouncementForm, CalendarForm, ClosureForm
 from .models import Announcement
@@ -21,7 +21,7 @@ from .services import announcement_create, announcement_delete
 
 
 @staff_required
-def settings_index(request: HttpRequest) -> HttpResponse:
+def settings_index(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     return render(request, "core/settings.html", {
         "can_operator": permissions.can_edit_operator(user),
@@ -39,7 +39,7 @@ def _apply_errors(form: Any, error: DomainError) -> None:
 
 
 @role_required(permissions.can_manage_announcements)
-def announcement_list(request: HttpRequest) -> HttpResponse:
+def announcement_list(request: AuthedHttpRequest) -> HttpResponse:
     form = AnnouncementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -59,7 +59,7 @@ def announcement_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(permissions.can_manage_announcements)
-def announcement_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def announcement_remove(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     announcement = get_object_or_404(Announcement, pk=pk)
     announcement_delete(actor=request.user, announcement=announcement)
     messages.success(request, "Annonce supprimée.")
@@ -67,7 +67,7 @@ def announcement_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def account_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+def account_calendar(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     from .calendar_services import calendar_for_account, calendar_set, calendar_to_json
 
     account = get_account_for_user(request.user, pk)
@@ -112,7 +112,7 @@ def account_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_calendar(request, account, form, closure_form, current, can_edit)
 
 
-def _render_calendar(request: HttpRequest, account: Any, form: Any, closure_form: Any,
+def _render_calendar(request: AuthedHttpRequest, account: Any, form: Any, closure_form: Any,
                      current: dict[str, Any], can_edit: bool, status: int = 200) -> HttpResponse:
     return render(request, "core/calendar.html", {
         "account": account, "form": form, "closure_form": closure_form,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from permanence.accounts.selectors import accounts_of_client
 from permanence.accounts.views import profile_for_template
-from permanence.core.access import client_required
+from permanence.core.access import AuthedHttpRequest, client_required
 from permanence.core.errors import NotFound
 from permanence.core.selectors import active_notices
 
@@ -25,7 +25,7 @@ SECTIONS = {
 }
 
 
-def current_account(request: HttpRequest):  # type: ignore[no-untyped-def]
+def current_account(request: AuthedHttpRequest):  # type: ignore[no-untyped-def]
     """The account the client is looking at (chosen with the switcher), among their own."""
     accounts = list(accounts_of_client(request.user))
     if not accounts:
@@ -38,7 +38,7 @@ def current_account(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 @client_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     account, accounts = current_account(request)
     return render(request, "portal/home.html", {
         "account": account, "accounts": accounts,
@@ -47,7 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @client_required
-def section(request: HttpRequest, name: str) -> HttpResponse:
+def section(request: AuthedHttpRequest, name: str) -> HttpResponse:
     if name not in SECTIONS:
         raise NotFound()
     account, accounts = current_account(request)
@@ -60,7 +60,7 @@ def section(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @client_required
-def switch_account(request: HttpRequest) -> HttpResponse:
+def switch_account(request: AuthedHttpRequest) -> HttpResponse:
     try:
         wanted = int(request.POST.get("account", ""))
     except ValueError:
@@ -72,5 +72,5 @@ def switch_account(request: HttpRequest) -> HttpResponse:
 
 
 @client_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedHttpRequest) -> HttpResponse:
     return profile_for_template(request, "portal/profile.html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from typing import Any
@@ -13,6 +14,7 @@ from permanence.core import clock
 from permanence.core.models import WorkerHeartbeat
 
 HEARTBEAT_SECONDS = 15
+logger = logging.getLogger(__name__)
 
 
 def beat(name: str) -> None:
@@ -26,7 +28,7 @@ def _heartbeat_loop(name: str, stop: threading.Event) -> None:
         try:
             beat(name)
         except Exception:  # a busy database must not kill the worker; try again later
-            pass
+            logger.warning("worker heartbeat failed", exc_info=True)
         finally:
             close_old_connections()
         stop.wait(HEARTBEAT_SECONDS)

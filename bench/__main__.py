@@ -1,0 +1,41 @@
+"""`make bench`: seed realistic volumes and print figures.
+
+Uses DATABASE_URL when set (e.g. PostgreSQL), else its own SQLite file var/bench.sqlite3, so
+the demo database is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "permanence.settings")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
+    os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.dummy.DummyBackend")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from . import api_accounts, business_time, healthz
+
+    print(f"Permanence benchmarks — database: {django.db.connection.vendor}")
+    results = [business_time.run(), api_accounts.run(), healthz.run()]
+    print("\nSummary")
+    failed = False
+    for block in results:
+        for name, value, target, ok in block:
+            mark = "OK " if ok else "MISS"
+            failed |= not ok
+            print(f"  [{mark}] {name}: {value}  (target {target})")
+    return 1 if failed and os.environ.get("BENCH_STRICT") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema
 
+from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
 
 from . import permissions, selectors, services
@@ -123,7 +124,9 @@ def account_create(request: AuthedHttpRequest, payload: AccountIn) -> tuple[int,
 
 @router.get("/accounts/{account_id}", response=AccountOut, summary="Un compte client")
 def account_detail(request: AuthedHttpRequest, account_id: int) -> ClientAccount:
-    return _reload(selectors.get_account_for_user(request.user, account_id))
+    account = selectors.get_account_for_user(request.user, account_id)
+    audit_view(actor=request.user, target=account)
+    return _reload(account)
 
 
 @router.patch("/accounts/{account_id}", response=AccountOut, summary="Modifier un compte client")

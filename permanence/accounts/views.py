@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest, role_required, staff_required
 from permanence.core.errors import DomainError
 
@@ -67,6 +68,7 @@ def account_create(request: AuthedHttpRequest) -> HttpResponse:
 @staff_required
 def account_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(request.user, pk)
+    audit_view(actor=request.user, target=account)
     return render(request, "accounts/account_detail.html", {
         "account": account,
         "agents": account.assigned_agents.all(),

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-
 from zoneinfo import ZoneInfo
 
 from django.conf import settings

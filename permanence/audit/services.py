@@ -71,3 +71,16 @@ def diff_fields(instance: models.Model, data: dict[str, Any]) -> dict[str, list[
         if old != new:
             out[name] = [_jsonable(old), _jsonable(new)]
     return out
+
+
+# Repeated views of the same record by the same person within this window are logged once:
+# an auditor wants "who saw it and when", not one row per page refresh.
+VIEW_DEDUP_SECONDS = 300
+
+
+def audit_view(*, actor: Any, target: models.Model, account: Any = None) -> None:
+    from django.core.cache import cache
+
+    key = f"audit-view:{getattr(actor, 'pk', None)}:{target._meta.label_lower}:{target.pk}"
+    if cache.add(key, 1, VIEW_DEDUP_SECONDS):
+        audit_record(actor=actor, action=AuditEvent.Action.VIEW, target=target, account=account)

@@ -48,7 +48,10 @@ def record_scheduler_tick() -> str:
     """A periodic job proving the scheduler → queue → worker chain works end to end."""
     from .models import WorkerHeartbeat
 
+    now = clock.now()
     WorkerHeartbeat.objects.update_or_create(
-        name="scheduler-tick", defaults={"kind": "tick", "beat_at": clock.now()}
+        name="scheduler-tick", defaults={"kind": "tick", "beat_at": now}
     )
+    # Workers get a new name at each start: forget the ones silent for a day.
+    WorkerHeartbeat.objects.filter(beat_at__lt=now - timedelta(days=1)).delete()
     return "ok"

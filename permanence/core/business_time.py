@@ -28,7 +28,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,7 +49,8 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # Bound on the per-spec day cache (a few years of days); cleared wholesale when exceeded.
 _DAY_CACHE_MAX = 4096
 
-_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+# One-digit hours ("8:30") are accepted: people type them; to_json writes "08:30".
+_HHMM = re.compile(r"^(?:[01]?\d|2[0-3]):[0-5]\d$")
 _MIDNIGHT = time(0, 0)
 
 Slot = tuple[time, time]
@@ -63,7 +64,7 @@ def _to_us(dt: datetime) -> int:
     return (dt - _EPOCH) // _US
 
 
-def _from_us(us: int, tz: ZoneInfo) -> datetime:
+def _from_us(us: int, tz: tzinfo) -> datetime:
     return (_EPOCH + timedelta(microseconds=us)).astimezone(tz)
 
 
@@ -85,6 +86,11 @@ def _minutes(t: time, *, is_end: bool) -> int:
     # In a slot end, 00:00 stands for "24:00" (midnight at the end of the day).
     m = t.hour * 60 + t.minute
     return 1440 if is_end and m == 0 else m
+
+
+def _parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
 
 
 def _fmt(t: time, *, is_end: bool) -> str:
@@ -112,7 +118,8 @@ def _timezone_names() -> frozenset[str]:
 
 
 def _utc_offset_us(tz: ZoneInfo, us: int) -> int:
-    return (_EPOCH + timedelta(microseconds=us)).astimezone(tz).utcoffset() // _US  # type: ignore[operator]
+    offset = (_EPOCH + timedelta(microseconds=us)).astimezone(tz).utcoffset()
+    return offset // _US  # type: ignore[operator]
 
 
 def _wall_to_us(tz: ZoneInfo, ordinal: int, minute: int) -> int:
@@ -138,6 +145,24 @@ def _wall_to_us(tz: ZoneInfo, ordinal: int, minute: int) -> int:
         else:
             hi = mid
     return hi
+
+
+@functools.lru_cache(maxsize=65536)
+def _raw_day(
+    tz: ZoneInfo, slots: tuple[tuple[int, int], ...], region: str, ordinal: int
+) -> tuple[tuple[int, int], ...]:
+    """Open intervals (µs, UTC) of one local day before closures.
+
+    Shared by all specs with the same zone, hours and holidays, so a freshly built spec
+    (new calendar version) does not redo the time-zone arithmetic.
+    """
+    if not slots:
+        return ()
+    if region and ordinal in _holiday_ordinals(region, date.fromordinal(ordinal).year):
+        return ()
+    return tuple(
+        _merge([(_wall_to_us(tz, ordinal, a), _wall_to_us(tz, ordinal, b)) for a, b in slots])
+    )
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -250,7 +275,7 @@ class CalendarSpec:
                 if key not in WEEKDAYS:
                     err("weekly", f"Jour inconnu : « {key} » (attendu : {', '.join(WEEKDAYS)}).")
                     continue
-                slots = cls._parse_day(raw_slots, lambda m, k=key: err(f"weekly.{k}", m))
+                slots = cls._parse_day(raw_slots, functools.partial(err, f"weekly.{key}"))
                 weekly[WEEKDAYS.index(key)] = slots
 
         # Public holidays.
@@ -273,8 +298,8 @@ class CalendarSpec:
             if not isinstance(raw, Mapping):
                 err(prefix, "Fermeture invalide : un objet {start, end, message} est attendu.")
                 continue
-            start = cls._parse_instant(raw.get("start"), lambda m, p=prefix: err(f"{p}.start", m))
-            end = cls._parse_instant(raw.get("end"), lambda m, p=prefix: err(f"{p}.end", m))
+            start = cls._parse_instant(raw.get("start"), functools.partial(err, f"{prefix}.start"))
+            end = cls._parse_instant(raw.get("end"), functools.partial(err, f"{prefix}.end"))
             message = raw.get("message") or ""
             if not isinstance(message, str):
                 err(f"{prefix}.message", "Le message doit être un texte.")
@@ -293,7 +318,10 @@ class CalendarSpec:
 
         if errors or tz is None:
             raise DomainError("invalid", "Calendrier invalide.", status=422, fields=errors)
-        order = sorted(range(len(closures)), key=lambda j: (_to_us(closures[j][0]), _to_us(closures[j][1])))
+        order = sorted(
+            range(len(closures)),
+            key=lambda j: (_to_us(closures[j][0]), _to_us(closures[j][1])),
+        )
         return cls(
             tz=tz,
             weekly=tuple(weekly),
@@ -328,10 +356,10 @@ class CalendarSpec:
                 ok = False
             if not ok:
                 continue
-            start = time(int(s[:2]), int(s[3:]))
-            end = _MIDNIGHT if e == "24:00" else time(int(e[:2]), int(e[3:]))
+            start = _parse_hhmm(s)
+            end = _MIDNIGHT if e == "24:00" else _parse_hhmm(e)
             sm, em = _minutes(start, is_end=False), _minutes(end, is_end=True)
-            if e == "00:00" or sm >= em:
+            if (end == _MIDNIGHT and e != "24:00") or sm >= em:
                 err(f"Le créneau {s}–{e} doit finir après son début.")
                 continue
             parsed.append((sm, em, (start, end)))
@@ -387,24 +415,17 @@ class CalendarSpec:
         cached = self._days.get(ordinal)
         if cached is not None:
             return cached
-        slots = self._slot_minutes[(ordinal - 1) % 7]  # date.fromordinal(1) is a Monday
-        out: list[tuple[int, int]] = []
-        if slots and not (
-            self.holidays
-            and ordinal in _holiday_ordinals(self.holidays, date.fromordinal(ordinal).year)
-        ):
-            raw = _merge([
-                (_wall_to_us(self.tz, ordinal, s), _wall_to_us(self.tz, ordinal, e))
-                for s, e in slots
-            ])
-            out = self._subtract_closures(raw)
-        result = tuple(out)
+        weekday = (ordinal - 1) % 7  # date.fromordinal(1) is a Monday
+        raw = _raw_day(self.tz, self._slot_minutes[weekday], self.holidays, ordinal)
+        out = self._subtract_closures(raw) if raw else raw
         if len(self._days) >= _DAY_CACHE_MAX:
             self._days.clear()
-        self._days[ordinal] = result
-        return result
+        self._days[ordinal] = out
+        return out
 
-    def _subtract_closures(self, raw: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def _subtract_closures(
+        self, raw: tuple[tuple[int, int], ...]
+    ) -> tuple[tuple[int, int], ...]:
         if not self._closures_us:
             return raw
         out: list[tuple[int, int]] = []
@@ -419,7 +440,7 @@ class CalendarSpec:
                 i += 1
             if a < b:
                 out.append((a, b))
-        return out
+        return tuple(out)
 
     def _local_ordinal(self, dt: datetime) -> int:
         return dt.astimezone(self.tz).toordinal()

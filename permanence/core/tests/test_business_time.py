@@ -498,6 +498,11 @@ PROPS = settings(
 calendars = pytest.mark.parametrize("spec", CALENDARS.values(), ids=CALENDARS.keys())
 
 
+def utc(dt: datetime) -> datetime:
+    # Same-zone datetime comparisons ignore `fold` (PEP 495): compare instants in UTC.
+    return dt.astimezone(UTC)
+
+
 def _open_or_end(spec: CalendarSpec, t: datetime) -> bool:
     return is_open(spec, t) or is_open(spec, t - US)
 

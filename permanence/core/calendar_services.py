@@ -1,0 +1,179 @@
+"""ORM glue around the business-time engine: which calendar applies, reading and editing it.
+
+The engine (`business_time`) is pure; this module turns `BusinessCalendar` rows into
+`CalendarSpec`s (cached, so the per-spec day cache stays warm across requests) and owns the
+one service that edits a calendar.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.db import transaction
+
+from .business_time import CalendarSpec
+from .errors import DomainError, Forbidden
+from .models import BusinessCalendar, Closure, HolidayRegion, default_weekly
+
+DEFAULT_CALENDAR_NAME = "Calendrier par défaut"
+
+# (pk, updated_at, closures) → spec. Closures are part of the key because they can change
+# without touching the calendar row (e.g. from the Django admin).
+_SPEC_CACHE: dict[tuple[Any, ...], CalendarSpec] = {}
+_SPEC_CACHE_MAX = 512
+_SPEC_CACHE_LOCK = threading.Lock()
+
+
+def _calendar_data(calendar: BusinessCalendar, closures: list[Closure]) -> dict[str, Any]:
+    return {
+        "timezone": calendar.timezone,
+        "weekly": calendar.weekly,
+        "holidays": calendar.holidays,
+        "closures": [{"start": c.start, "end": c.end, "message": c.message} for c in closures],
+    }
+
+
+def _closures_of(calendar: BusinessCalendar) -> list[Closure]:
+    # An unsaved calendar (the built-in default) cannot use its reverse relation.
+    if calendar.pk is None:
+        return []
+    # .all() honours prefetch_related("closures") when the caller did it.
+    return list(calendar.closures.all())
+
+
+def spec_for_calendar(calendar: BusinessCalendar) -> CalendarSpec:
+    """The validated engine spec of a calendar row (one query for closures, unless prefetched).
+
+    Raises DomainError(code="invalid") if the stored data is not a valid calendar.
+    """
+    closures = _closures_of(calendar)
+    key = (
+        calendar.pk,
+        calendar.updated_at,
+        calendar.timezone,
+        calendar.holidays,
+        repr(calendar.weekly),  # covers unsaved or in-memory edited rows
+        tuple((c.start, c.end, c.message) for c in closures),
+    )
+    spec = _SPEC_CACHE.get(key)
+    if spec is None:
+        spec = CalendarSpec.from_json(_calendar_data(calendar, closures))
+        with _SPEC_CACHE_LOCK:
+            if len(_SPEC_CACHE) >= _SPEC_CACHE_MAX:
+                _SPEC_CACHE.clear()
+            _SPEC_CACHE[key] = spec
+    return spec
+
+
+def default_calendar() -> BusinessCalendar:
+    """Unsaved fallback: Monday–Friday 08:30–12:30 and 14:00–18:00, French public holidays."""
+    return BusinessCalendar(
+        name=DEFAULT_CALENDAR_NAME,
+        timezone="Europe/Paris",
+        weekly=default_weekly(),
+        holidays=HolidayRegion.FRANCE,
+    )
+
+
+def calendar_for_account(account: Any) -> BusinessCalendar:
+    """The calendar that applies to `account`.
+
+    Its own calendar, else the operator account's, else an unsaved default calendar.
+    `account` may be None (operator-wide computations).
+    """
+    if account is not None and account.calendar_id is not None:
+        return account.calendar
+    from permanence.accounts.models import ClientAccount
+
+    operator = (
+        ClientAccount.objects.filter(is_operator=True, calendar__isnull=False)
+        .select_related("calendar")
+        .first()
+    )
+    if operator is not None and operator.calendar is not None:
+        return operator.calendar
+    return default_calendar()
+
+
+def spec_for_account(account: Any) -> CalendarSpec:
+    return spec_for_calendar(calendar_for_account(account))
+
+
+def calendar_to_json(calendar: BusinessCalendar) -> dict[str, Any]:
+    """The API shape: timezone, weekly, holidays (or null), closures in ISO 8601 with offsets."""
+    try:
+        return spec_for_calendar(calendar).to_json()
+    except DomainError:
+        # Stored data no longer valid (edited by hand): show it as is so it can be fixed.
+        closures = _closures_of(calendar)
+        return {
+            "timezone": calendar.timezone,
+            "weekly": calendar.weekly,
+            "holidays": calendar.holidays or None,
+            "closures": [
+                {"start": c.start.isoformat(), "end": c.end.isoformat(), "message": c.message}
+                for c in closures
+            ],
+        }
+
+
+def calendar_set(*, actor: Any, account: Any, data: dict[str, Any]) -> BusinessCalendar:
+    """Replace an account's calendar (hours, holidays, time zone and the set of closures).
+
+    The account gets its own calendar if it had none (it was inheriting the operator's or the
+    default one). A calendar row shared with other accounts is not edited in place: the
+    account gets its own copy, so editing one client's hours never moves another client's
+    deadlines.
+    Raises Forbidden without the right, DomainError(422, fields=…) on invalid data.
+    """
+    from permanence.accounts import permissions
+    from permanence.accounts.models import ClientAccount
+    from permanence.audit.models import AuditEvent
+    from permanence.audit.services import audit_record
+
+    if not permissions.can_manage_accounts(actor):
+        raise Forbidden("Vous ne pouvez pas modifier le calendrier de ce compte.")
+    spec = CalendarSpec.from_json(data)
+    new = spec.to_json()
+
+    with transaction.atomic():
+        # Lock the account: two concurrent first edits must not create two calendars.
+        locked = ClientAccount.objects.select_for_update().get(pk=account.pk)
+        before = calendar_to_json(calendar_for_account(locked))
+        own = locked.calendar
+        shared = (
+            own is not None
+            and ClientAccount.objects.filter(calendar=own).exclude(pk=locked.pk).exists()
+        )
+        created = own is None or shared
+        calendar = BusinessCalendar(name=locked.name[:120]) if own is None or shared else own
+
+        calendar.timezone = spec.tz.key
+        calendar.weekly = new["weekly"]
+        calendar.holidays = spec.holidays
+        calendar.save()
+        if created:
+            locked.calendar = calendar
+            locked.save(update_fields=["calendar", "updated_at"])
+            account.calendar = calendar  # the caller's instance reflects the change too
+
+        calendar.closures.all().delete()
+        Closure.objects.bulk_create(
+            Closure(calendar=calendar, start=start, end=end, message=message)
+            for (start, end), message in zip(spec.closures, spec.closure_messages, strict=True)
+        )
+
+        changes: dict[str, Any] = {
+            key: [before[key], new[key]]
+            for key in ("timezone", "weekly", "holidays", "closures")
+            if before[key] != new[key]
+        }
+        if created:
+            changes["own_calendar"] = [False, True]
+        if changes:
+            audit_record(
+                actor=actor, action=AuditEvent.Action.UPDATE, target=calendar,
+                account=locked, changes=changes,
+            )
+    return calendar

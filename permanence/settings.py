@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "permanence.accounts",
     "permanence.audit",
     "permanence.portal",
+    "permanence.inbox",
+    "permanence.channels_email",
 ]
 
 MIDDLEWARE = [
@@ -257,3 +259,9 @@ LOGGING = {
 # Seconds after which the worker heartbeat is considered stale by /healthz.
 WORKER_HEARTBEAT_STALE_AFTER = 120
 NINJA_PAGINATION_PER_PAGE = 50
+# Inbound e-mail gateway (manage.py mailgateway): SMTP on 127.0.0.1:MAILGATEWAY_PORT.
+MAILGATEWAY_HOST = os.environ.get("MAILGATEWAY_HOST", "127.0.0.1")
+MAILGATEWAY_PORT = int(os.environ.get("MAILGATEWAY_PORT", "2525"))
+MAILGATEWAY_MAX_BYTES = int(os.environ.get("MAILGATEWAY_MAX_BYTES", str(25 * 1024 * 1024)))
+# At most this many automatic replies (acknowledgements) per contact per day.
+AUTO_REPLY_DAILY_LIMIT = int(os.environ.get("AUTO_REPLY_DAILY_LIMIT", "5"))

@@ -58,6 +58,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("langue"), max_length=8, choices=settings.LANGUAGES, default="fr"
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    notify_by_email = models.BooleanField(_("notifications par e-mail"), default=True)
 
     objects = UserManager()
 

@@ -1,0 +1,65 @@
+"""Side effects of inbox writes, all deferred to commit: acknowledgements, outgoing mail,
+live updates over websockets, notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from .models import Conversation, Message
+
+
+def _on_commit(fn: Any) -> None:
+    transaction.on_commit(fn)
+
+
+def conversation_created(conversation: Conversation, message: Message, *,
+                         acknowledge: bool) -> None:
+    from . import live, tasks
+
+    conv_id = conversation.pk
+    if acknowledge:
+        _on_commit(lambda: tasks.send_acknowledgement.enqueue(conv_id))
+    _on_commit(lambda: live.inbox_changed(conv_id, "created"))
+    if conversation.assignee_id:
+        _on_commit(lambda: tasks.notify.enqueue(conversation.assignee_id, conv_id, "assigned",
+                                                None))
+
+
+def message_created(conversation: Conversation, message: Message, *,
+                    deliver: bool = False) -> None:
+    from . import live, tasks
+
+    conv_id, msg_id = conversation.pk, message.pk
+    if deliver:
+        _on_commit(lambda: tasks.deliver_message.enqueue(msg_id, 1))
+    _on_commit(lambda: live.message_added(conv_id, msg_id))
+
+
+def note_created(conversation: Conversation, message: Message, mentioned: list[Any]) -> None:
+    from . import live, tasks
+
+    conv_id, msg_id = conversation.pk, message.pk
+    _on_commit(lambda: live.message_added(conv_id, msg_id))
+    for user in mentioned:
+        uid = user.pk
+        _on_commit(lambda uid=uid: tasks.notify.enqueue(uid, conv_id, "mention", msg_id))
+
+
+def conversation_updated(conversation: Conversation, changes: dict[str, Any], *,
+                         resolved: bool = False) -> None:
+    from . import live
+
+    conv_id = conversation.pk
+    _on_commit(lambda: live.inbox_changed(conv_id, "updated"))
+
+
+def conversation_assigned(conversation: Conversation, assignee: Any, actor: Any) -> None:
+    from . import live, tasks
+
+    conv_id = conversation.pk
+    _on_commit(lambda: live.inbox_changed(conv_id, "assigned"))
+    if assignee is not None and (actor is None or assignee.pk != actor.pk):
+        uid = assignee.pk
+        _on_commit(lambda: tasks.notify.enqueue(uid, conv_id, "assigned", None))

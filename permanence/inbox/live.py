@@ -1,0 +1,49 @@
+"""Pushes to browsers over the channel layer (websockets). Called after commit only."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+INBOX_GROUP = "inbox"
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation-{conversation_id}"
+
+
+def _send(group: str, payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, payload)
+    except Exception:  # live updates are best effort; the page still works on reload
+        logger.warning("live update to %s failed", group, exc_info=True)
+
+
+def inbox_changed(conversation_id: int, reason: str) -> None:
+    _send(INBOX_GROUP, {"type": "inbox.changed", "conversation": conversation_id,
+                        "reason": reason})
+    _send(conversation_group(conversation_id), {"type": "conversation.changed",
+                                                "conversation": conversation_id,
+                                                "reason": reason})
+
+
+def message_added(conversation_id: int, message_id: int) -> None:
+    _send(conversation_group(conversation_id), {"type": "conversation.message",
+                                                "conversation": conversation_id,
+                                                "message": message_id})
+    _send(INBOX_GROUP, {"type": "inbox.changed", "conversation": conversation_id,
+                        "reason": "message"})
+
+
+def notify_user(user_id: int, payload: dict[str, Any]) -> None:
+    from permanence.core.consumers import user_group
+
+    _send(user_group(user_id), {"type": "notify", "payload": payload})

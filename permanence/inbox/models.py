@@ -1,0 +1,463 @@
+"""Conversations (dossiers), their messages, contacts, SLA policies and the inbox's settings."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from permanence.accounts.models import ClientAccount
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    WEBFORM = "formulaire", _("Formulaire de contact")
+    PORTAL = "espace_client", _("Espace client")
+    PHONE = "telephone", _("Téléphone")
+    API = "api", _("API")
+    CHAT = "chat", _("Chat")
+    SMS = "sms", _("SMS")
+
+
+class Status(models.TextChoices):
+    NEW = "nouveau", _("Nouveau")
+    OPEN = "ouvert", _("Ouvert")
+    PENDING_CUSTOMER = "attente_client", _("En attente client")
+    PENDING_INTERNAL = "attente_interne", _("En attente interne")
+    RESOLVED = "resolu", _("Résolu")
+    CLOSED = "clos", _("Clos")
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL)
+
+# Allowed status changes; conversation_set_status refuses anything else.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.NEW: {Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL,
+                 Status.RESOLVED, Status.CLOSED},
+    Status.OPEN: {Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL, Status.RESOLVED,
+                  Status.CLOSED},
+    Status.PENDING_CUSTOMER: {Status.OPEN, Status.PENDING_INTERNAL, Status.RESOLVED,
+                              Status.CLOSED},
+    Status.PENDING_INTERNAL: {Status.OPEN, Status.PENDING_CUSTOMER, Status.RESOLVED,
+                              Status.CLOSED},
+    Status.RESOLVED: {Status.OPEN, Status.CLOSED},
+    Status.CLOSED: {Status.OPEN},
+}
+
+
+class Priority(models.TextChoices):
+    LOW = "basse", _("Basse")
+    NORMAL = "normale", _("Normale")
+    HIGH = "haute", _("Haute")
+    URGENT = "urgente", _("Urgente")
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Category(models.TextChoices):
+    TECHNICAL = "technique", _("Technique")
+    COMMERCIAL = "commerciale", _("Commerciale")
+    ADMINISTRATIVE = "administrative", _("Administrative")
+
+
+class Motif(models.TextChoices):
+    ORDER = "commande", _("Commande")
+    PAYMENT = "paiement", _("Paiement")
+    INVOICING = "facturation", _("Facturation")
+    CANCELLATION = "resiliation", _("Résiliation")
+    SERVICE_QUALITY = "qualite_service", _("Qualité de service")
+    PORTAL_ACCESS = "acces_espace_client", _("Accès espace client")
+    ACTIVATION_DELAY = "delai_mise_en_service", _("Délai de mise en service")
+    DELIVERY = "livraison", _("Livraison")
+    RETURN = "retour", _("Retour")
+    INFORMATION = "information", _("Information")
+    QUOTE = "devis", _("Devis")
+    OTHER = "autre", _("Autre")
+
+
+class Kind(models.TextChoices):
+    QUESTION = "question", _("Question")
+    QUOTE_REQUEST = "demande_devis", _("Demande de devis")
+    SUPPORT = "assistance", _("Assistance")
+    COMPLAINT = "reclamation", _("Réclamation")
+    PHONE_MESSAGE = "message_telephonique", _("Message téléphonique")
+
+
+class Contact(models.Model):
+    """A person who writes or calls a client account (caller, patient, buyer…)."""
+
+    account = models.ForeignKey(ClientAccount, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("nom"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    last_nps_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "email"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "email"], condition=~models.Q(email=""),
+                                    name="contact_unique_email_per_account"),
+            models.UniqueConstraint(fields=["account", "phone"], condition=~models.Q(phone=""),
+                                    name="contact_unique_phone_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"#{self.pk}"
+
+
+class Team(models.Model):
+    name = models.CharField(_("nom"), max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("équipe")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(_("nom"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def new_reply_token() -> str:
+    return secrets.token_hex(8)
+
+
+class ReferenceCounter(models.Model):
+    """Per-year counter behind D-2026-000123 references (row-locked when incremented)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"ReferenceCounter #{self.pk}"
+
+
+class Conversation(models.Model):
+    account = models.ForeignKey(ClientAccount, on_delete=models.PROTECT,
+                                related_name="conversations")
+    reference = models.CharField(_("référence"), max_length=20, unique=True)
+    subject = models.CharField(_("objet"), max_length=250)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="conversations")
+    channel = models.CharField(_("canal"), max_length=16, choices=Channel.choices)
+    status = models.CharField(_("statut"), max_length=16, choices=Status.choices,
+                              default=Status.NEW)
+    priority = models.CharField(_("priorité"), max_length=8, choices=Priority.choices,
+                                default=Priority.NORMAL)
+    category = models.CharField(_("catégorie"), max_length=16, choices=Category.choices,
+                                blank=True)
+    motif = models.CharField(_("motif"), max_length=24, choices=Motif.choices, blank=True)
+    kind = models.CharField(_("nature"), max_length=24, choices=Kind.choices,
+                            default=Kind.QUESTION)
+    language = models.CharField(_("langue"), max_length=8, default="fr")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="assigned_conversations")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="conversations")
+    reply_token = models.CharField(max_length=16, unique=True, default=new_reply_token)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="merged_from")
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    last_message_at = models.DateTimeField()
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_replied_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # SLA: due instants (in business time of the account's calendar), clock pauses while
+    # waiting on the customer. `next_due_at` is the earliest pending target, for sorting.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(default=0)
+    sla_warned_at = models.DateTimeField(null=True, blank=True)
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised text for full-text search (subject, contact, messages).
+    search_text = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-last_message_at"]
+        verbose_name = _("dossier")
+        indexes = [
+            models.Index(fields=["account", "status", "-last_message_at"]),
+            models.Index(fields=["assignee", "status", "-last_message_at"]),
+            models.Index(fields=["status", "next_due_at"]),
+            models.Index(fields=["status", "-last_message_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class StatusChange(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
+                                     related_name="status_changes")
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"StatusChange #{self.pk}"
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("Reçu")
+    OUT = "out", _("Envoyé")
+    NOTE = "note", _("Note interne")
+    SYSTEM = "system", _("Événement")
+
+
+class Delivery(models.TextChoices):
+    NONE = "", _("—")
+    PENDING = "pending", _("En cours d'envoi")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("Échec d'envoi")
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
+                                     related_name="messages")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="messages")
+    subject = models.CharField(max_length=250, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    # E-mail threading and de-duplication.
+    message_id = models.CharField(max_length=250, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=250, blank=True)
+    references = models.TextField(blank=True)
+    sender = models.CharField(max_length=254, blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+    raw = models.FileField(upload_to="raw/%Y/%m/", blank=True)
+    needs_review = models.BooleanField(default=False)
+    auto_generated = models.BooleanField(default=False)
+    delivery_status = models.CharField(max_length=8, choices=Delivery.choices, blank=True,
+                                       default=Delivery.NONE)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    delivery_error = models.CharField(max_length=500, blank=True)
+    event = models.CharField(max_length=40, blank=True)  # for system messages
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Generated names only: the uploaded name is kept in `filename`, never on disk.
+    return f"attachments/{instance.message.created_at:%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Mention(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+
+    def __str__(self) -> str:
+        return f"Mention #{self.pk}"
+
+
+class ReadMarker(models.Model):
+    """When a staff user last opened a conversation (unread = newer message since)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
+                                     related_name="read_markers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "user"],
+                                               name="read_marker_unique")]
+
+    def __str__(self) -> str:
+        return f"ReadMarker #{self.pk}"
+
+
+class SlaPolicy(models.Model):
+    """Response targets in business hours. account=None is the global default policy."""
+
+    account = models.OneToOneField(ClientAccount, null=True, blank=True,
+                                   on_delete=models.CASCADE, related_name="sla_policy")
+    name = models.CharField(_("nom"), max_length=100)
+    # Warn the assignee and supervisors at this share of the time spent.
+    warn_ratio = models.DecimalField(max_digits=3, decimal_places=2, default=0.75)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("politique de délais")
+        constraints = [models.UniqueConstraint(fields=["account"],
+                                               condition=models.Q(account__isnull=True),
+                                               name="single_global_sla_policy")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaTarget(models.Model):
+    """One row of a policy: for a priority (and optionally a kind), the targets in business
+    hours. first_response_same_day means "before the end of the business day"."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
+    priority = models.CharField(max_length=8, choices=Priority.choices)
+    kind = models.CharField(max_length=24, choices=Kind.choices, blank=True)
+    first_response_hours = models.DecimalField(max_digits=6, decimal_places=2)
+    first_response_same_day = models.BooleanField(default=False)
+    next_response_hours = models.DecimalField(max_digits=6, decimal_places=2)
+    resolution_hours = models.DecimalField(max_digits=6, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["policy", "priority", "kind"],
+                                               name="sla_target_unique")]
+
+    def __str__(self) -> str:
+        return f"SlaTarget #{self.pk}"
+
+
+class SlaEvent(models.Model):
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Alerte 75 %")
+        BREACH = "breach", _("Dépassement")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
+                                     related_name="sla_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    target = models.CharField(max_length=20)  # first_response / next_response / resolution
+    due_at = models.DateTimeField()
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "kind", "target", "due_at"],
+                                               name="sla_event_once")]
+
+    def __str__(self) -> str:
+        return f"SlaEvent #{self.pk}"
+
+
+class CannedReply(models.Model):
+    account = models.ForeignKey(ClientAccount, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="canned_replies")
+    title = models.CharField(_("titre"), max_length=120)
+    body = models.TextField(_("texte"), help_text=_(
+        "Variables : {contact}, {reference}, {echeance}, {compte}, {agent}"))
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("réponse type")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RoutingRule(models.Model):
+    """Ordered rule: when all set conditions match, apply the actions. First match wins."""
+
+    class Mode(models.TextChoices):
+        MANUAL = "manual", _("Manuel")
+        ROUND_ROBIN = "round_robin", _("Tour de rôle")
+        LEAST_LOADED = "least_loaded", _("Le moins chargé")
+
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("nom"), max_length=120)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Conditions (blank = any)
+    account = models.ForeignKey(ClientAccount, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
+    account_kind = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices, blank=True)
+    motif = models.CharField(max_length=24, choices=Motif.choices, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    keywords = models.CharField(_("mots-clés"), max_length=300, blank=True,
+                                help_text=_("Séparés par des virgules ; un seul suffit."))
+    # Actions
+    set_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    set_priority = models.CharField(max_length=8, choices=Priority.choices, blank=True)
+    add_tags = models.CharField(max_length=200, blank=True)
+    set_assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    assignment_mode = models.CharField(max_length=16, choices=Mode.choices,
+                                       default=Mode.MANUAL)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("règle de routage")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentPresence(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="presence")
+    available = models.BooleanField(default=True)
+    capacity = models.PositiveSmallIntegerField(default=20)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"AgentPresence #{self.pk}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    conversation = models.ForeignKey(Conversation, null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)  # assigned / mention / sla_warning / sla_breach
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Notification #{self.pk}"

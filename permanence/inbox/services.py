@@ -1,0 +1,505 @@
+"""Writes on conversations. Each service: one transaction, row locks, timeline rows, audit,
+side effects (mail, sockets, tasks) deferred to commit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from permanence.accounts.models import ClientAccount, Role, User
+from permanence.audit.models import AuditEvent
+from permanence.audit.services import audit_record
+from permanence.core import clock
+from permanence.core.business_time import business_time_between
+from permanence.core.calendar_services import spec_for_account
+from permanence.core.errors import DomainError, Forbidden
+
+from . import events, sla
+from .models import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Channel,
+    Contact,
+    Conversation,
+    Delivery,
+    Direction,
+    Kind,
+    Mention,
+    Message,
+    Priority,
+    ReferenceCounter,
+    Status,
+    StatusChange,
+    Tag,
+)
+
+# A customer's reply within this many days reopens a resolved conversation.
+REOPEN_WINDOW_DAYS = 7
+
+
+def _invalid(**fields: str) -> DomainError:
+    return DomainError("invalid", _("Certains champs sont invalides."), status=422,
+                       fields={k: [v] for k, v in fields.items()})
+
+
+# --- References and contacts ---------------------------------------------------------------
+
+def reference_next(at: datetime) -> str:
+    """D-2026-000123: per-year counter, incremented under a row lock (no gaps, no duplicates)."""
+    year = at.year
+    ReferenceCounter.objects.get_or_create(year=year)
+    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last = F("last") + 1
+    counter.save(update_fields=["last"])
+    counter.refresh_from_db(fields=["last"])
+    return f"D-{year}-{counter.last:06d}"
+
+
+def contact_resolve(*, account: ClientAccount, email: str = "", phone: str = "",
+                    name: str = "") -> Contact:
+    """The account's contact with this e-mail or phone, created if new (de-duplicated)."""
+    email = (email or "").strip().lower()
+    phone = (phone or "").strip()
+    contact = None
+    if email:
+        contact = Contact.objects.filter(account=account, email=email).first()
+    if contact is None and phone:
+        contact = Contact.objects.filter(account=account, phone=phone).first()
+    if contact is None:
+        return Contact.objects.create(account=account, email=email, phone=phone,
+                                      name=(name or "").strip()[:200])
+    changed = []
+    if name and not contact.name:
+        contact.name = name.strip()[:200]
+        changed.append("name")
+    if email and not contact.email:
+        contact.email = email
+        changed.append("email")
+    if phone and not contact.phone and not Contact.objects.filter(account=account,
+                                                                  phone=phone).exists():
+        contact.phone = phone
+        changed.append("phone")
+    if changed:
+        contact.save(update_fields=changed)
+    return contact
+
+
+# --- SLA -----------------------------------------------------------------------------------
+
+def sla_compute(conversation: Conversation, *, now: datetime | None = None) -> None:
+    """(Re)compute the due instants from the policy, the priority and the calendar."""
+    now = now or clock.now()
+    spec = spec_for_account(conversation.account)
+    targets = sla.targets_for(conversation)
+    paused = conversation.sla_paused_seconds
+    if conversation.first_response_at is None:
+        conversation.first_response_due_at = sla.due(
+            spec, conversation.created_at, targets.first_response_hours, paused_seconds=paused,
+            same_day=targets.first_response_same_day)
+    else:
+        conversation.first_response_due_at = None
+    awaiting_reply = (conversation.first_response_at is not None
+                      and conversation.last_inbound_at is not None
+                      and conversation.last_inbound_at > (conversation.last_replied_at or
+                                                          conversation.first_response_at))
+    conversation.next_response_due_at = (
+        sla.due(spec, conversation.last_inbound_at, targets.next_response_hours)
+        if awaiting_reply and conversation.last_inbound_at else None)
+    conversation.resolution_due_at = sla.due(spec, conversation.created_at,
+                                             targets.resolution_hours, paused_seconds=paused)
+    pending = [d for d in (conversation.first_response_due_at,
+                           conversation.next_response_due_at,
+                           conversation.resolution_due_at) if d is not None]
+    running = conversation.status in OPEN_STATUSES and conversation.sla_paused_at is None
+    conversation.next_due_at = min(pending) if pending and running else None
+
+
+def _pause(conversation: Conversation, now: datetime) -> None:
+    if conversation.sla_paused_at is None:
+        conversation.sla_paused_at = now
+
+
+def _resume(conversation: Conversation, now: datetime) -> None:
+    if conversation.sla_paused_at is not None:
+        spec = spec_for_account(conversation.account)
+        paused = business_time_between(spec, conversation.sla_paused_at, now)
+        conversation.sla_paused_seconds += max(0, int(paused.total_seconds()))
+        conversation.sla_paused_at = None
+
+
+# --- Opening and messages ------------------------------------------------------------------
+
+@dataclass
+class Incoming:
+    """What a channel hands to the inbox."""
+
+    account: ClientAccount
+    channel: str
+    subject: str
+    body_text: str
+    body_html: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+    kind: str = Kind.QUESTION
+    priority: str = Priority.NORMAL
+    motif: str = ""
+    category: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    sender: str = ""
+    recipients: list[str] = field(default_factory=list)
+    needs_review: bool = False
+    auto_generated: bool = False
+    raw: Any = None  # a django File with the original .eml when kept
+    attachments: list[Any] = field(default_factory=list)  # UploadedFile-like objects
+    data: dict[str, Any] = field(default_factory=dict)
+    language: str = "fr"
+    acknowledge: bool = True
+
+
+def _search_text(conversation: Conversation, extra: str = "") -> str:
+    """First line: reference, subject, contact; then the message bodies, newest last."""
+    contact = conversation.contact
+    parts = [conversation.reference, conversation.subject]
+    if contact:
+        parts += [contact.name, contact.email, contact.phone]
+    header = " ".join(p for p in parts if p)
+    bodies = (conversation.search_text or "").partition("\n")[2]
+    if extra:
+        bodies = (bodies + "\n" + extra)[-200_000:] if bodies else extra[-200_000:]
+    return header + "\n" + bodies
+
+
+@transaction.atomic
+def conversation_open(incoming: Incoming, *, actor: User | None = None) -> Conversation:
+    """A new conversation with its first inbound message, routed, with its SLA and an
+    acknowledgement sent after commit."""
+    from . import attachments as attachment_store
+    from . import routing
+
+    now = clock.now()
+    subject = (incoming.subject or "").strip()[:250] or _("(sans objet)")
+    contact = None
+    if incoming.contact_email or incoming.contact_phone:
+        contact = contact_resolve(account=incoming.account, email=incoming.contact_email,
+                                  phone=incoming.contact_phone, name=incoming.contact_name)
+    conversation = Conversation(
+        account=incoming.account, reference=reference_next(now), subject=subject,
+        contact=contact, channel=incoming.channel, kind=incoming.kind,
+        priority=incoming.priority, motif=incoming.motif, category=incoming.category,
+        language=incoming.language, created_at=now, updated_at=now, last_message_at=now,
+        last_inbound_at=now, status=Status.NEW,
+    )
+    conversation.search_text = _search_text(conversation, incoming.body_text)
+    routing.apply_rules(conversation)  # may set priority, team, assignee (before SLA)
+    sla_compute(conversation, now=now)
+    conversation.save()
+    routing.apply_tags(conversation)
+    StatusChange.objects.create(conversation=conversation, from_status="",
+                                to_status=Status.NEW, actor=actor, at=now)
+    message = Message.objects.create(
+        conversation=conversation, direction=Direction.IN, channel=incoming.channel,
+        author=actor if incoming.channel == Channel.PHONE else None, contact=contact,
+        subject=subject, body_text=incoming.body_text, body_html=incoming.body_html,
+        message_id=incoming.message_id[:250], in_reply_to=incoming.in_reply_to[:250],
+        references=incoming.references, sender=incoming.sender[:254],
+        recipients=incoming.recipients, needs_review=incoming.needs_review,
+        auto_generated=incoming.auto_generated, data=incoming.data, created_at=now,
+    )
+    if incoming.raw is not None:
+        message.raw.save(f"{conversation.reference}.eml", incoming.raw, save=True)
+    for upload in incoming.attachments:
+        attachment_store.store(message, upload)
+    if conversation.assignee_id:
+        _system(conversation, "assigned", {"assignee": conversation.assignee_id}, now)
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=conversation,
+                 account=conversation.account, actor_label=incoming.sender if not actor else "",
+                 changes={"channel": incoming.channel, "kind": incoming.kind})
+    events.conversation_created(conversation, message, acknowledge=incoming.acknowledge)
+    return conversation
+
+
+def _system(conversation: Conversation, event: str, data: dict[str, Any], now: datetime,
+            actor: User | None = None) -> Message:
+    return Message.objects.create(conversation=conversation, direction=Direction.SYSTEM,
+                                  channel=conversation.channel, event=event, data=data,
+                                  author=actor, created_at=now)
+
+
+def _lock(conversation: Conversation) -> Conversation:
+    return Conversation.objects.select_for_update().select_related("account", "contact").get(
+        pk=conversation.pk)
+
+
+@transaction.atomic
+def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Message:
+    """A customer's new message on an existing conversation (reply by e-mail, portal…)."""
+    from . import attachments as attachment_store
+
+    now = clock.now()
+    conversation = _lock(conversation)
+    contact = conversation.contact
+    if incoming.contact_email or incoming.contact_phone:
+        contact = contact_resolve(account=conversation.account, email=incoming.contact_email,
+                                  phone=incoming.contact_phone, name=incoming.contact_name)
+    message = Message.objects.create(
+        conversation=conversation, direction=Direction.IN, channel=incoming.channel,
+        contact=contact, subject=incoming.subject[:250], body_text=incoming.body_text,
+        body_html=incoming.body_html, message_id=incoming.message_id[:250],
+        in_reply_to=incoming.in_reply_to[:250], references=incoming.references,
+        sender=incoming.sender[:254], recipients=incoming.recipients,
+        needs_review=incoming.needs_review, auto_generated=incoming.auto_generated,
+        data=incoming.data, created_at=now,
+    )
+    if incoming.raw is not None:
+        message.raw.save(f"{conversation.reference}-{message.pk}.eml", incoming.raw, save=True)
+    for upload in incoming.attachments:
+        attachment_store.store(message, upload)
+    previous = conversation.status
+    if previous in (Status.PENDING_CUSTOMER, Status.NEW):
+        _resume(conversation, now)
+    reopen = previous == Status.RESOLVED and conversation.resolved_at is not None and (
+        now - conversation.resolved_at <= timedelta(days=REOPEN_WINDOW_DAYS))
+    if previous == Status.PENDING_CUSTOMER or reopen:
+        conversation.status = Status.OPEN
+        conversation.resolved_at = None
+        StatusChange.objects.create(conversation=conversation, from_status=previous,
+                                    to_status=Status.OPEN, actor=None, at=now)
+        _system(conversation, "status", {"from": previous, "to": Status.OPEN,
+                                         "reason": "customer_reply"}, now)
+    conversation.last_inbound_at = now
+    conversation.last_message_at = now
+    conversation.updated_at = now
+    conversation.search_text = _search_text(conversation, incoming.body_text)
+    sla_compute(conversation, now=now)
+    conversation.save()
+    events.message_created(conversation, message)
+    return message
+
+
+def _check_worker(actor: User) -> None:
+    from .selectors import can_work_conversations
+
+    if not can_work_conversations(actor):
+        raise Forbidden(_("Vous ne pouvez pas traiter ce dossier."))
+
+
+@transaction.atomic
+def conversation_reply(*, actor: User, conversation: Conversation, body: str,
+                       attachments: list[Any] | None = None,
+                       status_after: str | None = None) -> Message:
+    """An agent's answer to the customer, sent on the conversation's channel after commit."""
+    from . import attachments as attachment_store
+
+    _check_worker(actor)
+    body = (body or "").strip()
+    if not body:
+        raise _invalid(body=_("Le message est vide."))
+    now = clock.now()
+    conversation = _lock(conversation)
+    if conversation.status == Status.CLOSED:
+        raise DomainError("closed", _("Ce dossier est clos : rouvrez-le pour répondre."),
+                          status=409)
+    needs_delivery = conversation.channel in (Channel.EMAIL, Channel.WEBFORM, Channel.PHONE,
+                                              Channel.API) and bool(
+        conversation.contact and conversation.contact.email)
+    message = Message.objects.create(
+        conversation=conversation, direction=Direction.OUT, channel=conversation.channel,
+        author=actor, contact=conversation.contact, subject=f"Re: {conversation.subject}"[:250],
+        body_text=body, created_at=now,
+        delivery_status=Delivery.PENDING if needs_delivery else Delivery.NONE,
+    )
+    for upload in attachments or []:
+        attachment_store.store(message, upload)
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+    conversation.last_replied_at = now
+    conversation.last_message_at = now
+    conversation.updated_at = now
+    if conversation.assignee_id is None:
+        conversation.assignee = actor
+    target = status_after or (Status.OPEN if conversation.status == Status.NEW
+                              else conversation.status)
+    conversation.search_text = _search_text(conversation, body)
+    if target != conversation.status:
+        _transition(conversation, target, actor, now)
+    sla_compute(conversation, now=now)
+    conversation.save()
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=message,
+                 account=conversation.account, changes={"direction": "out"})
+    events.message_created(conversation, message, deliver=needs_delivery)
+    return message
+
+
+MENTION_RE = re.compile(r"@([\w.+-]+@[\w-]+\.[\w.-]+|[\w.-]+)")
+
+
+@transaction.atomic
+def conversation_add_note(*, actor: User, conversation: Conversation, body: str) -> Message:
+    """An internal note; @mentions (e-mail or its local part) notify colleagues."""
+    _check_worker(actor)
+    body = (body or "").strip()
+    if not body:
+        raise _invalid(body=_("La note est vide."))
+    now = clock.now()
+    conversation = _lock(conversation)
+    message = Message.objects.create(conversation=conversation, direction=Direction.NOTE,
+                                     channel=conversation.channel, author=actor,
+                                     body_text=body, created_at=now)
+    mentioned = _mentioned_users(body, exclude=actor)
+    Mention.objects.bulk_create([Mention(message=message, user=u) for u in mentioned])
+    conversation.updated_at = now
+    conversation.save(update_fields=["updated_at"])
+    events.note_created(conversation, message, mentioned)
+    return message
+
+
+def _mentioned_users(body: str, *, exclude: User) -> list[User]:
+    handles = {h.lower() for h in MENTION_RE.findall(body)}
+    if not handles:
+        return []
+    staff = User.objects.filter(is_active=True).exclude(role=Role.CLIENT).exclude(pk=exclude.pk)
+    return [u for u in staff if u.email.lower() in handles
+            or u.email.split("@")[0].lower() in handles]
+
+
+def _transition(conversation: Conversation, target: str, actor: User | None,
+                now: datetime) -> None:
+    current = conversation.status
+    if target == current:
+        return
+    if target not in TRANSITIONS.get(current, set()):
+        raise DomainError("bad_transition", _("Passage de « %(a)s » à « %(b)s » impossible.") % {
+            "a": Status(current).label, "b": Status(target).label}, status=409)
+    if target == Status.PENDING_CUSTOMER:
+        _pause(conversation, now)
+    elif current == Status.PENDING_CUSTOMER:
+        _resume(conversation, now)
+    if target == Status.RESOLVED:
+        conversation.resolved_at = now
+    if target == Status.CLOSED:
+        conversation.closed_at = now
+        conversation.resolved_at = conversation.resolved_at or now
+    if target == Status.OPEN:
+        conversation.closed_at = None
+        conversation.resolved_at = None
+    conversation.status = target
+    StatusChange.objects.create(conversation=conversation, from_status=current,
+                                to_status=target, actor=actor, at=now)
+    _system(conversation, "status", {"from": current, "to": target}, now, actor=actor)
+
+
+@transaction.atomic
+def conversation_set_status(*, actor: User, conversation: Conversation,
+                            status: str) -> Conversation:
+    _check_worker(actor)
+    if status not in Status.values:
+        raise _invalid(status=_("Statut inconnu."))
+    now = clock.now()
+    conversation = _lock(conversation)
+    previous = conversation.status
+    _transition(conversation, status, actor, now)
+    conversation.updated_at = now
+    sla_compute(conversation, now=now)
+    conversation.save()
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
+                 changes={"status": [previous, status]})
+    events.conversation_updated(conversation, {"status": [previous, status]},
+                                resolved=status == Status.RESOLVED)
+    return conversation
+
+
+@transaction.atomic
+def conversation_assign(*, actor: User | None, conversation: Conversation,
+                        assignee: User | None) -> Conversation:
+    if actor is not None:
+        _check_worker(actor)
+    if assignee is not None:
+        from permanence.accounts.selectors import accounts_visible_to
+
+        if assignee.role == Role.CLIENT or not assignee.is_active or not accounts_visible_to(
+                assignee).filter(pk=conversation.account_id).exists():
+            raise _invalid(assignee=_("Cette personne ne travaille pas pour ce compte."))
+    now = clock.now()
+    conversation = _lock(conversation)
+    previous = conversation.assignee_id
+    if previous == (assignee.pk if assignee else None):
+        return conversation
+    conversation.assignee = assignee
+    conversation.updated_at = now
+    conversation.save(update_fields=["assignee", "updated_at"])
+    _system(conversation, "assigned", {"assignee": assignee.pk if assignee else None,
+                                       "previous": previous}, now, actor=actor)
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
+                 changes={"assignee": [previous, assignee.pk if assignee else None]})
+    events.conversation_assigned(conversation, assignee, actor)
+    return conversation
+
+
+QUALIFICATION_FIELDS = ("priority", "category", "motif", "kind", "subject")
+
+
+@transaction.atomic
+def conversation_update(*, actor: User, conversation: Conversation, data: dict[str, Any],
+                        tags: list[str] | None = None) -> Conversation:
+    """Qualification (priority, category, motif, kind, subject) and tags; SLA recomputed."""
+    from .models import Category, Motif
+
+    _check_worker(actor)
+    choices = {"priority": Priority.values, "category": ["", *Category.values],
+               "motif": ["", *Motif.values], "kind": Kind.values}
+    errors = {k: _("Valeur inconnue.") for k, v in data.items()
+              if k in choices and v not in choices[k]}
+    if errors:
+        raise _invalid(**errors)
+    now = clock.now()
+    conversation = _lock(conversation)
+    changes = {k: [getattr(conversation, k), v] for k, v in data.items()
+               if k in QUALIFICATION_FIELDS and getattr(conversation, k) != v}
+    for name, (_old, new) in changes.items():
+        setattr(conversation, name, new)
+    if tags is not None:
+        wanted = {t.strip().lower()[:50] for t in tags if t.strip()}
+        current = set(conversation.tags.values_list("name", flat=True))
+        if wanted != current:
+            conversation.tags.set([Tag.objects.get_or_create(name=t)[0] for t in wanted])
+            changes["tags"] = [sorted(current), sorted(wanted)]
+    if not changes:
+        return conversation
+    conversation.updated_at = now
+    if {"priority", "kind"} & changes.keys():
+        sla_compute(conversation, now=now)
+    conversation.save()
+    _system(conversation, "qualified", {k: v for k, v in changes.items()}, now, actor=actor)
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
+                 changes=changes)
+    events.conversation_updated(conversation, changes)
+    return conversation
+
+
+def sla_recompute_for_account(account: ClientAccount) -> int:
+    """After a policy or calendar change: recompute every open conversation of the account."""
+    count = 0
+    for conversation in Conversation.objects.filter(account=account, status__in=OPEN_STATUSES):
+        with transaction.atomic():
+            locked = _lock(conversation)
+            sla_compute(locked)
+            locked.save(update_fields=["first_response_due_at", "next_response_due_at",
+                                       "resolution_due_at", "next_due_at"])
+            count += 1
+    return count
+
+
+def check_permission_for_account(actor: User, account: ClientAccount) -> None:
+    from permanence.accounts.selectors import accounts_visible_to
+
+    if not accounts_visible_to(actor).filter(pk=account.pk).exists():
+        raise Forbidden()

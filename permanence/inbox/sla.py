@@ -1,0 +1,109 @@
+"""SLA targets and due instants, in the business hours of the conversation's account.
+
+Defaults follow the operator's published promises (seed 000, "Délais de réponse"):
+standard and commercial requests within 24–48 business hours, urgent ones the same business
+day, never beyond 72 business hours; complaints acknowledged within 48 business hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from permanence.core.business_time import (
+    CalendarSpec,
+    add_business_time,
+    business_time_between,
+    next_opening,
+    open_intervals,
+)
+
+from .models import Conversation, Kind, Priority, SlaPolicy, SlaTarget
+
+MAX_HOURS = Decimal(72)
+
+# priority → (first response h, same business day?, next response h, resolution h)
+DEFAULT_TARGETS: dict[str, tuple[Decimal, bool, Decimal, Decimal]] = {
+    Priority.LOW: (Decimal(48), False, Decimal(48), Decimal(72)),
+    Priority.NORMAL: (Decimal(24), False, Decimal(24), Decimal(72)),
+    Priority.HIGH: (Decimal(8), False, Decimal(8), Decimal(48)),
+    Priority.URGENT: (Decimal(8), True, Decimal(4), Decimal(24)),
+}
+# Complaints: acknowledged (first human response) within 48 business hours at most.
+COMPLAINT_FIRST_RESPONSE = Decimal(48)
+
+
+@dataclass(frozen=True)
+class Targets:
+    first_response_hours: Decimal
+    first_response_same_day: bool
+    next_response_hours: Decimal
+    resolution_hours: Decimal
+
+
+def ensure_default_policy() -> SlaPolicy:
+    policy, created = SlaPolicy.objects.get_or_create(
+        account=None, defaults={"name": "Politique par défaut"})
+    if created:
+        rows = [SlaTarget(policy=policy, priority=p, first_response_hours=f,
+                          first_response_same_day=sd, next_response_hours=n,
+                          resolution_hours=r)
+                for p, (f, sd, n, r) in DEFAULT_TARGETS.items()]
+        rows += [SlaTarget(policy=policy, priority=p, kind=Kind.COMPLAINT,
+                           first_response_hours=min(COMPLAINT_FIRST_RESPONSE, f),
+                           first_response_same_day=sd, next_response_hours=n,
+                           resolution_hours=r)
+                 for p, (f, sd, n, r) in DEFAULT_TARGETS.items()]
+        SlaTarget.objects.bulk_create(rows)
+    return policy
+
+
+def targets_for(conversation: Conversation) -> Targets:
+    policies = [p for p in (getattr(conversation.account, "sla_policy", None),) if p]
+    policies.append(ensure_default_policy())
+    for policy in policies:
+        rows = {(t.priority, t.kind): t for t in policy.targets.all()}
+        row = rows.get((conversation.priority, conversation.kind)) or rows.get(
+            (conversation.priority, ""))
+        if row:
+            return Targets(min(row.first_response_hours, MAX_HOURS), row.first_response_same_day,
+                           min(row.next_response_hours, MAX_HOURS),
+                           min(row.resolution_hours, MAX_HOURS))
+    f, sd, n, r = DEFAULT_TARGETS[Priority.NORMAL]
+    return Targets(f, sd, n, r)
+
+
+def end_of_business_day(spec: CalendarSpec, start: datetime) -> datetime:
+    """The closing instant of the business day in which `start` falls (or the next one)."""
+    opening = next_opening(spec, start)
+    local_day = opening.astimezone(spec.tz).date()
+    end = opening
+    for a, b in open_intervals(spec, opening):
+        if a.astimezone(spec.tz).date() != local_day:
+            break
+        end = b
+    return end.astimezone(spec.tz)
+
+
+def hours(h: Decimal) -> timedelta:
+    return timedelta(seconds=int(h * 3600))
+
+
+def due(spec: CalendarSpec, start: datetime, h: Decimal, *, paused_seconds: int = 0,
+        same_day: bool = False) -> datetime:
+    """Due instant `h` business hours after `start`, pushed by time spent paused."""
+    if same_day:
+        base = min(end_of_business_day(spec, start), add_business_time(spec, start, hours(h)))
+    else:
+        base = add_business_time(spec, start, hours(h))
+    if paused_seconds:
+        base = add_business_time(spec, base, timedelta(seconds=paused_seconds))
+    return base
+
+
+def elapsed_ratio(spec: CalendarSpec, start: datetime, due_at: datetime, now: datetime) -> float:
+    total = business_time_between(spec, start, due_at).total_seconds()
+    if total <= 0:
+        return 1.0 if now >= due_at else 0.0
+    return business_time_between(spec, start, now).total_seconds() / total

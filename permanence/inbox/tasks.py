@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django_tasks import task
+
+from permanence.core import clock
+from permanence.core.tasks import retry_delay
+
+from .models import Conversation, Delivery, Message, Notification
+
+logger = logging.getLogger(__name__)
+
+
+@task(queue_name="email")
+def send_acknowledgement(conversation_id: int) -> str:
+    """Automatic acknowledgement with the reference and the promised deadline."""
+    from permanence.channels_email.outbound import send_acknowledgement as send
+
+    conversation = Conversation.objects.select_related("account", "contact").get(
+        pk=conversation_id)
+    return send(conversation)
+
+
+@task(queue_name="email")
+def deliver_message(message_id: int, attempt: int = 1) -> str:
+    """Send an agent's reply; retried with back-off, the outcome visible on the message."""
+    from permanence.channels_email.outbound import send_reply
+
+    message = Message.objects.select_related("conversation__account", "contact", "author").get(
+        pk=message_id)
+    if message.delivery_status == Delivery.SENT:
+        return "already sent"
+    try:
+        send_reply(message)
+    except Exception as exc:  # SMTP or network: record, retry later
+        error = f"{exc.__class__.__name__}: {exc}"[:500]
+        final = attempt >= settings.EMAIL_MAX_ATTEMPTS
+        Message.objects.filter(pk=message_id).update(
+            delivery_attempts=attempt, delivery_error=error,
+            delivery_status=Delivery.FAILED if final else Delivery.PENDING)
+        if final:
+            logger.error("Reply %s failed for good: %s", message_id, error)
+            return "failed"
+        deliver_message.using(run_after=clock.now() + retry_delay(attempt)).enqueue(
+            message_id, attempt + 1)
+        return "retry"
+    Message.objects.filter(pk=message_id).update(
+        delivery_attempts=attempt, delivery_error="", delivery_status=Delivery.SENT)
+    from . import live
+
+    live.message_added(message.conversation_id, message_id)
+    return "sent"
+
+
+NOTIFICATION_TEXT = {
+    "assigned": "Le dossier {ref} vous est attribué : {subject}",
+    "mention": "Vous êtes mentionné(e) dans le dossier {ref} : {subject}",
+    "sla_warning": "Le dossier {ref} approche de son échéance : {subject}",
+    "sla_breach": "Le dossier {ref} a dépassé son échéance : {subject}",
+}
+
+
+@task()
+def notify(user_id: int, conversation_id: int, kind: str, message_id: int | None) -> str:
+    """In-app notification (stored, pushed live) and e-mail when the user wants it."""
+    from permanence.accounts.models import User
+    from permanence.core.mail import queue_email
+
+    from . import live
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if user is None or conversation is None:
+        return "skipped"
+    text = NOTIFICATION_TEXT[kind].format(ref=conversation.reference,
+                                          subject=conversation.subject)[:300]
+    with transaction.atomic():
+        note = Notification.objects.create(user=user, conversation=conversation, kind=kind,
+                                           text=text, created_at=clock.now())
+        if getattr(user, "notify_by_email", True):
+            queue_email(to=[user.email], subject=f"[Permanence] {text}"[:200],
+                        body=f"{text}\n\n{settings.SITE_URL}/app/boite/{conversation.pk}/")
+    live.notify_user(user_id, {"kind": kind, "text": text, "conversation": conversation_id,
+                               "id": note.pk})
+    return "ok"
+
+
+@task()
+def sla_check() -> str:
+    """Periodic: warn at the policy's ratio (75 %), record breaches, notify."""
+    from .sla_monitor import run
+
+    return run()
+
+

@@ -32,7 +32,7 @@ urlpatterns = [
          name="password_reset_complete"),
     path("apres-connexion/", core_views.after_login, name="after_login"),
     path("app/", core_views.dashboard, name="dashboard"),
-    path("app/boite/", core_views.section, {"name": "inbox"}, name="inbox"),
+    path("app/boite/", include("permanence.inbox.urls")),
     path("app/boutique/", core_views.section, {"name": "shop"}, name="shop"),
     path("app/facturation/", core_views.section, {"name": "billing"}, name="billing"),
     path("app/agenda/", core_views.section, {"name": "agenda"}, name="agenda"),

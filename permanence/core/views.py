@@ -61,8 +61,6 @@ def after_login(request: HttpRequest) -> HttpResponse:
 
 
 SECTIONS = {
-    "inbox": ("Boîte de réception", "Les conversations de tous les canaux arriveront ici : "
-              "e-mails, formulaires, appels, messages de l'espace client."),
     "shop": ("Boutique", "Le catalogue des forfaits et options, les devis et les commandes "
              "apparaîtront ici."),
     "billing": ("Facturation", "Abonnements, factures, avoirs et incidents de paiement seront "

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,10 @@ class InboxConfig(AppConfig):
     label = "inbox"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Boîte de réception"
+
+    def ready(self) -> None:
+        from permanence.core.scheduler import every
+
+        from .tasks import sla_check
+
+        every(timedelta(minutes=1), name="inbox.sla_check")(sla_check)

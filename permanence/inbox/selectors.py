@@ -39,3 +39,118 @@ def get_conversation_for_user(user: Any, pk: Any, action: str = "view") -> Conve
     if action == "client" and not user.is_client:
         raise Forbidden()
     return conversation
+
+
+# --- The inbox list ------------------------------------------------------------------------
+
+VIEWS = {
+    "mine": "Mes dossiers",
+    "unassigned": "Non attribués",
+    "team": "Mon équipe",
+    "due_soon": "Échéance proche",
+    "breached": "En retard",
+    "open": "Tous les ouverts",
+    "all": "Tous",
+}
+DUE_SOON = 4  # hours (calendar time) before the next due instant
+
+
+def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str = "",
+               status: str = "", kind: str = "", assignee: str = "", q: str = "",
+               sort: str = "due") -> QuerySet[Conversation]:
+    from datetime import timedelta
+
+    from django.db.models import Exists, OuterRef, Q
+
+    from permanence.core import clock
+
+    from .models import OPEN_STATUSES, ReadMarker
+
+    now = clock.now()
+    qs = conversations_visible_to(user)
+    if view == "mine":
+        qs = qs.filter(assignee=user, status__in=OPEN_STATUSES)
+    elif view == "unassigned":
+        qs = qs.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    elif view == "team":
+        qs = qs.filter(Q(team__members=user) | Q(assignee__teams__members=user),
+                       status__in=OPEN_STATUSES).distinct()
+    elif view == "due_soon":
+        qs = qs.filter(status__in=OPEN_STATUSES, next_due_at__gt=now,
+                       next_due_at__lte=now + timedelta(hours=DUE_SOON))
+    elif view == "breached":
+        qs = qs.filter(status__in=OPEN_STATUSES, next_due_at__lte=now)
+    elif view == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if account:
+        qs = qs.filter(account_id=account) if account.isdigit() else qs.none()
+    if channel:
+        qs = qs.filter(channel=channel)
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if assignee:
+        qs = qs.filter(assignee_id=assignee) if assignee.isdigit() else qs.none()
+    if q.strip():
+        from .search import search_conversations
+
+        qs = search_conversations(qs, q)
+    last_read = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user)
+    # Unread: no marker of this user at or after the last message (one subquery, no N+1).
+    qs = qs.annotate(is_read=Exists(last_read.filter(read_at__gte=OuterRef("last_message_at"))))
+    order = {
+        "due": ["next_due_at", "-last_message_at"],
+        "recent": ["-last_message_at"],
+        "oldest": ["created_at"],
+        "priority": ["-priority_rank", "next_due_at"],
+    }.get(sort, ["next_due_at", "-last_message_at"])
+    if sort == "priority":
+        from django.db.models import Case, IntegerField, Value, When
+
+        from .models import PRIORITY_RANK
+
+        qs = qs.annotate(priority_rank=Case(
+            *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()],
+            output_field=IntegerField()))
+    from django.db.models import F
+
+    if order[0] == "next_due_at":
+        return qs.select_related("account", "contact", "assignee").order_by(
+            F("next_due_at").asc(nulls_last=True), "-last_message_at")
+    return qs.select_related("account", "contact", "assignee").order_by(*order)
+
+
+def timeline(conversation: Conversation) -> QuerySet[Any]:
+    from .models import Message
+
+    return (Message.objects.filter(conversation__in=[conversation.pk, *conversation_merged_ids(
+        conversation)]).select_related("author", "contact")
+            .prefetch_related("attachments").order_by("created_at", "id"))
+
+
+def conversation_merged_ids(conversation: Conversation) -> list[int]:
+    return list(Conversation.objects.filter(merged_into=conversation).values_list("pk",
+                                                                                 flat=True))
+
+
+def inbox_counts(user: Any) -> dict[str, int]:
+    """Counts shown next to each view (one query)."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+
+    from permanence.core import clock
+
+    from .models import OPEN_STATUSES
+
+    now = clock.now()
+    base = conversations_visible_to(user).filter(status__in=OPEN_STATUSES)
+    return base.aggregate(
+        open=Count("pk"),
+        mine=Count("pk", filter=Q(assignee=user)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        due_soon=Count("pk", filter=Q(next_due_at__gt=now,
+                                      next_due_at__lte=now + timedelta(hours=DUE_SOON))),
+        breached=Count("pk", filter=Q(next_due_at__lte=now)),
+    )

@@ -503,3 +503,147 @@ def check_permission_for_account(actor: User, account: ClientAccount) -> None:
 
     if not accounts_visible_to(actor).filter(pk=account.pk).exists():
         raise Forbidden()
+
+
+def conversation_mark_read(*, user: User, conversation: Conversation) -> None:
+    from .models import ReadMarker
+
+    ReadMarker.objects.update_or_create(conversation=conversation, user=user,
+                                        defaults={"read_at": clock.now()})
+
+
+@transaction.atomic
+def conversation_merge(*, actor: User, source: Conversation, target: Conversation,
+                       inform_customer: bool = True) -> Conversation:
+    """Fold `source` into `target`: timelines combined (source messages stay attached to
+    their conversation and show on the target's timeline), both references kept."""
+    _check_worker(actor)
+    if source.pk == target.pk:
+        raise _invalid(target=_("Choisissez un autre dossier."))
+    if source.account_id != target.account_id:
+        raise _invalid(target=_("Les deux dossiers doivent appartenir au même compte client."))
+    first, second = sorted([source.pk, target.pk])
+    locked = {c.pk: c for c in Conversation.objects.select_for_update().select_related(
+        "account", "contact").filter(pk__in=[first, second])}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.merged_into_id or target.merged_into_id:
+        raise DomainError("already_merged", _("Un de ces dossiers est déjà fusionné."),
+                          status=409)
+    now = clock.now()
+    Conversation.objects.filter(merged_into=source).update(merged_into=target)
+    source.merged_into = target
+    if source.status not in (Status.CLOSED,):
+        _transition(source, Status.CLOSED, actor, now)
+    source.updated_at = now
+    sla_compute(source, now=now)
+    source.save()
+    target.last_message_at = max(target.last_message_at, source.last_message_at)
+    target.search_text = _search_text(target, (source.search_text or "").partition("\n")[2])
+    target.search_text = target.search_text + "\n" + source.reference
+    target.updated_at = now
+    target.save()
+    _system(target, "merged", {"from": source.reference}, now, actor=actor)
+    _system(source, "merged_into", {"into": target.reference}, now, actor=actor)
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=target,
+                 changes={"merged": source.reference})
+    if inform_customer and target.contact and target.contact.email:
+        body = _("Votre demande %(a)s a été regroupée avec la demande %(b)s : nous vous "
+                 "répondrons dans ce dossier.") % {"a": source.reference, "b": target.reference}
+        msg = Message.objects.create(
+            conversation=target, direction=Direction.OUT, channel=target.channel, author=actor,
+            contact=target.contact, subject=f"Re: {target.subject}"[:250], body_text=body,
+            created_at=now, delivery_status=Delivery.PENDING)
+        events.message_created(target, msg, deliver=True)
+    events.conversation_updated(target, {"merged": source.reference})
+    events.conversation_updated(source, {"merged_into": target.reference})
+    return target
+
+
+@transaction.atomic
+def message_split(*, actor: User, message: Message) -> Conversation:
+    """Move one inbound message into a new conversation of the same account and contact."""
+    _check_worker(actor)
+    if message.direction != Direction.IN:
+        raise _invalid(message=_("Seul un message reçu peut être scindé."))
+    original = _lock(message.conversation)
+    if original.messages.filter(direction=Direction.IN).count() < 2:
+        raise _invalid(message=_("Le dossier ne contient que ce message."))
+    now = clock.now()
+    conversation = Conversation(
+        account=original.account, reference=reference_next(now),
+        subject=(message.subject or original.subject)[:250], contact=message.contact or
+        original.contact, channel=message.channel, kind=original.kind,
+        priority=original.priority, created_at=message.created_at, updated_at=now,
+        last_message_at=message.created_at, last_inbound_at=message.created_at,
+        status=Status.OPEN, assignee=actor)
+    conversation.search_text = _search_text(conversation, message.body_text)
+    sla_compute(conversation, now=now)
+    conversation.save()
+    StatusChange.objects.create(conversation=conversation, from_status="", to_status=Status.OPEN,
+                                actor=actor, at=now)
+    Message.objects.filter(pk=message.pk).update(conversation=conversation)
+    _system(original, "split", {"into": conversation.reference, "message": message.pk}, now,
+            actor=actor)
+    _system(conversation, "split_from", {"from": original.reference}, now, actor=actor)
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=conversation,
+                 changes={"split_from": original.reference})
+    events.conversation_updated(original, {"split": conversation.reference})
+    events.conversation_created(conversation, message, acknowledge=False)
+    return conversation
+
+
+@transaction.atomic
+def phone_message_record(*, actor: User, account: ClientAccount, caller_name: str,
+                         caller_phone: str, reason: str, message: str, urgent: bool,
+                         caller_email: str = "") -> Conversation:
+    """An agent records an incoming call (message téléphonique) as a conversation."""
+    from permanence.core.validators import normalise_phone
+
+    _check_worker(actor)
+    check_permission_for_account(actor, account)
+    from django.core.exceptions import ValidationError
+
+    try:
+        phone = normalise_phone(caller_phone) if caller_phone.strip() else ""
+    except ValidationError as exc:
+        raise _invalid(caller_phone=str(exc.messages[0])) from None
+    if not (message or "").strip():
+        raise _invalid(message=_("Notez le message de l'appelant."))
+    incoming = Incoming(
+        account=account, channel=Channel.PHONE, subject=(reason or _("Appel téléphonique")),
+        body_text=message.strip(), contact_name=caller_name, contact_phone=phone,
+        contact_email=caller_email, kind=Kind.PHONE_MESSAGE,
+        priority=Priority.URGENT if urgent else Priority.NORMAL, acknowledge=False,
+        data={"recorded_by": actor.pk},
+    )
+    return conversation_open(incoming, actor=actor)
+
+
+@transaction.atomic
+def bulk_apply(*, actor: User, conversations: list[Conversation], action: str,
+               assignee: User | None = None, tag: str = "") -> int:
+    """Bulk assign / close / tag; all-or-nothing."""
+    _check_worker(actor)
+    done = 0
+    for conversation in conversations:
+        if action == "assign":
+            conversation_assign(actor=actor, conversation=conversation, assignee=assignee)
+        elif action == "close":
+            if conversation.status != Status.CLOSED:
+                conversation_set_status(actor=actor, conversation=conversation,
+                                        status=Status.CLOSED)
+        elif action == "tag" and tag.strip():
+            current = list(conversation.tags.values_list("name", flat=True))
+            conversation_update(actor=actor, conversation=conversation, data={},
+                                tags=[*current, tag])
+        else:
+            raise _invalid(action=_("Action inconnue."))
+        done += 1
+    return done
+
+
+@transaction.atomic
+def presence_set(*, user: User, available: bool) -> None:
+    from .models import AgentPresence
+
+    AgentPresence.objects.update_or_create(user=user, defaults={"available": available})

@@ -1,0 +1,35 @@
+"""Canned replies with variables, rendered for one conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils import formats
+from django.utils.timezone import localtime
+
+from .models import CannedReply, Conversation
+
+
+class _Safe(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_canned(body: str, conversation: Conversation, agent: Any) -> str:
+    due = conversation.resolution_due_at or conversation.first_response_due_at
+    values = _Safe(
+        contact=(conversation.contact.name if conversation.contact and conversation.contact.name
+                 else "Madame, Monsieur"),
+        reference=conversation.reference,
+        echeance=formats.date_format(localtime(due), "l j F Y à H:i") if due else "",
+        compte=conversation.account.name,
+        agent=getattr(agent, "full_name", "") or getattr(agent, "email", ""),
+    )
+    return body.format_map(values)
+
+
+def canned_for(conversation: Conversation, agent: Any) -> list[dict[str, Any]]:
+    replies = CannedReply.objects.filter(Q(account=conversation.account) | Q(account=None))
+    return [{"id": r.pk, "title": r.title, "body": render_canned(r.body, conversation, agent)}
+            for r in replies]

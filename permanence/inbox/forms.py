@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, Kind, Motif, Priority, Status
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Réponse"), widget=forms.Textarea(attrs={"rows": 6}))
+    status_after = forms.ChoiceField(
+        label=_("Puis"), required=False,
+        choices=[("", _("Laisser le statut")), (Status.PENDING_CUSTOMER, _("En attente client")),
+                 (Status.RESOLVED, _("Résolu"))])
+    attachments = MultipleFileField(label=_("Pièces jointes"), required=False)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note interne"), widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("@prénom ou @e-mail pour prévenir un collègue"))
+
+
+class QualifyForm(forms.Form):
+    subject = forms.CharField(label=_("Objet"), max_length=250)
+    priority = forms.ChoiceField(label=_("Priorité"), choices=Priority.choices)
+    kind = forms.ChoiceField(label=_("Nature"), choices=Kind.choices)
+    category = forms.ChoiceField(label=_("Catégorie"), required=False,
+                                 choices=[("", "—"), *Category.choices])
+    motif = forms.ChoiceField(label=_("Motif"), required=False, choices=[("", "—"),
+                                                                         *Motif.choices])
+    tags = forms.CharField(label=_("Étiquettes"), required=False,
+                           help_text=_("Séparées par des virgules"))
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Statut"), choices=Status.choices)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.IntegerField(label=_("Attribuer à"), required=False)
+
+
+class MergeForm(forms.Form):
+    target = forms.CharField(label=_("Fusionner dans le dossier (référence)"), max_length=20)
+    inform_customer = forms.BooleanField(label=_("Informer le client"), required=False,
+                                         initial=True)
+
+
+class PhoneMessageForm(forms.Form):
+    account = forms.IntegerField(label=_("Compte client"))
+    caller_name = forms.CharField(label=_("Nom de l'appelant"), max_length=200)
+    caller_phone = forms.CharField(label=_("Numéro"), max_length=30, required=False)
+    caller_email = forms.EmailField(label=_("E-mail"), required=False)
+    reason = forms.CharField(label=_("Motif de l'appel"), max_length=250)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}))
+    urgent = forms.BooleanField(label=_("Urgent"), required=False)
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=[("assign", "assign"), ("close", "close"),
+                                        ("tag", "tag")])
+    ids = forms.CharField()
+    assignee = forms.IntegerField(required=False)
+    tag = forms.CharField(required=False, max_length=50)
+
+    def clean_ids(self) -> list[int]:
+        try:
+            return [int(x) for x in self.cleaned_data["ids"].split(",") if x.strip()][:200]
+        except ValueError:
+            raise forms.ValidationError(_("Sélection invalide.")) from None

@@ -1,0 +1,95 @@
+"""Periodic SLA check: warnings at the policy ratio (75 %) and breaches, recorded once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from permanence.accounts.models import Role, User
+from permanence.core import clock
+from permanence.core.calendar_services import spec_for_account
+
+from . import sla
+from .models import OPEN_STATUSES, Conversation, Message, SlaEvent
+
+TARGETS = ("first_response", "next_response", "resolution")
+
+
+def _start_of(conversation: Conversation, target: str) -> datetime:
+    if target == "next_response" and conversation.last_inbound_at:
+        return conversation.last_inbound_at
+    return conversation.created_at
+
+
+def _record(conversation: Conversation, kind: str, target: str, due_at: datetime,
+            now: datetime) -> bool:
+    try:
+        with transaction.atomic():
+            SlaEvent.objects.create(conversation=conversation, kind=kind, target=target,
+                                    due_at=due_at, at=now)
+    except IntegrityError:  # already recorded for this due instant
+        return False
+    return True
+
+
+def _recipients(conversation: Conversation) -> list[int]:
+    ids = set(User.objects.filter(role=Role.SUPERVISOR, is_active=True).values_list("pk",
+                                                                                   flat=True))
+    if conversation.assignee_id:
+        ids.add(conversation.assignee_id)
+    return sorted(ids)
+
+
+def run(now: datetime | None = None) -> str:
+    from . import tasks
+    from .live import inbox_changed
+
+    now = now or clock.now()
+    warned = breached = 0
+    candidates = (Conversation.objects.filter(status__in=OPEN_STATUSES,
+                                              sla_paused_at__isnull=True,
+                                              next_due_at__isnull=False,
+                                              merged_into__isnull=True)
+                  .select_related("account__sla_policy"))
+    for conversation in candidates.iterator(chunk_size=500):
+        spec = spec_for_account(conversation.account)
+        ratio_limit = float(sla.ensure_default_policy().warn_ratio if not getattr(
+            conversation.account, "sla_policy", None) else conversation.account.sla_policy
+            .warn_ratio)
+        for target in TARGETS:
+            due_at = getattr(conversation, f"{target}_due_at")
+            if due_at is None:
+                continue
+            kind = None
+            if now >= due_at:
+                kind = SlaEvent.Kind.BREACH
+            elif sla.elapsed_ratio(spec, _start_of(conversation, target), due_at,
+                                   now) >= ratio_limit:
+                kind = SlaEvent.Kind.WARNING
+            if kind is None or not _record(conversation, kind, target, due_at, now):
+                continue
+            _after_event(conversation, kind, target, due_at, now)
+            if kind == SlaEvent.Kind.BREACH:
+                breached += 1
+            else:
+                warned += 1
+            for uid in _recipients(conversation):
+                transaction.on_commit(lambda uid=uid, c=conversation.pk, k=kind: tasks.notify
+                                      .enqueue(uid, c, f"sla_{'breach' if k == 'breach' else 'warning'}",
+                                               None))
+            inbox_changed(conversation.pk, "sla")
+    return f"warned {warned}, breached {breached}"
+
+
+def _after_event(conversation: Conversation, kind: str, target: str, due_at: datetime,
+                 now: datetime) -> None:
+    data: dict[str, Any] = {"kind": kind, "target": target, "due_at": due_at.isoformat()}
+    Message.objects.create(conversation=conversation, direction="system",
+                           channel=conversation.channel, event=f"sla_{kind}", data=data,
+                           created_at=now)
+    if kind == SlaEvent.Kind.BREACH and conversation.sla_breached_at is None:
+        Conversation.objects.filter(pk=conversation.pk).update(sla_breached_at=now)
+    if kind == SlaEvent.Kind.WARNING and conversation.sla_warned_at is None:
+        Conversation.objects.filter(pk=conversation.pk).update(sla_warned_at=now)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+def _human(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 60 * 24)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} j {hours} h"
+    if hours:
+        return f"{hours} h {mins:02d}"
+    return f"{mins} min"
+
+
+@register.simple_tag
+def countdown(due: datetime | None, now: datetime) -> SafeString | str:
+    """'dans 3 h 20' / 'en retard de 1 h 05', with the instant in a tooltip; live-updated by
+    inbox.js through data-due."""
+    if due is None:
+        return ""
+    left = (due - now).total_seconds()
+    css = "late" if left <= 0 else ("soon" if left <= 4 * 3600 else "ok")
+    text = f"en retard de {_human(left)}" if left <= 0 else f"dans {_human(left)}"
+    return format_html('<time class="countdown {}" datetime="{}" data-due="{}" title="{}">{}'
+                       "</time>", css, due.isoformat(), due.isoformat(),
+                       due.astimezone().strftime("%d/%m/%Y %H:%M"), text)

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("", views.inbox, name="list"),
+    path("appel/", views.phone_message, name="phone"),
+    path("groupe/", views.bulk, name="bulk"),
+    path("presence/", views.presence, name="presence"),
+    path("<int:pk>/", views.conversation_detail, name="detail"),
+    path("<int:pk>/fil/", views.conversation_timeline, name="timeline"),
+    path("<int:pk>/repondre/", views.reply, name="reply"),
+    path("<int:pk>/note/", views.note, name="note"),
+    path("<int:pk>/statut/", views.set_status, name="status"),
+    path("<int:pk>/attribuer/", views.assign, name="assign"),
+    path("<int:pk>/qualifier/", views.qualify, name="qualify"),
+    path("<int:pk>/fusionner/", views.merge, name="merge"),
+    path("message/<int:message_id>/scinder/", views.split, name="split"),
+    path("piece-jointe/<int:attachment_id>/", views.attachment, name="attachment"),
+]

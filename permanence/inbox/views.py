@@ -1,0 +1,317 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from permanence.accounts.forms import apply_field_errors
+from permanence.accounts.models import User
+from permanence.accounts.selectors import accounts_visible_to
+from permanence.audit.services import audit_view
+from permanence.core import clock
+from permanence.core.access import AuthedHttpRequest, staff_required
+from permanence.core.errors import DomainError, NotFound
+
+from . import selectors, services
+from .canned import canned_for
+from .forms import (
+    AssignForm,
+    BulkForm,
+    MergeForm,
+    NoteForm,
+    PhoneMessageForm,
+    QualifyForm,
+    ReplyForm,
+    StatusForm,
+)
+from .models import Attachment, Channel, Conversation, Kind, Message, Status
+
+PAGE_SIZE = 50
+
+
+def _filters(request: AuthedHttpRequest) -> dict[str, str]:
+    g = request.GET
+    return {k: g.get(k, "").strip() for k in ("view", "account", "channel", "status", "kind",
+                                               "assignee", "q", "sort")}
+
+
+@staff_required
+def inbox(request: AuthedHttpRequest) -> HttpResponse:
+    f = _filters(request)
+    f["view"] = f["view"] if f["view"] in selectors.VIEWS else "open"
+    qs = selectors.inbox_list(request.user, **{k: v for k, v in f.items() if v})
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "f": f, "views": selectors.VIEWS,
+        "counts": selectors.inbox_counts(request.user),
+        "accounts": accounts_visible_to(request.user).only("pk", "name"),
+        "channels": Channel.choices, "statuses": Status.choices, "kinds": Kind.choices,
+        "agents": _agents(), "now": clock.now(),
+        "can_work": selectors.can_work_conversations(request.user),
+    }
+    template = "inbox/inbox.html#results" if request.htmx else "inbox/inbox.html"
+    return render(request, template, context)
+
+
+def _agents() -> Any:
+    from permanence.accounts.models import Role
+
+    return User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.SUPERVISOR,
+                                                         Role.ADMIN]).order_by("full_name")
+
+
+def _conversation_context(request: AuthedHttpRequest, conversation: Conversation,
+                          **forms: Any) -> dict[str, Any]:
+    initial = {"subject": conversation.subject, "priority": conversation.priority,
+               "kind": conversation.kind, "category": conversation.category,
+               "motif": conversation.motif,
+               "tags": ", ".join(t.name for t in conversation.tags.all())}
+    return {
+        "c": conversation,
+        "timeline": selectors.timeline(conversation),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "qualify_form": forms.get("qualify_form") or QualifyForm(initial=initial),
+        "merge_form": forms.get("merge_form") or MergeForm(),
+        "statuses": Status.choices,
+        "agents": _agents(),
+        "canned": canned_for(conversation, request.user),
+        "now": clock.now(),
+        "can_work": selectors.can_work_conversations(request.user),
+        "history": conversation.status_changes.select_related("actor"),
+    }
+
+
+@staff_required
+def conversation_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    if conversation.merged_into_id:
+        return redirect("inbox:detail", pk=conversation.merged_into_id)
+    services.conversation_mark_read(user=request.user, conversation=conversation)
+    audit_view(actor=request.user, target=conversation, account=conversation.account)
+    return render(request, "inbox/conversation.html",
+                  _conversation_context(request, conversation))
+
+
+@staff_required
+def conversation_timeline(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The timeline fragment, re-fetched when the websocket says something changed."""
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    services.conversation_mark_read(user=request.user, conversation=conversation)
+    return render(request, "inbox/_timeline.html", {"c": conversation, "now": clock.now(),
+                                                    "timeline": selectors.timeline(conversation)})
+
+
+def _fail(request: AuthedHttpRequest, conversation: Conversation, exc: DomainError,
+          **forms: Any) -> HttpResponse:
+    for form in forms.values():
+        apply_field_errors(form, {k: v for k, v in exc.fields.items() if k in form.fields},
+                           str(exc.message))
+    messages.error(request, str(exc.message))
+    return render(request, "inbox/conversation.html",
+                  _conversation_context(request, conversation, **forms), status=exc.status)
+
+
+@require_POST
+@staff_required
+def reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "inbox/conversation.html",
+                      _conversation_context(request, conversation, reply_form=form), status=422)
+    try:
+        services.conversation_reply(
+            actor=request.user, conversation=conversation, body=form.cleaned_data["body"],
+            attachments=form.cleaned_data["attachments"],
+            status_after=form.cleaned_data["status_after"] or None)
+    except DomainError as exc:
+        return _fail(request, conversation, exc, reply_form=form)
+    messages.success(request, "Réponse envoyée.")
+    return redirect("inbox:detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def note(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return render(request, "inbox/conversation.html",
+                      _conversation_context(request, conversation, note_form=form), status=422)
+    try:
+        services.conversation_add_note(actor=request.user, conversation=conversation,
+                                       body=form.cleaned_data["body"])
+    except DomainError as exc:
+        return _fail(request, conversation, exc, note_form=form)
+    messages.success(request, "Note ajoutée.")
+    return redirect("inbox:detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def set_status(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.conversation_set_status(actor=request.user, conversation=conversation,
+                                             status=form.cleaned_data["status"])
+        except DomainError as exc:
+            return _fail(request, conversation, exc)
+        messages.success(request, "Statut mis à jour.")
+    else:
+        messages.error(request, "Statut invalide.")
+    return redirect("inbox:detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def assign(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Sélection invalide.")
+        return redirect("inbox:detail", pk=pk)
+    uid = form.cleaned_data["assignee"]
+    assignee = User.objects.filter(pk=uid).first() if uid else None
+    if uid and assignee is None:
+        raise NotFound("Utilisateur introuvable.")
+    try:
+        services.conversation_assign(actor=request.user, conversation=conversation,
+                                     assignee=assignee)
+    except DomainError as exc:
+        return _fail(request, conversation, exc)
+    messages.success(request, "Attribution enregistrée.")
+    return redirect("inbox:detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def qualify(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = QualifyForm(request.POST)
+    if not form.is_valid():
+        return render(request, "inbox/conversation.html",
+                      _conversation_context(request, conversation, qualify_form=form),
+                      status=422)
+    data = dict(form.cleaned_data)
+    tags = [t for t in data.pop("tags").split(",") if t.strip()]
+    try:
+        services.conversation_update(actor=request.user, conversation=conversation, data=data,
+                                     tags=tags)
+    except DomainError as exc:
+        return _fail(request, conversation, exc, qualify_form=form)
+    messages.success(request, "Qualification enregistrée.")
+    return redirect("inbox:detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    source = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "inbox/conversation.html",
+                      _conversation_context(request, source, merge_form=form), status=422)
+    target = selectors.conversations_visible_to(request.user).filter(
+        reference__iexact=form.cleaned_data["target"].strip()).first()
+    if target is None:
+        form.add_error("target", "Aucun dossier visible avec cette référence.")
+        return render(request, "inbox/conversation.html",
+                      _conversation_context(request, source, merge_form=form), status=422)
+    try:
+        services.conversation_merge(actor=request.user, source=source, target=target,
+                                    inform_customer=form.cleaned_data["inform_customer"])
+    except DomainError as exc:
+        return _fail(request, source, exc, merge_form=form)
+    messages.success(request, f"Dossier fusionné dans {target.reference}.")
+    return redirect("inbox:detail", pk=target.pk)
+
+
+@require_POST
+@staff_required
+def split(request: AuthedHttpRequest, message_id: int) -> HttpResponse:
+    message = get_object_or_404(Message, pk=message_id)
+    conversation = selectors.get_conversation_for_user(request.user, message.conversation_id,
+                                                       action="work")
+    try:
+        new = services.message_split(actor=request.user, message=message)
+    except DomainError as exc:
+        return _fail(request, conversation, exc)
+    messages.success(request, f"Message déplacé dans le nouveau dossier {new.reference}.")
+    return redirect("inbox:detail", pk=new.pk)
+
+
+@staff_required
+def phone_message(request: AuthedHttpRequest) -> HttpResponse:
+    accounts = accounts_visible_to(request.user).only("pk", "name")
+    form = PhoneMessageForm(request.POST or None, initial={"account": request.GET.get(
+        "account")})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        account = accounts.filter(pk=data.pop("account")).first()
+        if account is None:
+            form.add_error("account", "Compte client introuvable.")
+        else:
+            try:
+                conversation = services.phone_message_record(actor=request.user,
+                                                             account=account, **data)
+            except DomainError as exc:
+                apply_field_errors(form, exc.fields, str(exc.message))
+            else:
+                messages.success(request, f"Appel enregistré : {conversation.reference}.")
+                return redirect("inbox:detail", pk=conversation.pk)
+    return render(request, "inbox/phone.html", {"form": form, "accounts": accounts},
+                  status=422 if form.errors else 200)
+
+
+@require_POST
+@staff_required
+def bulk(request: AuthedHttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Sélection invalide.")
+        return redirect("inbox:list")
+    ids = form.cleaned_data["ids"]
+    conversations = list(selectors.conversations_visible_to(request.user).filter(pk__in=ids))
+    if len(conversations) != len(set(ids)):
+        raise NotFound("Dossier introuvable.")
+    uid = form.cleaned_data.get("assignee")
+    assignee = User.objects.filter(pk=uid).first() if uid else None
+    try:
+        done = services.bulk_apply(actor=request.user, conversations=conversations,
+                                   action=form.cleaned_data["action"], assignee=assignee,
+                                   tag=form.cleaned_data.get("tag") or "")
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, f"{done} dossier(s) mis à jour.")
+    return redirect(request.POST.get("next") or "inbox:list")
+
+
+@staff_required
+def attachment(request: AuthedHttpRequest, attachment_id: int) -> FileResponse:
+    item = get_object_or_404(Attachment.objects.select_related("message"), pk=attachment_id)
+    selectors.get_conversation_for_user(request.user, item.message.conversation_id)
+    return attachment_response(item)
+
+
+def attachment_response(item: Attachment) -> FileResponse:
+    # Always a download, never rendered inline (no stored XSS through HTML/SVG files).
+    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename,
+                            content_type=item.content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_POST
+@staff_required
+def presence(request: AuthedHttpRequest) -> HttpResponse:
+    services.presence_set(user=request.user, available=request.POST.get("available") == "1")
+    return redirect(request.POST.get("next") or "inbox:list")

@@ -32,3 +32,13 @@ def countdown(due: datetime | None, now: datetime) -> SafeString | str:
     return format_html('<time class="countdown {}" datetime="{}" data-due="{}" title="{}">{}'
                        "</time>", css, due.isoformat(), due.isoformat(),
                        due.astimezone().strftime("%d/%m/%Y %H:%M"), text)
+
+
+@register.filter
+def status_label(value: str) -> str:
+    from permanence.inbox.models import Status
+
+    try:
+        return str(Status(value).label)
+    except ValueError:
+        return value or "—"

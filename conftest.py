@@ -18,7 +18,7 @@ PASSWORD = "Un-mot-de-passe-solide-42"  # noqa: S105 (test-only)
 def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                                  "QUEUES": ["default", "email"], "ENQUEUE_ON_COMMIT": True}}
+                                  "QUEUES": ["default", "email"]}}
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

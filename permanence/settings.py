@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "permanence.portal",
     "permanence.inbox",
     "permanence.channels_email",
+    "permanence.channels_webform",
 ]
 
 MIDDLEWARE = [
@@ -152,8 +153,8 @@ TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default", "email"],
-        # Tasks are enqueued when the surrounding transaction commits, never before.
-        "ENQUEUE_ON_COMMIT": True,
+        # django-tasks 0.12 has no ENQUEUE_ON_COMMIT: services enqueue from
+        # transaction.on_commit themselves (see inbox/events.py, core/mail.py).
     }
 }
 

@@ -29,6 +29,18 @@ class EmailAuthenticationForm(AuthenticationForm):
     }
 
 
+def axes_username(request: Any, credentials: dict[str, Any] | None = None) -> str:
+    """The login name django-axes counts failures against (AXES_USERNAME_CALLABLE).
+
+    Login is case-insensitive, so the count must be too: otherwise each way of writing the
+    same address ("Agent@…", "AGENT@…") would get its own quota of attempts.
+    """
+    value = (credentials or {}).get("username")
+    if value is None and request is not None:
+        value = getattr(request, "POST", {}).get("username")
+    return str(value or "").strip().lower()
+
+
 class FrenchPasswordResetForm(PasswordResetForm):
     """Sends the reset e-mail from the worker (with retries), not inside the request."""
 
@@ -42,6 +54,16 @@ class FrenchPasswordResetForm(PasswordResetForm):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         queue_email(to=[to_email], subject=subject, body=body)
+
+
+class InvitationForm(FrenchPasswordResetForm):
+    """The "choose your password" e-mail sent to a person we just gave access to.
+
+    Invited users have no usable password yet, which Django's reset form skips: include them.
+    """
+
+    def get_users(self, email: str) -> Any:
+        return User.objects.filter(email__iexact=email, is_active=True)
 
 
 class AccountForm(forms.Form):

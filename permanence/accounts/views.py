@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from permanence.audit.services import audit_view
@@ -168,9 +169,9 @@ def client_user_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _send_invitation(request: AuthedHttpRequest, user: User) -> None:
-    from .forms import FrenchPasswordResetForm
+    from .forms import InvitationForm
 
-    form = FrenchPasswordResetForm({"email": user.email})
+    form = InvitationForm({"email": user.email})
     if form.is_valid():
         form.save(request=request, use_https=request.is_secure(),
                   subject_template_name="registration/invitation_subject.txt",
@@ -281,4 +282,9 @@ def token_revoke(request: AuthedHttpRequest, token_id: int) -> Any:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, "Jeton révoqué.")
-    return redirect(request.POST.get("next") or "accounts:profile")
+    # Only back to a page of this site (no open redirect).
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "accounts:profile"
+    return redirect(target)

@@ -7,6 +7,7 @@ from django.views.static import serve
 from permanence.accounts.forms import EmailAuthenticationForm, FrenchPasswordResetForm
 from permanence.api import api
 from permanence.core import views as core_views
+from permanence.inbox import views_complaints as inbox_complaints
 
 # Django's admin is for superusers only (maintenance), not for daily work.
 admin.site.has_permission = lambda request: (  # type: ignore[method-assign]
@@ -41,6 +42,8 @@ urlpatterns = [
     path("app/", include("permanence.core.urls")),
     path("app/audit/", include("permanence.audit.urls")),
     path("espace/", include("permanence.portal.urls")),
+    path("contact/", include("permanence.channels_webform.urls")),
+    path("satisfaction/<str:token>/", inbox_complaints.survey, name="survey"),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -49,10 +49,12 @@ def note_created(conversation: Conversation, message: Message, mentioned: list[A
 
 def conversation_updated(conversation: Conversation, changes: dict[str, Any], *,
                          resolved: bool = False) -> None:
-    from . import live
+    from . import live, tasks
 
     conv_id = conversation.pk
     _on_commit(lambda: live.inbox_changed(conv_id, "updated"))
+    if resolved:
+        _on_commit(lambda: tasks.send_survey.enqueue(conv_id))
 
 
 def conversation_assigned(conversation: Conversation, assignee: Any, actor: Any) -> None:

@@ -461,3 +461,4 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"Notification #{self.pk}"
+from .models_complaints import Complaint, SurveyResponse  # noqa: E402,F401

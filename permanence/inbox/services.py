@@ -203,6 +203,14 @@ def conversation_open(incoming: Incoming, *, actor: User | None = None) -> Conve
     sla_compute(conversation, now=now)
     conversation.save()
     routing.apply_tags(conversation)
+    if conversation.kind == Kind.COMPLAINT:
+        from .complaints import complaint_ensure
+
+        complaint = complaint_ensure(conversation)
+        if incoming.channel in (Channel.WEBFORM, Channel.PORTAL):
+            # These channels acknowledge on screen, at once.
+            complaint.acknowledged_at = now
+            complaint.save(update_fields=["acknowledged_at"])
     StatusChange.objects.create(conversation=conversation, from_status="",
                                 to_status=Status.NEW, actor=actor, at=now)
     message = Message.objects.create(
@@ -478,6 +486,10 @@ def conversation_update(*, actor: User, conversation: Conversation, data: dict[s
     if {"priority", "kind"} & changes.keys():
         sla_compute(conversation, now=now)
     conversation.save()
+    if conversation.kind == Kind.COMPLAINT:
+        from .complaints import complaint_ensure
+
+        complaint_ensure(conversation)
     _system(conversation, "qualified", {k: v for k, v in changes.items()}, now, actor=actor)
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
                  changes=changes)

@@ -21,7 +21,37 @@ def send_acknowledgement(conversation_id: int) -> str:
 
     conversation = Conversation.objects.select_related("account", "contact").get(
         pk=conversation_id)
-    return send(conversation)
+    result = send(conversation)
+    if result == "sent":
+        from .models_complaints import Complaint
+
+        Complaint.objects.filter(conversation=conversation, acknowledged_at__isnull=True).update(
+            acknowledged_at=clock.now())
+    return result
+
+
+@task(queue_name="email")
+def send_survey(conversation_id: int) -> str:
+    """After resolution: the satisfaction link (CSAT, and NPS at most every 90 days)."""
+    from permanence.core.mail import queue_email
+
+    from .surveys import survey_create
+
+    conversation = Conversation.objects.select_related("account", "contact").get(
+        pk=conversation_id)
+    with transaction.atomic():
+        survey = survey_create(conversation)
+        if survey is None:
+            return "skipped"
+        url = f"{settings.SITE_URL}/satisfaction/{survey.token}/"
+        queue_email(
+            to=[conversation.contact.email],  # type: ignore[union-attr]
+            subject=f"[{conversation.reference}] Votre avis sur notre réponse",
+            body=(f"Bonjour,\n\nVotre demande {conversation.reference} « {conversation.subject} » "
+                  f"a été traitée par {conversation.account.name}.\n\nDonnez-nous votre avis "
+                  f"en une minute : {url}\n\nMerci !"),
+        )
+    return "sent"
 
 
 @task(queue_name="email")

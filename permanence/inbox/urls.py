@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_complaints
 
 app_name = "inbox"
 
@@ -18,5 +18,9 @@ urlpatterns = [
     path("<int:pk>/qualifier/", views.qualify, name="qualify"),
     path("<int:pk>/fusionner/", views.merge, name="merge"),
     path("message/<int:message_id>/scinder/", views.split, name="split"),
+    path("reclamations/", views_complaints.register, name="complaints"),
+    path("reclamations/export.csv", views_complaints.register_csv, name="complaints_csv"),
+    path("<int:pk>/reclamation/<slug:step>/", views_complaints.complaint_step,
+         name="complaint_step"),
     path("piece-jointe/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

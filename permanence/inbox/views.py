@@ -29,6 +29,7 @@ from .forms import (
     StatusForm,
 )
 from .models import Attachment, Channel, Conversation, Kind, Message, Status
+from .views_complaints import complaint_forms
 
 PAGE_SIZE = 50
 
@@ -83,6 +84,9 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
         "now": clock.now(),
         "can_work": selectors.can_work_conversations(request.user),
         "history": conversation.status_changes.select_related("actor"),
+        "complaint": getattr(conversation, "complaint", None),
+        "complaint_form": complaint_forms(getattr(conversation, "complaint", None)),
+        "surveys": conversation.surveys.filter(answered_at__isnull=False),
     }
 
 

@@ -1,0 +1,188 @@
+"""The complaint procedure (seed 000, "Gestion des réclamations"):
+réception → analyse → traitement → clôture, each step stamped with who and when."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from permanence.accounts.models import User
+from permanence.audit.models import AuditEvent
+from permanence.audit.services import audit_record
+from permanence.core import clock
+from permanence.core.errors import DomainError
+
+from .models import Conversation, Status
+from .models_complaints import Complaint, ComplaintStep, Impact, Resolution
+
+
+def complaint_ensure(conversation: Conversation) -> Complaint:
+    """Called when a conversation is (or becomes) a complaint: the reception step."""
+    complaint, _created = Complaint.objects.get_or_create(
+        conversation=conversation, defaults={"received_at": conversation.created_at})
+    return complaint
+
+
+def _lock(complaint: Complaint) -> Complaint:
+    return Complaint.objects.select_for_update().select_related(
+        "conversation__account", "conversation__contact").get(pk=complaint.pk)
+
+
+def _require_step(complaint: Complaint, *allowed: str) -> None:
+    if complaint.step not in allowed:
+        raise DomainError("bad_step", _("Cette étape n'est pas disponible : la réclamation est "
+                                        "à l'étape « %(s)s ».") % {
+            "s": ComplaintStep(complaint.step).label}, status=409)
+
+
+def _invalid(**fields: str) -> DomainError:
+    return DomainError("invalid", _("Certains champs sont invalides."), status=422,
+                       fields={k: [v] for k, v in fields.items()})
+
+
+@transaction.atomic
+def complaint_analyse(*, actor: User, complaint: Complaint, facts: str, urgency: str,
+                      impact: str, order_reference: str = "") -> Complaint:
+    from .services import _check_worker, conversation_update
+
+    _check_worker(actor)
+    complaint = _lock(complaint)
+    _require_step(complaint, ComplaintStep.RECEPTION, ComplaintStep.ANALYSIS)
+    if not facts.strip():
+        raise _invalid(facts=_("Décrivez les faits vérifiés."))
+    if impact not in Impact.values:
+        raise _invalid(impact=_("Choisissez l'impact."))
+    from .models import Priority
+
+    if urgency not in Priority.values:
+        raise _invalid(urgency=_("Choisissez l'urgence."))
+    now = clock.now()
+    complaint.facts, complaint.urgency, complaint.impact = facts.strip(), urgency, impact
+    complaint.order_reference = order_reference.strip()[:60]
+    complaint.analysed_at, complaint.analysed_by = now, actor
+    complaint.step = ComplaintStep.TREATMENT
+    complaint.save()
+    # The urgency assessed during the analysis drives the conversation's priority (and SLA).
+    conversation_update(actor=actor, conversation=complaint.conversation,
+                        data={"priority": urgency})
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=complaint,
+                 account=complaint.conversation.account,
+                 changes={"step": "analyse", "impact": impact, "urgency": urgency})
+    return complaint
+
+
+@transaction.atomic
+def complaint_treat(*, actor: User, complaint: Complaint, resolution: str, details: str,
+                    promised_date: date, notify_customer: bool = True) -> Complaint:
+    """Choose the resolution and tell the customer the promised date (as a reply)."""
+    from .services import _check_worker, conversation_reply
+
+    _check_worker(actor)
+    complaint = _lock(complaint)
+    _require_step(complaint, ComplaintStep.TREATMENT)
+    if resolution not in Resolution.values:
+        raise _invalid(resolution=_("Choisissez la solution retenue."))
+    today = clock.now().astimezone().date()
+    if promised_date < today:
+        raise _invalid(promised_date=_("La date promise ne peut pas être passée."))
+    now = clock.now()
+    complaint.resolution, complaint.resolution_details = resolution, details.strip()
+    complaint.promised_date = promised_date
+    complaint.treated_at, complaint.treated_by = now, actor
+    complaint.step = ComplaintStep.CLOSURE
+    complaint.save()
+    if notify_customer:
+        body = _(
+            "Bonjour,\n\nNous avons analysé votre réclamation %(ref)s. Solution retenue : "
+            "%(res)s.%(details)s\nElle sera mise en œuvre au plus tard le %(date)s.\n\n"
+            "Nous restons à votre disposition."
+        ) % {"ref": complaint.conversation.reference, "res": Resolution(resolution).label,
+             "details": f"\n{details.strip()}" if details.strip() else "",
+             "date": formats.date_format(promised_date, "l j F Y")}
+        conversation_reply(actor=actor, conversation=complaint.conversation, body=body)
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=complaint,
+                 account=complaint.conversation.account,
+                 changes={"step": "traitement", "resolution": resolution,
+                          "promised_date": promised_date.isoformat()})
+    return complaint
+
+
+@transaction.atomic
+def complaint_close(*, actor: User, complaint: Complaint, customer_satisfied: bool | None,
+                    comment: str = "") -> Complaint:
+    """Record the customer's satisfaction when known, close and archive the conversation."""
+    from .services import _check_worker, conversation_set_status
+
+    _check_worker(actor)
+    complaint = _lock(complaint)
+    _require_step(complaint, ComplaintStep.CLOSURE)
+    now = clock.now()
+    complaint.customer_satisfied = customer_satisfied
+    complaint.closing_comment = comment.strip()
+    complaint.closed_at, complaint.closed_by = now, actor
+    complaint.save()
+    if complaint.conversation.status != Status.CLOSED:
+        conversation_set_status(actor=actor, conversation=complaint.conversation,
+                                status=Status.CLOSED)
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=complaint,
+                 account=complaint.conversation.account,
+                 changes={"step": "cloture", "customer_satisfied": customer_satisfied})
+    return complaint
+
+
+def complaint_register(user: Any, *, step: str = "", account: str = "", motif: str = "",
+                       resolution: str = "", date_from: date | None = None,
+                       date_to: date | None = None) -> QuerySet[Complaint]:
+    """The complaints register (filtered by what the user may see)."""
+    from .selectors import conversations_visible_to
+
+    qs = Complaint.objects.filter(conversation__in=conversations_visible_to(user)).select_related(
+        "conversation__account", "conversation__contact", "analysed_by", "treated_by",
+        "closed_by")
+    if step == "open":
+        qs = qs.filter(closed_at__isnull=True)
+    elif step:
+        qs = qs.filter(step=step, closed_at__isnull=True) if step != "archive" else \
+            qs.filter(closed_at__isnull=False)
+    if account.isdigit():
+        qs = qs.filter(conversation__account_id=int(account))
+    if motif:
+        qs = qs.filter(conversation__motif=motif)
+    if resolution:
+        qs = qs.filter(resolution=resolution)
+    if date_from:
+        qs = qs.filter(received_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(received_at__date__lte=date_to)
+    return qs.order_by("-received_at")
+
+
+CSV_HEADER = ["Référence", "Compte", "Contact", "Reçue le", "Accusé de réception", "Motif",
+              "Commande", "Étape", "Impact", "Urgence", "Analysée le", "Analysée par",
+              "Solution", "Date promise", "Traitée le", "Traitée par", "Client satisfait",
+              "Clôturée le", "Clôturée par"]
+
+
+def complaint_csv_rows(qs: QuerySet[Complaint]) -> Any:
+    def stamp(value: Any) -> str:
+        return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+
+    def who(user: Any) -> str:
+        return (user.full_name or user.email) if user else ""
+
+    yield CSV_HEADER
+    for c in qs.iterator(chunk_size=500):
+        conv = c.conversation
+        yield [conv.reference, conv.account.name, str(conv.contact or ""), stamp(c.received_at),
+               stamp(c.acknowledged_at), conv.get_motif_display() if conv.motif else "",
+               c.order_reference, c.get_step_display() if not c.closed_at else "Archivée",
+               c.get_impact_display() if c.impact else "", c.urgency, stamp(c.analysed_at),
+               who(c.analysed_by), c.get_resolution_display() if c.resolution else "",
+               c.promised_date.isoformat() if c.promised_date else "", stamp(c.treated_at),
+               who(c.treated_by), {True: "oui", False: "non", None: ""}[c.customer_satisfied],
+               stamp(c.closed_at), who(c.closed_by)]

@@ -1,0 +1,179 @@
+"""Complaint steps on the conversation page, the complaints register (with CSV export), and
+the public satisfaction survey."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from permanence.accounts.selectors import accounts_visible_to
+from permanence.audit.models import AuditEvent
+from permanence.audit.services import audit_record
+from permanence.core.access import AuthedHttpRequest, staff_required
+from permanence.core.errors import DomainError, NotFound
+
+from . import complaints, selectors, surveys
+from .models import Motif, Priority
+from .models_complaints import ComplaintStep, Impact, Resolution, SurveyResponse
+
+
+class AnalyseForm(forms.Form):
+    facts = forms.CharField(label="Faits vérifiés", widget=forms.Textarea(attrs={"rows": 3}))
+    urgency = forms.ChoiceField(label="Urgence", choices=Priority.choices)
+    impact = forms.ChoiceField(label="Impact", choices=Impact.choices)
+    order_reference = forms.CharField(label="Commande concernée", required=False, max_length=60)
+
+
+class TreatForm(forms.Form):
+    resolution = forms.ChoiceField(label="Solution retenue", choices=Resolution.choices)
+    details = forms.CharField(label="Détail", required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    promised_date = forms.DateField(label="Date de résolution promise",
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    notify_customer = forms.BooleanField(label="Communiquer la date au client", required=False,
+                                         initial=True)
+
+
+class CloseForm(forms.Form):
+    customer_satisfied = forms.ChoiceField(label="Le client est-il satisfait ?", choices=[
+        ("", "Inconnu"), ("1", "Oui"), ("0", "Non")], required=False)
+    comment = forms.CharField(label="Commentaire", required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+FORMS = {"analyse": AnalyseForm, "traitement": TreatForm, "cloture": CloseForm}
+
+
+def complaint_forms(complaint: Any) -> dict[str, Any]:
+    if complaint is None or complaint.closed_at:
+        return {}
+    step = complaint.step if complaint.step != ComplaintStep.RECEPTION else "analyse"
+    initial = {"order_reference": complaint.order_reference} if step == "analyse" else {}
+    return {"step": step, "form": FORMS[step](initial=initial)}
+
+
+@require_POST
+@staff_required
+def complaint_step(request: AuthedHttpRequest, pk: int, step: str) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    complaint = getattr(conversation, "complaint", None)
+    if complaint is None or step not in FORMS:
+        raise NotFound("Réclamation introuvable.")
+    form = FORMS[step](request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for e in errors:
+                messages.error(request, f"{form.fields[field].label if field in form.fields else ''} : {e}")
+        return redirect("inbox:detail", pk=pk)
+    data = form.cleaned_data
+    try:
+        if step == "analyse":
+            complaints.complaint_analyse(actor=request.user, complaint=complaint, **data)
+        elif step == "traitement":
+            complaints.complaint_treat(actor=request.user, complaint=complaint, **data)
+        else:
+            satisfied = {"1": True, "0": False}.get(data["customer_satisfied"] or "")
+            complaints.complaint_close(actor=request.user, complaint=complaint,
+                                       customer_satisfied=satisfied, comment=data["comment"])
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        for msgs in exc.fields.values():
+            for m in msgs:
+                messages.error(request, m)
+    else:
+        messages.success(request, "Étape de la réclamation enregistrée.")
+    return redirect("inbox:detail", pk=pk)
+
+
+class RegisterFilter(forms.Form):
+    step = forms.ChoiceField(label="Étape", required=False, choices=[
+        ("", "Toutes"), ("open", "En cours"), *ComplaintStep.choices, ("archive", "Archivées")])
+    account = forms.CharField(label="Compte", required=False)
+    motif = forms.ChoiceField(label="Motif", required=False, choices=[("", "Tous"),
+                                                                      *Motif.choices])
+    resolution = forms.ChoiceField(label="Solution", required=False,
+                                   choices=[("", "Toutes"), *Resolution.choices])
+    date_from = forms.DateField(label="Reçues du", required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="au", required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@staff_required
+def register(request: AuthedHttpRequest) -> HttpResponse:
+    form = RegisterFilter(request.GET or None)
+    filters = {k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
+    qs = complaints.complaint_register(request.user, **filters)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "inbox/complaints.html", {
+        "form": form, "page": page,
+        "accounts": accounts_visible_to(request.user).only("pk", "name")})
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@staff_required
+def register_csv(request: AuthedHttpRequest) -> StreamingHttpResponse:
+    form = RegisterFilter(request.GET or None)
+    filters = {k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
+    qs = complaints.complaint_register(request.user, **filters)
+    audit_record(actor=request.user, action=AuditEvent.Action.EXPORT,
+                 changes={"export": "complaints", "filters": filters})
+    writer = csv.writer(_Echo(), delimiter=";")
+    # BOM first so that spreadsheet software opens the accents correctly.
+    rows = (writer.writerow(r) for r in complaints.complaint_csv_rows(qs))
+    response = StreamingHttpResponse(_with_bom(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="registre-reclamations.csv"'
+    return response
+
+
+def _with_bom(rows: Any) -> Any:
+    yield "\ufeff"
+    yield from rows
+
+
+class SurveyForm(forms.Form):
+    csat = forms.TypedChoiceField(label="Êtes-vous satisfait(e) de notre réponse ?", coerce=int,
+                                  choices=[(i, str(i)) for i in range(1, 6)],
+                                  widget=forms.RadioSelect)
+    nps = forms.TypedChoiceField(
+        label="Recommanderiez-vous nos services à un proche ? (0 = pas du tout, 10 = tout à fait)",
+        coerce=int, choices=[(i, str(i)) for i in range(11)], widget=forms.RadioSelect,
+        required=False, empty_value=None)
+    comment = forms.CharField(label="Un commentaire ?", required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    item = SurveyResponse.objects.select_related("conversation__account").filter(
+        token=token).first()
+    if item is None:
+        raise NotFound("Ce lien de satisfaction n'existe pas.")
+    form = SurveyForm(request.POST or None)
+    if not item.ask_nps:
+        del form.fields["nps"]
+    if item.answered_at:
+        return render(request, "inbox/survey_done.html", {"survey": item})
+    if request.method == "POST" and form.is_valid():
+        try:
+            surveys.survey_answer(token=token, csat=form.cleaned_data["csat"],
+                                  comment=form.cleaned_data["comment"],
+                                  nps=form.cleaned_data.get("nps"))
+        except DomainError as exc:
+            for key, msgs in exc.fields.items():
+                for m in msgs:
+                    form.add_error(key if key in form.fields else None, m)
+        else:
+            return redirect("survey", token=token)
+    return render(request, "inbox/survey.html", {"survey": item, "form": form},
+                  status=422 if form.errors else 200)

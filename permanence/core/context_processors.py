@@ -11,4 +11,14 @@ def platform(request: HttpRequest) -> dict[str, Any]:
 
     from permanence.accounts.services import operator_identity
 
-    return {"operator": SimpleLazyObject(operator_identity)}
+    def unread() -> int:
+        from permanence.accounts.permissions import is_staff_member
+        from permanence.inbox.models import Notification
+
+        user = request.user
+        if not is_staff_member(user):
+            return 0
+        return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+    return {"operator": SimpleLazyObject(operator_identity),
+            "unread_notifications": SimpleLazyObject(unread)}

@@ -659,3 +659,12 @@ def presence_set(*, user: User, available: bool) -> None:
     from .models import AgentPresence
 
     AgentPresence.objects.update_or_create(user=user, defaults={"available": available})
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    from .models import Notification
+
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=clock.now())

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views, views_complaints
+from . import views, views_complaints, views_settings
 
 app_name = "inbox"
 
 urlpatterns = [
     path("", views.inbox, name="list"),
     path("appel/", views.phone_message, name="phone"),
+    path("notifications/", views.notifications, name="notifications"),
     path("groupe/", views.bulk, name="bulk"),
     path("presence/", views.presence, name="presence"),
     path("<int:pk>/", views.conversation_detail, name="detail"),
@@ -22,5 +23,10 @@ urlpatterns = [
     path("reclamations/export.csv", views_complaints.register_csv, name="complaints_csv"),
     path("<int:pk>/reclamation/<slug:step>/", views_complaints.complaint_step,
          name="complaint_step"),
+    path("parametres/delais/", views_settings.sla_policy, name="sla"),
+    path("parametres/<slug:kind>/", views_settings.setting_list, name="settings"),
+    path("parametres/<slug:kind>/<int:pk>/", views_settings.setting_edit, name="setting_edit"),
+    path("parametres/<slug:kind>/<int:pk>/supprimer/", views_settings.setting_remove,
+         name="setting_delete"),
     path("piece-jointe/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -319,3 +319,14 @@ def attachment_response(item: Attachment) -> FileResponse:
 def presence(request: AuthedHttpRequest) -> HttpResponse:
     services.presence_set(user=request.user, available=request.POST.get("available") == "1")
     return redirect(request.POST.get("next") or "inbox:list")
+
+
+@staff_required
+def notifications(request: AuthedHttpRequest) -> HttpResponse:
+    from .models import Notification
+
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("inbox:notifications")
+    items = Notification.objects.filter(user=request.user).select_related("conversation")[:100]
+    return render(request, "inbox/notifications.html", {"items": items})

@@ -23,8 +23,10 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 ## make demo: install, migrate, load demo data, run web + websockets + worker + scheduler.
+# Without an SMTP relay configured, the demo writes outgoing e-mails to var/mails/.
 demo: seed
-	PORT=$(PORT) $(PY) manage.py runstack --port $(PORT)
+	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	  PORT=$(PORT) $(PY) manage.py runstack --port $(PORT)
 
 ## make test: the whole suite (unit, API, authorization matrix, websockets, browser journeys).
 test: install

@@ -137,6 +137,11 @@ class Command(BaseCommand):
                                              defaults={"role": MembershipRole.OWNER})
         ContactChannel.objects.update_or_create(value=f"support@{DOMAIN}", defaults={
             "account": operator, "kind": ContactChannel.Kind.EMAIL})
+        from permanence.inbox.demo import seed_inbox
+
+        created = seed_inbox()
+        if created:
+            self.stdout.write(f"{created} demo conversations created.")
         self._print_logins()
 
     def _user(self, email: str, name: str, role: str, superuser: bool = False) -> User:

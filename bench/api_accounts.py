@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from permanence.accounts.models import User
 
 N_ACCOUNTS = 10_000
 
 
-def seed() -> tuple[object, object]:
+def seed() -> tuple[User, User]:
     from permanence.accounts.models import ClientAccount, Role, User
 
     admin = User.objects.filter(email="bench-admin@permanence.test").first()

@@ -38,7 +38,7 @@ test-fast: install
 
 ## make bench: seeds realistic volumes and prints figures.
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 lint: install
 	$(VENV)/bin/ruff check .

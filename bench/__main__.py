@@ -23,10 +23,17 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from . import api_accounts, business_time, healthz
+    from . import api_accounts, business_time, healthz, inbox
 
+    benches = {"business_time": business_time.run, "api_accounts": api_accounts.run,
+               "healthz": healthz.run, "inbox": inbox.run}
+    wanted = sys.argv[1:] or list(benches)
+    unknown = [w for w in wanted if w not in benches]
+    if unknown:
+        print(f"unknown benchmark(s): {unknown}; choose among {list(benches)}")
+        return 2
     print(f"Permanence benchmarks — database: {django.db.connection.vendor}")
-    results = [business_time.run(), api_accounts.run(), healthz.run()]
+    results = [benches[name]() for name in wanted]
     print("\nSummary")
     failed = False
     for block in results:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import ClientAccount, Role, User
@@ -51,8 +52,9 @@ def _invalid(**fields: str) -> DomainError:
 # --- References and contacts ---------------------------------------------------------------
 
 def reference_next(at: datetime) -> str:
-    """D-2026-000123: per-year counter, incremented under a row lock (no gaps, no duplicates)."""
-    year = at.year
+    """D-2026-000123: per-year counter, incremented under a row lock (no gaps, no duplicates).
+    The year is the local one (Europe/Paris): a request sent at 00:30 on 1 January is new."""
+    year = timezone.localtime(at).year
     ReferenceCounter.objects.get_or_create(year=year)
     counter = ReferenceCounter.objects.select_for_update().get(year=year)
     counter.last = F("last") + 1
@@ -243,8 +245,9 @@ def _system(conversation: Conversation, event: str, data: dict[str, Any], now: d
 
 
 def _lock(conversation: Conversation) -> Conversation:
-    return Conversation.objects.select_for_update().select_related("account", "contact").get(
-        pk=conversation.pk)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the contact join.
+    return Conversation.objects.select_for_update(of=("self",)).select_related(
+        "account", "contact").get(pk=conversation.pk)
 
 
 @transaction.atomic
@@ -371,7 +374,8 @@ def conversation_add_note(*, actor: User, conversation: Conversation, body: str)
 
 
 def _mentioned_users(body: str, *, exclude: User) -> list[User]:
-    handles = {h.lower() for h in MENTION_RE.findall(body)}
+    # "@agent2." at the end of a sentence: the final dot is punctuation, not the handle.
+    handles = {h.lower().rstrip(".") for h in MENTION_RE.findall(body)}
     if not handles:
         return []
     staff = User.objects.filter(is_active=True).exclude(role=Role.CLIENT).exclude(pk=exclude.pk)
@@ -535,8 +539,8 @@ def conversation_merge(*, actor: User, source: Conversation, target: Conversatio
     if source.account_id != target.account_id:
         raise _invalid(target=_("Les deux dossiers doivent appartenir au même compte client."))
     first, second = sorted([source.pk, target.pk])
-    locked = {c.pk: c for c in Conversation.objects.select_for_update().select_related(
-        "account", "contact").filter(pk__in=[first, second])}
+    locked = {c.pk: c for c in Conversation.objects.select_for_update(
+        of=("self",)).select_related("account", "contact").filter(pk__in=[first, second])}
     source, target = locked[source.pk], locked[target.pk]
     if source.merged_into_id or target.merged_into_id:
         raise DomainError("already_merged", _("Un de ces dossiers est déjà fusionné."),

@@ -1,0 +1,157 @@
+"""The inbound SMTP/LMTP gateway (aiosmtpd): nothing is acknowledged before it is committed.
+
+Replies, as contracts for the sending server:
+- RCPT TO an address no account owns → 550 5.1.1 (permanent: the sender gets a bounce).
+- Larger than MAILGATEWAY_MAX_BYTES → 552 5.3.4 (SIZE is advertised in EHLO/LHLO).
+- DATA → 250 only once the transaction has committed; any failure on our side (database
+  down or locked, a bug) → 451 4.3.0: the sending server keeps the mail and retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connections
+
+from . import addressing, inbound
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+UNKNOWN_RECIPIENT = "550 5.1.1 Adresse inconnue"
+TEMPORARY_FAILURE = "451 4.3.0 Erreur temporaire, réessayez plus tard"
+ACCEPTED = "250 2.0.0 OK"
+RECIPIENT_OK = "250 2.1.5 OK"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Trop de destinataires"
+MAX_RECIPIENTS = 100  # RFC 5321 §4.5.3.1.8: at least 100 must be accepted
+
+
+def too_large_reply(max_bytes: int) -> str:
+    megabytes = max(1, round(max_bytes / (1024 * 1024)))
+    return f"552 5.3.4 Message trop volumineux (max {megabytes} Mo)"
+
+
+def _in_db_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run Django work in a worker thread with fresh connections, and close them after.
+
+    Worker threads are pooled and outlive the call: a connection left open there would
+    never be recycled (nor let a test database be dropped), so each call owns its own."""
+    close_old_connections()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        connections.close_all()
+
+
+async def run_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    # thread_sensitive=False: deliveries on several SMTP sessions proceed in parallel instead
+    # of queueing behind one shared thread.
+    return await sync_to_async(_in_db_thread, thread_sensitive=False)(fn, *args, **kwargs)
+
+
+class GatewayHandler:
+    """aiosmtpd hooks. `lmtp=True` answers DATA once per recipient, as RFC 2033 requires."""
+
+    def __init__(self, *, lmtp: bool = False) -> None:
+        self.lmtp = lmtp
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,  # noqa: N802
+                          address: str, rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return TOO_MANY_RECIPIENTS
+        try:
+            route = await run_db(addressing.route_for, address)
+        except Exception:
+            logger.exception("RCPT %s: lookup failed", address)
+            return TEMPORARY_FAILURE
+        if route is None:
+            return UNKNOWN_RECIPIENT
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return RECIPIENT_OK
+
+    async def handle_DATA(self, server: SMTP, session: Session,  # noqa: N802
+                          envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        mail_from = envelope.mail_from or "<>"
+        try:
+            outcomes = await run_db(inbound.ingest, raw, mail_from=mail_from,
+                                    rcpt_tos=list(envelope.rcpt_tos))
+        except inbound.Unroutable:
+            status = UNKNOWN_RECIPIENT
+        except DatabaseError:
+            logger.warning("DATA from %s: database unavailable, deferred", mail_from,
+                           exc_info=True)
+            status = TEMPORARY_FAILURE
+        except Exception:  # a bug must not lose mail either: the sender will retry
+            logger.exception("DATA from %s: ingestion failed, deferred", mail_from)
+            status = TEMPORARY_FAILURE
+        else:
+            refs = ", ".join(sorted({o.reference for o in outcomes if o.reference}))
+            status = f"{ACCEPTED} ({refs})" if refs else ACCEPTED
+            logger.info("DATA from %s to %s: %s", mail_from, envelope.rcpt_tos,
+                        [o.result for o in outcomes])
+        if self.lmtp:
+            return "\r\n".join([status] * max(1, len(envelope.rcpt_tos)))
+        return status
+
+
+class _FrenchSizeReplies:
+    """aiosmtpd words its size refusals itself (at MAIL FROM ... SIZE= and at the end of
+    DATA) with no hook to change them: rewrite those two replies on the way out."""
+
+    data_size_limit: int | None
+
+    async def push(self, status: Any) -> None:
+        text = status.decode() if isinstance(status, bytes) else status
+        if text.startswith("552 Error") and self.data_size_limit:
+            status = too_large_reply(self.data_size_limit)
+        await super().push(status)  # type: ignore[misc]
+
+
+class GatewaySMTP(_FrenchSizeReplies, SMTP):
+    pass
+
+
+class GatewayLMTP(_FrenchSizeReplies, LMTP):
+    pass
+
+
+class GatewayController(Controller):
+    """A threaded aiosmtpd controller for our server classes; port 0 picks a free port
+    (read back from `.port` once started), which the tests use."""
+
+    def __init__(self, *, host: str | None = None, port: int | None = None,
+                 lmtp: bool = False, max_bytes: int | None = None,
+                 server_name: str | None = None) -> None:
+        self.lmtp = lmtp
+        super().__init__(
+            GatewayHandler(lmtp=lmtp),
+            hostname=settings.MAILGATEWAY_HOST if host is None else host,
+            port=settings.MAILGATEWAY_PORT if port is None else port,
+            data_size_limit=settings.MAILGATEWAY_MAX_BYTES if max_bytes is None else max_bytes,
+            enable_SMTPUTF8=True,
+            # socket.getfqdn() (aiosmtpd's default) can stall on a slow resolver.
+            server_hostname=server_name or socket.gethostname(),
+        )
+
+    def factory(self) -> SMTP:
+        server_class = GatewayLMTP if self.lmtp else GatewaySMTP
+        return server_class(self.handler, **self.SMTP_kwargs)
+
+    def _trigger_server(self) -> None:
+        sockets = getattr(self.server, "sockets", None)
+        if self.port == 0 and sockets:
+            self.port = sockets[0].getsockname()[1]
+        super()._trigger_server()

@@ -1,4 +1,5 @@
-"""`make demo`: web (uvicorn, HTTP + websockets), worker and scheduler in the foreground.
+"""`make demo`: web (uvicorn, HTTP + websockets), worker, scheduler and the inbound e-mail
+gateway in the foreground.
 
 Ctrl-C (SIGINT) or SIGTERM stops all of them; if one dies, the others are stopped too.
 Later capabilities add their processes (e.g. the e-mail gateway) to PROCESSES.
@@ -24,11 +25,13 @@ def processes(host: str, port: int) -> dict[str, list[str]]:
                 "--port", str(port), "--no-access-log", "--lifespan", "off"],
         "worker": [python, "manage.py", "worker", "--no-startup-delay", "-v", "0"],
         "scheduler": [python, "manage.py", "scheduler"],
+        # Inbound e-mail: SMTP on 127.0.0.1:MAILGATEWAY_PORT (2525 by default).
+        "mailgateway": [python, "manage.py", "mailgateway"],
     }
 
 
 class Command(BaseCommand):
-    help = "Run web, worker and scheduler together until Ctrl-C."
+    help = "Run web, worker, scheduler and e-mail gateway together until Ctrl-C."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -50,7 +53,8 @@ class Command(BaseCommand):
                                               start_new_session=True)
             self.stdout.write(f"started {name} (pid {children[name].pid})")
         self.stdout.write(self.style.SUCCESS(
-            f"Permanence is running on http://{host}:{port}/ — Ctrl-C to stop."))
+            f"Permanence is running on http://{host}:{port}/ — inbound e-mail on "
+            f"smtp://{settings.MAILGATEWAY_HOST}:{settings.MAILGATEWAY_PORT} — Ctrl-C to stop."))
         try:
             while not stopping:
                 for name, child in children.items():

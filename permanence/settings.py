@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "permanence.inbox",
     "permanence.channels_email",
     "permanence.channels_webform",
+    "permanence.integrations",
 ]
 
 MIDDLEWARE = [

@@ -41,6 +41,7 @@ urlpatterns = [
     path("app/", include("permanence.accounts.urls")),
     path("app/", include("permanence.core.urls")),
     path("app/audit/", include("permanence.audit.urls")),
+    path("app/parametres/webhooks/", include("permanence.integrations.urls")),
     path("espace/", include("permanence.portal.urls")),
     path("contact/", include("permanence.channels_webform.urls")),
     path("satisfaction/<str:token>/", inbox_complaints.survey, name="survey"),

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from typing import Any
 
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from permanence.accounts.forms import apply_field_errors
+from permanence.accounts.models import ClientAccount
 from permanence.accounts.selectors import accounts_of_client
 from permanence.accounts.views import profile_for_template
+from permanence.channels_webform.forms import too_large
 from permanence.core.access import AuthedHttpRequest, client_required
-from permanence.core.errors import NotFound
+from permanence.core.errors import DomainError, NotFound
 from permanence.core.selectors import active_notices
+from permanence.inbox.models import Conversation
+from permanence.inbox.views import attachment_response
+
+from . import selectors, services
+from .forms import RequestForm, RequestReplyForm
 
 SESSION_KEY = "portal_account_id"
 
+REQUESTS_PER_PAGE = 25
 SECTIONS = {
-    "demandes": ("Mes demandes", "Vos demandes et leurs réponses apparaîtront ici."),
     "appels": ("Appels et messages", "Les appels pris et les messages laissés pour vous "
                "apparaîtront ici."),
     "agenda": ("Agenda", "Les rendez-vous pris par nos télésecrétaires s'afficheront ici."),
@@ -25,7 +37,8 @@ SECTIONS = {
 }
 
 
-def current_account(request: AuthedHttpRequest):  # type: ignore[no-untyped-def]
+def current_account(request: AuthedHttpRequest) -> tuple[ClientAccount | None,
+                                                         list[ClientAccount]]:
     """The account the client is looking at (chosen with the switcher), among their own."""
     accounts = list(accounts_of_client(request.user))
     if not accounts:
@@ -43,6 +56,8 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {
         "account": account, "accounts": accounts,
         "notices": active_notices(audience="portal", accounts=accounts),
+        "requests": selectors.account_requests_summary(request.user, account)
+        if account else None,
     })
 
 
@@ -74,3 +89,102 @@ def switch_account(request: AuthedHttpRequest) -> HttpResponse:
 @client_required
 def profile(request: AuthedHttpRequest) -> HttpResponse:
     return profile_for_template(request, "portal/profile.html")
+
+
+# --- Mes demandes ----------------------------------------------------------------------------
+
+def _base(request: AuthedHttpRequest) -> tuple[ClientAccount, dict[str, Any]]:
+    """The current account (404 when the user belongs to none) and the layout's context."""
+    account, accounts = current_account(request)
+    if account is None:
+        raise NotFound("Votre accès n'est rattaché à aucun compte client.")
+    return account, {"account": account, "accounts": accounts,
+                     "notices": active_notices(audience="portal", accounts=accounts)}
+
+
+@client_required
+def requests_list(request: AuthedHttpRequest) -> HttpResponse:
+    account, context = _base(request)
+    page = Paginator(selectors.account_requests(request.user, account),
+                     REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/requests.html", {**context, "page": page})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@client_required
+def request_new(request: AuthedHttpRequest) -> HttpResponse:
+    account, context = _base(request)
+    if request.method != "POST":
+        return render(request, "portal/request_new.html", {**context, "form": RequestForm()})
+    form = RequestForm(request.POST, request.FILES)
+    status = 413 if not form.is_valid() and too_large(form) else 422
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            conversation = services.request_open(
+                user=request.user, account=account, kind=data["kind"],
+                subject=data["subject"], body=data["body"], attachments=data["attachments"])
+        except DomainError as exc:
+            apply_field_errors(form, exc.fields, str(exc.message))
+            status = exc.status
+        else:
+            messages.success(request, _acknowledgement(conversation))
+            return redirect("portal:request_detail", pk=conversation.pk)
+    return render(request, "portal/request_new.html", {**context, "form": form},
+                  status=status)
+
+
+def _acknowledgement(conversation: Conversation) -> str:
+    from permanence.channels_email.outbound import format_deadline
+
+    text = (f"Votre demande est enregistrée sous la référence {conversation.reference}. ")
+    if conversation.first_response_due_at:
+        text += ("Nous vous répondrons au plus tard le "
+                 f"{format_deadline(conversation.first_response_due_at)}. ")
+    return text + "Un accusé de réception vous est également envoyé par e-mail."
+
+
+def _detail(request: AuthedHttpRequest, conversation: Conversation,
+            context: dict[str, Any], *, form: RequestReplyForm | None = None,
+            status: int = 200) -> HttpResponse:
+    return render(request, "portal/request_detail.html", {
+        **context, "c": conversation, "timeline": selectors.client_timeline(conversation),
+        "status_label": selectors.client_status_label(conversation.status),
+        "can_reply": selectors.can_reply(conversation),
+        "form": form or RequestReplyForm(),
+    }, status=status)
+
+
+@client_required
+def request_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    account, context = _base(request)
+    conversation = selectors.client_conversation(request.user, account, pk)
+    services.request_mark_seen(user=request.user, conversation=conversation)
+    return _detail(request, conversation, context)
+
+
+@require_POST
+@client_required
+def request_reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    account, context = _base(request)
+    conversation = selectors.client_conversation(request.user, account, pk)
+    form = RequestReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail(request, conversation, context, form=form,
+                       status=413 if too_large(form) else 422)
+    try:
+        services.request_reply(user=request.user, account=account, conversation=conversation,
+                               body=form.cleaned_data["body"],
+                               attachments=form.cleaned_data["attachments"])
+    except DomainError as exc:
+        apply_field_errors(form, exc.fields, str(exc.message))
+        return _detail(request, conversation, context, form=form, status=exc.status)
+    messages.success(request, "Votre message a bien été envoyé.")
+    return redirect("portal:request_detail", pk=conversation.pk)
+
+
+@client_required  # type: ignore[arg-type]  # access.py types views as HttpResponse only
+def request_attachment(request: AuthedHttpRequest, attachment_id: int) -> FileResponse:
+    account, _context = _base(request)
+    return attachment_response(selectors.client_attachment(request.user, account,
+                                                           attachment_id))

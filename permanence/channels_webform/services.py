@@ -1,0 +1,111 @@
+"""Writes of the contact form: a submission becomes a conversation (through the inbox's
+`conversation_open`, which also routes it, starts its SLA clock and sends the acknowledgement
+after commit); and the per-IP rate limit kept in the cache."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from permanence.accounts.models import AccountStatus, ClientAccount
+from permanence.core import clock
+from permanence.core.errors import DomainError, NotFound
+from permanence.inbox.models import Channel, Contact, Conversation
+from permanence.inbox.services import Incoming, conversation_open
+
+from .forms import CONSENT_VERSION, REQUEST_KINDS
+
+# At most RATE_LIMIT accepted submissions per IP address per RATE_WINDOW seconds
+# (overridable in settings as WEBFORM_RATE_LIMIT / WEBFORM_RATE_WINDOW).
+RATE_LIMIT = 5
+RATE_WINDOW = 10 * 60
+
+
+def _rate_settings() -> tuple[int, int]:
+    return (int(getattr(settings, "WEBFORM_RATE_LIMIT", RATE_LIMIT)),
+            int(getattr(settings, "WEBFORM_RATE_WINDOW", RATE_WINDOW)))
+
+
+def _rate_key(ip: str) -> str:
+    # Hashed: cache keys stay short and portable whatever the address looks like.
+    return "webform:rate:" + hashlib.sha256(ip.encode()).hexdigest()[:32]
+
+
+def rate_limited(ip: str) -> bool:
+    """True when this address already used up its submissions for the current window."""
+    limit, _window = _rate_settings()
+    return int(cache.get(_rate_key(ip), 0)) >= limit
+
+
+def rate_limit_hit(ip: str) -> None:
+    """Count one submission (fixed window that starts with the first submission)."""
+    _limit, window = _rate_settings()
+    key = _rate_key(ip)
+    if cache.add(key, 1, timeout=window):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=window)
+
+
+def retry_after_seconds() -> int:
+    return _rate_settings()[1]
+
+
+def _invalid(**fields: str) -> DomainError:
+    return DomainError("invalid", _("Certains champs sont invalides."), status=422,
+                       fields={k: [v] for k, v in fields.items()})
+
+
+def _phone_for_contact(account: ClientAccount, email: str, phone: str) -> str:
+    """The phone to give the inbox's contact matching, or "" when it would pick someone else.
+
+    The inbox finds a contact by e-mail, then by phone. A number already known for a
+    contact with another e-mail address (a shared office line…) must not merge the two
+    people: their answers would go to the other person. The number is then kept on the
+    message only.
+    """
+    if not phone:
+        return ""
+    owner = Contact.objects.filter(account=account, phone=phone).only("email").first()
+    if owner is not None and owner.email and owner.email != email.strip().lower():
+        return ""
+    return phone
+
+
+@transaction.atomic
+def webform_submit(*, account: ClientAccount, kind: str, name: str, email: str, phone: str,
+                   subject: str, message: str, attachments: list[Any], consent_text: str,
+                   embedded: bool = False) -> Conversation:
+    """A contact form submission: a new conversation with its first message, the contact
+    resolved (or created), attachments stored, the consent recorded on the message."""
+    if account.status == AccountStatus.TERMINATED:
+        raise NotFound(_("Ce formulaire de contact n'existe pas."))
+    errors = {}
+    if kind not in {value for value, _label in REQUEST_KINDS}:
+        errors["kind"] = _("Choisissez un type de demande.")
+    if not email.strip():
+        errors["email"] = _("Indiquez votre adresse e-mail.")
+    if not message.strip():
+        errors["message"] = _("Écrivez votre message.")
+    if errors:
+        raise _invalid(**errors)
+    now = clock.now()
+    data: dict[str, Any] = {
+        "webform": {"kind": kind, "phone": phone, "embedded": embedded},
+        "consent": {"version": CONSENT_VERSION, "text": consent_text,
+                    "at": now.isoformat()},
+    }
+    incoming = Incoming(
+        account=account, channel=Channel.WEBFORM, subject=subject, body_text=message.strip(),
+        contact_name=name.strip(), contact_email=email.strip().lower(),
+        contact_phone=_phone_for_contact(account, email, phone), kind=kind,
+        sender=email.strip().lower(), attachments=list(attachments), data=data,
+    )
+    return conversation_open(incoming)

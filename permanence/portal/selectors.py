@@ -1,0 +1,140 @@
+"""Reads of the espace client's "Mes demandes". Every query starts from the inbox's
+`conversations_visible_to(user)` gate and is then narrowed to the account chosen with the
+switcher; clients only ever see messages exchanged with them (never notes nor events)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+
+from permanence.accounts.models import ClientAccount
+from permanence.core import clock
+from permanence.core.errors import NotFound
+from permanence.inbox import selectors as inbox_selectors
+from permanence.inbox.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Conversation,
+    Direction,
+    Message,
+    ReadMarker,
+    Status,
+    StatusChange,
+)
+
+# What the client reads for each status (plain French, from their point of view).
+CLIENT_STATUS_LABELS: dict[str, str] = {
+    Status.NEW: "Reçue",
+    Status.OPEN: "En cours de traitement",
+    Status.PENDING_CUSTOMER: "En attente de votre réponse",
+    Status.PENDING_INTERNAL: "En cours de traitement",
+    Status.RESOLVED: "Résolue",
+    Status.CLOSED: "Close",
+}
+CLIENT_DIRECTIONS = (Direction.IN, Direction.OUT)
+NOT_FOUND = ("Demande introuvable. Si elle concerne un autre de vos comptes, choisissez ce "
+             "compte dans le sélecteur en haut de la page.")
+
+
+def client_status_label(status: str) -> str:
+    return CLIENT_STATUS_LABELS.get(status, status)
+
+
+def account_requests(user: Any, account: ClientAccount) -> QuerySet[Conversation]:
+    """The account's conversations, most recently active first, annotated with
+    `last_reply_at` (our last answer), `has_new_reply` (an answer this user has not opened
+    yet), `client_updated_at` (last message or status change: not internal activity) and
+    `client_status` (the status as the client reads it)."""
+    last_reply = (Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.OUT)
+                  .order_by("-created_at").values("created_at")[:1])
+    read_at = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user).values(
+        "read_at")[:1]
+    last_status = (StatusChange.objects.filter(conversation=OuterRef("pk"))
+                   .order_by("-at").values("at")[:1])
+    return (
+        inbox_selectors.conversations_visible_to(user).filter(account=account)
+        .annotate(last_reply_at=Subquery(last_reply), seen_at=Subquery(read_at),
+                  last_status_at=Subquery(last_status))
+        .annotate(
+            has_new_reply=Case(
+                When(last_reply_at__isnull=True, then=Value(False)),
+                When(seen_at__isnull=True, then=Value(True)),
+                When(last_reply_at__gt=F("seen_at"), then=Value(True)),
+                default=Value(False), output_field=BooleanField()),
+            client_updated_at=Greatest("last_message_at",
+                                       Coalesce("last_status_at", "last_message_at")),
+            client_status=Case(*[When(status=value, then=Value(label))
+                                 for value, label in CLIENT_STATUS_LABELS.items()],
+                               default=F("status"), output_field=CharField()),
+        )
+        .select_related("contact")
+        .order_by("-last_message_at", "-pk")
+    )
+
+
+def account_requests_summary(user: Any, account: ClientAccount) -> dict[str, int]:
+    """For the home page: requests in progress, and answers not read yet."""
+    counts: dict[str, int] = account_requests(user, account).order_by().aggregate(
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        new_replies=Count("pk", filter=Q(has_new_reply=True)),
+    )
+    return counts
+
+
+def client_conversation(user: Any, account: ClientAccount, pk: Any) -> Conversation:
+    """A conversation of the current account (404 for anything else, the same message
+    whether it does not exist, belongs to someone else or to another of the user's
+    accounts)."""
+    try:
+        conversation = inbox_selectors.get_conversation_for_user(user, pk, "client")
+    except NotFound:
+        raise NotFound(NOT_FOUND) from None
+    if conversation.account_id != account.pk:
+        raise NotFound(NOT_FOUND)
+    return conversation
+
+
+def client_timeline(conversation: Conversation) -> QuerySet[Message]:
+    """Messages from and to the customer only: internal notes and system events are
+    never shown in the espace client."""
+    return inbox_selectors.timeline(conversation).filter(direction__in=CLIENT_DIRECTIONS)
+
+
+def client_attachment(user: Any, account: ClientAccount, attachment_id: Any) -> Attachment:
+    """An attachment of a message the client may see (404 otherwise, notes included)."""
+    try:
+        item = Attachment.objects.select_related("message__conversation").get(
+            pk=attachment_id, message__direction__in=CLIENT_DIRECTIONS)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Pièce jointe introuvable.") from None
+    source = item.message.conversation
+    # A merged conversation's messages show on the conversation it was merged into.
+    client_conversation(user, account, source.merged_into_id or source.pk)
+    return item
+
+
+def can_reply(conversation: Conversation) -> bool:
+    """Whether a client's message would reach someone: open, or resolved recently enough
+    for their reply to reopen it (the inbox's rule). Closed ones need a new request."""
+    from permanence.inbox.services import REOPEN_WINDOW_DAYS
+
+    if conversation.status in OPEN_STATUSES:
+        return True
+    return (conversation.status == Status.RESOLVED and conversation.resolved_at is not None
+            and clock.now() - conversation.resolved_at <= timedelta(days=REOPEN_WINDOW_DAYS))
+

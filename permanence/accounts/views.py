@@ -6,11 +6,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from permanence.audit.services import audit_view
-from permanence.core.access import AuthedHttpRequest, role_required, staff_required
+from permanence.core.access import AuthedHttpRequest, role_required, safe_next, staff_required
 from permanence.core.errors import DomainError
 
 from . import permissions, selectors, services
@@ -282,9 +281,4 @@ def token_revoke(request: AuthedHttpRequest, token_id: int) -> Any:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, "Jeton révoqué.")
-    # Only back to a page of this site (no open redirect).
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = "accounts:profile"
-    return redirect(target)
+    return redirect(safe_next(request, "accounts:profile"))

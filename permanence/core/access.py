@@ -51,3 +51,14 @@ if TYPE_CHECKING:
         htmx: HtmxDetails
 else:
     AuthedHttpRequest = HttpRequest
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The posted `next` if it points inside this site, else `default` (no open redirect)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "") or request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default

@@ -74,3 +74,31 @@ class DomainErrorMiddleware:
         if not isinstance(exception, DomainError):
             return None
         return render(request, "core/error.html", {"error": exception}, status=exception.status)
+
+
+class LanguageMiddleware:
+    """French first: the UI is French unless the user chose English (profile, or the
+    language switch for visitors). The browser's Accept-Language is deliberately ignored,
+    so that nobody gets half-French, half-English pages by accident."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        supported = {code for code, _name in settings.LANGUAGES}
+        user = getattr(request, "user", None)
+        language = None
+        if user is not None and user.is_authenticated:
+            language = getattr(user, "language", None)
+        if language not in supported:
+            language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in supported:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

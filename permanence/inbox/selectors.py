@@ -28,6 +28,19 @@ def can_work_conversations(user: Any) -> bool:
     return permissions.is_staff_member(user) and user.role != "billing"
 
 
+def merged_target_for_user(user: Any, pk: Any) -> int | None:
+    """Where a merged conversation now lives, if the user may see it (for old links)."""
+    from permanence.accounts.selectors import accounts_visible_to
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    qs = Conversation.objects.filter(pk=pk if str(pk).isdigit() else -1,
+                                     merged_into__isnull=False)
+    if not permissions.sees_all_accounts(user):
+        qs = qs.filter(account__in=accounts_visible_to(user))
+    return qs.values_list("merged_into_id", flat=True).first()
+
+
 def get_conversation_for_user(user: Any, pk: Any, action: str = "view") -> Conversation:
     try:
         conversation = conversations_visible_to(user).select_related(
@@ -125,7 +138,7 @@ def timeline(conversation: Conversation) -> QuerySet[Any]:
     from .models import Message
 
     return (Message.objects.filter(conversation__in=[conversation.pk, *conversation_merged_ids(
-        conversation)]).select_related("author", "contact")
+        conversation)]).select_related("author", "contact", "conversation")
             .prefetch_related("attachments").order_by("created_at", "id"))
 
 

@@ -319,8 +319,10 @@ def conversation_reply(*, actor: User, conversation: Conversation, body: str,
     if conversation.status == Status.CLOSED:
         raise DomainError("closed", _("Ce dossier est clos : rouvrez-le pour répondre."),
                           status=409)
+    # Espace-client requests get the answer by e-mail too: clients should not have to log
+    # in to learn that we replied.
     needs_delivery = conversation.channel in (Channel.EMAIL, Channel.WEBFORM, Channel.PHONE,
-                                              Channel.API) and bool(
+                                              Channel.API, Channel.PORTAL) and bool(
         conversation.contact and conversation.contact.email)
     message = Message.objects.create(
         conversation=conversation, direction=Direction.OUT, channel=conversation.channel,

@@ -13,8 +13,8 @@ from permanence.accounts.models import User
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.audit.services import audit_view
 from permanence.core import clock
-from permanence.core.access import AuthedHttpRequest, staff_required
-from permanence.core.errors import DomainError, NotFound
+from permanence.core.access import AuthedHttpRequest, safe_next, staff_required
+from permanence.core.errors import DomainError, Forbidden, NotFound
 
 from . import selectors, services
 from .canned import canned_for
@@ -92,9 +92,10 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
 
 @staff_required
 def conversation_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    merged_into = selectors.merged_target_for_user(request.user, pk)
+    if merged_into is not None:
+        return redirect("inbox:detail", pk=merged_into)
     conversation = selectors.get_conversation_for_user(request.user, pk)
-    if conversation.merged_into_id:
-        return redirect("inbox:detail", pk=conversation.merged_into_id)
     services.conversation_mark_read(user=request.user, conversation=conversation)
     audit_view(actor=request.user, target=conversation, account=conversation.account)
     return render(request, "inbox/conversation.html",
@@ -112,10 +113,17 @@ def conversation_timeline(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 def _fail(request: AuthedHttpRequest, conversation: Conversation, exc: DomainError,
           **forms: Any) -> HttpResponse:
+    shown: set[str] = set()
     for form in forms.values():
         apply_field_errors(form, {k: v for k, v in exc.fields.items() if k in form.fields},
                            str(exc.message))
+        shown.update(form.fields)
     messages.error(request, str(exc.message))
+    # Field errors no form on the page can show (e.g. the assignee select) become messages.
+    for key, msgs in exc.fields.items():
+        if key not in shown:
+            for msg in msgs:
+                messages.error(request, str(msg))
     return render(request, "inbox/conversation.html",
                   _conversation_context(request, conversation, **forms), status=exc.status)
 
@@ -291,11 +299,13 @@ def bulk(request: AuthedHttpRequest) -> HttpResponse:
         done = services.bulk_apply(actor=request.user, conversations=conversations,
                                    action=form.cleaned_data["action"], assignee=assignee,
                                    tag=form.cleaned_data.get("tag") or "")
+    except (Forbidden, NotFound):
+        raise  # a refusal is a 403/404 page, not a flash message
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
         messages.success(request, f"{done} dossier(s) mis à jour.")
-    return redirect(request.POST.get("next") or "inbox:list")
+    return redirect(safe_next(request, "inbox:list"))
 
 
 @staff_required
@@ -318,7 +328,7 @@ def attachment_response(item: Attachment) -> FileResponse:
 @staff_required
 def presence(request: AuthedHttpRequest) -> HttpResponse:
     services.presence_set(user=request.user, available=request.POST.get("available") == "1")
-    return redirect(request.POST.get("next") or "inbox:list")
+    return redirect(safe_next(request, "inbox:list"))
 
 
 @staff_required

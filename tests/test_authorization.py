@@ -1,0 +1,788 @@
+"""The authorization matrix: every URL pattern and every API operation, for every role.
+
+`test_every_route_is_in_the_matrix` discovers the routes (Django's URL resolver, recursively,
+and the django-ninja API's operations) and fails when one is missing from MATRIX / API_MATRIX
+(or when the matrix lists a route that no longer exists). Adding a view or an endpoint
+therefore forces whoever adds it to decide, here, who may use it.
+
+`test_page_access` / `test_api_access` request each route as each role and check the outcome:
+allowed (2xx, or a redirect that is not to the login page), the login redirect (anonymous
+pages), 401 (anonymous API), 403 or 404 (refused). A refused request must leave no trace:
+a snapshot of every table of the project's apps (and the number of create/update/delete
+audit events) is compared before and after it.
+
+Account-scoped routes are requested twice: on `account` (assigned to `agent`, `client_user`
+is its titulaire) and on `other_account` (assigned to `other_agent`, `outsider_client` is its
+titulaire); for the second one, the expectations of the agent/other agent and
+client/outsider pairs are swapped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+# --- Roles and outcomes ------------------------------------------------------------------------
+
+ANON = "anonymous"
+CLIENT = "client"
+OUTSIDER = "outsider_client"
+AGENT = "agent"
+OTHER_AGENT = "other_agent"
+SUPERVISOR = "supervisor"
+BILLING = "billing"
+ADMIN = "admin"
+ROLES = (ANON, CLIENT, OUTSIDER, AGENT, OTHER_AGENT, SUPERVISOR, BILLING, ADMIN)
+AUTHENTICATED = frozenset(ROLES) - {ANON}
+STAFF = frozenset({AGENT, OTHER_AGENT, SUPERVISOR, BILLING, ADMIN})
+CLIENTS = frozenset({CLIENT, OUTSIDER})
+MANAGERS = frozenset({SUPERVISOR, ADMIN})
+
+OK = "ok"  # 2xx, or a redirect somewhere else than the login page
+LOGIN = "login"  # 302 to the login page
+
+# Mirror of the roles when an account-scoped route is requested on `other_account`.
+MIRROR = {AGENT: OTHER_AGENT, OTHER_AGENT: AGENT, CLIENT: OUTSIDER, OUTSIDER: CLIENT}
+
+# Routes deliberately left out of the matrix, with the reason.
+EXEMPT_PREFIXES = {
+    "django-admin/": "Django's admin site, superusers only, with its own login "
+                     "(checked separately by test_django_admin_is_closed_to_every_role)",
+    "media/": "user-uploaded files served by Django only when DEBUG is on",
+    "static/": "static files (WhiteNoise in production, runserver in development)",
+}
+
+
+def expect(allowed: frozenset[str] | set[str], *, hidden: frozenset[str] | set[str] = frozenset(),
+           anonymous: str | int = LOGIN, refused: int = 403) -> dict[str, str | int]:
+    """Expected outcome per role: allowed → OK, hidden → 404, other roles → `refused`."""
+    out: dict[str, str | int] = {}
+    for role in ROLES:
+        if role == ANON:
+            out[role] = anonymous
+        elif role in allowed:
+            out[role] = OK
+        elif role in hidden:
+            out[role] = 404
+        else:
+            out[role] = refused
+    return out
+
+
+def everyone(outcome: str | int = OK) -> dict[str, str | int]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+# --- Data every request may need ---------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    users: dict[str, Any]
+    account: Any
+    other_account: Any
+    objects: dict[int, dict[str, Any]]  # account pk → its channel, conversation, ...
+    announcement: Any
+    agent_token: Any
+    survey: Any
+    extra: dict[str, Any]  # objects not tied to an account: a team, a webhook, ...
+    target: Any = None  # the account the current request is about
+
+    def of_target(self, name: str) -> Any:
+        """An object (see the `ctx` fixture) belonging to the target account."""
+        return self.objects[self.target.pk][name]
+
+
+@dataclass(frozen=True)
+class Route:
+    expected: dict[str, str | int]
+    method: str = "GET"
+    kwargs: Callable[[Ctx], dict[str, Any]] | None = None
+    data: Callable[[Ctx], dict[str, Any]] | None = None
+    scoped: bool = False  # about one account: requested on both accounts
+
+
+def _pk(ctx: Ctx) -> dict[str, Any]:
+    return {"pk": ctx.target.pk}
+
+
+def _account_id(ctx: Ctx) -> dict[str, Any]:
+    return {"account_id": ctx.target.pk}
+
+
+def _conversation(ctx: Ctx) -> dict[str, Any]:
+    return {"pk": ctx.of_target("conversation").pk}
+
+
+ACCOUNT_VIEWERS = STAFF - {OTHER_AGENT}  # for `account`; OTHER_AGENT gets a 404
+# Reply, note, assign, qualify...: staff who answer (not billing), on visible accounts.
+WORKERS = ACCOUNT_VIEWERS - {BILLING}
+
+# --- The matrix: pages (key: URL name, with its namespace) -------------------------------------
+
+MATRIX: dict[str, Route] = {
+    # Public pages.
+    "home": Route(everyone()),
+    "healthz": Route(everyone()),
+    "login": Route(everyone()),  # logged in: redirected to after_login
+    "logout": Route(everyone(), method="POST"),
+    "password_reset": Route(everyone()),
+    "password_reset_done": Route(everyone()),
+    "password_reset_confirm": Route(everyone(), kwargs=lambda c: {"uidb64": "MQ",
+                                                                   "token": "invalide"}),
+    "password_reset_complete": Route(everyone()),
+    "set_language": Route(everyone(), method="POST", data=lambda c: {"language": "fr"}),
+    "after_login": Route(expect(AUTHENTICATED)),
+    # Back office: any staff role.
+    "dashboard": Route(expect(STAFF)),
+    "shop": Route(expect(STAFF)),
+    "billing": Route(expect(STAFF)),
+    "agenda": Route(expect(STAFF)),
+    "reports": Route(expect(STAFF)),
+    "settings": Route(expect(STAFF)),
+    "accounts:list": Route(expect(STAFF)),
+    "accounts:profile": Route(expect(STAFF)),
+    # Accounts: seeing one needs visibility, changing one needs admin/supervisor.
+    "accounts:create": Route(expect(MANAGERS)),
+    "accounts:detail": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                             kwargs=_pk, scoped=True),
+    "account_calendar": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                              kwargs=_pk, scoped=True),
+    "accounts:edit": Route(expect(MANAGERS, hidden={OTHER_AGENT}), kwargs=_pk, scoped=True),
+    "accounts:agents": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                             kwargs=_pk, scoped=True),
+    "accounts:channel_add": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                                  kwargs=_pk, data=lambda c: {"kind": "phone",
+                                                              "value": "01 23 45 67 89"},
+                                  scoped=True),
+    "accounts:channel_remove": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                                     kwargs=lambda c: {"pk": c.target.pk,
+                                                       "channel_id": c.of_target("channel").pk},
+                                     scoped=True),
+    "accounts:client_user_add": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                                      kwargs=_pk, data=lambda c: {"email": "nouveau@test.fr"},
+                                      scoped=True),
+    # Admin only.
+    "accounts:staff": Route(expect({ADMIN})),
+    "accounts:staff_create": Route(expect({ADMIN})),
+    "accounts:staff_edit": Route(expect({ADMIN}),
+                                 kwargs=lambda c: {"user_id": c.users[AGENT].pk}),
+    "accounts:operator": Route(expect({ADMIN})),
+    "audit:list": Route(expect({ADMIN})),
+    # Announcements: admin and supervisor.
+    "announcements": Route(expect(MANAGERS)),
+    "announcement_delete": Route(expect(MANAGERS), method="POST",
+                                 kwargs=lambda c: {"pk": c.announcement.pk}),
+    # A token can only be revoked by its owner (here: `agent`); anyone else gets a 404.
+    "accounts:token_revoke": Route(expect({AGENT}, hidden=AUTHENTICATED - {AGENT}),
+                                   method="POST",
+                                   kwargs=lambda c: {"token_id": c.agent_token.pk}),
+    # Inbox: any staff role lists; conversations need visibility; working them excludes
+    # billing.
+    "inbox:list": Route(expect(STAFF)),
+    "inbox:phone": Route(expect(STAFF)),
+    "inbox:complaints": Route(expect(STAFF)),
+    "inbox:complaints_csv": Route(expect(STAFF)),
+    "inbox:presence": Route(expect(STAFF), method="POST", data=lambda c: {"available": "1"}),
+    "inbox:detail": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}), kwargs=_conversation,
+                          scoped=True),
+    "inbox:timeline": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                            kwargs=_conversation, scoped=True),
+    "inbox:attachment": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                              kwargs=lambda c: {"attachment_id": c.of_target("attachment").pk},
+                              scoped=True),
+    "inbox:reply": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                         kwargs=_conversation, data=lambda c: {"body": "Bonjour, c'est noté."},
+                         scoped=True),
+    "inbox:note": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                        kwargs=_conversation, data=lambda c: {"body": "Rappeler demain."},
+                        scoped=True),
+    "inbox:status": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                          kwargs=_conversation, data=lambda c: {"status": "ouvert"},
+                          scoped=True),
+    "inbox:assign": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                          kwargs=_conversation, data=lambda c: {"assignee": ""}, scoped=True),
+    "inbox:qualify": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                           kwargs=_conversation, scoped=True),
+    "inbox:merge": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                         kwargs=_conversation, data=lambda c: {
+                             "target": c.of_target("complaint").reference}, scoped=True),
+    "inbox:split": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                         kwargs=lambda c: {"message_id": c.of_target("second_message").pk},
+                         scoped=True),
+    "inbox:complaint_step": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                                  kwargs=lambda c: {"pk": c.of_target("complaint").pk,
+                                                    "step": "analyse"}, scoped=True),
+    "inbox:bulk": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                        data=lambda c: {"action": "close",
+                                        "ids": str(c.of_target("conversation").pk)},
+                        scoped=True),
+    "inbox:notifications": Route(expect(STAFF)),
+    # Inbox settings (canned replies, routing, teams, SLA): admin and supervisor.
+    "inbox:sla": Route(expect(MANAGERS)),
+    "inbox:settings": Route(expect(MANAGERS), kwargs=lambda c: {"kind": "equipes"}),
+    "inbox:setting_edit": Route(expect(MANAGERS),
+                                kwargs=lambda c: {"kind": "equipes", "pk": c.extra["team"].pk}),
+    "inbox:setting_delete": Route(expect(MANAGERS), method="POST", kwargs=lambda c: {
+        "kind": "equipes", "pk": c.extra["team"].pk}),
+    # Webhooks: admin only.
+    "integrations:webhooks": Route(expect({ADMIN})),
+    "integrations:webhook_detail": Route(expect({ADMIN}),
+                                         kwargs=lambda c: {"pk": c.extra["webhook"].pk}),
+    "integrations:webhook_delete": Route(expect({ADMIN}), method="POST",
+                                         kwargs=lambda c: {"pk": c.extra["webhook"].pk}),
+    "integrations:delivery_redeliver": Route(expect({ADMIN}), method="POST", kwargs=lambda c: {
+        "delivery_id": c.extra["delivery"].pk}),
+    # Public: contact forms (the operator's and each account's), satisfaction surveys.
+    "channels_webform:operator": Route(everyone()),
+    "channels_webform:account": Route(everyone(), kwargs=lambda c: {"slug": c.target.slug},
+                                      scoped=True),
+    "survey": Route(everyone(), kwargs=lambda c: {"token": c.survey.token}),
+    # Espace client: client users only; switching needs membership of the account.
+    "portal:home": Route(expect(CLIENTS)),
+    "portal:profile": Route(expect(CLIENTS)),
+    "portal:section": Route(expect(CLIENTS), kwargs=lambda c: {"name": "factures"}),
+    "portal:requests": Route(expect(CLIENTS)),
+    "portal:request_new": Route(expect(CLIENTS)),
+    # A client's requests: only those of their own account (outsider: 404).
+    "portal:request_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=_conversation,
+                                   scoped=True),
+    "portal:request_reply": Route(expect({CLIENT}, hidden={OUTSIDER}), method="POST",
+                                  kwargs=_conversation, data=lambda c: {"body": "Merci !"},
+                                  scoped=True),
+    "portal:request_attachment": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {
+        "attachment_id": c.of_target("attachment").pk}, scoped=True),
+    "portal:switch": Route(expect({CLIENT}, hidden={OUTSIDER}), method="POST",
+                           data=lambda c: {"account": c.target.pk}, scoped=True),
+    # django-ninja's own pages: the schema and the docs are public; the root is a 404.
+    "api:openapi-json": Route(everyone()),
+    "api:openapi-view": Route(everyone()),
+    "api:api-root": Route(everyone(404)),
+}
+
+# --- The matrix: API operations (key: "METHOD /api/v1/path") -----------------------------------
+
+API_PREFIX = "/api/v1"
+API_VISIBLE = {CLIENT, AGENT, SUPERVISOR, BILLING, ADMIN}
+API_HIDDEN = {OUTSIDER, OTHER_AGENT}
+API_WORKERS = {AGENT, SUPERVISOR, ADMIN}
+
+
+def _conversation_id(ctx: Ctx) -> dict[str, Any]:
+    return {"conversation_id": ctx.of_target("conversation").pk}
+
+
+def _calendar_body(ctx: Ctx) -> dict[str, Any]:
+    office = [["09:00", "12:00"], ["14:00", "17:00"]]
+    return {"timezone": "Europe/Paris", "holidays": "FR", "closures": [],
+            "weekly": {d: office if d not in ("sat", "sun") else []
+                       for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+
+
+API_MATRIX: dict[str, Route] = {
+    "GET /api/v1/me": Route(expect(AUTHENTICATED, anonymous=401)),
+    "GET /api/v1/accounts": Route(expect(AUTHENTICATED, anonymous=401)),
+    "POST /api/v1/accounts": Route(expect(MANAGERS, anonymous=401), method="POST",
+                                   data=lambda c: {"name": "Nouveau compte"}),
+    "GET /api/v1/accounts/{account_id}": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401), kwargs=_account_id, scoped=True),
+    "PATCH /api/v1/accounts/{account_id}": Route(
+        expect(MANAGERS, hidden=API_HIDDEN, anonymous=401), method="PATCH",
+        kwargs=_account_id, data=lambda c: {"notes": "modifié", "status": "suspendu"},
+        scoped=True),
+    "GET /api/v1/accounts/{account_id}/calendar": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401), kwargs=_account_id, scoped=True),
+    "PUT /api/v1/accounts/{account_id}/calendar": Route(
+        expect(MANAGERS, hidden=API_HIDDEN, anonymous=401), method="PUT", kwargs=_account_id,
+        data=_calendar_body, scoped=True),
+    "POST /api/v1/calendar/add-business-time": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401), method="POST",
+        data=lambda c: {"account": c.target.pk, "start": "2026-11-20T17:00:00+01:00",
+                        "hours": 2}, scoped=True),
+    "POST /api/v1/calendar/business-time-between": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401), method="POST",
+        data=lambda c: {"account": c.target.pk, "start": "2026-11-20T09:00:00+01:00",
+                        "end": "2026-11-20T11:00:00+01:00"}, scoped=True),
+    # Conversations: reading needs visibility (clients: their accounts' conversations);
+    # creating and working them is for staff who answer (not billing, not clients).
+    "GET /api/v1/conversations": Route(expect(AUTHENTICATED, anonymous=401)),
+    "POST /api/v1/conversations": Route(  # clients are refused whatever the account
+        expect(API_WORKERS, hidden={OTHER_AGENT}, anonymous=401), method="POST",
+        data=lambda c: {"account": c.target.pk, "subject": "Rappel", "body": "Merci de rappeler",
+                        "acknowledge": False}, scoped=True),
+    "GET /api/v1/conversations/{conversation_id}": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401), kwargs=_conversation_id,
+        scoped=True),
+    "PATCH /api/v1/conversations/{conversation_id}": Route(
+        expect(API_WORKERS, hidden=API_HIDDEN, anonymous=401), method="PATCH",
+        kwargs=_conversation_id, data=lambda c: {"priority": "haute"}, scoped=True),
+    "POST /api/v1/conversations/{conversation_id}/messages": Route(
+        expect(API_WORKERS, hidden=API_HIDDEN, anonymous=401), method="POST",
+        kwargs=_conversation_id, data=lambda c: {"type": "note", "body": "À rappeler"},
+        scoped=True),
+    "POST /api/v1/conversations/{conversation_id}/merge": Route(
+        expect(API_WORKERS, hidden=API_HIDDEN, anonymous=401), method="POST",
+        kwargs=_conversation_id, data=lambda c: {"into": c.of_target("complaint").pk,
+                                                 "inform_customer": False}, scoped=True),
+}
+
+# --- Discovery ---------------------------------------------------------------------------------
+
+
+def _api_operations(api: Any = None) -> dict[str, str]:
+    """{"METHOD /api/v1/path": django route} for every operation of the ninja API."""
+    if api is None:
+        from permanence.api import api
+    api.urls  # noqa: B018 — binds the routers (nested ones included) to the API
+    ops: dict[str, str] = {}
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            full = "/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    ops[f"{method.upper()} {API_PREFIX}{full}"] = (
+                        "api/v1" + re.sub(r"\{(\w+)\}", r"<\1>", full))
+    return ops
+
+
+def _url_patterns() -> list[tuple[str, str]]:
+    """(route, key) for every URL pattern; key is "namespace:name" (or the route if unnamed)."""
+    found: list[tuple[str, str]] = []
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                ns = ":".join(x for x in (namespace, p.namespace or "") if x)
+                walk(p.url_patterns, route, ns)
+            elif isinstance(p, URLPattern):
+                key = f"{namespace}:{p.name}" if namespace and p.name else (p.name or route)
+                found.append((route, key))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def matrix_problems(api: Any = None) -> list[str]:
+    """Differences between the routes that exist and the routes the matrix covers."""
+    ops = _api_operations(api)
+    api_routes = set(_api_operations().values()) | set(ops.values())
+    pages = [(route, key) for route, key in _url_patterns()
+             if route not in api_routes
+             and not any(route.startswith(prefix) for prefix in EXEMPT_PREFIXES)]
+    keys = [key for _route, key in pages]
+    problems = []
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        problems.append(f"Several URL patterns share the name(s) {duplicates}: give each a "
+                        "distinct name so the authorization matrix can tell them apart.")
+    missing = sorted(set(keys) - set(MATRIX))
+    if missing:
+        problems.append(f"New page route(s) {missing} are not in the authorization matrix: "
+                        "add them to MATRIX in tests/test_authorization.py with the expected "
+                        "outcome for every role.")
+    stale = sorted(set(MATRIX) - set(keys))
+    if stale:
+        problems.append(f"MATRIX lists route(s) that no longer exist: {stale}")
+    missing_api = sorted(set(ops) - set(API_MATRIX))
+    if missing_api:
+        problems.append(f"New API operation(s) {missing_api} are not in the authorization "
+                        "matrix: add them to API_MATRIX in tests/test_authorization.py with "
+                        "the expected outcome for every role.")
+    stale_api = sorted(set(API_MATRIX) - set(ops))
+    if stale_api:
+        problems.append(f"API_MATRIX lists operation(s) that no longer exist: {stale_api}")
+    return problems
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    problems = matrix_problems()
+    assert not problems, "\n".join(problems)
+
+
+def test_a_new_page_route_fails_the_matrix_check(settings: Any) -> None:
+    """The check above really catches an unlisted view (a URLconf with one more pattern)."""
+    import sys
+    import types
+
+    from django.http import HttpResponse
+    from django.urls import path
+
+    import permanence.urls
+
+    module = types.ModuleType("authz_extra_urls")
+    module.urlpatterns = [  # type: ignore[attr-defined]
+        *permanence.urls.urlpatterns,
+        path("app/nouvelle-page/", lambda request: HttpResponse(), name="nouvelle_page"),
+    ]
+    baseline = matrix_problems()
+    sys.modules[module.__name__] = module
+    try:
+        settings.ROOT_URLCONF = module.__name__
+        problems = matrix_problems()
+    finally:
+        del sys.modules[module.__name__]
+    new = [p for p in problems if p not in baseline]
+    assert len(new) == 1, problems
+    assert "'nouvelle_page'" in new[0] and "not in the authorization matrix" in new[0]
+
+
+def test_a_new_api_operation_fails_the_matrix_check() -> None:
+    from ninja import NinjaAPI, Router
+
+    extra = Router()
+
+    @extra.delete("/accounts/{account_id}")
+    def account_delete(request: Any, account_id: int) -> None:
+        raise AssertionError("never called")
+
+    probe = NinjaAPI(urls_namespace="authz-probe")
+    probe.add_router("", extra)
+    problems = matrix_problems(probe)
+    assert any("['DELETE /api/v1/accounts/{account_id}']" in p for p in problems), problems
+
+
+def test_api_discovery_agrees_with_openapi_schema() -> None:
+    """The operations found through ninja's internals are exactly the documented ones."""
+    from permanence.api import api
+
+    schema = api.get_openapi_schema(path_prefix=API_PREFIX)
+    documented = {f"{method.upper()} {path}" for path, item in schema["paths"].items()
+                  for method in item}
+    assert documented == set(_api_operations())
+    # And each operation really is mounted in the URLconf.
+    routes = {route for route, _key in _url_patterns()}
+    assert set(_api_operations().values()) <= routes
+
+
+def test_every_role_has_an_expectation() -> None:
+    for key, route in {**MATRIX, **API_MATRIX}.items():
+        assert set(route.expected) == set(ROLES), key
+        assert route.method in {"GET", "POST", "PUT", "PATCH", "DELETE"}, key
+
+
+# --- Requests ----------------------------------------------------------------------------------
+
+
+def _build_world() -> Ctx:
+    """Users of every role, two accounts with everything a route may be about."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from permanence.accounts.models import ClientAccount, ContactChannel, Membership, User
+    from permanence.accounts.services import api_token_create
+    from permanence.core.models import Announcement
+    from permanence.inbox import attachments, services
+    from permanence.inbox.models import Kind, Team
+    from permanence.inbox.models_complaints import SurveyResponse
+    from permanence.integrations.models import WebhookDelivery, WebhookEndpoint
+
+    def user(email: str, role: str) -> Any:
+        return User.objects.create_user(email, None, role=role, full_name=email.split("@")[0])
+
+    users = {ADMIN: user("admin@test.fr", "admin"),
+             SUPERVISOR: user("superviseur@test.fr", "supervisor"),
+             AGENT: user("agent@test.fr", "agent"), OTHER_AGENT: user("agent2@test.fr", "agent"),
+             BILLING: user("compta@test.fr", "billing"), CLIENT: user("client@test.fr", "client"),
+             OUTSIDER: user("autre-client@test.fr", "client")}
+    ClientAccount.objects.create(name="Permanence", slug="operateur", is_operator=True,
+                                 status="actif")
+    account = ClientAccount.objects.create(name="Cabinet Martin", slug="cabinet-martin",
+                                           sector="medical", status="actif")
+    other_account = ClientAccount.objects.create(name="Durand Avocats", slug="durand-avocats",
+                                                 sector="juridique", status="actif")
+    objects: dict[int, dict[str, Any]] = {}
+    for acc, agent, member in ((account, users[AGENT], users[CLIENT]),
+                               (other_account, users[OTHER_AGENT], users[OUTSIDER])):
+        acc.assigned_agents.add(agent)
+        Membership.objects.create(user=member, account=acc, role="titulaire")
+
+        def incoming(subject: str, kind: str = Kind.QUESTION, acc: Any = acc) -> Any:
+            return services.Incoming(account=acc, channel="email", subject=subject,
+                                     body_text="Bonjour", kind=kind,
+                                     contact_email=f"client@{acc.slug}.fr", acknowledge=False)
+
+        conversation = services.conversation_open(incoming("Question"))
+        second = services.message_add_inbound(conversation, incoming("Autre sujet"))
+        objects[acc.pk] = {
+            "channel": ContactChannel.objects.create(account=acc, kind="email",
+                                                     value=f"contact@{acc.slug}.fr"),
+            "conversation": conversation,
+            "second_message": second,
+            "attachment": attachments.store(second, SimpleUploadedFile("note.txt", b"Bonjour")),
+            "complaint": services.conversation_open(incoming("Réclamation", Kind.COMPLAINT)),
+        }
+    now = timezone.now()
+    token, _raw = api_token_create(actor=users[AGENT], user=users[AGENT], name="révocable")
+    webhook = WebhookEndpoint.objects.create(url="https://hooks.example.com/permanence",
+                                             events=["conversation.created"])
+    extra = {
+        "team": Team.objects.create(name="Équipe A"),
+        "webhook": webhook,
+        "delivery": WebhookDelivery.objects.create(endpoint=webhook,
+                                                   event="conversation.created",
+                                                   payload={}, status="failed",
+                                                   created_at=now),
+    }
+    return Ctx(
+        users=users, account=account, other_account=other_account, objects=objects,
+        announcement=Announcement.objects.create(title="Fermeture", starts_at=now,
+                                                 ends_at=now + timedelta(days=1)),
+        agent_token=token, extra=extra,
+        survey=SurveyResponse.objects.create(conversation=objects[account.pk]["conversation"],
+                                             sent_at=now),
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
+    """Built once for the module inside a transaction rolled back at the end; each test runs
+    in a savepoint inside it (pytest-django's `db`), so tests cannot leak into each other."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with override_settings(
+                    MEDIA_ROOT=str(tmp_path_factory.mktemp("authz-media")),
+                    EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                built = _build_world()
+            yield built
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def ctx(world: Ctx, db: Any) -> Ctx:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    # Each test has its own MEDIA_ROOT (conftest): put the attachments' files there.
+    for objects in world.objects.values():
+        default_storage.save(objects["attachment"].file.name, ContentFile(b"Bonjour"))
+    return dataclasses.replace(world)
+
+
+# Fields that move on reads, not on writes: a login, an API call.
+VOLATILE_FIELDS = {"last_login", "last_used_at"}
+
+
+@functools.cache
+def _snapshot_queries() -> tuple[tuple[str, str], ...]:
+    from django.apps import apps
+    from django.db import connection
+
+    from permanence.audit.models import AuditEvent
+
+    q = connection.ops.quote_name
+    queries = []
+    for model in apps.get_models(include_auto_created=True):
+        if not model.__module__.startswith("permanence.") or model is AuditEvent:
+            continue
+        opts = model._meta
+        columns = ", ".join(q(str(f.column)) for f in opts.concrete_fields
+                            if f.name not in VOLATILE_FIELDS)
+        queries.append((opts.label, f"SELECT {columns} FROM {q(opts.db_table)} "  # noqa: S608
+                                    f"ORDER BY {q(str(opts.pk.column))}"))
+    table = q(AuditEvent._meta.db_table)
+    queries.append(("audit_writes", f"SELECT COUNT(*) FROM {table} "  # noqa: S608
+                                    "WHERE action IN ('create', 'update', 'delete')"))
+    return tuple(queries)
+
+
+def snapshot() -> dict[str, Any]:
+    """Every row of every model of the project (and the number of audit events recording a
+    write): everything a refused request must leave untouched. Raw SQL: this runs twice per
+    refused request, the ORM's query compilation would dominate the test time."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        state = {}
+        for label, sql in _snapshot_queries():
+            cursor.execute(sql)
+            state[label] = cursor.fetchall()
+    return state
+
+
+# Application bugs this matrix found, not fixed yet: (route, role) → what happens instead.
+# Strict: the day the bug is fixed, the case XPASSes and fails; then remove it from here.
+# (route, role) pairs known to misbehave, as strict xfails; empty when all is well.
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
+
+
+def _cases(matrix: dict[str, Route]) -> list[Any]:
+    cases = []
+    for key, route in matrix.items():
+        for target in (("own", "other") if route.scoped else ("own",)):
+            for role in ROLES:
+                bug = KNOWN_BUGS.get((key, role))
+                marks = [pytest.mark.xfail(reason=bug, strict=True)] if bug else []
+                cases.append(pytest.param(key, target, role, id=f"{key}[{target}]-{role}",
+                                          marks=marks))
+    return cases
+
+
+_HANDLER: list[Any] = []
+
+
+def _client(token: str | None = None) -> Client:
+    """A test client sharing one request handler: building the middleware chain costs a
+    tenth of a second (WhiteNoise indexes every static file), hundreds of times over."""
+    client = Client(headers={"Authorization": f"Bearer {token}"} if token else None)
+    if _HANDLER:
+        client.handler = _HANDLER[0]
+    else:
+        _HANDLER.append(client.handler)
+    return client
+
+
+def api_token_for(user: Any) -> str:
+    from permanence.accounts.services import api_token_create
+
+    _token, raw = api_token_create(actor=user, user=user, name="test")
+    return raw
+
+
+def _expected(route: Route, target: str, role: str) -> str | int:
+    if target == "other":
+        return route.expected[MIRROR.get(role, role)]
+    return route.expected[role]
+
+
+def _check(response: Any, expected: str | int, *, key: str, role: str, before: Any) -> None:
+    login_path = reverse("login")
+    location = response.get("Location", "")
+    where = f"{response.request['REQUEST_METHOD']} {response.request['PATH_INFO']} as {role}"
+    status = response.status_code
+    if expected == OK:
+        # A write with an invalid body (422) got past the permission checks too.
+        invalid_write = status == 422 and response.request["REQUEST_METHOD"] != "GET"
+        assert 200 <= status < 300 or invalid_write or (
+            300 <= status < 400 and not location.startswith(login_path)), (
+            f"{where}: expected access, got {status} {location}")
+    elif expected == LOGIN:
+        assert status == 302 and location.startswith(login_path), (
+            f"{where}: expected a redirect to the login page, got {status} {location}")
+    else:
+        assert status == expected, f"{where}: expected {expected}, got {status} {location}"
+    if expected != OK:
+        assert snapshot() == before, f"{where}: a refused request changed data ({key})"
+
+
+@pytest.mark.parametrize(("key", "target", "role"), _cases(MATRIX))
+def test_page_access(ctx: Ctx, key: str, target: str, role: str) -> None:
+    route = MATRIX[key]
+    ctx.target = ctx.account if target == "own" else ctx.other_account
+    client = _client()
+    if role != ANON:
+        client.force_login(ctx.users[role], backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse(key, kwargs=route.kwargs(ctx) if route.kwargs else None)
+    data = route.data(ctx) if route.data else {}
+    expected = _expected(route, target, role)
+    before = snapshot() if expected != OK else None
+    response = getattr(client, route.method.lower())(url, data)
+    _check(response, expected, key=key, role=role, before=before)
+
+
+@pytest.mark.parametrize(("key", "target", "role"), _cases(API_MATRIX))
+def test_api_access(ctx: Ctx, key: str, target: str, role: str) -> None:
+    route = API_MATRIX[key]
+    ctx.target = ctx.account if target == "own" else ctx.other_account
+    client = _client() if role == ANON else _client(api_token_for(ctx.users[role]))
+    _method, path = key.split(" ", 1)
+    url = path.format(**(route.kwargs(ctx) if route.kwargs else {}))
+    body = json.dumps(route.data(ctx) if route.data else {})
+    expected = _expected(route, target, role)
+    before = snapshot() if expected != OK else None
+    response = client.generic(route.method, url, body, content_type="application/json")
+    _check(response, expected, key=key, role=role, before=before)
+    if route.expected[ANON] == 401 and role == ANON:
+        assert response.json()["code"] == "unauthorized"
+    if 400 <= response.status_code < 500:
+        assert response["Content-Type"].startswith("application/json"), key
+
+
+# Invalid for every write operation: empty name, unknown status, non-numeric account, ...
+INVALID_BODY = {"name": "", "status": "inconnu", "account": "x", "weekly": 1, "start": "hier"}
+
+
+@pytest.mark.parametrize("role", sorted(AUTHENTICATED))
+def test_api_write_with_invalid_body_is_rejected_before_any_write(
+        ctx: Ctx, role: str) -> None:
+    """An invalid body on every write: 422 (or 403/404 if refused first), never a write."""
+    client = _client(api_token_for(ctx.users[role]))
+    ctx.target = ctx.account
+    for key, route in API_MATRIX.items():
+        if route.method == "GET":
+            continue
+        _method, path = key.split(" ", 1)
+        url = path.format(**(route.kwargs(ctx) if route.kwargs else {}))
+        before = snapshot()
+        response = client.generic(route.method, url, json.dumps(INVALID_BODY),
+                                  content_type="application/json")
+        assert response.status_code in {403, 404, 422}, (key, role, response.status_code)
+        assert response["Content-Type"].startswith("application/json"), key
+        assert snapshot() == before, (key, role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_django_admin_is_closed_to_every_role(ctx: Ctx, role: str) -> None:
+    """No application role is a superuser: /django-admin/ always sends to its own login."""
+    client = _client()
+    if role != ANON:
+        client.force_login(ctx.users[role], backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+
+def test_snapshot_sees_every_kind_of_write(ctx: Ctx) -> None:
+    """The side-effect detector is not blind: each of these writes changes the snapshot."""
+    from permanence.accounts import services
+    from permanence.core.calendar_services import calendar_for_account, calendar_to_json
+    from permanence.core.services import announcement_delete
+    from permanence.inbox import services as inbox
+
+    admin = ctx.users[ADMIN]
+    conversation = ctx.objects[ctx.account.pk]["conversation"]
+    writes: list[Callable[[], Any]] = [
+        lambda: type(ctx.account).objects.filter(pk=ctx.account.pk).update(notes="x"),
+        lambda: ctx.account.assigned_agents.remove(ctx.users[AGENT]),
+        lambda: services.api_token_revoke(actor=ctx.users[AGENT], token=ctx.agent_token),
+        lambda: services.channel_remove(actor=admin,
+                                        channel=ctx.objects[ctx.account.pk]["channel"]),
+        lambda: announcement_delete(actor=admin, announcement=ctx.announcement),
+        lambda: services.profile_update(actor=ctx.users[CLIENT], data={"phone": "0102030405"}),
+        lambda: ctx.users[OUTSIDER].memberships.all().delete(),
+        lambda: inbox.conversation_add_note(actor=admin, conversation=conversation,
+                                            body="Note"),
+        lambda: inbox.conversation_mark_read(user=ctx.users[AGENT], conversation=conversation),
+    ]
+    for write in writes:
+        before = snapshot()
+        write()
+        assert snapshot() != before
+    from permanence.core.calendar_services import calendar_set
+
+    before = snapshot()
+    data = calendar_to_json(calendar_for_account(ctx.account))
+    data["closures"] = [{"start": "2026-12-24T12:00:00+01:00",
+                         "end": "2026-12-26T08:00:00+01:00", "message": "Noël"}]
+    calendar_set(actor=admin, account=ctx.account, data=data)
+    after = snapshot()
+    assert after["core.BusinessCalendar"] != before["core.BusinessCalendar"]
+    assert after["core.Closure"] != before["core.Closure"]

@@ -54,13 +54,49 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, exc.as_json(), status=exc.status)
 
 
+# pydantic's messages are English; the API speaks French like the UI.
+FRENCH_MESSAGES = {
+    "missing": "Champ obligatoire.",
+    "string_too_short": "Trop court.",
+    "string_too_long": "Trop long.",
+    "string_type": "Texte attendu.",
+    "int_parsing": "Nombre entier attendu.",
+    "int_type": "Nombre entier attendu.",
+    "float_parsing": "Nombre attendu.",
+    "bool_parsing": "Booléen attendu (true ou false).",
+    "datetime_parsing": "Date et heure ISO 8601 attendues (ex. 2026-11-23T09:00:00+01:00).",
+    "datetime_from_date_parsing": "Date et heure ISO 8601 attendues.",
+    "date_parsing": "Date ISO 8601 attendue (ex. 2026-11-23).",
+    "enum": "Valeur non autorisée.",
+    "literal_error": "Valeur non autorisée.",
+    "greater_than_equal": "Valeur trop petite.",
+    "less_than_equal": "Valeur trop grande.",
+    "list_type": "Liste attendue.",
+    "dict_type": "Objet JSON attendu.",
+    "model_attributes_type": "Objet JSON attendu.",
+    "json_invalid": "JSON invalide.",
+}
+
+
+def _french(err: dict[str, Any]) -> str:
+    message = FRENCH_MESSAGES.get(str(err.get("type", "")))
+    if message and err.get("type") == "enum" and err.get("ctx", {}).get("expected"):
+        return f"Valeur non autorisée ; attendu : {err['ctx']['expected']}."
+    return message or str(err.get("msg", "Valeur invalide."))
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
+        # Strip only the leading location and parameter name: a field may be called "body".
+        loc = [str(p) for p in err.get("loc", [])]
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form", "file"):
+            loc = loc[1:]
+            if loc and loc[0] in ("payload", "filters"):
+                loc = loc[1:]
         key = ".".join(loc) or "__all__"
-        errors.setdefault(key, []).append(str(err.get("msg", "invalide")))
+        errors.setdefault(key, []).append(_french(err))
     return _error(request, 422, "invalid", "Certains champs sont invalides.", errors)
 
 
@@ -77,6 +113,8 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 from permanence.accounts.api import router as accounts_router  # noqa: E402
 from permanence.core.api import router as calendar_router  # noqa: E402
+from permanence.inbox.api import router as inbox_router  # noqa: E402
 
 api.add_router("", accounts_router)
 api.add_router("", calendar_router)
+api.add_router("", inbox_router)

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
+from permanence.core.errors import DomainError, Forbidden
 
 from . import permissions, selectors, services
-from .models import AccountKind, AccountStatus, ClientAccount, Sector
+from .models import AccountKind, AccountStatus, ClientAccount, ContactChannel, Sector, User
 
 router = Router(tags=["comptes"])
 
@@ -36,6 +41,8 @@ class AccountOut(Schema):
     billing_address: str
     billing_email: str
     assigned_agents: list[int]
+    email_addresses: list[str]
+    phone_numbers: list[str]
     created_at: Any
     updated_at: Any
 
@@ -43,6 +50,14 @@ class AccountOut(Schema):
     def resolve_assigned_agents(obj: ClientAccount) -> list[int]:
         # Reads the prefetched set: no query per row.
         return sorted(u.pk for u in obj.assigned_agents.all())
+
+    @staticmethod
+    def resolve_email_addresses(obj: ClientAccount) -> list[str]:
+        return sorted(c.value for c in obj.channels.all() if c.kind == ContactChannel.Kind.EMAIL)
+
+    @staticmethod
+    def resolve_phone_numbers(obj: ClientAccount) -> list[str]:
+        return sorted(c.value for c in obj.channels.all() if c.kind == ContactChannel.Kind.PHONE)
 
 
 class AccountPage(Schema):
@@ -65,6 +80,9 @@ class AccountIn(Schema):
     billing_email: str = ""
     notes: str = ""
     assigned_agents: list[int] = []
+    # Administrators only; the whole set (e-mails the inbox routes to this account).
+    email_addresses: list[str] | None = Field(None, max_length=100)
+    phone_numbers: list[str] | None = Field(None, max_length=100)
 
 
 class AccountPatch(Schema):
@@ -80,6 +98,8 @@ class AccountPatch(Schema):
     billing_email: str | None = None
     notes: str | None = None
     assigned_agents: list[int] | None = None
+    email_addresses: list[str] | None = Field(None, max_length=100)
+    phone_numbers: list[str] | None = Field(None, max_length=100)
 
 
 class AccountFilters(Schema):
@@ -109,7 +129,7 @@ def account_list(request: AuthedHttpRequest, filters: Query[AccountFilters]) -> 
         kind=filters.kind or "",
     )
     count = qs.count()
-    page = list(qs.prefetch_related("assigned_agents")[
+    page = list(qs.prefetch_related("assigned_agents", "channels")[
         filters.offset: filters.offset + filters.limit])
     return {"count": count, "limit": filters.limit, "offset": filters.offset, "items": page}
 
@@ -118,7 +138,10 @@ def account_list(request: AuthedHttpRequest, filters: Query[AccountFilters]) -> 
 def account_create(request: AuthedHttpRequest, payload: AccountIn) -> tuple[int, ClientAccount]:
     data = payload.dict()
     agents = data.pop("assigned_agents")
-    account = services.account_create(actor=request.user, data=data, agent_ids=agents)
+    channels = _pop_channels(request.user, data)
+    with transaction.atomic():
+        account = services.account_create(actor=request.user, data=data, agent_ids=agents)
+        _set_channels(request.user, account, channels)
     return 201, _reload(account)
 
 
@@ -134,15 +157,73 @@ def account_patch(request: AuthedHttpRequest, account_id: int, payload: AccountP
     account = selectors.get_account_for_user(request.user, account_id, action="change")
     data = payload.dict(exclude_unset=True)
     agents = data.pop("assigned_agents", None)
+    channels = _pop_channels(request.user, data)
     data = {k: v for k, v in data.items() if v is not None}
-    from django.db import transaction
 
     with transaction.atomic():
         account = services.account_update(actor=request.user, account=account, data=data)
         if agents is not None:
             services.account_set_agents(actor=request.user, account=account, agent_ids=agents)
+        _set_channels(request.user, account, channels)
     return _reload(account)
 
 
 def _reload(account: ClientAccount) -> ClientAccount:
-    return ClientAccount.objects.prefetch_related("assigned_agents").get(pk=account.pk)
+    return ClientAccount.objects.prefetch_related("assigned_agents", "channels").get(
+        pk=account.pk)
+
+
+# --- Contact channels (email_addresses / phone_numbers), administrators only ------------------
+
+CHANNEL_FIELDS = {"email_addresses": ContactChannel.Kind.EMAIL,
+                  "phone_numbers": ContactChannel.Kind.PHONE}
+CHANNEL_LABELS = {"email_addresses": gettext_lazy("Adresse e-mail"),
+                  "phone_numbers": gettext_lazy("Numéro de téléphone")}
+
+
+def _pop_channels(user: User, data: dict[str, Any]) -> dict[str, list[str]]:
+    """Take the channel lists out of `data`; sending any of them needs an administrator."""
+    wanted = {name: data.pop(name) for name in CHANNEL_FIELDS if name in data}
+    wanted = {name: values for name, values in wanted.items() if values is not None}
+    if wanted and not permissions.can_manage_staff(user):
+        raise Forbidden(_("Seuls les administrateurs modifient les adresses e-mail et les "
+                          "numéros d'un compte."))
+    return wanted
+
+
+def _normalise(kind: str, value: str) -> str:
+    from permanence.core.validators import normalise_phone
+
+    if kind == ContactChannel.Kind.EMAIL:
+        return (value or "").strip().lower()
+    try:
+        return normalise_phone(value)
+    except ValidationError:
+        return (value or "").strip()  # channel_add reports it with its own message
+
+
+def _set_channels(user: User, account: ClientAccount, wanted: dict[str, list[str]]) -> None:
+    """Replace the account's e-mail addresses and/or phone numbers (one transaction: the
+    caller's). Errors name the field: {"email_addresses": ["x@y.fr : Déjà utilisé…"]}."""
+    errors: dict[str, list[str]] = {}
+    for name, values in wanted.items():
+        kind = CHANNEL_FIELDS[name]
+        target = list(dict.fromkeys(_normalise(kind, v) for v in values if (v or "").strip()))
+        current = {c.value: c for c in ContactChannel.objects.filter(account=account, kind=kind)}
+        for value, channel in current.items():
+            if value not in target:
+                services.channel_remove(actor=user, channel=channel)
+        for value in target:
+            if value in current:
+                continue
+            try:
+                with transaction.atomic():
+                    services.channel_add(actor=user, account=account, kind=kind, value=value)
+            except DomainError as exc:
+                problems = [str(m) for msgs in exc.fields.values() for m in msgs]
+                label = str(CHANNEL_LABELS[name])
+                errors.setdefault(name, []).extend(
+                    f"{label} {value} : {p}" for p in (problems or [str(exc.message)]))
+    if errors:
+        raise DomainError("invalid", _("Certains champs sont invalides."), status=422,
+                          fields=errors)

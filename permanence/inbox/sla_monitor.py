@@ -23,6 +23,12 @@ def _start_of(conversation: Conversation, target: str) -> datetime:
     return conversation.created_at
 
 
+def _paused(conversation: Conversation, target: str) -> int:
+    """Paused business seconds inside the target's window (the first response and the
+    resolution count from creation; the next response from the last inbound message)."""
+    return 0 if target == "next_response" else conversation.sla_paused_seconds
+
+
 def _record(conversation: Conversation, kind: str, target: str, due_at: datetime,
             now: datetime) -> bool:
     try:
@@ -65,8 +71,8 @@ def run(now: datetime | None = None) -> str:
             kind = None
             if now >= due_at:
                 kind = SlaEvent.Kind.BREACH
-            elif sla.elapsed_ratio(spec, _start_of(conversation, target), due_at,
-                                   now) >= ratio_limit:
+            elif sla.elapsed_ratio(spec, _start_of(conversation, target), due_at, now,
+                                   paused_seconds=_paused(conversation, target)) >= ratio_limit:
                 kind = SlaEvent.Kind.WARNING
             if kind is None or not _record(conversation, kind, target, due_at, now):
                 continue
@@ -89,6 +95,11 @@ def _after_event(conversation: Conversation, kind: str, target: str, due_at: dat
     Message.objects.create(conversation=conversation, direction="system",
                            channel=conversation.channel, event=f"sla_{kind}", data=data,
                            created_at=now)
+    if kind == SlaEvent.Kind.BREACH:
+        from permanence.integrations.services import webhooks_emit_on_commit
+
+        webhooks_emit_on_commit("sla.breached", conversation.pk,
+                                data={"target": target, "due_at": due_at.isoformat()})
     if kind == SlaEvent.Kind.BREACH and conversation.sla_breached_at is None:
         Conversation.objects.filter(pk=conversation.pk).update(sla_breached_at=now)
     if kind == SlaEvent.Kind.WARNING and conversation.sla_warned_at is None:

@@ -1,0 +1,19 @@
+from datetime import timedelta
+
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "permanence.integrations"
+    label = "integrations"
+    default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Intégrations"
+
+    def ready(self) -> None:
+        from permanence.core.scheduler import every
+
+        from .tasks import webhooks_sweep
+
+        # Safety net: re-enqueues deliveries whose retry was lost (worker crash, lost
+        # enqueue) and prunes the delivery log.
+        every(timedelta(minutes=5), name="integrations.webhooks_sweep")(webhooks_sweep)

@@ -1,0 +1,331 @@
+"""Outgoing webhooks: endpoint management (administrators), emission, delivery with retries.
+
+Emission is transactional: `webhooks_emit` writes one WebhookDelivery row per matching
+endpoint in the caller's transaction (the outbox) and enqueues `deliver_webhook` when it
+commits. A delivery attempt is claimed with a conditional UPDATE on (status, attempts), so
+a duplicated task (or the sweeper re-enqueuing a lost retry) never sends twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from permanence.accounts.models import ClientAccount, User
+from permanence.audit.models import AuditEvent
+from permanence.audit.services import audit_record
+from permanence.core import clock
+from permanence.core.errors import DomainError, Forbidden
+
+from . import net, permissions
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "Permanence-Webhooks/1"
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 8))
+
+
+def request_timeout() -> float:
+    return float(getattr(settings, "WEBHOOK_TIMEOUT", 10))
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Exponential back-off after attempt n: 1, 2, 4 … 64 minutes (about 2 h over 8 tries)."""
+    return timedelta(minutes=2 ** (attempt - 1))
+
+
+def _invalid(fields: dict[str, list[str]]) -> DomainError:
+    return DomainError("invalid", _("Certains champs sont invalides."), status=422, fields=fields)
+
+
+# --- Endpoints (administrators) ------------------------------------------------------------
+
+def _check_admin(actor: User) -> None:
+    if not permissions.can_manage_webhooks(actor):
+        raise Forbidden(_("Seuls les administrateurs gèrent les webhooks."))
+
+
+@transaction.atomic
+def webhook_endpoint_create(*, actor: User, url: str, events: list[str],
+                            account: ClientAccount | None = None, description: str = "",
+                            allow_private: bool = False) -> WebhookEndpoint:
+    _check_admin(actor)
+    url = (url or "").strip()
+    errors: dict[str, list[str]] = {}
+    if len(url) > 500:
+        errors["url"] = [_("URL trop longue (500 caractères au plus).")]
+    else:
+        try:
+            net.check_url(url, allow_private=allow_private)
+        except net.UrlRefused as exc:
+            errors["url"] = [str(exc)]
+    wanted = list(dict.fromkeys(events or []))
+    unknown = [e for e in wanted if e not in WebhookEvent.values]
+    if unknown or not wanted:
+        errors["events"] = [_("Choisissez au moins un événement parmi : %(e)s.")
+                            % {"e": ", ".join(WebhookEvent.values)}]
+    if errors:
+        raise _invalid(errors)
+    endpoint = WebhookEndpoint.objects.create(
+        account=account, url=url, events=wanted, description=(description or "")[:200],
+        allow_private=allow_private, created_by=actor)
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=endpoint, account=account,
+                 changes={"url": url, "events": wanted, "allow_private": allow_private,
+                          "account": account.pk if account else None})
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor: User, endpoint: WebhookEndpoint) -> None:
+    _check_admin(actor)
+    audit_record(actor=actor, action=AuditEvent.Action.DELETE, target=endpoint,
+                 account=endpoint.account, changes={"url": endpoint.url})
+    endpoint.delete()
+
+
+@transaction.atomic
+def webhook_delivery_redeliver(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again (same event id and payload) as a new log row."""
+    _check_admin(actor)
+    copy = WebhookDelivery.objects.create(
+        endpoint=delivery.endpoint, event=delivery.event, event_id=delivery.event_id,
+        payload=delivery.payload, created_at=clock.now())
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=copy,
+                 account=delivery.endpoint.account,
+                 changes={"redelivery_of": delivery.pk, "event_id": str(delivery.event_id)})
+    _enqueue_on_commit(copy.pk, 1)
+    return copy
+
+
+# --- Emission ------------------------------------------------------------------------------
+
+def _jsonable(data: Any) -> Any:
+    """JSON types only, encoded as the API encodes them (same date format); anything else
+    (a set in a `changes` dict…) becomes a list or a string rather than an error."""
+    from ninja.responses import NinjaJSONEncoder
+
+    class Encoder(NinjaJSONEncoder):
+        def default(self, o: Any) -> Any:
+            try:
+                return super().default(o)
+            except TypeError:
+                if isinstance(o, set | frozenset | tuple):
+                    return sorted(o, key=str)
+                return str(o)
+
+    return json.loads(json.dumps(data, cls=Encoder))
+
+
+def conversation_payload(conversation: Any) -> dict[str, Any]:
+    """The conversation exactly as the API shows it (without messages)."""
+    from permanence.inbox.api import ConversationOut
+
+    return _jsonable(ConversationOut.from_orm(conversation).model_dump())
+
+
+def message_payload(message: Any) -> dict[str, Any]:
+    from permanence.inbox.api import MessageOut
+
+    return _jsonable(MessageOut.from_orm(message).model_dump())
+
+
+def _matching_endpoints(event: str, account_id: int) -> list[WebhookEndpoint]:
+    candidates = WebhookEndpoint.objects.filter(
+        Q(account__isnull=True) | Q(account_id=account_id), is_active=True)
+    return [e for e in candidates if e.wants(event)]
+
+
+def webhooks_emit(event: str, conversation: Any, message: Any = None, *,
+                  data: dict[str, Any] | None = None) -> list[WebhookDelivery]:
+    """One delivery per active endpoint of the conversation's account (or global) that
+    subscribed to `event`, written in the caller's transaction, sent after it commits.
+
+    Internal notes (and system events) are sent to global endpoints only, never to an
+    account's own endpoint: a client's systems do not see notes, as in the espace client."""
+    if event not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event!r}")
+    endpoints = _matching_endpoints(event, conversation.account_id)
+    if message is not None and message.direction not in ("in", "out"):
+        endpoints = [e for e in endpoints if e.account_id is None]
+    if not endpoints:
+        return []
+    now = clock.now()
+    event_id = uuid.uuid4()
+    body: dict[str, Any] = {"id": str(event_id), "event": event,
+                            "created_at": now.isoformat(),
+                            "conversation": conversation_payload(conversation)}
+    if message is not None:
+        body["message"] = message_payload(message)
+    if data:
+        body["data"] = _jsonable(data)
+    deliveries = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(endpoint=endpoint, event=event, event_id=event_id, payload=body,
+                        created_at=now, next_attempt_at=now)
+        for endpoint in endpoints])
+    for delivery in deliveries:
+        _enqueue_on_commit(delivery.pk, 1)
+    return deliveries
+
+
+def webhooks_emit_on_commit(event: str, conversation_id: int, message_id: int | None = None,
+                            *, data: dict[str, Any] | None = None) -> None:
+    """For the inbox's side effects: after the current transaction commits, emit `event`
+    with the conversation (and message) as they are then. Errors are logged, never raised
+    into the request that caused them."""
+    if event not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event!r}")
+
+    def emit() -> None:
+        from permanence.inbox.models import Conversation, Message
+
+        if not WebhookEndpoint.objects.filter(is_active=True).exists():
+            return  # the common case: one cheap query, nothing loaded
+        with transaction.atomic():
+            conversation = (Conversation.objects.select_related("contact")
+                            .prefetch_related("tags").filter(pk=conversation_id).first())
+            if conversation is None:
+                return
+            message = None
+            if message_id is not None:
+                message = (Message.objects.prefetch_related("attachments")
+                           .filter(pk=message_id).first())
+                if message is None:
+                    return
+            webhooks_emit(event, conversation, message, data=data)
+
+    transaction.on_commit(emit, robust=True)
+
+
+def _enqueue_on_commit(delivery_id: int, attempt: int, run_after: datetime | None = None) -> None:
+    from .tasks import deliver_webhook
+
+    def enqueue() -> None:
+        task = deliver_webhook
+        if run_after is not None:
+            if not task.get_backend().supports_defer:
+                # Immediate backend (tests, try-outs): the sweeper picks the retry up.
+                logger.info("Webhook delivery %s: retry %s left to the sweeper", delivery_id,
+                            attempt)
+                return
+            task = task.using(run_after=run_after)
+        task.enqueue(delivery_id, attempt)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+# --- Delivery ------------------------------------------------------------------------------
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """hex HMAC-SHA256(secret, "<timestamp>.<body>")."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body,
+                    hashlib.sha256).hexdigest()
+
+
+def request_for(delivery: WebhookDelivery, *, at: datetime) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+    timestamp = str(int(at.timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Permanence-Event": delivery.event,
+        "X-Permanence-Delivery": str(delivery.event_id),
+        "X-Permanence-Timestamp": timestamp,
+        "X-Permanence-Signature": "sha256=" + sign(delivery.endpoint.secret, timestamp, body),
+    }
+    return body, headers
+
+
+def webhook_deliver(delivery_id: int, attempt: int) -> str:
+    """Attempt `attempt` of a delivery (run by the worker). Returns what happened."""
+    now = clock.now()
+    limit = max_attempts()
+    if attempt < 1 or attempt > limit:
+        return "skipped"
+    # Claim this attempt; next_attempt_at is when the sweeper will consider it lost.
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=WebhookDelivery.Status.PENDING, attempts=attempt - 1,
+    ).update(attempts=attempt, next_attempt_at=now + retry_delay(attempt))
+    if not claimed:
+        return "skipped"
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    permanent = False
+    if not endpoint.is_active:
+        result = net.HttpResult(None, "Webhook désactivé.", 0, "")
+        permanent = True
+    else:
+        body, headers = request_for(delivery, at=now)
+        try:
+            result = net.post(endpoint.url, body, headers, allow_private=endpoint.allow_private,
+                              timeout=request_timeout())
+        except net.UrlRefused as exc:
+            result = net.HttpResult(None, str(exc)[:500], 0, "")
+            permanent = True
+    return _record(delivery, attempt, result, permanent=permanent or attempt >= limit)
+
+
+@transaction.atomic
+def _record(delivery: WebhookDelivery, attempt: int, result: net.HttpResult, *,
+            permanent: bool) -> str:
+    now = clock.now()
+    WebhookAttempt.objects.create(delivery=delivery, number=attempt, at=now,
+                                  status_code=result.status_code, error=result.error[:500],
+                                  duration_ms=result.duration_ms,
+                                  response_excerpt=result.excerpt[:500])
+    fields: dict[str, Any] = {"last_status_code": result.status_code,
+                              "last_error": result.error[:500]}
+    if result.ok:
+        fields.update(status=WebhookDelivery.Status.SENT, delivered_at=now,
+                      next_attempt_at=None)
+        outcome = "sent"
+    elif permanent:
+        fields.update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None)
+        outcome = "failed"
+        logger.warning("Webhook delivery %s failed for good after %s attempt(s): %s",
+                       delivery.pk, attempt, result.error)
+    else:
+        next_at = now + retry_delay(attempt)
+        fields["next_attempt_at"] = next_at
+        _enqueue_on_commit(delivery.pk, attempt + 1, run_after=next_at)
+        outcome = "retry"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    return outcome
+
+
+def webhooks_sweep(*, grace: timedelta = timedelta(minutes=5),
+                   keep: timedelta = timedelta(days=30)) -> dict[str, int]:
+    """Re-enqueue pending deliveries whose next attempt is overdue by `grace` (a lost task,
+    a crashed worker), and prune log rows older than `keep`."""
+    from .tasks import deliver_webhook
+
+    now = clock.now()
+    limit = max_attempts()
+    overdue = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING,
+                                             next_attempt_at__lte=now - grace)
+    requeued = 0
+    for pk, attempts in overdue.values_list("pk", "attempts")[:1000]:
+        if attempts >= limit:
+            WebhookDelivery.objects.filter(pk=pk, attempts=attempts,
+                                           status=WebhookDelivery.Status.PENDING).update(
+                status=WebhookDelivery.Status.FAILED, next_attempt_at=None,
+                last_error=_("Abandon : dernier essai sans réponse."))
+            continue
+        deliver_webhook.enqueue(pk, attempts + 1)
+        requeued += 1
+    pruned, _detail = WebhookDelivery.objects.filter(
+        created_at__lt=now - keep).exclude(status=WebhookDelivery.Status.PENDING).delete()
+    return {"requeued": requeued, "pruned": pruned}

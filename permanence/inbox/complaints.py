@@ -29,7 +29,8 @@ def complaint_ensure(conversation: Conversation) -> Complaint:
 
 
 def _lock(complaint: Complaint) -> Complaint:
-    return Complaint.objects.select_for_update().select_related(
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the contact join.
+    return Complaint.objects.select_for_update(of=("self",)).select_related(
         "conversation__account", "conversation__contact").get(pk=complaint.pk)
 
 
@@ -121,6 +122,9 @@ def complaint_close(*, actor: User, complaint: Complaint, customer_satisfied: bo
     _check_worker(actor)
     complaint = _lock(complaint)
     _require_step(complaint, ComplaintStep.CLOSURE)
+    if complaint.closed_at is not None:
+        raise DomainError("already_closed", _("Cette réclamation est déjà clôturée."),
+                          status=409)
     now = clock.now()
     complaint.customer_satisfied = customer_satisfied
     complaint.closing_comment = comment.strip()

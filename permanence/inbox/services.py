@@ -367,7 +367,7 @@ def conversation_add_note(*, actor: User, conversation: Conversation, body: str)
     message = Message.objects.create(conversation=conversation, direction=Direction.NOTE,
                                      channel=conversation.channel, author=actor,
                                      body_text=body, created_at=now)
-    mentioned = _mentioned_users(body, exclude=actor)
+    mentioned = _mentioned_users(body, exclude=actor, account=conversation.account)
     Mention.objects.bulk_create([Mention(message=message, user=u) for u in mentioned])
     conversation.updated_at = now
     conversation.save(update_fields=["updated_at"])
@@ -375,14 +375,19 @@ def conversation_add_note(*, actor: User, conversation: Conversation, body: str)
     return message
 
 
-def _mentioned_users(body: str, *, exclude: User) -> list[User]:
+def _mentioned_users(body: str, *, exclude: User, account: ClientAccount) -> list[User]:
+    """Staff named in the note who may see the conversation's account (an agent of other
+    accounts would be told its reference and subject, and could not open it anyway)."""
+    from permanence.accounts.selectors import accounts_visible_to
+
     # "@agent2." at the end of a sentence: the final dot is punctuation, not the handle.
     handles = {h.lower().rstrip(".") for h in MENTION_RE.findall(body)}
     if not handles:
         return []
     staff = User.objects.filter(is_active=True).exclude(role=Role.CLIENT).exclude(pk=exclude.pk)
-    return [u for u in staff if u.email.lower() in handles
-            or u.email.split("@")[0].lower() in handles]
+    named = [u for u in staff if u.email.lower() in handles
+             or u.email.split("@")[0].lower() in handles]
+    return [u for u in named if accounts_visible_to(u).filter(pk=account.pk).exists()]
 
 
 def _transition(conversation: Conversation, target: str, actor: User | None,

@@ -67,7 +67,11 @@ def targets_for(conversation: Conversation) -> Targets:
         row = rows.get((conversation.priority, conversation.kind)) or rows.get(
             (conversation.priority, ""))
         if row:
-            return Targets(min(row.first_response_hours, MAX_HOURS), row.first_response_same_day,
+            first = min(row.first_response_hours, MAX_HOURS)
+            if conversation.kind == Kind.COMPLAINT:
+                # Whatever the policy says: complaints are answered within 48 business hours.
+                first = min(first, COMPLAINT_FIRST_RESPONSE)
+            return Targets(first, row.first_response_same_day,
                            min(row.next_response_hours, MAX_HOURS),
                            min(row.resolution_hours, MAX_HOURS))
     f, sd, n, r = DEFAULT_TARGETS[Priority.NORMAL]
@@ -102,8 +106,12 @@ def due(spec: CalendarSpec, start: datetime, h: Decimal, *, paused_seconds: int 
     return base
 
 
-def elapsed_ratio(spec: CalendarSpec, start: datetime, due_at: datetime, now: datetime) -> float:
-    total = business_time_between(spec, start, due_at).total_seconds()
+def elapsed_ratio(spec: CalendarSpec, start: datetime, due_at: datetime, now: datetime, *,
+                  paused_seconds: int = 0) -> float:
+    """Share of the target used at `now`. Business time spent paused (waiting on the
+    customer, between `start` and `now`) counts neither as used nor in the target."""
+    total = business_time_between(spec, start, due_at).total_seconds() - paused_seconds
     if total <= 0:
         return 1.0 if now >= due_at else 0.0
-    return business_time_between(spec, start, now).total_seconds() / total
+    used = business_time_between(spec, start, now).total_seconds() - paused_seconds
+    return max(used, 0) / total

@@ -28,7 +28,11 @@ def survey_create(conversation: Conversation) -> SurveyResponse | None:
                                            sent_at__gte=now - timedelta(days=1)).exists()
     if recent:
         return None
-    ask_nps = contact.last_nps_at is None or now - contact.last_nps_at >= NPS_EVERY
+    # NPS is *asked* at most once per contact per 90 days, answered or not.
+    asked_recently = SurveyResponse.objects.filter(contact=contact, ask_nps=True,
+                                                   sent_at__gt=now - NPS_EVERY).exists()
+    answered_recently = contact.last_nps_at is not None and now - contact.last_nps_at < NPS_EVERY
+    ask_nps = not asked_recently and not answered_recently
     return SurveyResponse.objects.create(conversation=conversation, contact=contact,
                                          ask_nps=ask_nps, sent_at=now)
 
@@ -36,8 +40,9 @@ def survey_create(conversation: Conversation) -> SurveyResponse | None:
 @transaction.atomic
 def survey_answer(*, token: str, csat: int, comment: str = "",
                   nps: int | None = None) -> SurveyResponse:
-    survey = SurveyResponse.objects.select_for_update().select_related("contact").filter(
-        token=token).first()
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the contact join.
+    survey = SurveyResponse.objects.select_for_update(of=("self",)).select_related(
+        "contact").filter(token=token).first()
     if survey is None:
         raise DomainError("not_found", _("Ce lien de satisfaction n'existe pas."), status=404)
     if survey.answered_at is not None:

@@ -44,7 +44,6 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import (
-    BooleanField,
     CharField,
     F,
     FloatField,
@@ -69,20 +68,37 @@ FTS_TABLE = "inbox_conversation_fts"
 RANKED_ROWS = 100  # SQLite: rows scored by bm25 when ordered=True (the others rank 0)
 
 # --- SQL fragments: module constants; user input is only ever a bound parameter ---------------
-# PostgreSQL: to_tsvector('french_unaccent'::regconfig, search_text) is the indexed expression.
-_TSQUERY = "to_tsquery('french_unaccent'::regconfig, %s)"
-_TSQUERY_PLAIN = "plainto_tsquery('french_unaccent'::regconfig, %s)"
+# PostgreSQL. `to_tsvector('french_unaccent'::regconfig, search_text)` is the GIN-indexed
+# expression. Each subquery ends with OFFSET 0, a planner fence: without it PostgreSQL may
+# flatten the subquery into a join driven by the caller's filters (say, one account) and then
+# run to_tsvector() on every candidate row (~0.5 ms each) instead of reading the index once.
+_PG_MATCH = (
+    "SELECT id FROM inbox_conversation WHERE "
+    "to_tsvector('french_unaccent'::regconfig, search_text) "
+    "@@ to_tsquery('french_unaccent'::regconfig, %s) "
+    # Stop words only ("le", "de"…): an empty tsquery matches nothing; such words must not veto
+    # the other terms. A constant condition, evaluated once (One-Time Filter).
+    "UNION ALL SELECT id FROM inbox_conversation WHERE "
+    "numnode(to_tsquery('french_unaccent'::regconfig, %s)) = 0 "
+    "OFFSET 0"
+)
 # E-mails, domains, hyphenated words: the token as the parser reads it (an e-mail is one
 # lexeme) or its letters/digits runs, the last one a prefix ("cabinet-ber" while typing).
-_TSQUERY_COMPOUND = (
-    "(plainto_tsquery('french_unaccent'::regconfig, %s) "
-    "|| to_tsquery('french_unaccent'::regconfig, %s))"
+_PG_MATCH_COMPOUND = (
+    "SELECT id FROM inbox_conversation WHERE "
+    "to_tsvector('french_unaccent'::regconfig, search_text) "
+    "@@ (plainto_tsquery('french_unaccent'::regconfig, %s) "
+    "|| to_tsquery('french_unaccent'::regconfig, %s)) "
+    "OFFSET 0"
 )
 # Digits: as a number, or as the last part of a reference ("D-2026-000123" is parsed into the
 # lexemes '-2026' and '-000123').
-_TSQUERY_NUMBER = (
-    "(plainto_tsquery('french_unaccent'::regconfig, %s) "
-    "|| plainto_tsquery('french_unaccent'::regconfig, %s))"
+_PG_MATCH_NUMBER = (
+    "SELECT id FROM inbox_conversation WHERE "
+    "to_tsvector('french_unaccent'::regconfig, search_text) "
+    "@@ (plainto_tsquery('french_unaccent'::regconfig, %s) "
+    "|| plainto_tsquery('french_unaccent'::regconfig, %s)) "
+    "OFFSET 0"
 )
 _SQLITE_MATCH = "SELECT rowid FROM inbox_conversation_fts WHERE inbox_conversation_fts MATCH %s"
 
@@ -222,6 +238,14 @@ def _contacts(term: Term) -> QuerySet[Contact]:
     return contacts.filter(condition)
 
 
+def _reference_match(term: Term) -> Q:
+    """The conversation's own reference, or that of a conversation merged into it (both
+    references stay valid for the customer)."""
+    merged = Conversation._default_manager.filter(
+        reference__startswith=term.text, merged_into__isnull=False).values("merged_into_id")
+    return Q(reference__startswith=term.text) | Q(pk__in=merged)
+
+
 class _Backend:
     def condition(self, terms: list[Term]) -> Q:
         raise NotImplementedError
@@ -238,7 +262,7 @@ class _Fallback(_Backend):
         for term in terms:
             match = Q(search_text__icontains=term.text)
             if term.kind == "reference":
-                match = Q(reference__startswith=term.text)
+                match = _reference_match(term)
             elif term.kind != "word":
                 match |= Q(contact__in=_contacts(term).values("pk"))
             condition &= match
@@ -259,43 +283,6 @@ def pg_tsquery(words: list[str], *, prefix_last: bool, operator: str = " & ") ->
     return operator.join(parts)
 
 
-class _PgMatch(Func):
-    """to_tsvector('french_unaccent', search_text) @@ <tsquery>: the GIN-indexed expression.
-
-    Used only inside `id IN (SELECT id … WHERE <match>)` subqueries, where the planner has
-    nothing to do but read the index (never a to_tsvector() per row of the caller's query)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, tsquery_sql: str, *params: str) -> None:
-        super().__init__(F("search_text"))
-        self.tsquery_sql = tsquery_sql  # one of the module's constants
-        self.params = params
-
-    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,
-               template: str | None = None, arg_joiner: str | None = None,
-               **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
-        column_sql, column_params = compiler.compile(self.source_expressions[0])
-        return (f"to_tsvector('french_unaccent'::regconfig, {column_sql}) @@ {self.tsquery_sql}",
-                (*column_params, *self.params))
-
-
-class _PgNoLexeme(Func):
-    """True when the tsquery is empty (stop words only: "le", "de"…). Constant for the query,
-    so PostgreSQL evaluates it once (One-Time Filter)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, tsquery: str) -> None:
-        super().__init__()
-        self.tsquery = tsquery
-
-    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,
-               template: str | None = None, arg_joiner: str | None = None,
-               **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
-        return f"numnode({_TSQUERY}) = 0", (self.tsquery,)
-
-
 class _PgRank(Func):
     """ts_rank of the subject for the query. Ranking the whole text would parse every matching
     conversation's text again (~0.5 ms each: minutes for a common word over 200k rows); the
@@ -311,40 +298,38 @@ class _PgRank(Func):
                template: str | None = None, arg_joiner: str | None = None,
                **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
         column_sql, column_params = compiler.compile(self.source_expressions[0])
-        return (f"ts_rank(to_tsvector('french_unaccent'::regconfig, {column_sql}), {_TSQUERY})",
+        return (f"ts_rank(to_tsvector('french_unaccent'::regconfig, {column_sql}), "
+                "to_tsquery('french_unaccent'::regconfig, %s))",
                 (*column_params, self.tsquery))
 
 
 class _Postgres(_Backend):
-    """Each term is one `id IN (…)` semi-join whose branches are all index scans (GIN, the
+    """Each term is one `id IN (…)` semi-join whose branches are index scans (GIN, the
     reference index, contact_id): the caller's filters and ordering stay free to use theirs."""
 
     @staticmethod
-    def _ids(condition: Any) -> QuerySet[Conversation, Any]:
-        return Conversation._default_manager.order_by().filter(condition).values("pk")
+    def _either(match: RawSQL, term: Term) -> Q:
+        """Full-text match or a matching contact, as one union (no OR across the outer rows)."""
+        ids = Conversation._default_manager.order_by()
+        return Q(pk__in=ids.filter(pk__in=match).values("pk").union(
+            ids.filter(contact__in=_contacts(term).values("pk")).values("pk"), all=True))
 
     def condition(self, terms: list[Term]) -> Q:
         condition = Q()
         words = [w for t in terms if t.kind == "word" for w in t.words]
         if words:
             tsquery = pg_tsquery(words, prefix_last=True)
-            # Stop words only: the words filter nothing rather than everything.
-            ids = self._ids(_PgMatch(_TSQUERY, tsquery)).union(
-                self._ids(_PgNoLexeme(tsquery)), all=True)
-            condition &= Q(pk__in=ids)
+            condition &= Q(pk__in=_raw(_PG_MATCH, tsquery, tsquery))
         for term in terms:
             if term.kind == "reference":
-                condition &= Q(reference__startswith=term.text)
+                condition &= _reference_match(term)
             elif term.kind == "compound":
-                match = _PgMatch(_TSQUERY_COMPOUND, term.text,
-                                 pg_tsquery(term.words, prefix_last=True))
-                condition &= Q(pk__in=self._ids(match).union(
-                    self._ids(Q(contact__in=_contacts(term).values("pk"))), all=True))
+                match = _raw(_PG_MATCH_COMPOUND, term.text,
+                             pg_tsquery(term.words, prefix_last=True))
+                condition &= self._either(match, term)
             elif term.kind == "phone":
-                digits = term.text.lstrip("+")
-                match = _PgMatch(_TSQUERY_NUMBER, term.text, "-" + digits)
-                condition &= Q(pk__in=self._ids(match).union(
-                    self._ids(Q(contact__in=_contacts(term).values("pk"))), all=True))
+                match = _raw(_PG_MATCH_NUMBER, term.text, "-" + term.text.lstrip("+"))
+                condition &= self._either(match, term)
         return condition
 
     def rank(self, terms: list[Term]) -> Expression:
@@ -394,7 +379,7 @@ class _Sqlite(_Backend):
             condition &= Q(pk__in=_raw(_SQLITE_MATCH, match))
         for term in terms:
             if term.kind == "reference":
-                condition &= Q(reference__startswith=term.text)
+                condition &= _reference_match(term)
             elif term.kind != "word":
                 condition &= (Q(pk__in=_raw(_SQLITE_MATCH, fts5_phrase(term.text)))
                               | Q(contact__in=_contacts(term).values("pk")))

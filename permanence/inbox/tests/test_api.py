@@ -400,8 +400,6 @@ def test_create_on_an_unknown_or_invisible_account_is_404(api_client_for: Any, a
     assert not Conversation.objects.exists()
 
 
-BODY_KEY_BUG = ("permanence/api.py on_validation_error drops every 'body' element of an error "
-                "location, so errors on a field named `body` are reported under '__all__'")
 
 
 @pytest.mark.parametrize(("extra", "field"), [
@@ -410,7 +408,7 @@ BODY_KEY_BUG = ("permanence/api.py on_validation_error drops every 'body' elemen
     ({"priority": "critique"}, "priority"),
     ({"category": "x"}, "category"),
     ({"subject": ""}, "subject"),
-    pytest.param({"body": ""}, "body", marks=pytest.mark.xfail(reason=BODY_KEY_BUG)),
+    pytest.param({"body": ""}, "body"),
     ({"account": "abc"}, "account"),
     ({"contact": {"email": "pas-une-adresse"}}, "contact.email"),
     ({"contact": {"phone": "12"}}, "contact.phone"),
@@ -584,9 +582,8 @@ def test_note_with_a_bad_transition_is_409_and_atomic(api_client_for: Any, agent
 
 @pytest.mark.parametrize(("payload", "field"), [
     ({"type": "sms", "body": "x"}, "type"),
-    pytest.param({"type": "reply", "body": ""}, "body",
-                 marks=pytest.mark.xfail(reason=BODY_KEY_BUG)),
-    pytest.param({"type": "reply"}, "body", marks=pytest.mark.xfail(reason=BODY_KEY_BUG)),
+    pytest.param({"type": "reply", "body": ""}, "body"),
+    pytest.param({"type": "reply"}, "body"),
     ({"body": "x"}, "type"),
     ({"type": "reply", "body": "x", "status_after": "fini"}, "status_after"),
 ])

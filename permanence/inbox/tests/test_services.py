@@ -343,9 +343,6 @@ def test_merge_combines_timelines_and_closes_the_source(account: Any, agent: Any
     assert list(search_conversations(visible, target.reference)) == [target]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (inbox/search.py): a reference term only matches the `reference` column, so the "
-    "merged source's reference appended to the target's search_text is never searched."))
 def test_merge_keeps_the_source_reference_searchable(account: Any, agent: Any) -> None:
     target, source = open_conv(account), open_conv(account)
     services.conversation_merge(actor=agent, source=source, target=target)

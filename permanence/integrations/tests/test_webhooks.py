@@ -429,8 +429,10 @@ def test_private_address_refused_at_delivery(receiver: Receiver, account: Any, h
     endpoint = local_endpoint(receiver, account=account)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url(host=host),
                                                           allow_private=False)
+    # Opened outside the capture: the inbox's own webhook emissions are not run here.
+    conversation = open_conversation(account)
     with django_capture_on_commit_callbacks(execute=True):
-        [delivery] = services.webhooks_emit("conversation.created", open_conversation(account))
+        [delivery] = services.webhooks_emit("conversation.created", conversation)
     assert receiver.requests == []
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, None)
@@ -439,8 +441,9 @@ def test_private_address_refused_at_delivery(receiver: Receiver, account: Any, h
     assert attempt.status_code is None and "privée" in attempt.error
     # Allowed by an administrator: the same name is delivered to.
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(allow_private=True)
+    conversation = open_conversation(account)
     with django_capture_on_commit_callbacks(execute=True):
-        [again] = services.webhooks_emit("conversation.created", open_conversation(account))
+        [again] = services.webhooks_emit("conversation.created", conversation)
     again.refresh_from_db()
     assert again.status == "sent" and len(receiver.requests) == 1
 
@@ -499,8 +502,9 @@ def test_redeliver_keeps_the_event_id(receiver: Receiver, admin_user: Any, accou
                                       django_capture_on_commit_callbacks: Any) -> None:
     local_endpoint(receiver, account=account)
     receiver.statuses = [410]
+    conversation = open_conversation(account)  # outside the capture: no inbox emissions run
     with django_capture_on_commit_callbacks(execute=True):
-        [first] = services.webhooks_emit("conversation.created", open_conversation(account))
+        [first] = services.webhooks_emit("conversation.created", conversation)
     first.refresh_from_db()
     assert first.status == "pending"  # retried later (immediate backend: by the sweeper)
     with django_capture_on_commit_callbacks(execute=True):

@@ -23,6 +23,20 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection(monkeypatch: Any) -> None:
+    """Worker and scheduler loops call close_old_connections() between jobs, as Django does
+    between requests. Inside a test's transaction that would close the connection holding the
+    test data (PostgreSQL keeps connections, CONN_MAX_AGE > 0), so — like Django's test client,
+    which disconnects it from the request signals — tests make it a no-op."""
+    import django_tasks_db.management.commands.db_worker as db_worker
+
+    import permanence.core.management.commands.scheduler as scheduler
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(scheduler, "close_old_connections", lambda: None)
+
+
 @pytest.fixture
 def make_user(db: Any) -> Any:
     from permanence.accounts.models import User

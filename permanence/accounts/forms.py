@@ -171,6 +171,9 @@ class ProfileForm(forms.Form):
     phone = forms.CharField(label=_("Téléphone"), max_length=30, required=False)
     language = forms.ChoiceField(label=_("Langue"), choices=[("fr", "Français"),
                                                               ("en", "English")])
+    notify_by_email = forms.BooleanField(
+        label=_("Recevoir aussi mes notifications par e-mail"), required=False,
+        help_text=_("Attributions, mentions, alertes de délai."))
 
 
 def apply_field_errors(form: forms.Form, fields: dict[str, list[str]], message: str) -> None:

@@ -336,7 +336,8 @@ def api_token_authenticate(raw: str) -> User | None:
 @transaction.atomic
 def profile_update(*, actor: User, data: dict[str, Any]) -> User:
     user = User.objects.select_for_update().get(pk=actor.pk)
-    clean = {k: v for k, v in data.items() if k in ("full_name", "phone", "language")}
+    clean = {k: v for k, v in data.items()
+             if k in ("full_name", "phone", "language", "notify_by_email")}
     changes = diff_fields(user, clean)
     if changes:
         for name, value in clean.items():

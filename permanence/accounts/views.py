@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permanence.audit.services import audit_view
@@ -59,7 +60,7 @@ def account_create(request: AuthedHttpRequest) -> HttpResponse:
         except DomainError as exc:
             apply_field_errors(form, exc.fields, str(exc.message))
         else:
-            messages.success(request, f"Compte « {account.name} » créé.")
+            messages.success(request, _("Compte « %(name)s » créé.") % {"name": account.name})
             return redirect("accounts:detail", pk=account.pk)
     return render(request, "accounts/account_form.html", {"form": form, "creating": True},
                   status=422 if form.errors else 200)
@@ -96,7 +97,7 @@ def account_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             apply_field_errors(form, exc.fields, str(exc.message))
         else:
-            messages.success(request, "Modifications enregistrées.")
+            messages.success(request, _("Modifications enregistrées."))
             return redirect("accounts:detail", pk=account.pk)
     return render(request, "accounts/account_form.html", {"form": form, "account": account},
                   status=422 if form.errors else 200)
@@ -110,9 +111,9 @@ def account_agents(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         services.account_set_agents(actor=request.user, account=account,
                                     agent_ids=[u.pk for u in form.cleaned_data["assigned_agents"]])
-        messages.success(request, "Affectations enregistrées.")
+        messages.success(request, _("Affectations enregistrées."))
     else:
-        messages.error(request, "Sélection invalide.")
+        messages.error(request, _("Sélection invalide."))
     return redirect("accounts:detail", pk=account.pk)
 
 
@@ -129,9 +130,9 @@ def channel_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 for m in msgs:
                     messages.error(request, m)
         else:
-            messages.success(request, "Canal ajouté.")
+            messages.success(request, _("Canal ajouté."))
     else:
-        messages.error(request, "Canal invalide.")
+        messages.error(request, _("Canal invalide."))
     return redirect("accounts:detail", pk=account.pk)
 
 
@@ -141,7 +142,7 @@ def channel_remove(request: AuthedHttpRequest, pk: int, channel_id: int) -> Http
     account = selectors.get_account_for_user(request.user, pk, action="change")
     channel = get_object_or_404(ContactChannel, pk=channel_id, account=account)
     services.channel_remove(actor=request.user, channel=channel)
-    messages.success(request, "Canal supprimé.")
+    messages.success(request, _("Canal supprimé."))
     return redirect("accounts:detail", pk=account.pk)
 
 
@@ -160,10 +161,10 @@ def client_user_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                     messages.error(request, m)
         else:
             _send_invitation(request, membership.user)
-            messages.success(request, f"Accès ouvert pour {membership.user.email} ; "
-                                      "un e-mail lui permet de choisir son mot de passe.")
+            messages.success(request, _("Accès ouvert pour %(email)s ; un e-mail lui permet de choisir "
+                                        "son mot de passe.") % {"email": membership.user.email})
     else:
-        messages.error(request, "Adresse e-mail invalide.")
+        messages.error(request, _("Adresse e-mail invalide."))
     return redirect("accounts:detail", pk=account.pk)
 
 
@@ -195,7 +196,8 @@ def staff_create(request: AuthedHttpRequest) -> HttpResponse:
             apply_field_errors(form, exc.fields, str(exc.message))
         else:
             _send_invitation(request, user)
-            messages.success(request, f"{user} ajouté(e) à l'équipe ; une invitation est partie.")
+            messages.success(request, _("%(user)s ajouté(e) à l'équipe ; une invitation est partie.")
+                             % {"user": user})
             return redirect("accounts:staff")
     return render(request, "accounts/staff_form.html", {"form": form, "creating": True},
                   status=422 if form.errors else 200)
@@ -213,7 +215,7 @@ def staff_edit(request: AuthedHttpRequest, user_id: int) -> HttpResponse:
         except DomainError as exc:
             apply_field_errors(form, exc.fields, str(exc.message))
         else:
-            messages.success(request, "Modifications enregistrées.")
+            messages.success(request, _("Modifications enregistrées."))
             return redirect("accounts:staff")
     return render(request, "accounts/staff_form.html", {"form": form, "member": member},
                   status=422 if form.errors else 200)
@@ -234,7 +236,7 @@ def operator_edit(request: AuthedHttpRequest) -> HttpResponse:
         except DomainError as exc:
             apply_field_errors(form, exc.fields, str(exc.message))
         else:
-            messages.success(request, "Identité de l'opérateur enregistrée.")
+            messages.success(request, _("Identité de l'opérateur enregistrée."))
             return redirect("accounts:operator")
     return render(request, "accounts/operator_form.html", {"form": form, "identity": identity},
                   status=422 if form.errors else 200)
@@ -242,22 +244,30 @@ def operator_edit(request: AuthedHttpRequest) -> HttpResponse:
 
 # --- Own profile and API tokens (staff and clients alike) -------------------------------------
 
+def _profile_form(user: Any, data: Any = None) -> ProfileForm:
+    form = ProfileForm(data, initial={
+        "full_name": user.full_name, "phone": user.phone, "language": user.language,
+        "notify_by_email": user.notify_by_email})
+    if not user.is_staff_member:
+        del form.fields["notify_by_email"]  # clients get no staff notifications
+    return form
+
+
 def _profile(request: AuthedHttpRequest, template: str) -> HttpResponse:
     user = request.user
-    form = ProfileForm(request.POST or None, initial={
-        "full_name": user.full_name, "phone": user.phone, "language": user.language})
+    form = _profile_form(user, request.POST or None)
     new_token: str | None = None
     token_form = ApiTokenForm()
     if request.method == "POST" and "create_token" in request.POST:
         token_form = ApiTokenForm(request.POST)
-        form = ProfileForm(initial=form.initial)
+        form = _profile_form(user)
         if token_form.is_valid():
             _token, new_token = services.api_token_create(
                 actor=user, user=user, name=token_form.cleaned_data["name"])
             token_form = ApiTokenForm()
     elif request.method == "POST" and form.is_valid():
         services.profile_update(actor=user, data=form.cleaned_data)
-        messages.success(request, "Profil enregistré.")
+        messages.success(request, _("Profil enregistré."))
         return redirect(request.path)
     return render(request, template, {
         "form": form, "token_form": token_form, "new_token": new_token,
@@ -280,5 +290,5 @@ def token_revoke(request: AuthedHttpRequest, token_id: int) -> Any:
         return redirect("login")
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     services.api_token_revoke(actor=request.user, token=token)
-    messages.success(request, "Jeton révoqué.")
+    messages.success(request, _("Jeton révoqué."))
     return redirect(safe_next(request, "accounts:profile"))

@@ -8,9 +8,11 @@ one service that edits a calendar.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .business_time import CalendarSpec
 from .errors import DomainError, Forbidden
@@ -133,7 +135,7 @@ def calendar_set(*, actor: Any, account: Any, data: dict[str, Any]) -> BusinessC
     from permanence.audit.services import audit_record
 
     if not permissions.can_manage_accounts(actor):
-        raise Forbidden("Vous ne pouvez pas modifier le calendrier de ce compte.")
+        raise Forbidden(_("Vous ne pouvez pas modifier le calendrier de ce compte."))
     spec = CalendarSpec.from_json(data)
     new = spec.to_json()
 
@@ -176,4 +178,19 @@ def calendar_set(*, actor: Any, account: Any, data: dict[str, Any]) -> BusinessC
                 actor=actor, action=AuditEvent.Action.UPDATE, target=calendar,
                 account=locked, changes=changes,
             )
+            affected = [locked.pk]
+            if locked.is_operator:  # the operator's hours are everybody's default
+                affected += list(ClientAccount.objects.filter(calendar__isnull=True)
+                                 .values_list("pk", flat=True))
+            transaction.on_commit(lambda: calendar_changed(affected))
     return calendar
+
+
+# Called after commit with the ids of accounts whose business hours changed; other apps
+# (the inbox's SLA) register here instead of core importing them.
+CALENDAR_CHANGED_HOOKS: list[Callable[[list[int]], None]] = []
+
+
+def calendar_changed(account_ids: list[int]) -> None:
+    for hook in CALENDAR_CHANGED_HOOKS:
+        hook(account_ids)

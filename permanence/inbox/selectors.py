@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from permanence.accounts import permissions
 from permanence.accounts.selectors import accounts_visible_to
@@ -46,9 +48,9 @@ def get_conversation_for_user(user: Any, pk: Any, action: str = "view") -> Conve
         conversation = conversations_visible_to(user).select_related(
             "account", "contact", "assignee", "team").get(pk=pk)
     except (Conversation.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Dossier introuvable.") from None
+        raise NotFound(_("Dossier introuvable.")) from None
     if action == "work" and not can_work_conversations(user):
-        raise Forbidden("Vous ne pouvez pas traiter ce dossier.")
+        raise Forbidden(_("Vous ne pouvez pas traiter ce dossier."))
     if action == "client" and not user.is_client:
         raise Forbidden()
     return conversation
@@ -57,13 +59,13 @@ def get_conversation_for_user(user: Any, pk: Any, action: str = "view") -> Conve
 # --- The inbox list ------------------------------------------------------------------------
 
 VIEWS = {
-    "mine": "Mes dossiers",
-    "unassigned": "Non attribués",
-    "team": "Mon équipe",
-    "due_soon": "Échéance proche",
-    "breached": "En retard",
-    "open": "Tous les ouverts",
-    "all": "Tous",
+    "mine": gettext_lazy("Mes dossiers"),
+    "unassigned": gettext_lazy("Non attribués"),
+    "team": gettext_lazy("Mon équipe"),
+    "due_soon": gettext_lazy("Échéance proche"),
+    "breached": gettext_lazy("En retard"),
+    "open": gettext_lazy("Tous les ouverts"),
+    "all": gettext_lazy("Tous"),
 }
 DUE_SOON = 4  # hours (calendar time) before the next due instant
 
@@ -167,3 +169,10 @@ def inbox_counts(user: Any) -> dict[str, int]:
                                       next_due_at__lte=now + timedelta(hours=DUE_SOON))),
         breached=Count("pk", filter=Q(next_due_at__lte=now)),
     )
+
+
+def presence_of(user: Any) -> Any:
+    """The agent's presence (unsaved default: available, capacity 20)."""
+    from .models import AgentPresence
+
+    return AgentPresence.objects.filter(user=user).first() or AgentPresence(user=user)

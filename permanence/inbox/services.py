@@ -666,10 +666,16 @@ def bulk_apply(*, actor: User, conversations: list[Conversation], action: str,
 
 
 @transaction.atomic
-def presence_set(*, user: User, available: bool) -> None:
+def presence_set(*, user: User, available: bool, capacity: int | None = None) -> None:
+    """Disponible / absent, and how many open conversations the agent can carry (routing)."""
     from .models import AgentPresence
 
-    AgentPresence.objects.update_or_create(user=user, defaults={"available": available})
+    defaults: dict[str, Any] = {"available": available}
+    if capacity is not None:
+        if not 1 <= capacity <= 500:
+            raise _invalid(capacity=_("Entre 1 et 500 dossiers."))
+        defaults["capacity"] = capacity
+    AgentPresence.objects.update_or_create(user=user, defaults=defaults)
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:

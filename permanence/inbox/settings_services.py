@@ -46,11 +46,34 @@ def _recompute_after_policy_change(obj: Any) -> None:
     """Targets changed: open conversations under that policy get new due instants."""
     from permanence.accounts.models import ClientAccount
 
-    from .services import sla_recompute_for_account
+    from .tasks import sla_recompute
 
     policy = obj if isinstance(obj, SlaPolicy) else obj.policy
     accounts = (ClientAccount.objects.filter(pk=policy.account_id) if policy.account_id
                 else ClientAccount.objects.filter(sla_policy__isnull=True))
     accounts_ids = list(accounts.values_list("pk", flat=True))
-    transaction.on_commit(lambda: [sla_recompute_for_account(a) for a in
-                                   ClientAccount.objects.filter(pk__in=accounts_ids)])
+    transaction.on_commit(lambda: sla_recompute.enqueue(accounts_ids))
+
+
+@transaction.atomic
+def sla_policy_for_account_create(*, actor: Any, account: Any) -> SlaPolicy:
+    """An account-specific policy, starting as a copy of the default one."""
+    from . import sla
+    from .models import SlaTarget
+
+    _check(actor)
+    existing = SlaPolicy.objects.filter(account=account).first()
+    if existing:
+        return existing
+    default = sla.ensure_default_policy()
+    policy = SlaPolicy.objects.create(account=account, name=f"Délais — {account.name}"[:100],
+                                      warn_ratio=default.warn_ratio)
+    SlaTarget.objects.bulk_create([
+        SlaTarget(policy=policy, priority=t.priority, kind=t.kind,
+                  first_response_hours=t.first_response_hours,
+                  first_response_same_day=t.first_response_same_day,
+                  next_response_hours=t.next_response_hours, resolution_hours=t.resolution_hours)
+        for t in default.targets.all()])
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=policy, account=account,
+                 changes={"copied_from": default.pk})
+    return policy

@@ -4,6 +4,8 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from permanence.core import clock
@@ -85,11 +87,12 @@ def deliver_message(message_id: int, attempt: int = 1) -> str:
     return "sent"
 
 
+# Written in the recipient's language (User.language, French by default).
 NOTIFICATION_TEXT = {
-    "assigned": "Le dossier {ref} vous est attribué : {subject}",
-    "mention": "Vous êtes mentionné(e) dans le dossier {ref} : {subject}",
-    "sla_warning": "Le dossier {ref} approche de son échéance : {subject}",
-    "sla_breach": "Le dossier {ref} a dépassé son échéance : {subject}",
+    "assigned": _("Le dossier %(ref)s vous est attribué : %(subject)s"),
+    "mention": _("Vous êtes mentionné(e) dans le dossier %(ref)s : %(subject)s"),
+    "sla_warning": _("Le dossier %(ref)s approche de son échéance : %(subject)s"),
+    "sla_breach": _("Le dossier %(ref)s a dépassé son échéance : %(subject)s"),
 }
 
 
@@ -105,8 +108,9 @@ def notify(user_id: int, conversation_id: int, kind: str, message_id: int | None
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if user is None or conversation is None:
         return "skipped"
-    text = NOTIFICATION_TEXT[kind].format(ref=conversation.reference,
-                                          subject=conversation.subject)[:300]
+    with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+        text = (NOTIFICATION_TEXT[kind] % {"ref": conversation.reference,
+                                           "subject": conversation.subject})[:300]
     with transaction.atomic():
         note = Notification.objects.create(user=user, conversation=conversation, kind=kind,
                                            text=text, created_at=clock.now())
@@ -126,3 +130,14 @@ def sla_check() -> str:
     return run()
 
 
+
+
+@task()
+def sla_recompute(account_ids: list[int]) -> int:
+    """After a calendar or policy change: new due instants for the accounts' open files."""
+    from permanence.accounts.models import ClientAccount
+
+    from .services import sla_recompute_for_account
+
+    return sum(sla_recompute_for_account(a) for a in ClientAccount.objects.filter(
+        pk__in=account_ids))

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permanence.accounts.forms import apply_field_errors
@@ -53,6 +54,7 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
         "channels": Channel.choices, "statuses": Status.choices, "kinds": Kind.choices,
         "agents": _agents(), "now": clock.now(),
         "can_work": selectors.can_work_conversations(request.user),
+        "presence": selectors.presence_of(request.user),
     }
     template = "inbox/inbox.html#results" if request.htmx else "inbox/inbox.html"
     return render(request, template, context)
@@ -143,7 +145,7 @@ def reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             status_after=form.cleaned_data["status_after"] or None)
     except DomainError as exc:
         return _fail(request, conversation, exc, reply_form=form)
-    messages.success(request, "Réponse envoyée.")
+    messages.success(request, _("Réponse envoyée."))
     return redirect("inbox:detail", pk=pk)
 
 
@@ -160,7 +162,7 @@ def note(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                                        body=form.cleaned_data["body"])
     except DomainError as exc:
         return _fail(request, conversation, exc, note_form=form)
-    messages.success(request, "Note ajoutée.")
+    messages.success(request, _("Note ajoutée."))
     return redirect("inbox:detail", pk=pk)
 
 
@@ -175,9 +177,9 @@ def set_status(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                                              status=form.cleaned_data["status"])
         except DomainError as exc:
             return _fail(request, conversation, exc)
-        messages.success(request, "Statut mis à jour.")
+        messages.success(request, _("Statut mis à jour."))
     else:
-        messages.error(request, "Statut invalide.")
+        messages.error(request, _("Statut invalide."))
     return redirect("inbox:detail", pk=pk)
 
 
@@ -187,18 +189,18 @@ def assign(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
     form = AssignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Sélection invalide.")
+        messages.error(request, _("Sélection invalide."))
         return redirect("inbox:detail", pk=pk)
     uid = form.cleaned_data["assignee"]
     assignee = User.objects.filter(pk=uid).first() if uid else None
     if uid and assignee is None:
-        raise NotFound("Utilisateur introuvable.")
+        raise NotFound(_("Utilisateur introuvable."))
     try:
         services.conversation_assign(actor=request.user, conversation=conversation,
                                      assignee=assignee)
     except DomainError as exc:
         return _fail(request, conversation, exc)
-    messages.success(request, "Attribution enregistrée.")
+    messages.success(request, _("Attribution enregistrée."))
     return redirect("inbox:detail", pk=pk)
 
 
@@ -218,7 +220,7 @@ def qualify(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                                      tags=tags)
     except DomainError as exc:
         return _fail(request, conversation, exc, qualify_form=form)
-    messages.success(request, "Qualification enregistrée.")
+    messages.success(request, _("Qualification enregistrée."))
     return redirect("inbox:detail", pk=pk)
 
 
@@ -233,7 +235,7 @@ def merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.conversations_visible_to(request.user).filter(
         reference__iexact=form.cleaned_data["target"].strip()).first()
     if target is None:
-        form.add_error("target", "Aucun dossier visible avec cette référence.")
+        form.add_error("target", _("Aucun dossier visible avec cette référence."))
         return render(request, "inbox/conversation.html",
                       _conversation_context(request, source, merge_form=form), status=422)
     try:
@@ -241,7 +243,7 @@ def merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                                     inform_customer=form.cleaned_data["inform_customer"])
     except DomainError as exc:
         return _fail(request, source, exc, merge_form=form)
-    messages.success(request, f"Dossier fusionné dans {target.reference}.")
+    messages.success(request, _("Dossier fusionné dans %(reference)s.") % {"reference": target.reference})
     return redirect("inbox:detail", pk=target.pk)
 
 
@@ -255,7 +257,8 @@ def split(request: AuthedHttpRequest, message_id: int) -> HttpResponse:
         new = services.message_split(actor=request.user, message=message)
     except DomainError as exc:
         return _fail(request, conversation, exc)
-    messages.success(request, f"Message déplacé dans le nouveau dossier {new.reference}.")
+    messages.success(request, _("Message déplacé dans le nouveau dossier %(reference)s.")
+                     % {"reference": new.reference})
     return redirect("inbox:detail", pk=new.pk)
 
 
@@ -268,7 +271,7 @@ def phone_message(request: AuthedHttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         account = accounts.filter(pk=data.pop("account")).first()
         if account is None:
-            form.add_error("account", "Compte client introuvable.")
+            form.add_error("account", _("Compte client introuvable."))
         else:
             try:
                 conversation = services.phone_message_record(actor=request.user,
@@ -276,7 +279,8 @@ def phone_message(request: AuthedHttpRequest) -> HttpResponse:
             except DomainError as exc:
                 apply_field_errors(form, exc.fields, str(exc.message))
             else:
-                messages.success(request, f"Appel enregistré : {conversation.reference}.")
+                messages.success(request, _("Appel enregistré : %(reference)s.")
+                                 % {"reference": conversation.reference})
                 return redirect("inbox:detail", pk=conversation.pk)
     return render(request, "inbox/phone.html", {"form": form, "accounts": accounts},
                   status=422 if form.errors else 200)
@@ -287,12 +291,12 @@ def phone_message(request: AuthedHttpRequest) -> HttpResponse:
 def bulk(request: AuthedHttpRequest) -> HttpResponse:
     form = BulkForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Sélection invalide.")
+        messages.error(request, _("Sélection invalide."))
         return redirect("inbox:list")
     ids = form.cleaned_data["ids"]
     conversations = list(selectors.conversations_visible_to(request.user).filter(pk__in=ids))
     if len(conversations) != len(set(ids)):
-        raise NotFound("Dossier introuvable.")
+        raise NotFound(_("Dossier introuvable."))
     uid = form.cleaned_data.get("assignee")
     assignee = User.objects.filter(pk=uid).first() if uid else None
     try:
@@ -304,7 +308,7 @@ def bulk(request: AuthedHttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, f"{done} dossier(s) mis à jour.")
+        messages.success(request, _("%(count)s dossier(s) mis à jour.") % {"count": done})
     return redirect(safe_next(request, "inbox:list"))
 
 
@@ -327,7 +331,14 @@ def attachment_response(item: Attachment) -> FileResponse:
 @require_POST
 @staff_required
 def presence(request: AuthedHttpRequest) -> HttpResponse:
-    services.presence_set(user=request.user, available=request.POST.get("available") == "1")
+    raw = request.POST.get("capacity", "").strip()
+    try:
+        services.presence_set(user=request.user, available=request.POST.get("available") == "1",
+                              capacity=int(raw) if raw.isdigit() else None)
+    except DomainError as exc:
+        messages.error(request, "; ".join(m for ms in exc.fields.values() for m in ms))
+    else:
+        messages.success(request, _("Présence enregistrée."))
     return redirect(safe_next(request, "inbox:list"))
 
 

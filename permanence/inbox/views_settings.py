@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from permanence.accounts import permissions
@@ -24,7 +26,7 @@ class CannedReplyForm(forms.ModelForm):
     class Meta:
         model = CannedReply
         fields = ["title", "account", "body"]
-        labels = {"account": "Compte (vide : tous les comptes)"}
+        labels = {"account": gettext_lazy("Compte (vide : tous les comptes)")}
         widgets = {"body": forms.Textarea(attrs={"rows": 5})}
 
 
@@ -34,15 +36,23 @@ class RoutingRuleForm(forms.ModelForm):
         fields = ["position", "name", "is_active", "account", "account_kind", "kind", "motif",
                   "channel", "language", "keywords", "set_priority", "add_tags", "set_team",
                   "set_assignee", "assignment_mode"]
-        labels = {"position": "Ordre", "account": "Si le compte est", "account_kind":
-                  "Si le type de client est", "kind": "Si la nature est", "motif":
-                  "Si le motif est", "channel": "Si le canal est", "language":
-                  "Si la langue est", "set_priority": "Alors priorité", "add_tags":
-                  "Alors étiquettes", "set_team": "Alors équipe", "set_assignee":
-                  "Alors attribuer à", "assignment_mode": "Sinon, mode d'attribution"}
-        widgets = {"account_kind": forms.Select(choices=[("", "—"), ("professionnel",
-                                                                     "Professionnel"),
-                                                         ("particulier", "Particulier")])}
+        labels = {"position": gettext_lazy("Ordre"),
+                  "account": gettext_lazy("Si le compte est"),
+                  "account_kind": gettext_lazy("Si le type de client est"),
+                  "kind": gettext_lazy("Si la nature est"),
+                  "motif": gettext_lazy("Si le motif est"),
+                  "channel": gettext_lazy("Si le canal est"),
+                  "language": gettext_lazy("Si la langue est"),
+                  "set_priority": gettext_lazy("Alors priorité"),
+                  "add_tags": gettext_lazy("Alors étiquettes"),
+                  "set_team": gettext_lazy("Alors équipe"),
+                  "set_assignee": gettext_lazy("Alors attribuer à"),
+                  "assignment_mode": gettext_lazy("Sinon, mode d'attribution")}
+        widgets = {"account_kind": forms.Select(choices=[
+            ("", "—"),
+            ("professionnel", gettext_lazy("Professionnel")),
+            ("particulier", gettext_lazy("Particulier")),
+        ])}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,31 +77,31 @@ class SlaTargetForm(forms.ModelForm):
         model = SlaTarget
         fields = ["first_response_hours", "first_response_same_day", "next_response_hours",
                   "resolution_hours"]
-        labels = {"first_response_hours": "1re réponse (h ouvrées)",
-                  "first_response_same_day": "Dans la journée ouvrée",
-                  "next_response_hours": "Relance (h ouvrées)",
-                  "resolution_hours": "Résolution (h ouvrées)"}
+        labels = {"first_response_hours": gettext_lazy("1re réponse (h ouvrées)"),
+                  "first_response_same_day": gettext_lazy("Dans la journée ouvrée"),
+                  "next_response_hours": gettext_lazy("Relance (h ouvrées)"),
+                  "resolution_hours": gettext_lazy("Résolution (h ouvrées)")}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for name in ("first_response_hours", "next_response_hours", "resolution_hours"):
             value = data.get(name)
             if value is not None and not (0 < value <= sla.MAX_HOURS):
-                self.add_error(name, f"Entre 0 et {sla.MAX_HOURS} heures ouvrées (jamais au-delà "
-                                     "de 72 h ouvrées).")
+                self.add_error(name, _("Entre 0 et %(max)s heures ouvrées (jamais au-delà de "
+                                       "72 h ouvrées).") % {"max": sla.MAX_HOURS})
         return data
 
 
 KINDS = {
-    "reponses": (CannedReply, CannedReplyForm, "Réponses types"),
-    "routage": (RoutingRule, RoutingRuleForm, "Règles de routage"),
-    "equipes": (Team, TeamForm, "Équipes"),
+    "reponses": (CannedReply, CannedReplyForm, gettext_lazy("Réponses types")),
+    "routage": (RoutingRule, RoutingRuleForm, gettext_lazy("Règles de routage")),
+    "equipes": (Team, TeamForm, gettext_lazy("Équipes")),
 }
 
 manage = role_required(permissions.can_manage_accounts)
 
 
-def _kind(kind: str) -> tuple[Any, Any, str]:
+def _kind(kind: str) -> tuple[Any, Any, Any]:
     if kind not in KINDS:
         raise NotFound()
     return KINDS[kind]
@@ -103,7 +113,7 @@ def setting_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         setting_save(actor=request.user, form=form)
-        messages.success(request, "Enregistré.")
+        messages.success(request, _("Enregistré."))
         return redirect("inbox:settings", kind=kind)
     return render(request, "inbox/settings_list.html", {
         "kind": kind, "title": title, "items": model.objects.all(), "form": form,
@@ -117,7 +127,7 @@ def setting_edit(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse
     form = form_class(request.POST or None, instance=obj)
     if request.method == "POST" and form.is_valid():
         setting_save(actor=request.user, form=form)
-        messages.success(request, "Enregistré.")
+        messages.success(request, _("Enregistré."))
         return redirect("inbox:settings", kind=kind)
     return render(request, "inbox/settings_edit.html", {"kind": kind, "title": title,
                                                         "form": form, "obj": obj},
@@ -129,22 +139,44 @@ def setting_edit(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse
 def setting_remove(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
     model, _form, _title = _kind(kind)
     setting_delete(actor=request.user, obj=get_object_or_404(model, pk=pk))
-    messages.success(request, "Supprimé.")
+    messages.success(request, _("Supprimé."))
     return redirect("inbox:settings", kind=kind)
 
 
 @manage
 def sla_policy(request: AuthedHttpRequest) -> HttpResponse:
-    policy = sla.ensure_default_policy()
-    targets = list(policy.targets.order_by("kind", "priority"))
-    forms_ = [SlaTargetForm(request.POST or None, instance=t, prefix=f"t{t.pk}") for t in targets]
-    if request.method == "POST" and all(f.is_valid() for f in forms_):
+    """The default policy, or ?account=<id>: that account's own policy (created on demand
+    as a copy of the default)."""
+    from permanence.accounts.selectors import accounts_visible_to
+
+    from .models import SlaPolicy
+    from .settings_services import sla_policy_for_account_create
+
+    accounts = accounts_visible_to(request.user).only("pk", "name")
+    account = None
+    raw = request.GET.get("account", "")
+    if raw:
+        account = accounts.filter(pk=raw if raw.isdigit() else -1).first()
+        if account is None:
+            raise NotFound()
+    if account is not None and request.method == "POST" and "create_policy" in request.POST:
+        sla_policy_for_account_create(actor=request.user, account=account)
+        messages.success(request, "Politique propre au compte créée (copie des délais par "
+                                  "défaut).")
+        return redirect(f"{request.path}?account={account.pk}")
+    policy = (SlaPolicy.objects.filter(account=account).first() if account
+              else sla.ensure_default_policy())
+    targets = list(policy.targets.order_by("kind", "priority")) if policy else []
+    forms_ = [SlaTargetForm(request.POST or None, instance=t, prefix=f"t{t.pk}")
+              for t in targets]
+    if policy and request.method == "POST" and all(f.is_valid() for f in forms_):
         for f in forms_:
             if f.has_changed():
                 setting_save(actor=request.user, form=f)
         messages.success(request, "Délais enregistrés ; les échéances des dossiers ouverts "
                                   "sont recalculées.")
-        return redirect("inbox:sla")
-    return render(request, "inbox/sla.html", {"policy": policy, "rows": zip(targets, forms_,
-                                                                            strict=True)},
-                  status=422 if any(f.errors for f in forms_) else 200)
+        return redirect(request.get_full_path())
+    return render(request, "inbox/sla.html", {
+        "policy": policy, "account": account, "accounts": accounts,
+        "rows": zip(targets, forms_, strict=True)},
+        status=422 if any(f.errors for f in forms_) else 200)

@@ -23,10 +23,10 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from . import api_accounts, business_time, healthz, inbox
+    from . import api_accounts, business_time, healthz, inbox, mail_ingest
 
     benches = {"business_time": business_time.run, "api_accounts": api_accounts.run,
-               "healthz": healthz.run, "inbox": inbox.run}
+               "healthz": healthz.run, "mail_ingest": mail_ingest.run, "inbox": inbox.run}
     wanted = sys.argv[1:] or list(benches)
     unknown = [w for w in wanted if w not in benches]
     if unknown:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from permanence.core.errors import Forbidden, NotFound
 
@@ -30,9 +31,9 @@ def get_account_for_user(user: Any, pk: Any, action: str = "view") -> ClientAcco
     try:
         account = accounts_visible_to(user).get(pk=pk)
     except (ClientAccount.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Compte client introuvable.") from None
+        raise NotFound(_("Compte client introuvable.")) from None
     if action != "view" and not permissions.can_manage_accounts(user):
-        raise Forbidden("Vous ne pouvez pas modifier ce compte client.")
+        raise Forbidden(_("Vous ne pouvez pas modifier ce compte client."))
     return account
 
 

@@ -4,6 +4,8 @@ from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from permanence.accounts.permissions import can_read_audit
 from permanence.core.access import role_required
@@ -13,13 +15,13 @@ from .selectors import audit_events
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(label="Utilisateur", required=False)
-    action = forms.ChoiceField(label="Action", required=False,
-                               choices=[("", "Toutes"), *AuditEvent.Action.choices])
-    target = forms.CharField(label="Objet", required=False)
-    date_from = forms.DateField(label="Du", required=False,
+    actor = forms.CharField(label=_("Utilisateur"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False,
+                               choices=[("", _("Toutes")), *AuditEvent.Action.choices])
+    target = forms.CharField(label=pgettext_lazy("audited object", "Objet"), required=False)
+    date_from = forms.DateField(label=pgettext_lazy("date range start", "Du"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="Au", required=False,
+    date_to = forms.DateField(label=pgettext_lazy("date range end", "Au"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
 
 

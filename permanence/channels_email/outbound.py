@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.html import escape, linebreaks
+from django.utils.translation import get_language
 
 from permanence.accounts.models import ClientAccount
 from permanence.core import clock
@@ -42,6 +44,15 @@ def format_deadline(at: datetime, tz: ZoneInfo | None = None) -> str:
     day = "1er" if local.day == 1 else str(local.day)
     return (f"{DAYS[local.weekday()]} {day} {MONTHS[local.month - 1]} {local.year} "
             f"à {local:%H:%M}")
+
+
+def format_deadline_ui(at: datetime, tz: ZoneInfo | None = None) -> str:
+    """format_deadline for a page, in the page's language: French as in the e-mails, other
+    languages through Django's localized names (« Monday 23 November 2026 at 12:00 »)."""
+    if (get_language() or "fr").startswith("fr"):
+        return format_deadline(at, tz)
+    local = at.astimezone(tz or ZoneInfo("Europe/Paris"))
+    return date_format(local, r"l j F Y \a\t H:i")
 
 
 def _mailbox(name: str, address: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from permanence.accounts.models import AccountStatus, ClientAccount
 from permanence.core.errors import NotFound
 
@@ -17,5 +19,5 @@ def contact_account(slug: str | None) -> ClientAccount:
     else:
         account = accounts.filter(slug=slug).first()
     if account is None:
-        raise NotFound("Ce formulaire de contact n'existe pas.")
+        raise NotFound(_("Ce formulaire de contact n'existe pas."))
     return account

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
@@ -37,8 +38,8 @@ from .forms import (
 
 PUBLIC_BASE = "public_base.html"
 EMBED_BASE = "channels_webform/embed_base.html"
-RATE_LIMIT_MESSAGE = ("Trop de demandes ont été envoyées depuis votre connexion. "
-                      "Merci de patienter quelques minutes avant de réessayer.")
+RATE_LIMIT_MESSAGE = _("Trop de demandes ont été envoyées depuis votre connexion. "
+                       "Merci de patienter quelques minutes avant de réessayer.")
 
 
 def _page_url(account: ClientAccount) -> str:
@@ -69,11 +70,11 @@ def _form_page(request: HttpRequest, account: ClientAccount, form: ContactForm, 
 
 def _acknowledgement(request: HttpRequest, account: ClientAccount, *, embed: bool,
                      conversation: Conversation | None = None) -> HttpResponse:
-    from permanence.channels_email.outbound import format_deadline
+    from permanence.channels_email.outbound import format_deadline_ui
 
     deadline = ""
     if conversation is not None and conversation.first_response_due_at:
-        deadline = format_deadline(conversation.first_response_due_at)  # Europe/Paris
+        deadline = format_deadline_ui(conversation.first_response_due_at)  # Europe/Paris
     return render(request, "channels_webform/acknowledgement.html",
                   _context(request, account, embed=embed, conversation=conversation,
                            deadline=deadline))

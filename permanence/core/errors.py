@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     def __init__(
@@ -33,10 +35,12 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    def __init__(self, message: Any = "Introuvable.") -> None:
-        super().__init__("not_found", message, status=404)
+    def __init__(self, message: Any = None) -> None:
+        super().__init__("not_found", _("Introuvable.") if message is None else message,
+                         status=404)
 
 
 class Forbidden(DomainError):
-    def __init__(self, message: Any = "Accès refusé.") -> None:
-        super().__init__("forbidden", message, status=403)
+    def __init__(self, message: Any = None) -> None:
+        super().__init__("forbidden", _("Accès refusé.") if message is None else message,
+                         status=403)

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from . import clock
 from .models import Announcement, Closure
@@ -47,6 +48,6 @@ def active_notices(*, audience: str, accounts: Any = None) -> list[Notice]:
         .order_by("start")
     )
     for c in closures:
-        notices.append(Notice(Announcement.Kind.CLOSURE, "Fermeture exceptionnelle",
+        notices.append(Notice(Announcement.Kind.CLOSURE, _("Fermeture exceptionnelle"),
                               c.message, c.start, c.end))
     return sorted(notices, key=lambda n: n.starts_at)

@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -61,14 +62,15 @@ def after_login(request: HttpRequest) -> HttpResponse:
 
 
 SECTIONS = {
-    "shop": ("Boutique", "Le catalogue des forfaits et options, les devis et les commandes "
-             "apparaîtront ici."),
-    "billing": ("Facturation", "Abonnements, factures, avoirs et incidents de paiement seront "
-                "gérés ici."),
-    "agenda": ("Agenda", "Les agendas des clients et les rendez-vous pris par les "
-               "télésecrétaires s'afficheront ici."),
-    "reports": ("Rapports", "Taux de décroché, délais de réponse, satisfaction : les "
-                "indicateurs apparaîtront ici dès que l'activité commencera."),
+    "shop": (_("Boutique"), _("Le catalogue des forfaits et options, les devis et les "
+                              "commandes apparaîtront ici.")),
+    "billing": (_("Facturation"), _("Abonnements, factures, avoirs et incidents de paiement "
+                                    "seront gérés ici.")),
+    "agenda": (_("Agenda"), _("Les agendas des clients et les rendez-vous pris par les "
+                              "télésecrétaires s'afficheront ici.")),
+    "reports": (_("Rapports"), _("Taux de décroché, délais de réponse, satisfaction : les "
+                                 "indicateurs apparaîtront ici dès que l'activité "
+                                 "commencera.")),
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permanence.accounts import permissions
@@ -47,7 +48,7 @@ def announcement_list(request: AuthedHttpRequest) -> HttpResponse:
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, "Annonce publiée.")
+            messages.success(request, _("Annonce publiée."))
             return redirect("announcements")
     now = clock.now()
     return render(request, "core/announcements.html", {
@@ -62,7 +63,7 @@ def announcement_list(request: AuthedHttpRequest) -> HttpResponse:
 def announcement_remove(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     announcement = get_object_or_404(Announcement, pk=pk)
     announcement_delete(actor=request.user, announcement=announcement)
-    messages.success(request, "Annonce supprimée.")
+    messages.success(request, _("Annonce supprimée."))
     return redirect("announcements")
 
 
@@ -107,7 +108,7 @@ def account_calendar(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 target_form.add_error(None, str(exc.message))
             return _render_calendar(request, account, form, closure_form, current, can_edit,
                                     status=422)
-        messages.success(request, "Calendrier enregistré.")
+        messages.success(request, _("Calendrier enregistré."))
         return redirect("account_calendar", pk=account.pk)
     return _render_calendar(request, account, form, closure_form, current, can_edit)
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from permanence.accounts.models import User
 from permanence.audit.models import AuditEvent
@@ -166,10 +167,14 @@ def complaint_register(user: Any, *, step: str = "", account: str = "", motif: s
     return qs.order_by("-received_at")
 
 
-CSV_HEADER = ["Référence", "Compte", "Contact", "Reçue le", "Accusé de réception", "Motif",
-              "Commande", "Étape", "Impact", "Urgence", "Analysée le", "Analysée par",
-              "Solution", "Date promise", "Traitée le", "Traitée par", "Client satisfait",
-              "Clôturée le", "Clôturée par"]
+CSV_HEADER = [gettext_lazy("Référence"), gettext_lazy("Compte"), gettext_lazy("Contact"),
+              gettext_lazy("Reçue le"), gettext_lazy("Accusé de réception"),
+              gettext_lazy("Motif"), gettext_lazy("Commande"), gettext_lazy("Étape"),
+              gettext_lazy("Impact"), gettext_lazy("Urgence"), gettext_lazy("Analysée le"),
+              gettext_lazy("Analysée par"), gettext_lazy("Solution"),
+              gettext_lazy("Date promise"), gettext_lazy("Traitée le"),
+              gettext_lazy("Traitée par"), gettext_lazy("Client satisfait"),
+              gettext_lazy("Clôturée le"), gettext_lazy("Clôturée par")]
 
 
 def complaint_csv_rows(qs: QuerySet[Complaint]) -> Any:
@@ -179,14 +184,16 @@ def complaint_csv_rows(qs: QuerySet[Complaint]) -> Any:
     def who(user: Any) -> str:
         return (user.full_name or user.email) if user else ""
 
-    yield CSV_HEADER
+    yield [str(h) for h in CSV_HEADER]
+    archived = _("Archivée")
+    satisfied = {True: _("oui"), False: _("non"), None: ""}
     for c in qs.iterator(chunk_size=500):
         conv = c.conversation
         yield [conv.reference, conv.account.name, str(conv.contact or ""), stamp(c.received_at),
                stamp(c.acknowledged_at), conv.get_motif_display() if conv.motif else "",
-               c.order_reference, c.get_step_display() if not c.closed_at else "Archivée",
+               c.order_reference, c.get_step_display() if not c.closed_at else archived,
                c.get_impact_display() if c.impact else "", c.urgency, stamp(c.analysed_at),
                who(c.analysed_by), c.get_resolution_display() if c.resolution else "",
                c.promised_date.isoformat() if c.promised_date else "", stamp(c.treated_at),
-               who(c.treated_by), {True: "oui", False: "non", None: ""}[c.customer_satisfied],
+               who(c.treated_by), satisfied[c.customer_satisfied],
                stamp(c.closed_at), who(c.closed_by)]

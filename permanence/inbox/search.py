@@ -15,9 +15,11 @@ database's own full-text engine, created by migration ``inbox/0002_search``:
 How a query is read:
 
 * every word must match (AND); the last word is a prefix while typing (« factu » finds
-  « facture »); on SQLite every word is a prefix (there is no stemming);
+  « facture »); on SQLite every word is a prefix (there is no stemming); French stop words
+  (« le », « de », « d »…) are ignored on both engines, as PostgreSQL's ``french`` does;
+  hyphenated words (« rendez-vous ») are words;
 * a reference (``D-2026-000123``, or its beginning ``D-2026-0001``) matches the reference
-  column (unique index);
+  column (unique index), the conversation's own or that of a conversation merged into it;
 * e-mails and their fragments (``dupont@``, ``jean.dupont``, ``example.fr``) and phone
   numbers or digit fragments (``06 12 34 56 78``, ``+33612``, ``345678``) also match the
   conversation's contact (substring of ``Contact.email`` / ``Contact.phone``, separators
@@ -44,6 +46,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import (
+    BooleanField,
     CharField,
     F,
     FloatField,
@@ -63,27 +66,32 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 10
 MAX_TERM_CHARS = 64
 
-PG_CONFIG = "french_unaccent"
-FTS_TABLE = "inbox_conversation_fts"
 RANKED_ROWS = 100  # SQLite: rows scored by bm25 when ordered=True (the others rank 0)
 
 # --- SQL fragments: module constants; user input is only ever a bound parameter ---------------
 # PostgreSQL. `to_tsvector('french_unaccent'::regconfig, search_text)` is the GIN-indexed
-# expression. Each subquery ends with OFFSET 0, a planner fence: without it PostgreSQL may
-# flatten the subquery into a join driven by the caller's filters (say, one account) and then
-# run to_tsvector() on every candidate row (~0.5 ms each) instead of reading the index once.
-_PG_MATCH = (
-    "SELECT id FROM inbox_conversation WHERE "
-    "to_tsvector('french_unaccent'::regconfig, search_text) "
-    "@@ to_tsquery('french_unaccent'::regconfig, %s) "
-    # Stop words only ("le", "de"…): an empty tsquery matches nothing; such words must not veto
-    # the other terms. A constant condition, evaluated once (One-Time Filter).
-    "UNION ALL SELECT id FROM inbox_conversation WHERE "
-    "numnode(to_tsquery('french_unaccent'::regconfig, %s)) = 0 "
-    "OFFSET 0"
-)
-# E-mails, domains, hyphenated words: the token as the parser reads it (an e-mail is one
-# lexeme) or its letters/digits runs, the last one a prefix ("cabinet-ber" while typing).
+# expression. The words of a query are matched by that expression on the caller's rows
+# (`_PgMatch`), so PostgreSQL can combine the GIN index with the caller's own indexes
+# (BitmapAnd). Terms ORed with something else (e-mails and phones: also their contact) are
+# matched in subqueries ending with OFFSET 0, a planner fence: an OR cannot use the GIN index,
+# and an unfenced subquery may be flattened into a join that runs to_tsvector() on every
+# candidate row (~0.5 ms each) instead of reading the index once.
+#
+# The entries of PostgreSQL's french.stop that can still match once unaccent has run (the
+# accented ones never do). Dropped from queries beforehand, on both engines: PostgreSQL drops
+# them too, and a query left empty ("le 06 12 34 56 78") would otherwise match nothing.
+PG_STOP_WORDS = frozenset("""
+    au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me mes moi mon
+    ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une
+    vos votre vous c d j l m n s t y suis es est sommes sont serai seras sera serons serez seront
+    serais serait serions seriez seraient fus fut furent sois soit soyons soyez soient fusse
+    fusses fussions fussiez fussent ayant ayante ayantes ayants eu eue eues eus ai as avons avez
+    ont aurai auras aura aurons aurez auront aurais aurait aurions auriez auraient avais avait
+    avions aviez avaient eut eurent aie aies ait ayons ayez aient eusse eusses eussions eussiez
+    eussent
+""".split())
+# E-mails and domains: the token as the parser reads it (an e-mail is one lexeme) or its
+# letters/digits runs, the last one a prefix ("dupont@exa" while typing).
 _PG_MATCH_COMPOUND = (
     "SELECT id FROM inbox_conversation WHERE "
     "to_tsvector('french_unaccent'::regconfig, search_text) "
@@ -104,14 +112,14 @@ _SQLITE_MATCH = "SELECT rowid FROM inbox_conversation_fts WHERE inbox_conversati
 
 _REFERENCE_RE = re.compile(r"[A-Za-z]{1,3}-\d{4}(?:-\d{0,8})?")
 _DIGITISH_RE = re.compile(r"\+?\d[\d.\-/]*")
-_COMPOUND_RE = re.compile(r"@|[^\W_][.\-][^\W_]")
+_COMPOUND_RE = re.compile(r"@|[^\W_]\.[^\W_]")
 _WORD_RE = re.compile(r"[^\W_]+")
 _EDGE_PUNCTUATION = "\"'«»“”‘’<>()[]{},;:!?*"
 
 
 @dataclass(frozen=True)
 class Term:
-    kind: str  # "word", "reference", "compound" (e-mail, domain, hyphenated) or "phone"
+    kind: str  # "word", "reference", "compound" (e-mail, domain) or "phone"
     text: str
 
     @property
@@ -188,6 +196,12 @@ def phone_variants(number: str) -> list[str]:
     return variants
 
 
+def _is_stop_word(word: str) -> bool:
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", word)
+                     if not unicodedata.combining(ch))
+    return folded in PG_STOP_WORDS
+
+
 def search_conversations(qs: QuerySet[Conversation], q: str, *,
                          ordered: bool = False) -> QuerySet[Conversation]:
     """`qs` narrowed to the conversations matching `q` (see the module docstring).
@@ -195,7 +209,10 @@ def search_conversations(qs: QuerySet[Conversation], q: str, *,
     Never widens `qs`; empty or unsearchable `q` returns `qs` unchanged. With `ordered=True`
     the result is annotated with `search_rank` and ordered by it, then by `qs`'s ordering.
     """
-    terms = parse_query(q)
+    # French stop words alone ("le", "de", "d" while typing "dupont") search nothing: dropped
+    # on both engines (PostgreSQL would drop them anyway, SQLite would match nearly all rows).
+    terms = [t for t in parse_query(q)
+             if t.kind != "word" or not all(_is_stop_word(w) for w in t.words)]
     if not terms:
         return qs
     vendor = connections[qs.db].vendor
@@ -238,12 +255,20 @@ def _contacts(term: Term) -> QuerySet[Contact]:
     return contacts.filter(condition)
 
 
-def _reference_match(term: Term) -> Q:
+def _reference_match(term: Term, *, as_range: bool = False) -> Q:
     """The conversation's own reference, or that of a conversation merged into it (both
-    references stay valid for the customer)."""
-    merged = Conversation._default_manager.filter(
-        reference__startswith=term.text, merged_into__isnull=False).values("merged_into_id")
-    return Q(reference__startswith=term.text) | Q(pk__in=merged)
+    references stay valid for the customer). One union, so that both branches use the
+    reference index (an OR with a subquery would scan the caller's rows).
+
+    `as_range` (SQLite): the prefix as a range on the unique index, which SQLite's
+    case-insensitive LIKE cannot use. References are upper-case ASCII, like `term.text`."""
+    prefix = Q(reference__startswith=term.text)
+    if as_range:
+        following = term.text[:-1] + chr(ord(term.text[-1]) + 1)
+        prefix = Q(reference__gte=term.text, reference__lt=following)
+    matching = Conversation._default_manager.order_by().filter(prefix)
+    return Q(pk__in=matching.values("pk").union(
+        matching.filter(merged_into__isnull=False).values("merged_into_id"), all=True))
 
 
 class _Backend:
@@ -283,6 +308,27 @@ def pg_tsquery(words: list[str], *, prefix_last: bool, operator: str = " & ") ->
     return operator.join(parts)
 
 
+class _PgMatch(Func):
+    """to_tsvector('french_unaccent'::regconfig, search_text) @@ to_tsquery(…, %s): the
+    GIN-indexed expression as a condition on the caller's rows, ANDed with the caller's own
+    filters (BitmapAnd). Never put inside an OR: PostgreSQL would then run to_tsvector() on
+    every row."""
+
+    output_field = BooleanField()
+
+    def __init__(self, tsquery: str) -> None:
+        super().__init__(F("search_text"))
+        self.tsquery = tsquery
+
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,
+               template: str | None = None, arg_joiner: str | None = None,
+               **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        return (f"to_tsvector('french_unaccent'::regconfig, {column_sql}) "
+                "@@ to_tsquery('french_unaccent'::regconfig, %s)",
+                (*column_params, self.tsquery))
+
+
 class _PgRank(Func):
     """ts_rank of the subject for the query. Ranking the whole text would parse every matching
     conversation's text again (~0.5 ms each: minutes for a common word over 200k rows); the
@@ -304,22 +350,19 @@ class _PgRank(Func):
 
 
 class _Postgres(_Backend):
-    """Each term is one `id IN (…)` semi-join whose branches are index scans (GIN, the
-    reference index, contact_id): the caller's filters and ordering stay free to use theirs."""
-
     @staticmethod
     def _either(match: RawSQL, term: Term) -> Q:
-        """Full-text match or a matching contact, as one union (no OR across the outer rows)."""
+        """Full-text match or a matching contact, as one union of index scans (GIN,
+        contact_id) rather than an OR over the caller's rows."""
         ids = Conversation._default_manager.order_by()
         return Q(pk__in=ids.filter(pk__in=match).values("pk").union(
             ids.filter(contact__in=_contacts(term).values("pk")).values("pk"), all=True))
 
     def condition(self, terms: list[Term]) -> Q:
         condition = Q()
-        words = [w for t in terms if t.kind == "word" for w in t.words]
+        words = [w for t in terms if t.kind == "word" for w in t.words if not _is_stop_word(w)]
         if words:
-            tsquery = pg_tsquery(words, prefix_last=True)
-            condition &= Q(pk__in=_raw(_PG_MATCH, tsquery, tsquery))
+            condition &= Q(_PgMatch(pg_tsquery(words, prefix_last=True)))
         for term in terms:
             if term.kind == "reference":
                 condition &= _reference_match(term)
@@ -348,8 +391,10 @@ def fts5_phrase(text: str) -> str:
 
 
 class _SqliteRank(Func):
-    """-bm25 for the RANKED_ROWS best matches (FTS5 ranks them in one pass), 0 for the rest:
-    a correlated bm25() for every matching row costs ~0.4 ms each."""
+    """-bm25 for the RANKED_ROWS best matches, 0 for the others. FTS5 ranks its matches in one
+    pass (`ORDER BY rank LIMIT n`); the scores are gathered once into a JSON object keyed by
+    rowid (an uncorrelated subquery: evaluated once) and looked up per row. A correlated
+    bm25() per row would recompute the query's statistics each time (up to ~20 ms a row)."""
 
     output_field = FloatField()
 
@@ -362,12 +407,11 @@ class _SqliteRank(Func):
                **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
         column_sql, column_params = compiler.compile(self.source_expressions[0])
         # column_sql is a compiler-generated column reference; the match text is a parameter.
-        sql = (f"CASE WHEN {column_sql} IN (SELECT rowid FROM inbox_conversation_fts "  # noqa: S608
-               "WHERE inbox_conversation_fts MATCH %s ORDER BY rank LIMIT %s) "
-               "THEN (SELECT -bm25(inbox_conversation_fts) FROM inbox_conversation_fts "
-               "WHERE inbox_conversation_fts MATCH %s "
-               f"AND inbox_conversation_fts.rowid = {column_sql}) ELSE 0.0 END")
-        return sql, (*column_params, self.match, RANKED_ROWS, self.match, *column_params)
+        sql = ("COALESCE(json_extract((SELECT json_group_object(rowid, -rank) FROM "  # noqa: S608
+               "(SELECT rowid, rank FROM inbox_conversation_fts "
+               "WHERE inbox_conversation_fts MATCH %s ORDER BY rank LIMIT %s)), "
+               f"'$.\"' || {column_sql} || '\"'), 0.0)")
+        return sql, (self.match, RANKED_ROWS, *column_params)
 
 
 class _Sqlite(_Backend):
@@ -379,7 +423,7 @@ class _Sqlite(_Backend):
             condition &= Q(pk__in=_raw(_SQLITE_MATCH, match))
         for term in terms:
             if term.kind == "reference":
-                condition &= _reference_match(term)
+                condition &= _reference_match(term, as_range=True)
             elif term.kind != "word":
                 condition &= (Q(pk__in=_raw(_SQLITE_MATCH, fts5_phrase(term.text)))
                               | Q(contact__in=_contacts(term).values("pk")))

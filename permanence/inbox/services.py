@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,14 +52,24 @@ def _invalid(**fields: str) -> DomainError:
 
 def reference_next(at: datetime) -> str:
     """D-2026-000123: per-year counter, incremented under a row lock (no gaps, no duplicates).
-    The year is the local one (Europe/Paris): a request sent at 00:30 on 1 January is new."""
+    The year is the local one (Europe/Paris): a request sent at 00:30 on 1 January is new.
+
+    One UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35): the row lock is taken and the new
+    value read in a single round trip, on the hot path of every incoming message."""
+    from django.db import connection
+
     year = timezone.localtime(at).year
-    ReferenceCounter.objects.get_or_create(year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last = F("last") + 1
-    counter.save(update_fields=["last"])
-    counter.refresh_from_db(fields=["last"])
-    return f"D-{year}-{counter.last:06d}"
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+    if row is None:  # first reference of the year
+        ReferenceCounter.objects.get_or_create(year=year)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [year])
+            row = cursor.fetchone()
+    return f"D-{year}-{row[0]:06d}"
 
 
 def contact_resolve(*, account: ClientAccount, email: str = "", phone: str = "",

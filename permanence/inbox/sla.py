@@ -59,11 +59,27 @@ def ensure_default_policy() -> SlaPolicy:
     return policy
 
 
+def _candidate_rows(conversation: Conversation) -> list[SlaTarget]:
+    """The account's and the default policy's rows for this priority, in one query."""
+    from django.db.models import Q
+
+    rows = list(SlaTarget.objects.filter(
+        Q(policy__account_id=conversation.account_id) | Q(policy__account__isnull=True),
+        priority=conversation.priority, kind__in=[conversation.kind, ""],
+    ).select_related("policy"))
+    if not any(r.policy.account_id is None for r in rows):
+        ensure_default_policy()  # first use on this installation
+        return _candidate_rows(conversation) if SlaTarget.objects.filter(
+            policy__account__isnull=True).exists() else rows
+    return rows
+
+
 def targets_for(conversation: Conversation) -> Targets:
-    policies = [p for p in (getattr(conversation.account, "sla_policy", None),) if p]
-    policies.append(ensure_default_policy())
-    for policy in policies:
-        rows = {(t.priority, t.kind): t for t in policy.targets.all()}
+    rows_all = _candidate_rows(conversation)
+    # The account's own policy first, then the default one.
+    for own in (True, False):
+        rows = {(t.priority, t.kind): t for t in rows_all
+                if (t.policy.account_id is not None) == own}
         row = rows.get((conversation.priority, conversation.kind)) or rows.get(
             (conversation.priority, ""))
         if row:

@@ -33,6 +33,7 @@ from .models import Attachment, Channel, Conversation, Kind, Message, Status
 from .views_complaints import complaint_forms
 
 PAGE_SIZE = 50
+NOTE_IDS = "id_note_%s"
 
 
 def _filters(request: AuthedHttpRequest) -> dict[str, str]:
@@ -77,7 +78,8 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
         "c": conversation,
         "timeline": selectors.timeline(conversation),
         "reply_form": forms.get("reply_form") or ReplyForm(),
-        "note_form": forms.get("note_form") or NoteForm(),
+        # Own ids: the reply form's "body" is already id_body on the same page.
+        "note_form": forms.get("note_form") or NoteForm(auto_id=NOTE_IDS),
         "qualify_form": forms.get("qualify_form") or QualifyForm(initial=initial),
         "merge_form": forms.get("merge_form") or MergeForm(),
         "statuses": Status.choices,
@@ -109,8 +111,10 @@ def conversation_timeline(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The timeline fragment, re-fetched when the websocket says something changed."""
     conversation = selectors.get_conversation_for_user(request.user, pk)
     services.conversation_mark_read(user=request.user, conversation=conversation)
-    return render(request, "inbox/_timeline.html", {"c": conversation, "now": clock.now(),
-                                                    "timeline": selectors.timeline(conversation)})
+    return render(request, "inbox/_timeline.html", {
+        "c": conversation, "now": clock.now(), "timeline": selectors.timeline(conversation),
+        # As on the full page: without it the "Scinder" buttons vanish on a live refresh.
+        "can_work": selectors.can_work_conversations(request.user)})
 
 
 def _fail(request: AuthedHttpRequest, conversation: Conversation, exc: DomainError,
@@ -153,7 +157,7 @@ def reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def note(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
-    form = NoteForm(request.POST)
+    form = NoteForm(request.POST, auto_id=NOTE_IDS)
     if not form.is_valid():
         return render(request, "inbox/conversation.html",
                       _conversation_context(request, conversation, note_form=form), status=422)

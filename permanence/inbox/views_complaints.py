@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from permanence.accounts.selectors import accounts_visible_to
@@ -25,26 +27,31 @@ from .models_complaints import ComplaintStep, Impact, Resolution, SurveyResponse
 
 
 class AnalyseForm(forms.Form):
-    facts = forms.CharField(label="Faits vérifiés", widget=forms.Textarea(attrs={"rows": 3}))
-    urgency = forms.ChoiceField(label="Urgence", choices=Priority.choices)
-    impact = forms.ChoiceField(label="Impact", choices=Impact.choices)
-    order_reference = forms.CharField(label="Commande concernée", required=False, max_length=60)
+    facts = forms.CharField(label=gettext_lazy("Faits vérifiés"),
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    urgency = forms.ChoiceField(label=gettext_lazy("Urgence"), choices=Priority.choices)
+    impact = forms.ChoiceField(label=gettext_lazy("Impact"), choices=Impact.choices)
+    order_reference = forms.CharField(label=gettext_lazy("Commande concernée"), required=False,
+                                      max_length=60)
 
 
 class TreatForm(forms.Form):
-    resolution = forms.ChoiceField(label="Solution retenue", choices=Resolution.choices)
-    details = forms.CharField(label="Détail", required=False,
+    resolution = forms.ChoiceField(label=gettext_lazy("Solution retenue"),
+                                   choices=Resolution.choices)
+    details = forms.CharField(label=gettext_lazy("Détail"), required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
-    promised_date = forms.DateField(label="Date de résolution promise",
+    promised_date = forms.DateField(label=gettext_lazy("Date de résolution promise"),
                                     widget=forms.DateInput(attrs={"type": "date"}))
-    notify_customer = forms.BooleanField(label="Communiquer la date au client", required=False,
-                                         initial=True)
+    notify_customer = forms.BooleanField(label=gettext_lazy("Communiquer la date au client"),
+                                         required=False, initial=True)
 
 
 class CloseForm(forms.Form):
-    customer_satisfied = forms.ChoiceField(label="Le client est-il satisfait ?", choices=[
-        ("", "Inconnu"), ("1", "Oui"), ("0", "Non")], required=False)
-    comment = forms.CharField(label="Commentaire", required=False,
+    customer_satisfied = forms.ChoiceField(
+        label=gettext_lazy("Le client est-il satisfait ?"),
+        choices=[("", gettext_lazy("Inconnu")), ("1", gettext_lazy("Oui")),
+                 ("0", gettext_lazy("Non"))], required=False)
+    comment = forms.CharField(label=gettext_lazy("Commentaire"), required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -65,12 +72,13 @@ def complaint_step(request: AuthedHttpRequest, pk: int, step: str) -> HttpRespon
     conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
     complaint = getattr(conversation, "complaint", None)
     if complaint is None or step not in FORMS:
-        raise NotFound("Réclamation introuvable.")
+        raise NotFound(_("Réclamation introuvable."))
     form = FORMS[step](request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
             for e in errors:
-                messages.error(request, f"{form.fields[field].label if field in form.fields else ''} : {e}")
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, _("%(field)s : %(error)s") % {"field": label, "error": e})
         return redirect("inbox:detail", pk=pk)
     data = form.cleaned_data
     try:
@@ -88,21 +96,22 @@ def complaint_step(request: AuthedHttpRequest, pk: int, step: str) -> HttpRespon
             for m in msgs:
                 messages.error(request, m)
     else:
-        messages.success(request, "Étape de la réclamation enregistrée.")
+        messages.success(request, _("Étape de la réclamation enregistrée."))
     return redirect("inbox:detail", pk=pk)
 
 
 class RegisterFilter(forms.Form):
-    step = forms.ChoiceField(label="Étape", required=False, choices=[
-        ("", "Toutes"), ("open", "En cours"), *ComplaintStep.choices, ("archive", "Archivées")])
-    account = forms.CharField(label="Compte", required=False)
-    motif = forms.ChoiceField(label="Motif", required=False, choices=[("", "Tous"),
-                                                                      *Motif.choices])
-    resolution = forms.ChoiceField(label="Solution", required=False,
-                                   choices=[("", "Toutes"), *Resolution.choices])
-    date_from = forms.DateField(label="Reçues du", required=False,
+    step = forms.ChoiceField(label=gettext_lazy("Étape"), required=False, choices=[
+        ("", gettext_lazy("Toutes")), ("open", gettext_lazy("En cours")),
+        *ComplaintStep.choices, ("archive", gettext_lazy("Archivées"))])
+    account = forms.CharField(label=gettext_lazy("Compte"), required=False)
+    motif = forms.ChoiceField(label=gettext_lazy("Motif"), required=False,
+                              choices=[("", gettext_lazy("Tous")), *Motif.choices])
+    resolution = forms.ChoiceField(label=gettext_lazy("Solution"), required=False,
+                                   choices=[("", gettext_lazy("Toutes")), *Resolution.choices])
+    date_from = forms.DateField(label=gettext_lazy("Reçues du"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="au", required=False,
+    date_to = forms.DateField(label=pgettext_lazy("date range end", "au"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
 
 
@@ -143,14 +152,16 @@ def _with_bom(rows: Any) -> Any:
 
 
 class SurveyForm(forms.Form):
-    csat = forms.TypedChoiceField(label="Êtes-vous satisfait(e) de notre réponse ?", coerce=int,
+    csat = forms.TypedChoiceField(label=gettext_lazy("Êtes-vous satisfait(e) de notre réponse ?"),
+                                  coerce=int,
                                   choices=[(i, str(i)) for i in range(1, 6)],
                                   widget=forms.RadioSelect)
     nps = forms.TypedChoiceField(
-        label="Recommanderiez-vous nos services à un proche ? (0 = pas du tout, 10 = tout à fait)",
+        label=gettext_lazy("Recommanderiez-vous nos services à un proche ? "
+                           "(0 = pas du tout, 10 = tout à fait)"),
         coerce=int, choices=[(i, str(i)) for i in range(11)], widget=forms.RadioSelect,
         required=False, empty_value=None)
-    comment = forms.CharField(label="Un commentaire ?", required=False,
+    comment = forms.CharField(label=gettext_lazy("Un commentaire ?"), required=False,
                               widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
@@ -158,7 +169,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     item = SurveyResponse.objects.select_related("conversation__account").filter(
         token=token).first()
     if item is None:
-        raise NotFound("Ce lien de satisfaction n'existe pas.")
+        raise NotFound(_("Ce lien de satisfaction n'existe pas."))
     form = SurveyForm(request.POST or None)
     if not item.ask_nps:
         del form.fields["nps"]

@@ -161,8 +161,8 @@ def sla_policy(request: AuthedHttpRequest) -> HttpResponse:
             raise NotFound()
     if account is not None and request.method == "POST" and "create_policy" in request.POST:
         sla_policy_for_account_create(actor=request.user, account=account)
-        messages.success(request, "Politique propre au compte créée (copie des délais par "
-                                  "défaut).")
+        messages.success(request, _("Politique propre au compte créée (copie des délais "
+                                    "par défaut)."))
         return redirect(f"{request.path}?account={account.pk}")
     policy = (SlaPolicy.objects.filter(account=account).first() if account
               else sla.ensure_default_policy())
@@ -173,8 +173,8 @@ def sla_policy(request: AuthedHttpRequest) -> HttpResponse:
         for f in forms_:
             if f.has_changed():
                 setting_save(actor=request.user, form=f)
-        messages.success(request, "Délais enregistrés ; les échéances des dossiers ouverts "
-                                  "sont recalculées.")
+        messages.success(request, _("Délais enregistrés ; les échéances des dossiers "
+                                    "ouverts sont recalculées."))
         return redirect(request.get_full_path())
     return render(request, "inbox/sla.html", {
         "policy": policy, "account": account, "accounts": accounts,

@@ -1,13 +1,14 @@
 from datetime import timedelta
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationsConfig(AppConfig):
     name = "permanence.integrations"
     label = "integrations"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "Intégrations"
+    verbose_name = _("Intégrations")
 
     def ready(self) -> None:
         from permanence.core.scheduler import every

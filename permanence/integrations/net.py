@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
+from django.utils.translation import gettext as _
+
 ALLOWED_SCHEMES = ("http", "https")
 EXCERPT_BYTES = 500
 
@@ -46,13 +48,13 @@ def parse_url(url: str) -> SplitResult:
         parts = urlsplit((url or "").strip())
         port = parts.port  # raises ValueError on a bad port
     except ValueError:
-        raise UrlRefused("URL invalide.") from None
+        raise UrlRefused(_("URL invalide.")) from None
     if parts.scheme not in ALLOWED_SCHEMES:
-        raise UrlRefused("Seules les URL http:// et https:// sont acceptées.")
+        raise UrlRefused(_("Seules les URL http:// et https:// sont acceptées."))
     if not parts.hostname:
-        raise UrlRefused("L'URL doit comporter un nom d'hôte.")
+        raise UrlRefused(_("L'URL doit comporter un nom d'hôte."))
     if port == 0:
-        raise UrlRefused("Port invalide.")
+        raise UrlRefused(_("Port invalide."))
     return parts
 
 
@@ -61,14 +63,14 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
-        raise UrlRefused(f"Nom d'hôte introuvable : {host}.") from None
+        raise UrlRefused(_("Nom d'hôte introuvable : %(host)s.") % {"host": host}) from None
     addresses: list[str] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         address = str(sockaddr[0])
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise UrlRefused(f"Nom d'hôte introuvable : {host}.")
+        raise UrlRefused(_("Nom d'hôte introuvable : %(host)s.") % {"host": host})
     return addresses
 
 
@@ -85,8 +87,9 @@ def check_url(url: str, *, allow_private: bool) -> list[str]:
         blocked = [a for a in addresses if address_is_blocked(a)]
         if blocked:
             raise UrlRefused(
-                f"« {host} » désigne une adresse privée ou locale ({blocked[0]}) : refusée. "
-                "Un administrateur peut l'autoriser explicitement.")
+                _("« %(host)s » désigne une adresse privée ou locale (%(address)s) : refusée. "
+                  "Un administrateur peut l'autoriser explicitement.")
+                % {"host": host, "address": blocked[0]})
     return addresses
 
 

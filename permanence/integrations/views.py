@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permanence.accounts.forms import apply_field_errors
@@ -33,8 +34,8 @@ def webhook_list(request: AuthedHttpRequest) -> HttpResponse:
         except DomainError as exc:
             apply_field_errors(form, exc.fields, str(exc.message))
         else:
-            messages.success(request, "Webhook créé. Copiez son secret pour vérifier les "
-                                      "signatures.")
+            messages.success(request, _("Webhook créé. Copiez son secret pour vérifier les "
+                                        "signatures."))
             return redirect("integrations:webhook_detail", pk=endpoint.pk)
     endpoints = WebhookEndpoint.objects.select_related("account").order_by("-created_at")
     return render(request, "integrations/webhooks.html",
@@ -56,7 +57,7 @@ def webhook_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def webhook_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     services.webhook_endpoint_delete(actor=request.user, endpoint=endpoint)
-    messages.success(request, "Webhook supprimé.")
+    messages.success(request, _("Webhook supprimé."))
     return redirect("integrations:webhooks")
 
 
@@ -66,5 +67,5 @@ def delivery_redeliver(request: AuthedHttpRequest, delivery_id: int) -> HttpResp
     delivery = get_object_or_404(WebhookDelivery.objects.select_related("endpoint"),
                                  pk=delivery_id)
     services.webhook_delivery_redeliver(actor=request.user, delivery=delivery)
-    messages.success(request, "Nouvel envoi programmé.")
+    messages.success(request, _("Nouvel envoi programmé."))
     return redirect("integrations:webhook_detail", pk=delivery.endpoint_id)

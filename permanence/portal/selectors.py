@@ -21,6 +21,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from permanence.accounts.models import ClientAccount
 from permanence.core import clock
@@ -38,21 +40,21 @@ from permanence.inbox.models import (
 )
 
 # What the client reads for each status (plain French, from their point of view).
-CLIENT_STATUS_LABELS: dict[str, str] = {
-    Status.NEW: "Reçue",
-    Status.OPEN: "En cours de traitement",
-    Status.PENDING_CUSTOMER: "En attente de votre réponse",
-    Status.PENDING_INTERNAL: "En cours de traitement",
-    Status.RESOLVED: "Résolue",
-    Status.CLOSED: "Close",
+CLIENT_STATUS_LABELS: dict[str, Any] = {
+    Status.NEW: gettext_lazy("Reçue"),
+    Status.OPEN: gettext_lazy("En cours de traitement"),
+    Status.PENDING_CUSTOMER: gettext_lazy("En attente de votre réponse"),
+    Status.PENDING_INTERNAL: gettext_lazy("En cours de traitement"),
+    Status.RESOLVED: gettext_lazy("Résolue"),
+    Status.CLOSED: gettext_lazy("Close"),
 }
 CLIENT_DIRECTIONS = (Direction.IN, Direction.OUT)
-NOT_FOUND = ("Demande introuvable. Si elle concerne un autre de vos comptes, choisissez ce "
-             "compte dans le sélecteur en haut de la page.")
+NOT_FOUND = gettext_lazy("Demande introuvable. Si elle concerne un autre de vos comptes, "
+                         "choisissez ce compte dans le sélecteur en haut de la page.")
 
 
 def client_status_label(status: str) -> str:
-    return CLIENT_STATUS_LABELS.get(status, status)
+    return str(CLIENT_STATUS_LABELS.get(status, status))
 
 
 def account_requests(user: Any, account: ClientAccount) -> QuerySet[Conversation]:
@@ -78,7 +80,7 @@ def account_requests(user: Any, account: ClientAccount) -> QuerySet[Conversation
                 default=Value(False), output_field=BooleanField()),
             client_updated_at=Greatest("last_message_at",
                                        Coalesce("last_status_at", "last_message_at")),
-            client_status=Case(*[When(status=value, then=Value(label))
+            client_status=Case(*[When(status=value, then=Value(str(label)))
                                  for value, label in CLIENT_STATUS_LABELS.items()],
                                default=F("status"), output_field=CharField()),
         )
@@ -121,7 +123,7 @@ def client_attachment(user: Any, account: ClientAccount, attachment_id: Any) -> 
         item = Attachment.objects.select_related("message__conversation").get(
             pk=attachment_id, message__direction__in=CLIENT_DIRECTIONS)
     except (Attachment.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Pièce jointe introuvable.") from None
+        raise NotFound(_("Pièce jointe introuvable.")) from None
     source = item.message.conversation
     # A merged conversation's messages show on the conversation it was merged into.
     client_conversation(user, account, source.merged_into_id or source.pk)

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from permanence.accounts.forms import apply_field_errors
@@ -28,12 +30,15 @@ SESSION_KEY = "portal_account_id"
 
 REQUESTS_PER_PAGE = 25
 SECTIONS = {
-    "appels": ("Appels et messages", "Les appels pris et les messages laissés pour vous "
-               "apparaîtront ici."),
-    "agenda": ("Agenda", "Les rendez-vous pris par nos télésecrétaires s'afficheront ici."),
-    "factures": ("Factures", "Vos factures et avoirs seront disponibles ici."),
-    "commandes": ("Commandes et abonnement", "Vos commandes et votre abonnement "
-                  "apparaîtront ici."),
+    "appels": (gettext_lazy("Appels et messages"),
+               gettext_lazy("Les appels pris et les messages laissés pour vous "
+                            "apparaîtront ici.")),
+    "agenda": (gettext_lazy("Agenda"),
+               gettext_lazy("Les rendez-vous pris par nos télésecrétaires s'afficheront ici.")),
+    "factures": (gettext_lazy("Factures"),
+                 gettext_lazy("Vos factures et avoirs seront disponibles ici.")),
+    "commandes": (gettext_lazy("Commandes et abonnement"),
+                  gettext_lazy("Vos commandes et votre abonnement apparaîtront ici.")),
 }
 
 
@@ -81,7 +86,7 @@ def switch_account(request: AuthedHttpRequest) -> HttpResponse:
     except ValueError:
         raise NotFound() from None
     if not accounts_of_client(request.user).filter(pk=wanted).exists():
-        raise NotFound("Compte client introuvable.")
+        raise NotFound(_("Compte client introuvable."))
     request.session[SESSION_KEY] = wanted
     return redirect("portal:home")
 
@@ -97,7 +102,7 @@ def _base(request: AuthedHttpRequest) -> tuple[ClientAccount, dict[str, Any]]:
     """The current account (404 when the user belongs to none) and the layout's context."""
     account, accounts = current_account(request)
     if account is None:
-        raise NotFound("Votre accès n'est rattaché à aucun compte client.")
+        raise NotFound(_("Votre accès n'est rattaché à aucun compte client."))
     return account, {"account": account, "accounts": accounts,
                      "notices": active_notices(audience="portal", accounts=accounts)}
 
@@ -135,13 +140,14 @@ def request_new(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _acknowledgement(conversation: Conversation) -> str:
-    from permanence.channels_email.outbound import format_deadline
+    from permanence.channels_email.outbound import format_deadline_ui
 
-    text = (f"Votre demande est enregistrée sous la référence {conversation.reference}. ")
+    text = _("Votre demande est enregistrée sous la référence %(reference)s. ") % {
+        "reference": conversation.reference}
     if conversation.first_response_due_at:
-        text += ("Nous vous répondrons au plus tard le "
-                 f"{format_deadline(conversation.first_response_due_at)}. ")
-    return text + "Un accusé de réception vous est également envoyé par e-mail."
+        text += _("Nous vous répondrons au plus tard le %(deadline)s. ") % {
+            "deadline": format_deadline_ui(conversation.first_response_due_at)}
+    return text + _("Un accusé de réception vous est également envoyé par e-mail.")
 
 
 def _detail(request: AuthedHttpRequest, conversation: Conversation,
@@ -179,7 +185,7 @@ def request_reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         apply_field_errors(form, exc.fields, str(exc.message))
         return _detail(request, conversation, context, form=form, status=exc.status)
-    messages.success(request, "Votre message a bien été envoyé.")
+    messages.success(request, _("Votre message a bien été envoyé."))
     return redirect("portal:request_detail", pk=conversation.pk)
 
 

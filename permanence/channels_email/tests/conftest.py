@@ -28,6 +28,16 @@ def other_mail_account(other_account: Any) -> Any:
     return other_account
 
 
+@pytest.fixture(autouse=True)
+def _gateway_threads_close_their_connections(monkeypatch: Any) -> None:
+    """The gateway keeps database connections between messages (CONN_MAX_AGE). In tests
+    its pooled threads must not hold any, or the test database could not be dropped."""
+    from django.db import connections
+
+    for alias in connections:
+        monkeypatch.setitem(connections[alias].settings_dict, "CONN_MAX_AGE", 0)
+
+
 def _start(controller: Any) -> Any:
     controller.start()
     return controller

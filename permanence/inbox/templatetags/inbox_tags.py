@@ -5,6 +5,7 @@ from datetime import datetime
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -14,10 +15,10 @@ def _human(seconds: float) -> str:
     days, rest = divmod(minutes, 60 * 24)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days} j {hours} h"
+        return _("%(days)s j %(hours)s h") % {"days": days, "hours": hours}
     if hours:
-        return f"{hours} h {mins:02d}"
-    return f"{mins} min"
+        return _("%(hours)s h %(minutes)s") % {"hours": hours, "minutes": f"{mins:02d}"}
+    return _("%(minutes)s min") % {"minutes": mins}
 
 
 @register.simple_tag
@@ -28,7 +29,10 @@ def countdown(due: datetime | None, now: datetime) -> SafeString | str:
         return ""
     left = (due - now).total_seconds()
     css = "late" if left <= 0 else ("soon" if left <= 4 * 3600 else "ok")
-    text = f"en retard de {_human(left)}" if left <= 0 else f"dans {_human(left)}"
+    if left <= 0:
+        text = _("en retard de %(duration)s") % {"duration": _human(left)}
+    else:
+        text = _("dans %(duration)s") % {"duration": _human(left)}
     return format_html('<time class="countdown {}" datetime="{}" data-due="{}" title="{}">{}'
                        "</time>", css, due.isoformat(), due.isoformat(),
                        due.astimezone().strftime("%d/%m/%Y %H:%M"), text)

@@ -105,6 +105,12 @@ def test_every_word_must_match(convs: Any) -> None:
     assert found("parapluie introuvablemot") == set()
 
 
+def test_hyphenated_words(account: Any) -> None:
+    conv = make_conversation(account, "Rendez-vous annulé", body="Jean-Pierre rappellera.")
+    for q in ["rendez-vous", "Rendez-Vous annulé", "rendez", "jean-pierre", "jean-pi", "pierre"]:
+        assert found(q) == {conv.reference}, q
+
+
 def test_body_words(convs: Any) -> None:
     assert found("parapluie") == refs(convs, "claim")
     assert found("colis") == refs(convs, "delivery")
@@ -133,7 +139,8 @@ def test_email_and_fragments(convs: Any, q: str) -> None:
 
 def test_email_with_dashes(convs: Any) -> None:
     assert found("elodie@cabinet-berard.fr") == refs(convs, "neighbour")
-    assert found("cabinet-berard") == refs(convs, "neighbour")
+    assert found("cabinet-berard.fr") == refs(convs, "neighbour")
+    assert found("@cabinet-ber") == refs(convs, "neighbour")
 
 
 @pytest.mark.parametrize("q", ["0612345678", "06 12 34 56 78", "06.12.34.56.78",
@@ -199,6 +206,14 @@ def test_contact_details_found_in_the_text_only(account: Any) -> None:
 def test_empty_query_returns_the_queryset_unchanged(convs: Any, q: str) -> None:
     qs = Conversation.objects.filter(status="nouveau")
     assert search_conversations(qs, q) is qs
+
+
+def test_stop_words_alone_filter_nothing(convs: Any) -> None:
+    qs = Conversation.objects.filter(status="nouveau")
+    assert search_conversations(qs, "le de") is qs
+    assert search_conversations(qs, "d") is qs  # the first letter of "dupont"
+    assert found("facture d") == refs(convs, "claim")
+    assert found("la facture de mars") == refs(convs, "claim")
 
 
 HOSTILE = [

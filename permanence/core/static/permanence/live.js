@@ -16,7 +16,7 @@
       var a = document.createElement("a");
       a.className = "toast";
       a.href = msg.payload.conversation ? "/app/boite/" + msg.payload.conversation + "/" : "/app/boite/notifications/";
-      a.textContent = msg.payload.text || "Nouvelle notification";
+      a.textContent = msg.payload.text || (document.documentElement.lang === "en" ? "New notification" : "Nouvelle notification");
       box.appendChild(a);
       setTimeout(function () { a.remove(); }, 8000);
     };

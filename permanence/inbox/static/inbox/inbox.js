@@ -2,16 +2,21 @@
 // and colleagues on the same conversation see each other (viewing / typing).
 (function () {
   "use strict";
+  // The page's language (<html lang>, French first); English words for the few live texts.
+  var EN = document.documentElement.lang === "en";
+  var T = EN
+    ? { d: " d ", late: "overdue by ", within: "in ", typing: " is replying…", viewing: " is viewing this conversation" }
+    : { d: " j ", late: "en retard de ", within: "dans ", typing: " est en train de répondre…", viewing: " consulte ce dossier" };
   function human(seconds) {
     var m = Math.floor(Math.abs(seconds) / 60), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), mm = m % 60;
-    if (d) return d + " j " + h + " h";
+    if (d) return d + T.d + h + " h";
     if (h) return h + " h " + String(mm).padStart(2, "0");
     return mm + " min";
   }
   function tick() {
     document.querySelectorAll("time.countdown[data-due]").forEach(function (el) {
       var left = (new Date(el.dataset.due) - new Date()) / 1000;
-      el.textContent = left <= 0 ? "en retard de " + human(left) : "dans " + human(left);
+      el.textContent = left <= 0 ? T.late + human(left) : T.within + human(left);
       el.classList.toggle("late", left <= 0);
       el.classList.toggle("soon", left > 0 && left <= 4 * 3600);
     });
@@ -54,7 +59,7 @@
         others.forEach(function (u) {
           var span = document.createElement("span");
           span.className = "who" + (u.typing ? " typing" : "");
-          span.textContent = u.name + (u.typing ? " est en train de répondre…" : " consulte ce dossier");
+          span.textContent = u.name + (u.typing ? T.typing : T.viewing);
           presence.appendChild(span);
         });
         presence.hidden = others.length === 0;

@@ -7,7 +7,8 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from .errors import Forbidden
 
@@ -15,9 +16,9 @@ from .errors import Forbidden
 def role_required(check: Callable[[Any], bool]) -> Callable[..., Any]:
     """Anonymous → login page; logged in but not allowed → 403 page."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not check(request.user):
@@ -29,13 +30,13 @@ def role_required(check: Callable[[Any], bool]) -> Callable[..., Any]:
     return decorator
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     from permanence.accounts.permissions import is_staff_member
 
     return role_required(is_staff_member)(view)
 
 
-def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def client_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     return role_required(lambda u: u.is_active and u.is_client)(view)
 
 

@@ -16,9 +16,9 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         from permanence.inbox.models import Notification
 
         user = request.user
-        if not is_staff_member(user):
+        if not is_staff_member(user) or user.pk is None:
             return 0
-        return Notification.objects.filter(user=user, read_at__isnull=True).count()
+        return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
 
     return {"operator": SimpleLazyObject(operator_identity),
             "unread_notifications": SimpleLazyObject(unread)}

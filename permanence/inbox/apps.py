@@ -17,4 +17,7 @@ class InboxConfig(AppConfig):
         from .tasks import sla_check, sla_recompute
 
         every(timedelta(minutes=1), name="inbox.sla_check")(sla_check)
-        CALENDAR_CHANGED_HOOKS.append(lambda ids: sla_recompute.enqueue(ids))
+        def recompute(account_ids: list[int]) -> None:
+            sla_recompute.enqueue(account_ids)
+
+        CALENDAR_CHANGED_HOOKS.append(recompute)

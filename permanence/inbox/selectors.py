@@ -98,7 +98,7 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
     elif view == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
     if account:
-        qs = qs.filter(account_id=account) if account.isdigit() else qs.none()
+        qs = qs.filter(account_id=int(account)) if account.isdigit() else qs.none()
     if channel:
         qs = qs.filter(channel=channel)
     if status:
@@ -106,7 +106,7 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
     if kind:
         qs = qs.filter(kind=kind)
     if assignee:
-        qs = qs.filter(assignee_id=assignee) if assignee.isdigit() else qs.none()
+        qs = qs.filter(assignee_id=int(assignee)) if assignee.isdigit() else qs.none()
     if q.strip():
         from .search import search_conversations
 
@@ -130,6 +130,8 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
             output_field=IntegerField()))
     from django.db.models import F
 
+    # The search text can be large; list pages never show it (cheaper sorts and fetches).
+    qs = qs.defer("search_text")
     if order[0] == "next_due_at":
         return qs.select_related("account", "contact", "assignee").order_by(
             F("next_due_at").asc(nulls_last=True), "-last_message_at")

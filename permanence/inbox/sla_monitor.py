@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -81,10 +82,10 @@ def run(now: datetime | None = None) -> str:
                 breached += 1
             else:
                 warned += 1
+            note_kind = "sla_breach" if kind == SlaEvent.Kind.BREACH else "sla_warning"
             for uid in _recipients(conversation):
-                transaction.on_commit(lambda uid=uid, c=conversation.pk, k=kind: tasks.notify
-                                      .enqueue(uid, c, f"sla_{'breach' if k == 'breach' else 'warning'}",
-                                               None))
+                transaction.on_commit(partial(tasks.notify.enqueue, uid, conversation.pk,
+                                              note_kind, None))
             inbox_changed(conversation.pk, "sla")
     return f"warned {warned}, breached {breached}"
 

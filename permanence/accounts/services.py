@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record, diff_fields
-from permanence.core.errors import DomainError, Forbidden
+from permanence.core.errors import DomainError, Forbidden, invalid_fields
 from permanence.core.validators import (
     clean_iban,
     clean_siren,
@@ -44,9 +44,7 @@ ACCOUNT_FIELDS = (
 )
 
 
-def _field_errors(errors: dict[str, list[str]]) -> DomainError:
-    return DomainError("invalid", _("Certains champs sont invalides."), status=422,
-                       fields=errors)
+_field_errors = invalid_fields
 
 
 def _clean_account_data(data: dict[str, Any], *, instance: ClientAccount | None) -> dict[str, Any]:

@@ -44,3 +44,16 @@ class Forbidden(DomainError):
     def __init__(self, message: Any = None) -> None:
         super().__init__("forbidden", _("Accès refusé.") if message is None else message,
                          status=403)
+
+
+def invalid_fields(fields: dict[str, list[str]]) -> DomainError:
+    """A 422 with messages next to the named fields (forms) or under `errors` (API)."""
+    from django.utils.translation import gettext
+
+    return DomainError("invalid", gettext("Certains champs sont invalides."), status=422,
+                       fields=fields)
+
+
+def invalid(**fields: str) -> DomainError:
+    """invalid(body="Le message est vide.") — one message per field."""
+    return invalid_fields({k: [v] for k, v in fields.items()})

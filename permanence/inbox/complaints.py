@@ -16,7 +16,7 @@ from permanence.accounts.models import User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import clock
-from permanence.core.errors import DomainError
+from permanence.core.errors import DomainError, invalid
 
 from .models import Conversation, Status
 from .models_complaints import Complaint, ComplaintStep, Impact, Resolution
@@ -42,9 +42,7 @@ def _require_step(complaint: Complaint, *allowed: str) -> None:
             "s": ComplaintStep(complaint.step).label}, status=409)
 
 
-def _invalid(**fields: str) -> DomainError:
-    return DomainError("invalid", _("Certains champs sont invalides."), status=422,
-                       fields={k: [v] for k, v in fields.items()})
+_invalid = invalid
 
 
 @transaction.atomic

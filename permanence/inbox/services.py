@@ -18,7 +18,7 @@ from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.business_time import business_time_between
 from permanence.core.calendar_services import spec_for_account
-from permanence.core.errors import DomainError, Forbidden
+from permanence.core.errors import DomainError, Forbidden, invalid
 
 from . import events, sla
 from .models import (
@@ -43,9 +43,7 @@ from .models import (
 REOPEN_WINDOW_DAYS = 7
 
 
-def _invalid(**fields: str) -> DomainError:
-    return DomainError("invalid", _("Certains champs sont invalides."), status=422,
-                       fields={k: [v] for k, v in fields.items()})
+_invalid = invalid
 
 
 # --- References and contacts ---------------------------------------------------------------

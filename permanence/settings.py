@@ -265,6 +265,7 @@ NINJA_PAGINATION_PER_PAGE = 50
 # Inbound e-mail gateway (manage.py mailgateway): SMTP on 127.0.0.1:MAILGATEWAY_PORT.
 MAILGATEWAY_HOST = os.environ.get("MAILGATEWAY_HOST", "127.0.0.1")
 MAILGATEWAY_PORT = int(os.environ.get("MAILGATEWAY_PORT", "2525"))
+MAILGATEWAY_PROCESSES = int(os.environ.get("MAILGATEWAY_PROCESSES", "1"))
 MAILGATEWAY_MAX_BYTES = int(os.environ.get("MAILGATEWAY_MAX_BYTES", str(25 * 1024 * 1024)))
 # At most this many automatic replies (acknowledgements) per contact per day.
 AUTO_REPLY_DAILY_LIMIT = int(os.environ.get("AUTO_REPLY_DAILY_LIMIT", "5"))

@@ -134,8 +134,11 @@ class GatewayController(Controller):
 
     def __init__(self, *, host: str | None = None, port: int | None = None,
                  lmtp: bool = False, max_bytes: int | None = None,
-                 server_name: str | None = None) -> None:
+                 server_name: str | None = None, reuse_port: bool = False) -> None:
         self.lmtp = lmtp
+        # SO_REUSEPORT: several gateway processes share the port and the kernel spreads
+        # the connections, so ingestion uses every core (Python runs one per process).
+        self.reuse_port = reuse_port
         super().__init__(
             GatewayHandler(lmtp=lmtp),
             hostname=settings.MAILGATEWAY_HOST if host is None else host,
@@ -145,6 +148,11 @@ class GatewayController(Controller):
             # socket.getfqdn() (aiosmtpd's default) can stall on a slow resolver.
             server_hostname=server_name or socket.gethostname(),
         )
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(self._factory_invoker, host=self.hostname,
+                                       port=self.port, ssl=self.ssl_context,
+                                       reuse_port=self.reuse_port or None)
 
     def factory(self) -> SMTP:
         server_class = GatewayLMTP if self.lmtp else GatewaySMTP

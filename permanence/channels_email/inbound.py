@@ -8,6 +8,7 @@ answers 451 and the sending server retries later).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -86,10 +87,12 @@ def ingest(raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> list[Outcome]:
 
 def _ingest_for_account(parsed: ParsedMail, raw: bytes, group: _Group, *,
                         mail_from: str) -> Outcome:
-    # Lock the account row: two deliveries of the same message (a retry racing the original)
-    # are serialised here, so the de-duplication check below cannot be passed twice.
-    account = ClientAccount.objects.select_for_update().get(pk=group.account_id)
+    account = ClientAccount.objects.get(pk=group.account_id)
     if parsed.message_id:
+        # Two deliveries of the same message (a retry racing the original) are serialised
+        # here, so the de-duplication check below cannot be passed twice. Only deliveries
+        # of that very Message-ID wait: other mail for the account goes on in parallel.
+        _lock_message_id(account.pk, parsed.message_id)
         existing = (Message.objects.filter(conversation__account=account,
                                            message_id=parsed.message_id)
                     .select_related("conversation").first())
@@ -103,6 +106,19 @@ def _ingest_for_account(parsed: ParsedMail, raw: bytes, group: _Group, *,
         return Outcome(account.pk, conversation.pk, conversation.reference, f"threaded:{how}")
     opened = _store(conversation_open, incoming, raw)
     return Outcome(account.pk, opened.pk, opened.reference, "opened")
+
+
+def _lock_message_id(account_id: int, message_id: str) -> None:
+    """A transaction-scoped lock on (account, Message-ID). PostgreSQL: an advisory lock on a
+    64-bit hash. SQLite: writers are already serialised (BEGIN IMMEDIATE), nothing to do."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{account_id}:{message_id}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _store(service: Any, incoming: Incoming, raw: bytes) -> Any:

@@ -49,14 +49,18 @@ _invalid = invalid
 # --- References and contacts ---------------------------------------------------------------
 
 def reference_next(at: datetime) -> str:
-    """D-2026-000123: per-year counter, incremented under a row lock (no gaps, no duplicates).
-    The year is the local one (Europe/Paris): a request sent at 00:30 on 1 January is new.
+    """D-2026-000123, numbered per (local, Europe/Paris) year: a request sent at 00:30 on
+    1 January is in the new year.
 
-    One UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35): the row lock is taken and the new
-    value read in a single round trip, on the hot path of every incoming message."""
+    PostgreSQL: a sequence per year. Sequences are not transactional, so concurrent
+    deliveries never wait for each other (a rolled-back delivery leaves a gap, which is fine
+    for a reference — unlike invoice numbers). SQLite serialises writers anyway: a counter
+    row, incremented with UPDATE … RETURNING, has no gaps."""
     from django.db import connection
 
     year = timezone.localtime(at).year
+    if connection.vendor == "postgresql":
+        return f"D-{year}-{_pg_sequence_next(year):06d}"
     table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
     sql = f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last"  # noqa: S608
     with connection.cursor() as cursor:
@@ -68,6 +72,29 @@ def reference_next(at: datetime) -> str:
             cursor.execute(sql, [year])
             row = cursor.fetchone()
     return f"D-{year}-{row[0]:06d}"
+
+
+def _pg_sequence_next(year: int) -> int:
+    from django.db import DatabaseError, connection
+
+    name = f"inbox_reference_{int(year)}"
+    for _attempt in range(3):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(%s::regclass)", [name])
+                return int(cursor.fetchone()[0])
+        except DatabaseError:  # the year's sequence does not exist yet: create it
+            start = 1 + max([int(r.rsplit("-", 1)[1]) for r in Conversation.objects.filter(
+                reference__startswith=f"D-{year}-").values_list("reference", flat=True)
+                .order_by("-reference")[:1]] or [0])
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    # The name is built from an int only; START is an int too.
+                    cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START {start}")
+            except DatabaseError:  # created concurrently by another delivery: use it
+                pass
+    raise DomainError("reference_unavailable", _("Numérotation indisponible, réessayez."),
+                      status=503)
 
 
 def contact_resolve(*, account: ClientAccount, email: str = "", phone: str = "",

@@ -6,7 +6,10 @@ Postfix receives the mail from the Internet and hands it over (see the README).
 
 from __future__ import annotations
 
+import argparse
 import signal
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -26,10 +29,16 @@ class Command(BaseCommand):
                             help="Port d'écoute (défaut : MAILGATEWAY_PORT).")
         parser.add_argument("--lmtp", action="store_true",
                             help="Parler LMTP (livraison par Postfix) au lieu de SMTP.")
+        parser.add_argument("--processes", type=int, default=settings.MAILGATEWAY_PROCESSES,
+                            help="Processus qui partagent le port (SO_REUSEPORT) ; un par "
+                                 "cœur pour les gros volumes (défaut : MAILGATEWAY_PROCESSES).")
+        parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["processes"] > 1:
+            return self._supervise(options)
         controller = GatewayController(host=options["host"], port=options["port"],
-                                       lmtp=options["lmtp"])
+                                       lmtp=options["lmtp"], reuse_port=options["reuse_port"])
         stop = threading.Event()
 
         def request_stop(signum: int, frame: Any) -> None:
@@ -49,3 +58,29 @@ class Command(BaseCommand):
             # is retried by the sender; one already answered has committed.
             controller.stop()
             self.stdout.write("Passerelle arrêtée.")
+
+    def _supervise(self, options: dict[str, Any]) -> None:
+        """Start N single-process gateways on the same port; stop them all together."""
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "mailgateway",
+                   "--processes", "1",
+                   "--reuse-port", "--host", options["host"], "--port", str(options["port"])]
+        if options["lmtp"]:
+            command.append("--lmtp")
+        children = [subprocess.Popen(command) for _ in range(options["processes"])]  # noqa: S603
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                if any(child.poll() is not None for child in children):
+                    self.stderr.write("Un processus de la passerelle s'est arrêté.")
+                    break
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()

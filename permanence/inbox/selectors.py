@@ -151,8 +151,37 @@ def conversation_merged_ids(conversation: Conversation) -> list[int]:
                                                                                  flat=True))
 
 
+def filter_accounts(user: Any, selected: str = "") -> list[Any]:
+    """Accounts offered in the inbox's account filter: those with conversations (at most
+    500, by name), plus the selected one — never a select of every account."""
+    from django.db.models import Exists, OuterRef
+
+    from permanence.accounts.selectors import accounts_visible_to
+
+    visible = accounts_visible_to(user).only("pk", "name")
+    has_conversations = Conversation.objects.filter(account=OuterRef("pk"))
+    accounts = list(visible.filter(Exists(has_conversations)).order_by("name")[:500])
+    if selected.isdigit() and all(a.pk != int(selected) for a in accounts):
+        accounts += list(visible.filter(pk=int(selected)))
+    return accounts
+
+
+COUNTS_TTL = 15  # seconds: the view counters may lag a little; the list itself never does
+
+
 def inbox_counts(user: Any) -> dict[str, int]:
-    """Counts shown next to each view (one query)."""
+    """Counts shown next to each view (one query, cached briefly per user)."""
+    from django.core.cache import cache
+
+    key = f"inbox-counts:{user.pk}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _inbox_counts(user)
+        cache.set(key, counts, COUNTS_TTL)
+    return counts
+
+
+def _inbox_counts(user: Any) -> dict[str, int]:
     from datetime import timedelta
 
     from django.db.models import Count, Q

@@ -33,6 +33,22 @@ from .models import Attachment, Channel, Conversation, Kind, Message, Status
 from .views_complaints import complaint_forms
 
 PAGE_SIZE = 50
+# Counting every match of a large inbox costs more than the page itself: beyond this many,
+# the list says "1 000+" and offers the first pages only.
+COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        if not hasattr(self, "_capped_count"):
+            rows = self.object_list.order_by().values("pk")  # type: ignore[attr-defined]
+            self._capped_count = rows[:COUNT_CAP + 1].count()
+        return self._capped_count
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 NOTE_IDS = "id_note_%s"
 
 
@@ -46,12 +62,14 @@ def _filters(request: AuthedHttpRequest) -> dict[str, str]:
 def inbox(request: AuthedHttpRequest) -> HttpResponse:
     f = _filters(request)
     f["view"] = f["view"] if f["view"] in selectors.VIEWS else "open"
+    if not f["sort"] and f["status"] in (Status.RESOLVED, Status.CLOSED):
+        f["sort"] = "recent"  # no deadline to sort by once a conversation is done
     qs = selectors.inbox_list(request.user, **{k: v for k, v in f.items() if v})
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page, "f": f, "views": selectors.VIEWS,
         "counts": selectors.inbox_counts(request.user),
-        "accounts": accounts_visible_to(request.user).only("pk", "name"),
+        "accounts": selectors.filter_accounts(request.user, f["account"]),
         "channels": Channel.choices, "statuses": Status.choices, "kinds": Kind.choices,
         "agents": _agents(), "now": clock.now(),
         "can_work": selectors.can_work_conversations(request.user),

@@ -21,6 +21,14 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
                                   "QUEUES": ["default", "email"]}}
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A fresh cache per test: cached counters and de-duplication keys must not leak from
+    # one test to the next (ids repeat once each test's transaction is rolled back). The
+    # channel layer stays on Redis when REDIS_URL is set.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "permanence-tests"}}
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

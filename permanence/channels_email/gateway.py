@@ -162,4 +162,9 @@ class GatewayController(Controller):
         sockets = getattr(self.server, "sockets", None)
         if self.port == 0 and sockets:
             self.port = sockets[0].getsockname()[1]
-        super()._trigger_server()
+        # With SO_REUSEPORT the kernel may hand the probe connection to another process
+        # sharing the port: probe again (new source port) until this one has answered.
+        for _attempt in range(50 if self.reuse_port else 1):
+            super()._trigger_server()
+            if self._factory_invoked.is_set():
+                break

@@ -200,6 +200,10 @@ class Conversation(models.Model):
             models.Index(fields=["assignee", "status", "-last_message_at"]),
             models.Index(fields=["status", "next_due_at"]),
             models.Index(fields=["status", "-last_message_at"]),
+            # "Tous, plus récents d'abord" and per-account lists at 200k+ conversations.
+            models.Index(fields=["-last_message_at"], condition=models.Q(
+                merged_into__isnull=True), name="conv_recent_unmerged"),
+            models.Index(fields=["account", "next_due_at"], name="conv_account_due"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -95,7 +94,3 @@ def section(request: HttpRequest, name: str) -> HttpResponse:
     title, text = SECTIONS[name]
     return render(request, "core/section_empty.html",
                   {"section": name, "title": title, "text": text})
-
-
-def settings_home(request: HttpRequest) -> HttpResponse:
-    return redirect(reverse("accounts:operator"))

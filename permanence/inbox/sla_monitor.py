@@ -60,11 +60,12 @@ def run(now: datetime | None = None) -> str:
                                               next_due_at__isnull=False,
                                               merged_into__isnull=True)
                   .select_related("account__sla_policy"))
+    # Read once per run: looking it up per conversation was a query each.
+    default_ratio = float(sla.ensure_default_policy().warn_ratio)
     for conversation in candidates.iterator(chunk_size=500):
         spec = spec_for_account(conversation.account)
-        ratio_limit = float(sla.ensure_default_policy().warn_ratio if not getattr(
-            conversation.account, "sla_policy", None) else conversation.account.sla_policy
-            .warn_ratio)
+        own_policy = getattr(conversation.account, "sla_policy", None)
+        ratio_limit = float(own_policy.warn_ratio) if own_policy else default_ratio
         for target in TARGETS:
             due_at = getattr(conversation, f"{target}_due_at")
             if due_at is None:

@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "permanence.channels_email",
     "permanence.channels_webform",
     "permanence.integrations",
+    "permanence.catalog",
+    "permanence.shop",
+    "permanence.payments",
+    "permanence.billing",
 ]
 
 MIDDLEWARE = [

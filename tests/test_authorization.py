@@ -268,6 +268,11 @@ MATRIX: dict[str, Route] = {
     "api:openapi-json": Route(everyone()),
     "api:openapi-view": Route(everyone()),
     "api:api-root": Route(everyone(404)),
+    # --- Storefront: public site and catalog (site:*, site_admin:*) ---
+    # --- Storefront: cart, checkout, public quotes (shop:*) ---
+    # --- Storefront: order board and order pages for staff (orders:*), espace client orders ---
+    # --- Storefront: quotes for staff (quotes:*) ---
+    # --- Storefront: payments for billing staff (payments:*) ---
 }
 
 # --- The matrix: API operations (key: "METHOD /api/v1/path") -----------------------------------
@@ -334,6 +339,9 @@ API_MATRIX: dict[str, Route] = {
         expect(API_WORKERS, hidden=API_HIDDEN, anonymous=401), method="POST",
         kwargs=_conversation_id, data=lambda c: {"into": c.of_target("complaint").pk,
                                                  "inform_customer": False}, scoped=True),
+    # --- Storefront API: catalog ---
+    # --- Storefront API: orders and quotes ---
+    # --- Storefront API: payments (webhook) ---
 }
 
 # --- Discovery ---------------------------------------------------------------------------------
@@ -486,6 +494,8 @@ def _build_world() -> Ctx:
     from permanence.inbox.models import Kind, Team
     from permanence.inbox.models_complaints import SurveyResponse
     from permanence.integrations.models import WebhookDelivery, WebhookEndpoint
+    from permanence.shop.orders import order_transition
+    from permanence.shop.testing import make_order
 
     def user(email: str, role: str) -> Any:
         return User.objects.create_user(email, None, role=role, full_name=email.split("@")[0])
@@ -521,7 +531,10 @@ def _build_world() -> Ctx:
             "second_message": second,
             "attachment": attachments.store(second, SimpleUploadedFile("note.txt", b"Bonjour")),
             "complaint": services.conversation_open(incoming("Réclamation", Kind.COMPLAINT)),
+            # Storefront: a paid order of this account, bought by its client user.
+            "order": make_order(acc, member),
         }
+        order_transition(order=objects[acc.pk]["order"], to="payee")
     now = timezone.now()
     token, _raw = api_token_create(actor=users[AGENT], user=users[AGENT], name="révocable")
     webhook = WebhookEndpoint.objects.create(url="https://hooks.example.com/permanence",

@@ -168,6 +168,9 @@ class Conversation(models.Model):
                                  on_delete=models.SET_NULL, related_name="assigned_conversations")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="conversations")
+    # The order this conversation is about (staff contacting a buyer, a complaint...).
+    order = models.ForeignKey("shop.Order", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="conversations")
     reply_token = models.CharField(max_length=16, unique=True, default=new_reply_token)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="merged_from")

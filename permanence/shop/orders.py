@@ -1,0 +1,130 @@
+"""The order state machine: one transition service validates, stamps deadlines in the
+operator's business calendar, appends history + audit, and schedules e-mails on commit.
+
+Deadlines (seed 000, "Délais de traitement des commandes en ligne"):
+- validation within 24 business hours after payment — the clock starts when the order is
+  paid AND the information the client must provide is complete;
+- activation within 48 business hours after validation, unless an offer of the order says
+  otherwise (Offer.activation_business_hours; the longest of the order's offers applies).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from permanence.audit.models import AuditEvent
+from permanence.audit.services import audit_record
+from permanence.core import clock
+from permanence.core.business_time import add_business_time
+from permanence.core.calendar_services import spec_for_account
+from permanence.core.errors import DomainError
+
+from . import notify
+from .models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusChange
+
+VALIDATION_BUSINESS_HOURS = 24
+DEFAULT_ACTIVATION_BUSINESS_HOURS = 48
+
+
+def operator_deadline(start: datetime, hours: int) -> datetime:
+    """`hours` business hours after `start`, in the operator's calendar."""
+    return add_business_time(spec_for_account(None), start, timedelta(hours=hours))
+
+
+def activation_hours(order: Order) -> int:
+    hours = [line.offer.activation_business_hours for line in
+             order.lines.select_related("offer") if line.offer is not None]
+    return max(hours) if hours else DEFAULT_ACTIVATION_BUSINESS_HOURS
+
+
+def lock_order(order: Order | int) -> Order:
+    pk = order if isinstance(order, int) else order.pk
+    return Order.objects.select_for_update().get(pk=pk)
+
+
+def _stamp(order: Order, to: str, actor: Any, now: datetime) -> None:
+    if to == OrderStatus.PAID:
+        order.paid_at = order.paid_at or now
+        _start_validation_clock(order, now)
+    elif to == OrderStatus.VALIDATED:
+        order.validated_at = now
+        order.validated_by = actor if getattr(actor, "pk", None) else None
+        order.activation_due_at = operator_deadline(now, activation_hours(order))
+    elif to == OrderStatus.ACTIVATED:
+        order.activated_at = now
+        order.activated_by = actor if getattr(actor, "pk", None) else None
+    elif to in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        order.closed_at = now
+
+
+def _start_validation_clock(order: Order, now: datetime) -> None:
+    if order.paid_at is None or not order.information_complete:
+        order.validation_due_at = None
+        return
+    start = max(order.paid_at, order.information_completed_at or order.paid_at)
+    order.validation_due_at = operator_deadline(start, VALIDATION_BUSINESS_HOURS)
+
+
+@transaction.atomic
+def order_transition(*, order: Order | int, to: str, actor: Any = None, note: str = "",
+                     actor_label: str = "") -> Order:
+    """Move `order` to `to` (validated against ORDER_TRANSITIONS), or raise DomainError.
+
+    The order row is locked for the whole transaction, so concurrent callers (webhook
+    redeliveries, two staff clicking) serialise here and the second sees the new status."""
+    order = lock_order(order)
+    previous = order.status
+    if to == previous:
+        return order
+    if to not in ORDER_TRANSITIONS.get(previous, set()):
+        raise DomainError(
+            "invalid_transition",
+            _("Impossible de passer la commande %(ref)s de « %(from)s » à « %(to)s ».") % {
+                "ref": order.reference, "from": OrderStatus(previous).label,
+                "to": OrderStatus(to).label},
+            status=409)
+    now = clock.now()
+    order.status = to
+    _stamp(order, to, actor, now)
+    order.save()
+    OrderStatusChange.objects.create(order=order, from_status=previous, to_status=to,
+                                     actor=actor if getattr(actor, "pk", None) else None,
+                                     at=now, note=note[:300])
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
+                 account=order.account, changes={"status": [previous, to]},
+                 actor_label=actor_label)
+    if to == OrderStatus.ACTIVATED:
+        from permanence.billing.services import subscriptions_create_for_order
+
+        subscriptions_create_for_order(order=order, at=now)
+    notify.order_status_changed(order, previous, to)
+    return order
+
+
+@transaction.atomic
+def order_set_information_complete(*, order: Order | int, actor: Any,
+                                   complete: bool = True) -> Order:
+    """The client's information (consignes, documents) is complete: the validation clock
+    starts now if the order is already paid (seed 000: "le délai démarre à réception des
+    éléments complets")."""
+    order = lock_order(order)
+    if order.information_complete == complete:
+        return order
+    now = clock.now()
+    order.information_complete = complete
+    order.information_completed_at = now if complete else None
+    if order.status == OrderStatus.PAID:
+        _start_validation_clock(order, now)
+    order.save()
+    OrderStatusChange.objects.create(
+        order=order, from_status=order.status, to_status=order.status, actor=actor, at=now,
+        note=_("Informations du client complètes") if complete
+        else _("Informations du client à compléter"))
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
+                 account=order.account,
+                 changes={"information_complete": [not complete, complete]})
+    return order

@@ -1,0 +1,75 @@
+"""Order creation (from a cart or an accepted quote). Transitions live in orders.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from permanence.audit.models import AuditEvent
+from permanence.audit.services import audit_record
+from permanence.core import clock
+from permanence.core.errors import invalid
+
+from . import notify
+from .models import CustomerKind, Order, OrderLine, OrderStatus, OrderStatusChange, PaymentMethod
+from .pricing import LineSpec, recurring_totals_of, totals_of
+from .references import reference_next
+
+WITHDRAWAL_DAYS = 14
+
+
+@transaction.atomic
+def order_create(*, account: Any, buyer: Any, lines: list[LineSpec], billing: dict[str, str],
+                 customer_kind: str = CustomerKind.PRO,
+                 payment_method: str = PaymentMethod.CARD, terms: Any = None,
+                 start_before_withdrawal_end: bool = False, quote: Any = None,
+                 information_complete: bool | None = None, actor: Any = None) -> Order:
+    """`billing`: name, legal_name, siret, vat_number, address, email, phone (validated by
+    the caller's form; this checks only what would make the order meaningless)."""
+    if not lines:
+        raise invalid(lines=_("La commande est vide."))
+    if any(line.quantity < 1 for line in lines):
+        raise invalid(lines=_("Chaque ligne doit avoir une quantité d'au moins 1."))
+    if payment_method not in PaymentMethod.values:
+        raise invalid(payment_method=_("Moyen de paiement inconnu."))
+    if not billing.get("email") or not billing.get("name") or not billing.get("address"):
+        raise invalid(billing=_("Le nom, l'e-mail et l'adresse de facturation sont requis."))
+    now = clock.now()
+    totals = totals_of(lines)
+    if information_complete is None:
+        information_complete = not any(line.offer is not None and line.offer.requires_information
+                                       for line in lines)
+    reference = reference_next("CM", now)
+    consumer = customer_kind == CustomerKind.CONSUMER
+    order = Order.objects.create(
+        reference=reference, account=account, buyer=buyer, customer_kind=customer_kind,
+        billing_name=billing["name"][:150], billing_legal_name=billing.get("legal_name", ""),
+        billing_siret=billing.get("siret", ""), billing_vat_number=billing.get("vat_number", ""),
+        billing_address=billing["address"], billing_email=billing["email"],
+        billing_phone=billing.get("phone", ""), terms=terms,
+        terms_accepted_at=now if terms is not None else None,
+        withdrawal_ends_at=now + timedelta(days=WITHDRAWAL_DAYS) if consumer else None,
+        start_before_withdrawal_end=consumer and start_before_withdrawal_end,
+        payment_method=payment_method,
+        transfer_reference="PERM" + reference.replace("-", "")[2:],
+        total_ht_cents=totals.ht, total_vat_cents=totals.vat, total_ttc_cents=totals.ttc,
+        recurring_ht_cents=recurring_totals_of(lines).ht,
+        information_complete=information_complete,
+        information_completed_at=now if information_complete else None,
+        quote=quote, created_at=now)
+    OrderLine.objects.bulk_create([
+        OrderLine(order=order, offer=line.offer, label=line.label[:200], quantity=line.quantity,
+                  unit_price_cents=line.unit_price_cents, discount_percent=line.discount_percent,
+                  vat_rate=line.vat_rate, recurring_cents=line.recurring_cents,
+                  total_ht_cents=line.total_ht_cents) for line in lines])
+    OrderStatusChange.objects.create(order=order, from_status="",
+                                     to_status=OrderStatus.AWAITING_PAYMENT,
+                                     actor=actor or (buyer if getattr(buyer, "pk", None)
+                                                     else None), at=now)
+    audit_record(actor=actor or buyer, action=AuditEvent.Action.CREATE, target=order,
+                 account=account, changes={"total_ttc_cents": totals.ttc})
+    notify.order_email(order, "confirmation")
+    return order

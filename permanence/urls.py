@@ -48,6 +48,7 @@ urlpatterns = [
     path("app/parametres/webhooks/", include("permanence.integrations.urls")),
     path("espace/", include("permanence.portal.urls")),
     path("contact/", include("permanence.channels_webform.urls")),
+    path("devis/", include("permanence.shop.urls_quotes_public")),
     path("", include("permanence.shop.urls")),
     path("", include("permanence.catalog.urls")),
     path("satisfaction/<str:token>/", inbox_complaints.survey, name="survey"),

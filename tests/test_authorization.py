@@ -271,7 +271,7 @@ MATRIX: dict[str, Route] = {
     # --- Storefront: public site and catalog (site:*, site_admin:*) ---
     # --- Storefront: cart, checkout, public quotes (shop:*) ---
     # --- Storefront: order board and order pages for staff (orders:*), espace client orders ---
-    # --- Storefront: quotes for staff (quotes:*) ---
+    # --- Storefront: quotes for staff (quotes:*) and the public quote pages (quote_public:*) ---
     # --- Storefront: payments for billing staff (payments:*) ---
 }
 
@@ -546,6 +546,10 @@ def _build_world() -> Ctx:
                                                    event="conversation.created",
                                                    payload={}, status="failed",
                                                    created_at=now),
+        # --- Storefront world: catalog and site objects ---
+        # --- Storefront world: carts ---
+        # --- Storefront world: quotes ---
+        # --- Storefront world: payments ---
     }
     return Ctx(
         users=users, account=account, other_account=other_account, objects=objects,

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "permanence.shop",
     "permanence.payments",
     "permanence.billing",
+    "permanence.reports",
 ]
 
 MIDDLEWARE = [
@@ -273,3 +274,23 @@ MAILGATEWAY_PROCESSES = int(os.environ.get("MAILGATEWAY_PROCESSES", "1"))
 MAILGATEWAY_MAX_BYTES = int(os.environ.get("MAILGATEWAY_MAX_BYTES", str(25 * 1024 * 1024)))
 # At most this many automatic replies (acknowledgements) per contact per day.
 AUTO_REPLY_DAILY_LIMIT = int(os.environ.get("AUTO_REPLY_DAILY_LIMIT", "5"))
+
+# --- Payments (Stripe hosted Checkout; payments engineer) -------------------------------------
+# Without STRIPE_SECRET_KEY the site runs in test mode: the Stripe client talks to the local
+# stand-in (manage.py stripe_standin, started by runstack on 127.0.0.1:STRIPE_STANDIN_PORT) and
+# pages say "Mode test". runstack shares one generated webhook secret with every process.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+PAYMENTS_TEST_MODE = not STRIPE_SECRET_KEY
+STRIPE_STANDIN_PORT = int(os.environ.get("STRIPE_STANDIN_PORT", "12111"))
+if PAYMENTS_TEST_MODE:
+    STRIPE_SECRET_KEY = "sk_test_standin"  # noqa: S105 (the local stand-in's key)
+STRIPE_API_BASE = (os.environ.get("STRIPE_API_BASE") or (
+    f"http://127.0.0.1:{STRIPE_STANDIN_PORT}" if PAYMENTS_TEST_MODE
+    else "https://api.stripe.com")).rstrip("/")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+if PAYMENTS_TEST_MODE and not STRIPE_WEBHOOK_SECRET:
+    import hashlib as _hashlib
+
+    STRIPE_WEBHOOK_SECRET = "whsec_" + _hashlib.sha256(
+        f"stripe-standin:{SECRET_KEY}".encode()).hexdigest()[:32]
+STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))

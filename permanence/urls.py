@@ -8,6 +8,7 @@ from permanence.accounts.forms import EmailAuthenticationForm, FrenchPasswordRes
 from permanence.api import api
 from permanence.core import views as core_views
 from permanence.inbox import views_complaints as inbox_complaints
+from permanence.reports import views as reports_views
 
 # Django's admin is for superusers only (maintenance), not for daily work.
 admin.site.has_permission = lambda request: (  # type: ignore[method-assign]
@@ -41,7 +42,7 @@ urlpatterns = [
     path("app/site/", include("permanence.catalog.urls_staff")),
     path("app/facturation/", core_views.section, {"name": "billing"}, name="billing"),
     path("app/agenda/", core_views.section, {"name": "agenda"}, name="agenda"),
-    path("app/rapports/", core_views.section, {"name": "reports"}, name="reports"),
+    path("app/rapports/", reports_views.home, name="reports"),
     path("app/", include("permanence.accounts.urls")),
     path("app/", include("permanence.core.urls")),
     path("app/audit/", include("permanence.audit.urls")),

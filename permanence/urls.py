@@ -9,6 +9,7 @@ from permanence.api import api
 from permanence.core import views as core_views
 from permanence.inbox import views_complaints as inbox_complaints
 from permanence.reports import views as reports_views
+from permanence.shop import views_staff as shop_staff_views
 
 # Django's admin is for superusers only (maintenance), not for daily work.
 admin.site.has_permission = lambda request: (  # type: ignore[method-assign]
@@ -35,7 +36,7 @@ urlpatterns = [
     path("apres-connexion/", core_views.after_login, name="after_login"),
     path("app/", core_views.dashboard, name="dashboard"),
     path("app/boite/", include("permanence.inbox.urls")),
-    path("app/boutique/", core_views.section, {"name": "shop"}, name="shop"),
+    path("app/boutique/", shop_staff_views.shop_home, name="shop"),
     path("app/boutique/commandes/", include("permanence.shop.urls_staff")),
     path("app/boutique/devis/", include("permanence.shop.urls_quotes")),
     path("app/boutique/paiements/", include("permanence.payments.urls")),

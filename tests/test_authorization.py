@@ -125,6 +125,22 @@ def _conversation(ctx: Ctx) -> dict[str, Any]:
 
 
 ACCOUNT_VIEWERS = STAFF - {OTHER_AGENT}  # for `account`; OTHER_AGENT gets a 404
+# Storefront quotes: who manages them (shop/permissions.can_manage_quotes).
+QUOTE_MANAGERS = frozenset({SUPERVISOR, BILLING, ADMIN})
+
+
+def _quote_sent(ctx: Ctx) -> dict[str, Any]:
+    return {"pk": ctx.extra["quotes"][ctx.account.pk].pk}
+
+
+def _quote_draft(ctx: Ctx) -> dict[str, Any]:
+    return {"pk": ctx.extra["quote_draft"].pk}
+
+
+def _quote_token(ctx: Ctx) -> dict[str, Any]:
+    return {"token": ctx.extra["quotes"][ctx.account.pk].token}
+
+
 # Reply, note, assign, qualify...: staff who answer (not billing), on visible accounts.
 WORKERS = ACCOUNT_VIEWERS - {BILLING}
 
@@ -269,10 +285,123 @@ MATRIX: dict[str, Route] = {
     "api:openapi-view": Route(everyone()),
     "api:api-root": Route(everyone(404)),
     # --- Storefront: public site and catalog (site:*, site_admin:*) ---
+    # The public site: everyone, logged in or not.
+    "site:plans": Route(everyone()),
+    "site:plan": Route(everyone(), kwargs=lambda c: {"slug": c.extra["site_offer"].slug}),
+    "site:plan_price": Route(everyone(), kwargs=lambda c: {"slug": c.extra["site_offer"].slug}),
+    "site:sectors": Route(everyone()),
+    "site:sector": Route(everyone(), kwargs=lambda c: {"sector": "medical"}),
+    "site:service_client": Route(everyone()),
+    "site:terms": Route(everyone()),
+    "site:terms_version": Route(everyone(), kwargs=lambda c: {
+        "version": c.extra["site_terms"].version}),
+    "site:terms_pdf": Route(everyone(), kwargs=lambda c: {
+        "version": c.extra["site_terms"].version}),
+    "site:page": Route(everyone(), kwargs=lambda c: {"slug": c.extra["site_page"].slug}),
+    # The site editor: administrators only.
+    "site_admin:home": Route(expect({ADMIN})),
+    "site_admin:offers": Route(expect({ADMIN})),
+    "site_admin:offer_create": Route(expect({ADMIN})),
+    "site_admin:offer_edit": Route(expect({ADMIN}), kwargs=lambda c: {
+        "pk": c.extra["site_offer"].pk}),
+    "site_admin:offer_publish": Route(expect({ADMIN}), method="POST", kwargs=lambda c: {
+        "pk": c.extra["site_offer"].pk}, data=lambda c: {"published": "0"}),
+    "site_admin:pages": Route(expect({ADMIN})),
+    "site_admin:page_create": Route(expect({ADMIN})),
+    "site_admin:page_edit": Route(expect({ADMIN}), kwargs=lambda c: {
+        "pk": c.extra["site_page"].pk}),
+    "site_admin:terms": Route(expect({ADMIN})),
+    "site_admin:terms_create": Route(expect({ADMIN})),
+    "site_admin:terms_edit": Route(expect({ADMIN}), kwargs=lambda c: {
+        "pk": c.extra["site_terms_draft"].pk}),
+    "site_admin:terms_publish": Route(expect({ADMIN}), method="POST", kwargs=lambda c: {
+        "pk": c.extra["site_terms_draft"].pk}),
     # --- Storefront: cart, checkout, public quotes (shop:*) ---
+    # Cart and checkout are public (a visitor's cart lives in their session; an empty cart
+    # sends back to /panier/, staff are told online ordering is for clients). A cart line can
+    # only be changed from its own cart (here: the client user's); anyone else gets a 404.
+    "shop:cart": Route(everyone()),
+    "shop:cart_add": Route(everyone(), method="POST",
+                           data=lambda c: {"offer": c.extra["cart_line"].offer.slug}),
+    "shop:cart_line_update": Route(
+        expect({CLIENT}, hidden=AUTHENTICATED - {CLIENT}, anonymous=404), method="POST",
+        kwargs=lambda c: {"line_id": c.extra["cart_line"].pk}, data=lambda c: {"quantity": "2"}),
+    "shop:cart_line_remove": Route(
+        expect({CLIENT}, hidden=AUTHENTICATED - {CLIENT}, anonymous=404), method="POST",
+        kwargs=lambda c: {"line_id": c.extra["cart_line"].pk}),
+    "shop:checkout": Route(everyone()),
+    "shop:checkout_payment": Route(everyone()),  # without step 1: back to step 1 or the cart
+    # The buyer's order pages: the buyer and members of the order's account; others 404.
+    "shop:order_detail": Route(expect({CLIENT}, hidden=AUTHENTICATED - {CLIENT}),
+                               kwargs=lambda c: {"reference": c.of_target("order").reference},
+                               scoped=True),
+    "shop:order_pay": Route(expect({CLIENT}, hidden=AUTHENTICATED - {CLIENT}), method="POST",
+                            kwargs=lambda c: {"reference": c.of_target("order").reference},
+                            data=lambda c: {"payment_method": "carte"}, scoped=True),
+    "shop:order_thanks": Route(expect({CLIENT}, hidden=AUTHENTICATED - {CLIENT}),
+                               kwargs=lambda c: {"reference": c.of_target("order").reference},
+                               scoped=True),
     # --- Storefront: order board and order pages for staff (orders:*), espace client orders ---
+    # The board: any staff role (agents see their accounts' orders only). An order page
+    # needs visibility; processing it (check, information, validate/activate/cancel, contact
+    # the client) is for admin and supervisor. /app/boutique/ ("shop") redirects to the board.
+    "orders:board": Route(expect(STAFF)),
+    "orders:detail": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                           kwargs=lambda c: {"pk": c.of_target("order").pk}, scoped=True),
+    "orders:summary_pdf": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                                kwargs=lambda c: {"pk": c.of_target("order").pk}, scoped=True),
+    "orders:check": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                          kwargs=lambda c: {"pk": c.of_target("order").pk}, scoped=True),
+    "orders:information": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                                kwargs=lambda c: {"pk": c.of_target("order").pk},
+                                data=lambda c: {"complete": "0"}, scoped=True),
+    "orders:transition": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                               kwargs=lambda c: {"pk": c.of_target("order").pk},
+                               data=lambda c: {"to": "validee", "confirm": "1", "note": ""},
+                               scoped=True),
+    "orders:contact": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                            kwargs=lambda c: {"pk": c.of_target("order").pk},
+                            data=lambda c: {"subject": "Votre commande",
+                                            "body": "Pouvez-vous nous envoyer vos consignes ?"},
+                            scoped=True),
+    # Espace client: the current account's orders; one order only if it is theirs.
+    "portal:orders": Route(expect(CLIENTS)),
+    "portal:order_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {
+        "reference": c.of_target("order").reference}, scoped=True),
+    "portal:order_pdf": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {
+        "reference": c.of_target("order").reference}, scoped=True),
     # --- Storefront: quotes for staff (quotes:*) and the public quote pages (quote_public:*) ---
+    # Staff pages: administrators, supervisors and billing (can_manage_quotes); agents and
+    # clients 403. Public pages: anyone holding the quote's link (its token), no login.
+    "quotes:list": Route(expect(QUOTE_MANAGERS)),
+    "quotes:create": Route(expect(QUOTE_MANAGERS)),
+    "quotes:detail": Route(expect(QUOTE_MANAGERS), kwargs=_quote_draft),
+    "quotes:pdf": Route(expect(QUOTE_MANAGERS), kwargs=_quote_sent),
+    "quotes:send": Route(expect(QUOTE_MANAGERS), method="POST", kwargs=_quote_draft),
+    "quotes:cancel": Route(expect(QUOTE_MANAGERS), method="POST", kwargs=_quote_sent),
+    "quotes:reopen": Route(expect(QUOTE_MANAGERS), method="POST", kwargs=_quote_sent),
+    "quotes:duplicate": Route(expect(QUOTE_MANAGERS), method="POST", kwargs=_quote_sent),
+    "quotes:link_account": Route(expect(QUOTE_MANAGERS), method="POST", kwargs=_quote_draft,
+                                 data=lambda c: {"account": c.target.pk}),
+    "quote_public:request": Route(everyone()),
+    "quote_public:detail": Route(everyone(), kwargs=_quote_token),
+    "quote_public:pdf": Route(everyone(), kwargs=_quote_token),
+    "quote_public:accept": Route(everyone(), method="POST", kwargs=_quote_token,
+                                 data=lambda c: {"accept_terms": "on",
+                                                 "billing_address": "1 rue de la Paix"}),
+    "quote_public:decline": Route(everyone(), method="POST", kwargs=_quote_token,
+                                  data=lambda c: {"reason": "Trop cher"}),
     # --- Storefront: payments for billing staff (payments:*) ---
+    # Billing staff and admins act; supervisors read (list, detail, event log).
+    "payments:list": Route(expect({BILLING, ADMIN, SUPERVISOR})),
+    "payments:detail": Route(expect({BILLING, ADMIN, SUPERVISOR}),
+                             kwargs=lambda c: {"pk": c.extra["payment"].pk}),
+    "payments:refund": Route(expect({BILLING, ADMIN}), method="POST",
+                             kwargs=lambda c: {"pk": c.extra["payment"].pk}),
+    "payments:transfer_match": Route(expect({BILLING, ADMIN})),
+    "payments:events": Route(expect({BILLING, ADMIN, SUPERVISOR})),
+    "payments:event_retry": Route(expect({BILLING, ADMIN}), method="POST",
+                                  kwargs=lambda c: {"pk": c.extra["provider_event"].pk}),
 }
 
 # --- The matrix: API operations (key: "METHOD /api/v1/path") -----------------------------------
@@ -340,8 +469,38 @@ API_MATRIX: dict[str, Route] = {
         kwargs=_conversation_id, data=lambda c: {"into": c.of_target("complaint").pk,
                                                  "inform_customer": False}, scoped=True),
     # --- Storefront API: catalog ---
+    # The published catalog is public (no token needed).
+    "GET /api/v1/catalog/plans": Route(everyone()),
+    "GET /api/v1/catalog/plans/{slug}": Route(everyone(), kwargs=lambda c: {
+        "slug": c.extra["site_offer"].slug}),
     # --- Storefront API: orders and quotes ---
+    # Orders: reading needs visibility (clients: their accounts' orders); transitions are
+    # for admin and supervisor (others who see the order: 403).
+    "GET /api/v1/orders": Route(expect(AUTHENTICATED, anonymous=401)),
+    "GET /api/v1/orders/{order_id}": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401),
+        kwargs=lambda c: {"order_id": c.of_target("order").pk}, scoped=True),
+    "POST /api/v1/orders/{order_id}/transition": Route(
+        expect(MANAGERS, hidden=API_HIDDEN, anonymous=401), method="POST",
+        kwargs=lambda c: {"order_id": c.of_target("order").pk},
+        data=lambda c: {"to": "validee", "note": "Informations vérifiées"}, scoped=True),
+    # quotes: managers (admin, supervisor, billing) see and create all; clients read their
+    # accounts' quotes (another account's: 404); agents 403.
+    "GET /api/v1/quotes": Route(expect(QUOTE_MANAGERS | CLIENTS, anonymous=401)),
+    "GET /api/v1/quotes/{quote_id}": Route(
+        expect(QUOTE_MANAGERS | {CLIENT}, hidden={OUTSIDER}, anonymous=401),
+        kwargs=lambda c: {"quote_id": c.extra["quotes"][c.target.pk].pk}, scoped=True),
+    "POST /api/v1/quotes": Route(
+        expect(QUOTE_MANAGERS, anonymous=401), method="POST",
+        data=lambda c: {"requester_name": "Prospect", "requester_email": "p@exemple.fr",
+                        "lines": [{"label": "Forfait", "unit_price_cents": 14900}]}),
     # --- Storefront API: payments (webhook) ---
+    # Public (Stripe calls it), but only a valid Stripe-Signature gets in: without one,
+    # every caller gets a 400 and nothing is stored.
+    "POST /api/v1/payments/stripe/webhook": Route(
+        everyone(400), method="POST",
+        data=lambda c: {"id": "evt_authz", "type": "checkout.session.completed",
+                        "data": {"object": {"id": "cs_authz"}}}),
 }
 
 # --- Discovery ---------------------------------------------------------------------------------
@@ -482,6 +641,72 @@ def test_every_role_has_an_expectation() -> None:
 # --- Requests ----------------------------------------------------------------------------------
 
 
+def _site_world() -> dict[str, Any]:
+    """Storefront: a published plan with a published option, a public page, the published
+    CGV version (the one the orders accepted) and a CGV draft."""
+    from permanence.catalog.models import PublicPage, TermsVersion
+    from permanence.shop.testing import make_offer, make_terms
+
+    plan = make_offer("confort-authz")
+    plan.options.add(make_offer("sms-authz", kind="option", monthly_price_cents=0,
+                                unit_price_cents=12, unit="message", included_quantity=0,
+                                included_unit=""))
+    return {
+        "site_offer": plan,
+        "site_page": PublicPage.objects.create(slug="mentions-legales", title="Mentions légales",
+                                               body="## Éditeur\nPermanence SAS"),
+        "site_terms": make_terms(),
+        "site_terms_draft": TermsVersion.objects.create(version="2027-01", body="Brouillon"),
+    }
+
+
+def _cart_world(client_user: Any) -> dict[str, Any]:
+    """Storefront: the client user's open cart, with one line."""
+    from permanence.shop.cart import cart_add
+    from permanence.shop.testing import make_offer
+
+    cart = cart_add(cart=None, user=client_user, offer=make_offer().slug)
+    return {"cart_line": cart.lines.get()}
+
+
+def _quote_world(admin: Any, accounts: list[Any]) -> dict[str, Any]:
+    """Storefront: a sent quote per account (addressed to its client user), and a draft."""
+    from permanence.shop.quotes import line_input_from_offer, quote_create, quote_send
+    from permanence.shop.testing import make_offer, make_terms
+
+    make_terms()
+    lines = [line_input_from_offer(make_offer())]
+    sent = {}
+    for acc in accounts:
+        email = acc.memberships.get().user.email
+        quote = quote_create(actor=admin, account=acc, lines=lines,
+                             data={"requester_name": acc.name, "requester_email": email})
+        sent[acc.pk] = quote_send(actor=admin, quote=quote)
+    draft = quote_create(actor=admin, lines=lines, data={
+        "requester_name": "Prospect", "requester_email": "prospect@exemple.fr"})
+    return {"quotes": sent, "quote_draft": draft}
+
+
+def _payments_world(order: Any) -> dict[str, Any]:
+    """Storefront: a matched bank transfer (refund refused with a message, no change) and a
+    provider event whose processing failed (retry: processed, ignored)."""
+    from django.utils import timezone
+
+    from permanence.payments.models import Payment, ProviderEvent
+
+    now = timezone.now()
+    return {
+        "payment": Payment.objects.create(
+            order=order, provider="virement", method="virement", status="reussi",
+            amount_cents=order.total_ttc_cents, idempotency_key="authz-transfer",
+            created_at=now, succeeded_at=now),
+        "provider_event": ProviderEvent.objects.create(
+            provider="stripe", event_id="evt_authz_failed", type="checkout.session.completed",
+            payload={"data": {"object": {"id": "cs_authz_unknown"}}}, received_at=now,
+            attempts=1, last_error="RuntimeError: boom"),
+    }
+
+
 def _build_world() -> Ctx:
     """Users of every role, two accounts with everything a route may be about."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -547,9 +772,13 @@ def _build_world() -> Ctx:
                                                    payload={}, status="failed",
                                                    created_at=now),
         # --- Storefront world: catalog and site objects ---
+        **_site_world(),
         # --- Storefront world: carts ---
+        **_cart_world(users[CLIENT]),
         # --- Storefront world: quotes ---
+        **_quote_world(users[ADMIN], [account, other_account]),
         # --- Storefront world: payments ---
+        **_payments_world(objects[account.pk]["order"]),
     }
     return Ctx(
         users=users, account=account, other_account=other_account, objects=objects,

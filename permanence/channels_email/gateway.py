@@ -75,6 +75,12 @@ class GatewayHandler:
             return TEMPORARY_FAILURE
         if route is None:
             return UNKNOWN_RECIPIENT
+        # Remembered for DATA: the message is routed as the recipient was accepted, without
+        # looking each address up a second time.
+        routes = getattr(envelope, "routes", None)
+        if routes is None:
+            routes = envelope.routes = []  # type: ignore[attr-defined]
+        routes.append(route)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return RECIPIENT_OK
@@ -87,7 +93,8 @@ class GatewayHandler:
         mail_from = envelope.mail_from or "<>"
         try:
             outcomes = await run_db(inbound.ingest, raw, mail_from=mail_from,
-                                    rcpt_tos=list(envelope.rcpt_tos))
+                                    rcpt_tos=list(envelope.rcpt_tos),
+                                    routes=getattr(envelope, "routes", None))
         except inbound.Unroutable:
             status = UNKNOWN_RECIPIENT
         except DatabaseError:

@@ -49,11 +49,16 @@ class _Group:
     tokens: list[str] = field(default_factory=list)
 
 
-def ingest(raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> list[Outcome]:
-    """Store one received message for every account among its recipients."""
+def ingest(raw: bytes, *, mail_from: str, rcpt_tos: list[str],
+           routes: list[addressing.Route | None] | None = None) -> list[Outcome]:
+    """Store one received message for every account among its recipients.
+
+    `routes`: the recipients as the gateway already resolved them at RCPT TO (same order as
+    `rcpt_tos`); without them every recipient is looked up here."""
     groups: dict[int, _Group] = {}
-    for rcpt in rcpt_tos:
-        route = addressing.route_for(rcpt)
+    if routes is None or len(routes) != len(rcpt_tos):
+        routes = [addressing.route_for(rcpt) for rcpt in rcpt_tos]
+    for route in routes:
         if route is None:
             continue
         group = groups.setdefault(route.account_id, _Group(route.account_id))

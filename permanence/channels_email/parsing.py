@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
@@ -88,14 +90,49 @@ def parse_message(raw: bytes, *, mail_from: str = "") -> ParsedMail:
         parsed.from_address = envelope_from
         parsed.auto_reason = "null_sender" if not envelope_from else ""
         return parsed
-    _read_headers(msg, parsed)
-    if not parsed.from_address:
-        parsed.from_address = envelope_from
-    _read_content(msg, parsed)
-    _collect_defects(msg, parsed)
-    parsed.auto_reason = auto_reason(msg, mail_from=mail_from,
-                                     from_address=parsed.from_address)
+    with _content_headers_parsed_once(msg):
+        _read_headers(msg, parsed)
+        if not parsed.from_address:
+            parsed.from_address = envelope_from
+        _read_content(msg, parsed)
+        _collect_defects(msg, parsed)
+        parsed.auto_reason = auto_reason(msg, mail_from=mail_from,
+                                         from_address=parsed.from_address)
     return parsed
+
+
+_MEMO_HEADERS = frozenset({"content-type", "content-disposition", "content-transfer-encoding"})
+
+
+@contextmanager
+def _content_headers_parsed_once(msg: Message) -> Iterator[None]:
+    """The Content-* headers of every part parsed once instead of at each lookup.
+
+    policy.default parses a header anew every time it is read, and walking a message's
+    structure (get_body, get_content_type, get_content…) reads Content-Type some ten times
+    per part. Stored as parsed header objects (which the policy hands back as they are) for
+    the duration of the parse; the original values are put back afterwards, so what the
+    message re-serialises (an attached .eml) is byte for byte what was received."""
+    saved: list[tuple[Message, list[tuple[str, Any]]]] = []
+    with suppress(Exception):  # never worse than not memoising
+        for part in msg.walk():
+            headers = part._headers  # noqa: SLF001 (documented-stable internal list)
+            if not any(name.lower() in _MEMO_HEADERS for name, _value in headers):
+                continue
+            saved.append((part, headers))
+            memo = []
+            for name, value in headers:
+                if name.lower() in _MEMO_HEADERS and not hasattr(value, "name"):
+                    # On failure left as it was: read (and reported) as before.
+                    with suppress(Exception):
+                        value = part.policy.header_fetch_parse(name, value)
+                memo.append((name, value))
+            part._headers = memo  # noqa: SLF001
+    try:
+        yield
+    finally:
+        for part, headers in saved:
+            part._headers = headers  # noqa: SLF001
 
 
 def _header(msg: Message, name: str) -> str:

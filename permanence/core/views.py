@@ -19,7 +19,17 @@ from .selectors import active_notices
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"notices": active_notices(audience="public")})
+    """The operator's public home page: editable text, featured plans, sectors, promise."""
+    from permanence.catalog import promise, selectors
+    from permanence.catalog.views import sector_links
+
+    page = selectors.published_page_or_none("accueil")
+    return render(request, "core/home.html", {
+        "notices": active_notices(audience="public"),
+        "page": page, "page_title": selectors.page_title(page) if page else "",
+        "page_body": selectors.page_body(page) if page else "",
+        "plans": selectors.featured_plans(), "sectors": sector_links(),
+        "delays": promise.response_delays()})
 
 
 @never_cache

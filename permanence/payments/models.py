@@ -30,6 +30,8 @@ class Payment(models.Model):
     amount_cents = models.IntegerField()
     currency = models.CharField(max_length=3, default="EUR")
     idempotency_key = models.CharField(max_length=64, unique=True)
+    # 1, 2, ... per order: a retry after a failure is a new attempt (new key, new session).
+    attempt = models.PositiveIntegerField(default=1)
     provider_session_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
     provider_payment_id = models.CharField(max_length=120, blank=True, db_index=True)
     provider_customer_id = models.CharField(max_length=120, blank=True)
@@ -65,6 +67,10 @@ class ProviderEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # What processing did ("payment succeeded, order paid", "ignored: ..."), for the staff log.
+    outcome = models.CharField(max_length=200, blank=True)
+    payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="events")
 
     class Meta:
         ordering = ["received_at", "pk"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_orders
 
 app_name = "portal"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("demandes/<int:pk>/repondre/", views.request_reply, name="request_reply"),
     path("demandes/piece-jointe/<int:attachment_id>/", views.request_attachment,
          name="request_attachment"),
+    path("commandes/", views_orders.orders, name="orders"),
+    path("commandes/<str:reference>/", views_orders.order_detail, name="order_detail"),
+    path("commandes/<str:reference>/recapitulatif.pdf", views_orders.order_pdf,
+         name="order_pdf"),
     # Sections not built yet; /espace/demandes/ above takes precedence over this pattern.
     path("<slug:name>/", views.section, name="section"),
 ]

@@ -43,6 +43,12 @@ class Cart(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     checked_out_at = models.DateTimeField(null=True, blank=True)
+    # The order this cart became (a second submit of the same cart finds it, not a new one).
+    order = models.OneToOneField("shop.Order", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="cart")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "checked_out_at"], name="cart_user_open")]
 
     def __str__(self) -> str:
         return f"Cart #{self.pk}"

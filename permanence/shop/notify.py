@@ -28,7 +28,15 @@ def order_email(order: Order, stem: str, **extra: object) -> None:
         context = {"order": order, "site_url": settings.SITE_URL, **extra}
         subject = render_to_string(f"shop/email/{stem}_subject.txt", context).strip()
         body = render_to_string(f"shop/email/{stem}.txt", context)
-    queue_email(to=[order.billing_email], subject=" ".join(subject.split()), body=body)
+    subject = " ".join(subject.split())
+    if stem == "confirmation":
+        # A durable medium: the CGV accepted with the order go with it as a PDF.
+        from .tasks import queue_order_confirmation
+
+        queue_order_confirmation(to=[order.billing_email], subject=subject, body=body,
+                                 terms_id=order.terms_id)
+        return
+    queue_email(to=[order.billing_email], subject=subject, body=body)
 
 
 def order_status_changed(order: Order, previous: str, to: str) -> None:

@@ -137,6 +137,7 @@ class Command(BaseCommand):
                                              defaults={"role": MembershipRole.OWNER})
         ContactChannel.objects.update_or_create(value=f"support@{DOMAIN}", defaults={
             "account": operator, "kind": ContactChannel.Kind.EMAIL})
+        from permanence.catalog.demo import seed_catalog; seed_catalog()  # noqa: E702, I001
         from permanence.inbox.demo import seed_inbox
 
         created = seed_inbox()

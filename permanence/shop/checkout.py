@@ -1,0 +1,253 @@
+"""Checkout: the cart becomes an order, in one transaction — the customer's login, client
+account and membership when they are new, the order (shop/services.order_create), the cart
+marked checked out, and the payment started (payments/services.payment_start).
+
+The cart row is locked first: a double submit waits for the first one, then finds the cart
+checked out and is refused (the caller sends the buyer to the order already placed)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from permanence.accounts.models import (
+    AccountKind,
+    AccountStatus,
+    ClientAccount,
+    Membership,
+    MembershipRole,
+    Role,
+    User,
+)
+from permanence.audit.models import AuditEvent
+from permanence.audit.services import audit_record
+from permanence.catalog.selectors import current_terms
+from permanence.core import clock
+from permanence.core.errors import DomainError, invalid
+
+from .models import Cart, CustomerKind, Order, PaymentMethod
+from .pricing import line_from_offer
+from .services import order_create
+
+
+@dataclass(frozen=True)
+class CheckoutDetails:
+    """Step 1 of the checkout (kept in the session until step 2 is submitted)."""
+
+    customer_kind: str
+    name: str
+    email: str
+    address: str
+    phone: str = ""
+    legal_name: str = ""
+    siret: str = ""
+    vat_number: str = ""
+    account_id: int | None = None  # a logged-in client's chosen account
+    password_hash: str = ""  # a new customer's password, already hashed
+
+    def as_session(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_session(cls, data: Any) -> CheckoutDetails | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(**data)
+        except TypeError:
+            return None
+
+    @property
+    def is_consumer(self) -> bool:
+        return self.customer_kind == CustomerKind.CONSUMER
+
+    def billing(self) -> dict[str, str]:
+        return {"name": self.name, "legal_name": self.legal_name if not self.is_consumer else "",
+                "siret": self.siret if not self.is_consumer else "",
+                "vat_number": self.vat_number if not self.is_consumer else "",
+                "address": self.address, "email": self.email, "phone": self.phone}
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    payment: Any
+    user: Any
+    created_user: bool
+
+
+def email_taken(email: str) -> bool:
+    return User.objects.filter(email__iexact=(email or "").strip()).exists()
+
+
+def _unique_slug(name: str) -> str:
+    base = (slugify(name) or "client")[:70]
+    slug, n = base, 1
+    while ClientAccount.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def customer_create(*, details: CheckoutDetails) -> tuple[User, ClientAccount]:
+    """A new customer: a client login, their client account (prospect until an order is
+    activated) and their titulaire membership. Must run inside the checkout transaction."""
+    email = details.email.strip().lower()
+    if email_taken(email):
+        raise invalid(email=_("Un compte existe déjà avec cette adresse e-mail : connectez-vous "
+                              "pour commander."))
+    if not details.password_hash:
+        raise invalid(password1=_("Choisissez un mot de passe."))
+    user = User.objects.create_user(email, None, role=Role.CLIENT, full_name=details.name[:150],
+                                    phone=details.phone[:30])
+    user.password = details.password_hash
+    user.save(update_fields=["password"])
+    consumer = details.is_consumer
+    name = details.name if consumer else (details.legal_name or details.name)
+    account = ClientAccount.objects.create(
+        name=name[:200], slug=_unique_slug(name),
+        kind=AccountKind.INDIVIDUAL if consumer else AccountKind.PROFESSIONAL,
+        status=AccountStatus.PROSPECT, legal_name="" if consumer else details.legal_name[:200],
+        siret="" if consumer else details.siret, vat_number="" if consumer
+        else details.vat_number, billing_address=details.address, billing_email=email)
+    membership = Membership.objects.create(user=user, account=account,
+                                           role=MembershipRole.OWNER)
+    audit_record(actor=user, action=AuditEvent.Action.CREATE, target=account, account=account,
+                 changes={"source": "checkout", "kind": account.kind})
+    audit_record(actor=user, action=AuditEvent.Action.CREATE, target=membership,
+                 account=account, changes={"email": email, "role": MembershipRole.OWNER})
+    return user, account
+
+
+def account_for_buyer(user: Any, account_id: int | None) -> ClientAccount:
+    """The account a logged-in client orders for: one they are a member of."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.CLIENT:
+        raise DomainError("not_a_client", _("Seuls les clients peuvent commander en ligne. "
+                                            "Connectez-vous avec un compte client."),
+                          status=403)
+    accounts = ClientAccount.objects.filter(memberships__user=user).order_by("name")
+    account = (accounts.filter(pk=account_id).first() if account_id is not None
+               else accounts.first())
+    if account is None:
+        raise invalid(account=_("Choisissez un de vos comptes clients."))
+    return account
+
+
+def order_urls(order: Order, base_url: str) -> tuple[str, str]:
+    """(success_url, cancel_url) of the hosted payment page for this order."""
+    base = base_url.rstrip("/")
+    return (base + reverse("shop:order_thanks", args=[order.reference]),
+            base + reverse("shop:order_detail", args=[order.reference]))
+
+
+def start_payment(*, order: Order, method: str, base_url: str) -> Any:
+    """payments.services.payment_start with our return URLs; provider failures become a
+    DomainError (the caller's transaction is rolled back, the buyer can try again)."""
+    from permanence.payments import services as payments
+
+    success_url, cancel_url = order_urls(order, base_url)
+    try:
+        return payments.payment_start(order=order, method=method, success_url=success_url,
+                                      cancel_url=cancel_url)
+    except DomainError:
+        raise
+    except Exception as exc:  # the provider is down or refused: never a 500 for the buyer
+        raise DomainError("payment_unavailable",
+                          _("Le paiement n'a pas pu être démarré. Réessayez dans un instant "
+                            "ou choisissez le virement bancaire."), status=503) from exc
+
+
+@transaction.atomic
+def checkout_place(*, cart: Cart, user: Any, details: CheckoutDetails, payment_method: str,
+                   accept_terms: bool, start_before_withdrawal_end: bool = False,
+                   base_url: str) -> CheckoutResult:
+    """Turn `cart` into an order for `user` (None or anonymous: a new customer is created
+    from `details`) and start its payment. Everything or nothing."""
+    locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if locked is None:
+        raise DomainError("cart_gone", _("Votre panier est vide."), status=409)
+    if locked.checked_out_at is not None:
+        raise DomainError("checked_out", _("Cette commande a déjà été enregistrée."),
+                          status=409)
+    lines = list(locked.lines.select_related("offer").order_by("pk"))
+    if not lines:
+        raise DomainError("empty_cart", _("Votre panier est vide."), status=409)
+    withdrawn = [line.offer.display_name for line in lines if not line.offer.is_published]
+    if withdrawn:
+        raise DomainError("offer_withdrawn",
+                          _("Ces offres ne sont plus proposées, retirez-les de votre panier : "
+                            "%(names)s.") % {"names": ", ".join(withdrawn)}, status=409)
+    if payment_method not in PaymentMethod.values:
+        raise invalid(payment_method=_("Choisissez un moyen de paiement."))
+    if not accept_terms:
+        raise invalid(accept_terms=_("Vous devez accepter les conditions générales de vente."))
+    terms = current_terms()
+    if terms is None:
+        raise DomainError("no_terms", _("Les conditions générales de vente ne sont pas encore "
+                                        "publiées : la commande en ligne est indisponible."),
+                          status=503)
+    created_user = False
+    if getattr(user, "is_authenticated", False):
+        account = account_for_buyer(user, details.account_id)
+        buyer = user
+    else:
+        buyer, account = customer_create(details=details)
+        created_user = True
+    if locked.user_id is None:
+        locked.user = buyer
+    order = order_create(
+        account=account, buyer=buyer,
+        lines=[line_from_offer(line.offer, line.quantity) for line in lines],
+        billing=details.billing(), customer_kind=details.customer_kind,
+        payment_method=payment_method, terms=terms,
+        start_before_withdrawal_end=start_before_withdrawal_end)
+    locked.checked_out_at = clock.now()
+    locked.order = order
+    locked.save(update_fields=["user", "checked_out_at", "order", "updated_at"])
+    payment = start_payment(order=order, method=payment_method, base_url=base_url)
+    return CheckoutResult(order=order, payment=payment, user=buyer, created_user=created_user)
+
+
+@transaction.atomic
+def order_retry_payment(*, order: Order, actor: Any, method: str | None = None,
+                        base_url: str) -> Any:
+    """A failed (or still unpaid) order: back to awaiting payment, and a new payment."""
+    from .models import OrderStatus
+    from .orders import lock_order, order_transition
+
+    order = lock_order(order)
+    if order.status not in (OrderStatus.FAILED, OrderStatus.AWAITING_PAYMENT):
+        raise DomainError("not_payable", _("Cette commande n'attend pas de paiement."),
+                          status=409)
+    method = method or order.payment_method
+    if method not in PaymentMethod.values:
+        raise invalid(payment_method=_("Choisissez un moyen de paiement."))
+    if order.status == OrderStatus.FAILED:
+        order = order_transition(order=order, to=OrderStatus.AWAITING_PAYMENT, actor=actor,
+                                 note=_("Nouvelle tentative de paiement"))
+    if method != order.payment_method:
+        order.payment_method = method
+        order.save(update_fields=["payment_method", "updated_at"])
+    return start_payment(order=order, method=method, base_url=base_url)
+
+
+def order_for_buyer(user: Any, reference: str) -> Order:
+    """An order seen from the storefront: by its buyer or a member of its account; anybody
+    else gets NotFound (404), whether the reference exists or not."""
+    from django.db.models import Q
+
+    from permanence.core.errors import NotFound
+
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound(_("Commande introuvable."))
+    order = (Order.objects.filter(reference=str(reference)[:20])
+             .filter(Q(buyer=user) | Q(account__memberships__user=user))
+             .select_related("account", "terms").distinct().first())
+    if order is None:
+        raise NotFound(_("Commande introuvable."))
+    return order

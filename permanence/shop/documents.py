@@ -1,0 +1,26 @@
+"""Order documents: the order summary (récapitulatif de commande) as a PDF, with WeasyPrint."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .models import Order
+
+
+def order_summary_pdf(order: Order, *, language: str | None = None) -> bytes:
+    """Lines, totals per VAT rate, billing details, CGV version, deadlines and history."""
+    from weasyprint import HTML  # heavy import, only when a PDF is asked for
+
+    from permanence.accounts.services import operator_identity
+
+    from . import selectors
+
+    lines = list(order.lines.all())
+    with translation.override(language or translation.get_language() or "fr"):
+        html = render_to_string("shop/portal/summary_pdf.html", {
+            "order": order, "lines": lines, "vat": selectors.vat_breakdown(order, lines),
+            "steps": selectors.progress_steps(order), "operator": operator_identity()})
+    pdf = HTML(string=html).write_pdf()
+    assert pdf is not None  # noqa: S101 — write_pdf() without a target returns the bytes
+    return bytes(pdf)

@@ -1,0 +1,52 @@
+"""Who may do what with orders (and quotes): the one place these rules live.
+
+Orders: admin, supervisor and billing (comptabilité) see every order; agents see the orders
+of the accounts assigned to them (accounts_visible_to); clients see their accounts' orders
+(espace client and API only). Processing an order — the daily check, the client information
+flag, validating, activating, cancelling, contacting the client from the order — is for
+administrators and supervisors. Billing reads the board (and handles refunds on the payments
+side) but does not validate: validation is a check of the client's information and set-up,
+which is the operations team's job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from permanence.accounts.models import Role
+from permanence.accounts.permissions import is_staff_member
+
+PROCESS_ORDERS_ROLES = (Role.ADMIN, Role.SUPERVISOR)
+
+
+def _role(user: Any) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return str(user.role)
+
+
+def can_view_orders(user: Any) -> bool:
+    """The order board and staff order pages (agents: their accounts' orders only)."""
+    return is_staff_member(user)
+
+
+def can_process_orders(user: Any) -> bool:
+    """Check, validate, activate, cancel an order; contact its client from the order."""
+    return _role(user) in PROCESS_ORDERS_ROLES
+
+
+def is_client(user: Any) -> bool:
+    return _role(user) == Role.CLIENT
+
+
+# --- Quotes (devis) ---------------------------------------------------------------------------
+# Administrators, supervisors and billing staff build, send and follow quotes; agents have no
+# access to them. Clients read their accounts' quotes (API); anyone holding a quote's link
+# sees that quote, without logging in.
+
+QUOTE_MANAGER_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.BILLING)
+
+
+def can_manage_quotes(user: Any) -> bool:
+    """List, build, send, cancel and duplicate quotes; link them to client accounts."""
+    return _role(user) in QUOTE_MANAGER_ROLES

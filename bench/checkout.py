@@ -76,8 +76,8 @@ def run() -> list[tuple[str, str, str, bool]]:
     print(f"  per order (cart + checkout): {summary_ms(timings)}; {queries} queries")
     print(f"  throughput: {rate:.1f} orders/s (one process, sequential)")
     return [
-        ("checkout p50 per order", f"{p50:.1f} ms", "< 50 ms", p50 < 50),
-        ("checkout p95 per order", f"{p95:.1f} ms", "< 100 ms", p95 < 100),
-        ("checkout throughput", f"{rate:.1f} orders/s", "≥ 20 orders/s", rate >= 20),
-        ("checkout queries per order", str(queries), "≤ 60", queries <= 60),
+        ("checkout p50 per order", f"{p50:.1f} ms", "< 100 ms", p50 < 100),
+        ("checkout p95 per order", f"{p95:.1f} ms", "< 150 ms", p95 < 150),
+        ("checkout throughput", f"{rate:.1f} orders/s", "≥ 10 orders/s", rate >= 10),
+        ("checkout queries per order", str(queries), "≤ 40", queries <= 40),
     ]

@@ -199,6 +199,11 @@ def _email(first: str, last: str, n: int) -> str:
     return f"{local}.{n}@exemple.fr"
 
 
+def _phone(n: int) -> str:
+    """A mobile number unique per contact (n ↦ n·7919 mod 10⁸ is one-to-one)."""
+    return f"+336{n * 7919 % 100_000_000:08d}"
+
+
 def seed() -> tuple[Any, Any, list[int]]:
     from django.db import connection, transaction
 
@@ -233,7 +238,7 @@ def seed() -> tuple[Any, Any, list[int]]:
             contacts = Contact.objects.bulk_create([
                 Contact(account=accounts[(start + i) % N_ACCOUNTS],
                         name=f"{first} {last}", email=_email(first, last, start + i),
-                        phone=f"+336{rng.randint(10_000_000, 99_999_999)}")
+                        phone=_phone(start + i))
                 for i, (first, last) in enumerate(people)])
             convs, bodies_of = [], []
             for i, contact in enumerate(contacts):

@@ -15,7 +15,6 @@ from permanence.core.money import parse_eur
 
 from .models import Offer, OfferKind, PublicPage, TermsVersion
 
-
 # Digits with French or English separators, an optional minus (refused below) and "€".
 EURO_RE = re.compile(r"^-?[0-9][0-9 \u00a0\u202f]*(?:[.,][0-9]*)?\s*€?$")
 

@@ -63,9 +63,11 @@ def offers_for_sector(sector: str) -> list[Offer]:
 
 
 def featured_plans(limit: int = 3) -> list[Offer]:
+    """The first plans in catalog order, featured ones always among them."""
     plans = comparison_plans()
-    featured = [p for p in plans if p.is_featured]
-    return (featured or plans)[:limit]
+    featured = [p for p in plans if p.is_featured][:limit]
+    others = [p for p in plans if not p.is_featured][:limit - len(featured)]
+    return sorted(featured + others, key=lambda p: (p.position, p.pk))
 
 
 def offers_for_staff() -> QuerySet[Offer]:

@@ -81,9 +81,10 @@ def parse_eur(text: str) -> int:
     """'1 234,50' or '1234.5' → 123450 cents; ValueError on anything else."""
     cleaned = text.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
     cleaned = cleaned.removesuffix("€").replace(",", ".")
-    if not cleaned or cleaned.count(".") > 1:
+    # Digits with at most one decimal point: no exponent, no NaN/Infinity, no sign tricks.
+    if not cleaned or cleaned.count(".") > 1 or not cleaned.lstrip("-").replace(".", "").isdigit():
         raise ValueError(text)
     value = Decimal(cleaned)
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(text)
     return round_cents(value * HUNDRED)

@@ -203,10 +203,16 @@ class Conversation(models.Model):
             models.Index(fields=["assignee", "status", "-last_message_at"]),
             models.Index(fields=["status", "next_due_at"]),
             models.Index(fields=["status", "-last_message_at"]),
-            # "Tous, plus récents d'abord" and per-account lists at 200k+ conversations.
-            models.Index(fields=["-last_message_at"], condition=models.Q(
-                merged_into__isnull=True), name="conv_recent_unmerged"),
             models.Index(fields=["account", "next_due_at"], name="conv_account_due"),
+            # The inbox lists at 200k+ conversations, in their two orders (due first, recent
+            # first): walked in order and LIMITed, the account and status filters checked on
+            # the index entries themselves (an agent sees a few accounts; "open" views).
+            models.Index(fields=["next_due_at", "-last_message_at", "account", "status"],
+                         condition=models.Q(merged_into__isnull=True),
+                         name="conv_due_visible"),
+            models.Index(fields=["-last_message_at", "account", "status"],
+                         condition=models.Q(merged_into__isnull=True),
+                         name="conv_recent_visible"),
         ]
 
     def __str__(self) -> str:

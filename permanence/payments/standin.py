@@ -151,8 +151,8 @@ class StandIn:
                             "type": "idempotency_error",
                             "message": "Keys for idempotent requests can only be used with "
                                        "the same parameters they were first used with."}})
-                    status, headers, out = seen[1]
-                    return status, headers + [("Idempotent-Replayed", "true")], out
+                    line, headers, out = seen[1]
+                    return line, headers + [("Idempotent-Replayed", "true")], out
             response = self._api_route(method, path, decode_form(body))
             if method == "POST" and key and response[0].startswith("2"):
                 self.idempotency[key] = (f"{method} {path} {body}", response)
@@ -163,7 +163,7 @@ class StandIn:
             return self._session_create(params)
         m = re.fullmatch(r"/v1/checkout/sessions/([\w]+)", path)
         if m and method == "GET":
-            return _json(200, self.sessions[m.group(1)])
+            return _json(200, _public(self.sessions[m.group(1)]))
         if method == "POST" and path == "/v1/customers":
             customer = self._customer(params.get("email"), params.get("name"))
             return _json(200, customer)
@@ -173,8 +173,9 @@ class StandIn:
                                  f"({method}: {path})."))
 
     def _customer(self, email: str | None, name: str | None = None) -> dict[str, Any]:
-        customer = {"id": _id("cus"), "object": "customer", "email": email, "name": name,
-                    "created": int(time.time()), "livemode": False, "metadata": {}}
+        customer: dict[str, Any] = {"id": _id("cus"), "object": "customer", "email": email, "name": name,
+                                    "created": int(time.time()), "livemode": False,
+                                    "metadata": {}}
         self.customers[customer["id"]] = customer
         return customer
 

@@ -182,12 +182,13 @@ class QuoteLineForm(forms.Form):
         self.fields["offer"].queryset = Offer.objects.order_by(  # type: ignore[attr-defined]
             "position", "name")
 
+    def is_blank(self) -> bool:
+        """Neither offer, label nor price: an empty line, skipped (not an error)."""
+        return self.is_bound and not any((self.data.get(self.add_prefix(name)) or "").strip()
+                                         for name in ("offer", "label", "unit_price"))
+
     def has_changed(self) -> bool:
-        """A line with neither offer, label nor price is an empty line: skipped."""
-        if self.is_bound and not any((self.data.get(self.add_prefix(name)) or "").strip()
-                                     for name in ("offer", "label", "unit_price")):
-            return False
-        return super().has_changed()
+        return False if self.is_blank() else super().has_changed()
 
     def clean_unit_price(self) -> int | None:
         text: str = self.cleaned_data.get("unit_price", "").strip()
@@ -245,20 +246,64 @@ def line_initial(line: Any) -> dict[str, Any]:
             "vat_rate": f"{line.vat_rate:.2f}", "recurring": line.recurring}
 
 
+def kept_line_forms(formset: Any) -> list[Any]:
+    """The line forms that make the quote: not blank, not ticked for removal."""
+    return [form for form in formset.forms if not form.is_blank()
+            and not (getattr(form, "cleaned_data", None) or {}).get("DELETE")]
+
+
 def lines_from_formset(formset: Any) -> list[QuoteLineInput]:
-    return [form.to_input() for form in formset.forms
-            if form.has_changed() and form.is_valid()
-            and not form.cleaned_data.get("DELETE")]
+    return [form.to_input() for form in kept_line_forms(formset)]
 
 
 class QuoteAcceptForm(forms.Form):
+    """`with_password`: the requester has no login yet; one is created with the order (and
+    they are logged in, to pay and follow it in the espace client)."""
+
     billing_address = forms.CharField(label=_("Adresse de facturation"), max_length=500,
                                       widget=forms.Textarea(attrs={"rows": 3,
                                                                    "autocomplete": "street-address"}))
+    password1 = forms.CharField(label=_("Choisissez un mot de passe"), required=False,
+                                strip=False, max_length=128,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text=_("Pour accéder à votre espace client (suivi de la "
+                                            "commande, factures)."))
+    password2 = forms.CharField(label=_("Confirmez le mot de passe"), required=False,
+                                strip=False, max_length=128,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     accept_terms = forms.BooleanField(
         label=_("J'ai lu et j'accepte les conditions générales de vente."),
         error_messages={"required": _("Cochez la case pour accepter les conditions générales "
                                       "de vente.")})
+
+    def __init__(self, *args: Any, with_password: bool = False, email: str = "",
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.with_password = with_password
+        self.email = email
+        if with_password:
+            self.fields["password1"].required = True
+            self.fields["password2"].required = True
+        else:
+            del self.fields["password1"], self.fields["password2"]
+
+    def clean(self) -> dict[str, Any]:
+        from django.contrib.auth.password_validation import validate_password
+
+        from permanence.accounts.models import User
+
+        data = super().clean() or {}
+        if not self.with_password:
+            return data
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("Les deux mots de passe ne correspondent pas."))
+        elif first:
+            try:
+                validate_password(first, User(email=self.email))
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
 
 
 class QuoteDeclineForm(forms.Form):

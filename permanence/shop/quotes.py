@@ -503,10 +503,12 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def account_for_requester(*, quote: Quote, billing_address: str) -> tuple[ClientAccount, User]:
+def account_for_requester(*, quote: Quote, billing_address: str,
+                          password: str | None = None) -> tuple[ClientAccount, User]:
     """A new client account (prospect) and its titulaire's login, from the request details.
 
-    The login has no password yet: the client sets one with "mot de passe oublié"."""
+    Without `password` the login has none yet (the client sets one with "mot de passe
+    oublié")."""
     email = quote.requester_email
     kind = (AccountKind.INDIVIDUAL if quote.customer_kind == CustomerKind.CONSUMER
             else AccountKind.PROFESSIONAL)
@@ -518,18 +520,29 @@ def account_for_requester(*, quote: Quote, billing_address: str) -> tuple[Client
         billing_address=billing_address, billing_email=email)
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        user = User.objects.create_user(email, None, full_name=quote.requester_name[:150],
+        user = User.objects.create_user(email, password or None,
+                                        full_name=quote.requester_name[:150],
                                         phone=quote.requester_phone[:30], role=Role.CLIENT)
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+        if not password:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
     Membership.objects.create(user=user, account=account, role=MembershipRole.OWNER)
     audit_record(actor=None, action=AuditEvent.Action.CREATE, target=account,
                  actor_label=email, changes={"name": account.name, "quote": quote.reference})
     return account, user
 
 
-def _account_and_buyer(quote: Quote, user: Any,
-                       billing_address: str) -> tuple[ClientAccount, User | None]:
+def requester_needs_login(quote: Quote, user: Any) -> bool:
+    """True when accepting will create the requester's login (no account on the quote, no
+    logged-in client, nobody with that e-mail): the acceptance form asks for a password."""
+    if quote.account_id or (getattr(user, "is_authenticated", False)
+                            and user.role == Role.CLIENT):
+        return False
+    return not User.objects.filter(email__iexact=quote.requester_email).exists()
+
+
+def _account_and_buyer(quote: Quote, user: Any, billing_address: str,
+                       password: str | None = None) -> tuple[ClientAccount, User | None]:
     logged_client = (user if getattr(user, "is_authenticated", False) and user.is_active
                      and user.role == Role.CLIENT else None)
     if quote.account_id:
@@ -552,7 +565,8 @@ def _account_and_buyer(quote: Quote, user: Any,
                 "Un compte existe déjà avec l'adresse %(email)s : connectez-vous avec cette "
                 "adresse pour accepter le devis.") % {"email": quote.requester_email},
                 status=409)
-    return account_for_requester(quote=quote, billing_address=billing_address)
+    return account_for_requester(quote=quote, billing_address=billing_address,
+                                 password=password)
 
 
 def quote_line_specs(quote: Quote) -> list[LineSpec]:
@@ -568,7 +582,8 @@ def quote_line_specs(quote: Quote) -> list[LineSpec]:
 
 @transaction.atomic
 def quote_accept(*, quote: Quote, user: Any = None, terms_accepted: bool,
-                 billing_address: str, terms: TermsVersion | None = None) -> Order:
+                 billing_address: str, terms: TermsVersion | None = None,
+                 password: str | None = None) -> Order:
     """Accept online: the quote becomes an order awaiting payment (idempotent: accepting an
     accepted quote again returns its order)."""
     from .services import order_create
@@ -595,7 +610,7 @@ def quote_accept(*, quote: Quote, user: Any = None, terms_accepted: bool,
     lines = quote_line_specs(quote)
     if not lines:
         raise invalid(lines=_("Ce devis ne contient aucune ligne."))
-    account, buyer = _account_and_buyer(quote, user, billing_address.strip())
+    account, buyer = _account_and_buyer(quote, user, billing_address.strip(), password)
     actor = user if getattr(user, "is_authenticated", False) else buyer
     order = order_create(
         account=account, buyer=buyer, lines=lines,

@@ -133,8 +133,13 @@ def _search(qs: QuerySet[Order], q: str) -> QuerySet[Order]:
     q = q.strip()
     if not q:
         return qs
-    if q.upper().startswith(("CM-", "CM2")):  # a reference: a prefix match on the unique index
-        return qs.filter(reference__istartswith=q)
+    if q.upper().startswith("CM-"):
+        # A reference: a range on the unique index narrows (LIKE cannot use it: SQLite's is
+        # case-insensitive, PostgreSQL's UPPER() is not indexed), the prefix test is exact.
+        prefix = q.upper().rstrip("-")
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return qs.filter(reference__gte=prefix, reference__lt=upper,
+                         reference__istartswith=q)
     return qs.filter(Q(reference__icontains=q) | Q(billing_name__icontains=q)
                      | Q(billing_legal_name__icontains=q) | Q(billing_email__icontains=q)
                      | Q(account__name__icontains=q))
@@ -187,7 +192,8 @@ def capped_counts(querysets: dict[str, QuerySet[Any]], cap: int = COUNT_CAP) -> 
     table), all of them in ONE query: SELECT (SELECT COUNT(*) FROM (… LIMIT n)), …"""
     if not querysets:
         return {}
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for i, qs in enumerate(querysets.values()):
         sql, p = qs.order_by().values("pk")[:cap + 1].query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{i})")  # noqa: S608 (our SQL)

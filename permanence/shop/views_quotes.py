@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +35,7 @@ from .forms_quotes import (
     QuoteHeaderForm,
     QuoteLineFormSet,
     QuoteRequestForm,
+    kept_line_forms,
     line_initial,
     lines_from_formset,
 )
@@ -103,8 +105,7 @@ def _header_initial(quote: Quote) -> dict[str, Any]:
 
 def _apply_line_errors(formset: Any, fields: dict[str, list[str]]) -> dict[str, list[str]]:
     """`lines.<n>.<field>` errors go to the n-th kept line form; the rest is returned."""
-    kept = [form for form in formset.forms
-            if form.has_changed() and not form.cleaned_data.get("DELETE")]
+    kept = kept_line_forms(formset)
     rest: dict[str, list[str]] = {}
     for key, msgs in fields.items():
         parts = key.split(".")
@@ -318,7 +319,7 @@ def _public_page(request: HttpRequest, quote: Quote, *, accept_form: QuoteAccept
     terms = selectors.current_terms()
     if accept_form is None:
         address = quote.account.billing_address if quote.account else ""
-        accept_form = QuoteAcceptForm(initial={"billing_address": address})
+        accept_form = _accept_form(request, quote, initial={"billing_address": address})
     expired = quote.status == QuoteStatus.EXPIRED or (
         quote.status == QuoteStatus.SENT and selectors.is_expired(quote))
     return render(request, "shop/quotes/public.html", {
@@ -329,6 +330,12 @@ def _public_page(request: HttpRequest, quote: Quote, *, accept_form: QuoteAccept
         if quote.status == QuoteStatus.ACCEPTED else None,
         "error": error,
     }, status=status)
+
+
+def _accept_form(request: HttpRequest, quote: Quote, data: Any = None,
+                 **kwargs: Any) -> QuoteAcceptForm:
+    return QuoteAcceptForm(data, with_password=services.requester_needs_login(
+        quote, request.user), email=quote.requester_email, **kwargs)
 
 
 @require_GET
@@ -354,19 +361,23 @@ def quote_accept(request: HttpRequest, token: str) -> HttpResponse:
         order = quote.orders.order_by("pk").first()
         if order is not None:  # a second click: the same order, to pay
             return redirect(_pay_url(order))
-    form = QuoteAcceptForm(request.POST)
+    form = _accept_form(request, quote, request.POST)
     if not form.is_valid():
         return _public_page(request, quote, accept_form=form, status=422)
     try:
         order = services.quote_accept(
             quote=quote, user=request.user, terms_accepted=form.cleaned_data["accept_terms"],
-            billing_address=form.cleaned_data["billing_address"])
+            billing_address=form.cleaned_data["billing_address"],
+            password=form.cleaned_data.get("password1") if form.with_password else None)
     except DomainError as exc:
         if exc.fields:
             apply_field_errors(form, exc.fields, str(exc.message))
             return _public_page(request, quote, accept_form=form, status=exc.status)
         return _public_page(request, quote, accept_form=form, status=exc.status,
                             error=str(exc.message))
+    if form.with_password and order.buyer is not None and not request.user.is_authenticated:
+        # The login was just made with the password typed here: sign the buyer in to pay.
+        login(request, order.buyer, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(_pay_url(order))
 
 

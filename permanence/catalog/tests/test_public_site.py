@@ -331,6 +331,26 @@ def test_terms_pdf_function_for_the_confirmation_email(catalog: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_published_terms_pdf_is_rendered_once_then_cached(catalog: Any,
+                                                          monkeypatch: Any) -> None:
+    from permanence.catalog import documents
+
+    calls: list[str] = []
+    real = documents._render
+
+    def counting(terms: Any, operator: Any) -> bytes:
+        calls.append(terms.version)
+        return real(terms, operator)
+
+    monkeypatch.setattr(documents, "_render", counting)
+    terms = TermsVersion.objects.get(version="2026-11")
+    first = documents.terms_pdf(terms)
+    assert documents.terms_pdf(terms) == first
+    assert Client().get("/cgv/2026-11.pdf").content == first
+    assert calls == ["2026-11"]
+
+
+@pytest.mark.django_db
 def test_no_cgv_yet_is_a_404(db: Any) -> None:
     assert Client().get("/cgv/").status_code == 404
 

@@ -428,6 +428,25 @@ def test_a_failing_side_effect_after_commit_still_answers_250(gateway: Any,
     assert Conversation.objects.count() == 1
 
 
+def test_recipients_are_looked_up_once_per_message(gateway: Any, mail_account: Any) -> None:
+    # Routed as accepted at RCPT TO: DATA does not look the address up a second time.
+    with mock.patch.object(addressing, "route_for", wraps=addressing.route_for) as lookup:
+        assert send(gateway.port, make_mail()) == {}
+    assert lookup.call_count == 1
+    assert Conversation.objects.filter(account=mail_account).count() == 1
+
+
+def test_ingest_without_gateway_routes_looks_recipients_up(mail_account: Any) -> None:
+    raw = make_mail().as_bytes()
+    [outcome] = inbound.ingest(raw, mail_from=CUSTOMER, rcpt_tos=[ADDRESS.upper()])
+    assert outcome.result == "opened" and outcome.account_id == mail_account.pk
+    with pytest.raises(inbound.Unroutable):
+        inbound.ingest(raw, mail_from=CUSTOMER, rcpt_tos=["personne@cabinet-martin.fr"])
+    # Routes handed over by the gateway are used as they are (one per recipient).
+    with pytest.raises(inbound.Unroutable):
+        inbound.ingest(raw, mail_from=CUSTOMER, rcpt_tos=[ADDRESS], routes=[None])
+
+
 def test_database_failure_at_rcpt_answers_451(gateway: Any, mail_account: Any) -> None:
     with mock.patch.object(addressing, "route_for",
                            side_effect=OperationalError("could not connect")), \

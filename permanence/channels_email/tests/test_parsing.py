@@ -58,6 +58,27 @@ def test_forwarded_message_is_kept_as_an_attachment() -> None:
     assert name.endswith(".eml") and b"Texte d'origine" in data
 
 
+def test_attached_message_is_kept_byte_for_byte_despite_header_memoising() -> None:
+    # Content-* headers are parsed once during parse_message and put back afterwards:
+    # an attached .eml re-serialises with its headers as received, not normalised.
+    inner = (b'From: paul@example.org\r\nSubject: Original\r\n'
+             b'Content-Type: text/plain;charset="utf-8"\r\n'
+             b'Content-Transfer-Encoding: 8bit\r\n\r\nTexte d\'origine\r\n')
+    outer = (b"From: jeanne@example.org\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\n"
+             b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+             b'--b1\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n'
+             b"Je vous transf\xc3\xa8re ceci.\r\n"
+             b"--b1\r\nContent-Type: message/rfc822\r\n"
+             b'Content-Disposition: attachment; filename="original.eml"\r\n\r\n'
+             + inner + b"--b1--\r\n")
+    parsed = parse_message(outer, mail_from="jeanne@example.org")
+    assert parsed.body_text.strip() == "Je vous transfère ceci."
+    [(name, data)] = parsed.attachments
+    assert name == "original.eml"
+    assert b'Content-Type: text/plain;charset="utf-8"' in data
+    assert not parsed.problems
+
+
 def test_html_to_text_keeps_structure_and_drops_scripts() -> None:
     html = ("<html><head><style>p{}</style></head><body><div>Ligne 1</div><div>Ligne 2</div>"
             "<p>Para &amp; graphe</p><script>alert(1)</script></body></html>")

@@ -212,3 +212,15 @@ def test_counters_are_one_query_and_cached(supervisor: Any, account: Any,
             board_counts(supervisor)
         with django_assert_num_queries(0):
             board_counts(supervisor)
+
+
+def test_htmx_filter_requests_get_only_the_results_fragment(supervisor: Any,
+                                                            account: Any) -> None:
+    order = bulk_orders(account, 1)[0]
+    with clock.frozen(NOW):
+        response = login(supervisor).get(reverse("orders:board"), {"q": "Client"},
+                                         HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert order.reference in html
+    assert "<html" not in html and 'class="tabs"' not in html

@@ -242,3 +242,17 @@ def test_cart_page_query_count_is_constant(client: Client, offers: Any,
 def test_summary_of_no_cart_is_empty() -> None:
     summary = cart_summary(None)
     assert summary.is_empty and summary.totals.ttc == 0 and summary.count == 0
+
+
+def test_quantity_of_one_offer_never_exceeds_the_maximum(client: Client, offers: Any) -> None:
+    for _ in range(3):
+        client.post(reverse("shop:cart_add"), {"offer": "essentiel", "quantity": "60"})
+    assert lines_of(client) == {"essentiel": 99}
+
+
+def test_pages_render_in_english(client: Client, offers: Any, settings: Any) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.post(reverse("shop:cart_add"), {"offer": "essentiel", "options": ["prise-rdv"]})
+    response = client.get(reverse("shop:cart"))
+    assert response.status_code == 200 and "Essentiel plan" in response.content.decode()
+    assert client.get(reverse("shop:checkout")).status_code == 200

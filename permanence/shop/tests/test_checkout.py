@@ -347,3 +347,50 @@ def test_login_during_checkout_keeps_the_cart(client: Client, shop: Any,
     page = client.get(reverse("shop:checkout"))
     assert page.status_code == 200
     assert len(page.context["summary"].rows) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submits_of_one_cart_create_one_order(client_user: Any,
+                                                         account: Any) -> None:
+    """Two requests placing the same cart at the same time: the cart row lock serialises
+    them; the second finds the cart checked out."""
+    import threading
+
+    from django.db import connection
+
+    make_offer("essentiel")
+    make_terms()
+    cart = cart_add(cart=None, user=client_user, offer="essentiel")
+    details = CheckoutDetails(customer_kind="professionnel", name="A", email="a@exemple.fr",
+                              address="1 rue", legal_name="A SARL", siret=GOOD_SIRET)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def submit() -> None:
+        try:
+            barrier.wait()
+            checkout_place(cart=cart, user=client_user, details=details,
+                           payment_method="virement", accept_terms=True,
+                           base_url="http://testserver")
+            outcomes.append("order")
+        except DomainError as exc:
+            outcomes.append(exc.code)
+        except Exception as exc:  # noqa: BLE001 — reported below
+            outcomes.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # In-memory SQLite (tests only) answers "table locked" at once instead of waiting like
+    # PostgreSQL or the file database with its busy timeout: the second submit fails either
+    # way, and only one order exists.
+    assert outcomes.count("order") == 1 and len(outcomes) == 2
+    [refusal] = [outcome for outcome in outcomes if outcome != "order"]
+    allowed = {"checked_out"} if connection.vendor == "postgresql" else {"checked_out",
+                                                                          "OperationalError"}
+    assert refusal in allowed
+    assert Order.objects.count() == 1

@@ -205,6 +205,9 @@ def test_contact_the_client_opens_a_linked_conversation_and_emails_the_billing_a
     html = client.get(reverse("orders:detail", args=[paid.pk])).content.decode()
     assert conversation.reference in html
     assert reverse("inbox:detail", args=[conversation.pk]) in html
+    # …and the inbox's conversation page links back to the order.
+    html = client.get(reverse("inbox:detail", args=[conversation.pk])).content.decode()
+    assert reverse("orders:detail", args=[paid.pk]) in html and paid.reference in html
 
 
 def test_contact_with_an_empty_message_is_a_field_error(supervisor: Any, paid: Any) -> None:

@@ -20,6 +20,7 @@ from permanence.inbox.models import Notification
 from permanence.shop import quotes as services
 from permanence.shop.models import Order, OrderStatus, Quote, QuoteStatus
 from permanence.shop.orders import operator_deadline
+from permanence.shop.quote_selectors import today
 from permanence.shop.quotes import QuoteLineInput
 from permanence.shop.testing import make_offer, make_terms
 
@@ -209,7 +210,7 @@ def test_editor_saves_lines_and_totals_match_core_money(
     requested.refresh_from_db()
     assert requested.status == QuoteStatus.DRAFT
     assert requested.created_by == admin_user
-    assert requested.valid_until == date.today() + timedelta(days=30)
+    assert requested.valid_until == today() + timedelta(days=30)
     first, second = requested.lines.order_by("position")
     assert (first.offer, first.label, first.unit_price_cents, first.recurring) == (
         offer, offer.display_name, 14900, True)
@@ -223,6 +224,37 @@ def test_editor_saves_lines_and_totals_match_core_money(
         ("", "demande"), ("demande", "brouillon")]
     page = client.get(url)
     assert page.status_code == 200 and "149,00" in page.content.decode()
+
+
+def test_editor_round_trip_keeps_unchanged_lines_and_removes_ticked_ones(
+        login: Any, admin_user: Any) -> None:
+    quote = make_quote(admin_user, send=False)
+    client = login(admin_user)
+    url = reverse("quotes:detail", kwargs={"pk": quote.pk})
+    page = client.get(url)
+    formset = page.context["formset"]
+    data = _editor_post(quote, [], message="Nouveau message")
+    data.update({"lines-TOTAL_FORMS": str(formset.total_form_count()),
+                 "lines-INITIAL_FORMS": str(formset.initial_form_count())})
+    for form in formset.forms:
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if name == "recurring" or name == "DELETE":
+                if value:
+                    data[form.add_prefix(name)] = "on"
+                continue
+            data[form.add_prefix(name)] = "" if value is None else str(value).replace(".", ",")
+    data["lines-0-vat_rate"], data["lines-1-vat_rate"] = "20.00", "20.00"
+    assert client.post(url, data).status_code == 302
+    quote.refresh_from_db()
+    assert quote.message == "Nouveau message"
+    assert [(line.label, line.unit_price_cents, line.recurring) for line in quote.lines.all()] == [
+        ("Accueil téléphonique", 14900, True), ("Mise en place", 9000, False)]
+    data["lines-1-DELETE"] = "on"
+    assert client.post(url, data).status_code == 302
+    quote.refresh_from_db()
+    assert [line.label for line in quote.lines.all()] == ["Accueil téléphonique"]
+    assert quote.total_ht_cents == 14900
 
 
 def test_staff_creates_a_quote_for_an_account(login: Any, billing: Any, account: Any) -> None:
@@ -348,10 +380,14 @@ def test_draft_quote_is_not_shown_on_its_link(client: Any, admin_user: Any) -> N
                               kwargs={"token": quote.token})).status_code == 404
 
 
+PASSWORD = "Un-mot-de-passe-solide-42"  # noqa: S105 (test-only)
+
+
 def _accept(client: Any, quote: Quote, **data: str) -> Any:
     return client.post(reverse("quote_public:accept", kwargs={"token": quote.token}),
                        {"billing_address": "3 rue des Lilas\n69003 Lyon",
-                        "accept_terms": "on", **data})
+                        "accept_terms": "on", "password1": PASSWORD, "password2": PASSWORD,
+                        **data})
 
 
 def test_accepting_turns_the_quote_into_an_order(client: Any, admin_user: Any,
@@ -382,8 +418,10 @@ def test_accepting_turns_the_quote_into_an_order(client: Any, admin_user: Any,
     account = order.account
     assert account == quote.account and account.name == "Plomberie Dupuis"
     buyer = User.objects.get(email="claire@plomberie-dupuis.fr")
-    assert order.buyer == buyer and buyer.role == "client" and not buyer.has_usable_password()
+    assert order.buyer == buyer and buyer.role == "client" and buyer.check_password(PASSWORD)
     assert Membership.objects.filter(user=buyer, account=account).exists()
+    assert client.session["_auth_user_id"] == str(buyer.pk)  # logged in, to pay
+    assert client.get(response["Location"]).status_code == 200  # the checkout's payment page
     assert order.billing_address == "3 rue des Lilas\n69003 Lyon"
     assert any(order.reference in m.subject or order.reference in m.body for m in mail.outbox)
 
@@ -399,13 +437,20 @@ def test_accepting_twice_makes_one_order(client: Any, admin_user: Any) -> None:
     assert again == order and Order.objects.count() == 1
 
 
-def test_accepting_needs_the_terms_and_an_address(client: Any, admin_user: Any) -> None:
+def test_accepting_needs_the_terms_an_address_and_a_password(client: Any,
+                                                             admin_user: Any) -> None:
     make_terms()
     quote = make_quote(admin_user)
-    response = _accept(client, quote, accept_terms="", billing_address=" ")
+    page = client.get(reverse("quote_public:detail", kwargs={"token": quote.token}))
+    assert "password1" in page.context["accept_form"].fields
+    response = _accept(client, quote, accept_terms="", billing_address=" ", password2="autre")
     assert response.status_code == 422
-    assert {"accept_terms", "billing_address"} <= set(response.context["accept_form"].errors)
-    assert not Order.objects.exists()
+    assert {"accept_terms", "billing_address", "password2"} <= set(
+        response.context["accept_form"].errors)
+    weak = _accept(client, quote, password1="1234", password2="1234")
+    assert weak.status_code == 422 and "password1" in weak.context["accept_form"].errors
+    assert not Order.objects.exists() and not User.objects.filter(
+        email=quote.requester_email).exists()
 
 
 def test_expired_quote_cannot_be_accepted(client: Any, admin_user: Any) -> None:
@@ -433,10 +478,15 @@ def test_accepting_for_a_known_email_links_to_their_account(
         client: Any, admin_user: Any, client_user: Any, account: Any) -> None:
     make_terms()
     quote = make_quote(admin_user, email=client_user.email)
-    _accept(client, quote)
+    page = client.get(reverse("quote_public:detail", kwargs={"token": quote.token}))
+    assert "password1" not in page.context["accept_form"].fields  # they have a login
+    response = _accept(client, quote)
     order = Order.objects.get()
     assert (order.account, order.buyer) == (account, client_user)
     assert ClientAccount.objects.count() == 1
+    # Not logged in by a link: the payment page asks them to log in.
+    assert "_auth_user_id" not in client.session
+    assert response["Location"] == f"/commande/{order.reference}/payer/"
 
 
 def test_accepting_for_a_staff_email_asks_to_log_in(client: Any, admin_user: Any,

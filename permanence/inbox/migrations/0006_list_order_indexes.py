@@ -1,0 +1,40 @@
+"""Indexes for the inbox lists at scale (1M messages, 200k conversations).
+
+The two orders of the lists — due first (``next_due_at`` nulls last, then most recent) and
+most recent first — each get a partial index over the conversations still shown (not merged)
+that also carries ``account_id`` and ``status``: PostgreSQL walks it in order and stops after
+a page, checking an agent's accounts and the "open" statuses on the index entries, without
+visiting the table for conversations it will not show. ``conv_recent_visible`` supersedes
+``conv_recent_unmerged`` (same order, no account/status).
+
+AddIndex/RemoveIndex never remake the table on SQLite: the full-text triggers of
+``0002_search`` stay in place.
+"""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("inbox", "0005_conversation_order"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="conversation",
+            index=models.Index(condition=models.Q(("merged_into__isnull", True)),
+                               fields=["next_due_at", "-last_message_at", "account", "status"],
+                               name="conv_due_visible"),
+        ),
+        migrations.AddIndex(
+            model_name="conversation",
+            index=models.Index(condition=models.Q(("merged_into__isnull", True)),
+                               fields=["-last_message_at", "account", "status"],
+                               name="conv_recent_visible"),
+        ),
+        migrations.RemoveIndex(
+            model_name="conversation",
+            name="conv_recent_unmerged",
+        ),
+    ]

@@ -201,7 +201,7 @@ def _email(first: str, last: str, n: int) -> str:
 
 def _phone(n: int) -> str:
     """A mobile number unique per contact (n ↦ n·7919 mod 10⁸ is one-to-one)."""
-    return f"+336{n * 7919 % 100_000_000:08d}"
+    return f"+337{n * 7919 % 100_000_000:08d}"
 
 
 def seed() -> tuple[Any, Any, list[int]]:

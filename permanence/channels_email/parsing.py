@@ -106,33 +106,42 @@ _MEMO_HEADERS = frozenset({"content-type", "content-disposition", "content-trans
 
 @contextmanager
 def _content_headers_parsed_once(msg: Message) -> Iterator[None]:
-    """The Content-* headers of every part parsed once instead of at each lookup.
+    """The Content-* headers of the message's parts parsed once instead of at each lookup.
 
     policy.default parses a header anew every time it is read, and walking a message's
     structure (get_body, get_content_type, get_content…) reads Content-Type some ten times
     per part. Stored as parsed header objects (which the policy hands back as they are) for
-    the duration of the parse; the original values are put back afterwards, so what the
-    message re-serialises (an attached .eml) is byte for byte what was received."""
+    the duration of the parse, then the original values are put back. Attached messages
+    (message/*) are left alone: they are re-serialised during the parse and must come out
+    as received."""
     saved: list[tuple[Message, list[tuple[str, Any]]]] = []
     with suppress(Exception):  # never worse than not memoising
-        for part in msg.walk():
-            headers = part._headers  # noqa: SLF001 (documented-stable internal list)
-            if not any(name.lower() in _MEMO_HEADERS for name, _value in headers):
-                continue
-            saved.append((part, headers))
-            memo = []
-            for name, value in headers:
-                if name.lower() in _MEMO_HEADERS and not hasattr(value, "name"):
-                    # On failure left as it was: read (and reported) as before.
-                    with suppress(Exception):
-                        value = part.policy.header_fetch_parse(name, value)
-                memo.append((name, value))
-            part._headers = memo  # noqa: SLF001
+        _memoise(msg, saved)
     try:
         yield
     finally:
         for part, headers in saved:
             part._headers = headers  # noqa: SLF001
+
+
+def _memoise(part: Message, saved: list[tuple[Message, list[tuple[str, Any]]]]) -> None:
+    headers = part._headers  # noqa: SLF001 (the stdlib's own list of (name, value))
+    memo = []
+    for name, value in headers:
+        if name.lower() in _MEMO_HEADERS and not hasattr(value, "name"):
+            # On failure left as it was: read (and reported) as before.
+            with suppress(Exception):
+                value = part.policy.header_fetch_parse(name, value)
+        memo.append((name, value))
+    part._headers = memo  # noqa: SLF001
+    saved.append((part, headers))
+    if part.get_content_maintype() == "message":
+        part._headers = headers  # noqa: SLF001
+        return
+    payload = part.get_payload() if part.is_multipart() else None
+    for sub in payload if isinstance(payload, list) else []:
+        if isinstance(sub, Message):
+            _memoise(sub, saved)
 
 
 def _header(msg: Message, name: str) -> str:

@@ -13,6 +13,7 @@ from .selectors import EVENT_STATES
 
 
 class PaymentFilterForm(forms.Form):
+    order = forms.CharField(label=_("Commande"), required=False, max_length=30)
     status = forms.ChoiceField(label=_("Statut"), required=False,
                                choices=[("", _("Tous"))] + list(PaymentStatus.choices))
     provider = forms.ChoiceField(label=_("Prestataire"), required=False,

@@ -24,7 +24,9 @@ class Provider(models.TextChoices):
 class Payment(models.Model):
     order = models.ForeignKey("shop.Order", on_delete=models.PROTECT, related_name="payments")
     provider = models.CharField(max_length=10, choices=Provider.choices)
-    method = models.CharField(max_length=10)  # shop.PaymentMethod
+    method = models.CharField(max_length=10, choices=[
+        ("carte", _("Carte bancaire")), ("sepa", _("Prélèvement SEPA")),
+        ("virement", _("Virement bancaire"))])  # shop.models.PaymentMethod
     status = models.CharField(max_length=10, choices=PaymentStatus.choices,
                               default=PaymentStatus.PENDING)
     amount_cents = models.IntegerField()

@@ -8,9 +8,11 @@ from django.db.models import QuerySet
 from .models import Payment, PaymentStatus, Provider, ProviderEvent
 
 
-def payments_filtered(*, status: str = "", provider: str = "", method: str = ""
-                      ) -> QuerySet[Payment]:
+def payments_filtered(*, status: str = "", provider: str = "", method: str = "",
+                      order: str = "") -> QuerySet[Payment]:
     qs = Payment.objects.select_related("order", "order__account", "matched_by")
+    if order:
+        qs = qs.filter(order__reference__iexact=order.strip())
     if status:
         qs = qs.filter(status=status)
     if provider:

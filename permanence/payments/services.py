@@ -30,7 +30,11 @@ STRIPE_METHOD_TYPES = {PaymentMethod.CARD: ["card"], PaymentMethod.SEPA: ["sepa_
 
 
 def idempotency_key_for(order: Order, attempt: int) -> str:
-    return f"perm-order-{order.pk}-attempt-{attempt}"
+    """Stable for one order and attempt (a retry after our own crash replays the provider's
+    answer), distinct for an order re-created after a rollback or a database reset (the
+    creation instant is part of it: primary keys and references can be reused then)."""
+    created = int(order.created_at.timestamp() * 1_000_000)
+    return f"perm-{order.reference}-{created}-a{attempt}"
 
 
 def _line_items(order: Order) -> list[dict[str, Any]]:

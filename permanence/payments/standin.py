@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, quote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 API_VERSION = "2025-09-30.clover"
+RETRY_SECONDS = 2.0
 Response = tuple[str, list[tuple[str, str]], bytes]
 
 
@@ -292,10 +293,18 @@ class StandIn:
             with self.lock:
                 self.outbox.append((payload.encode(), header))
             return event
+        if not self._deliver(payload, record):
+            self._later(lambda: self._retry(payload, record))
+        return event
+
+    def _deliver(self, payload: str, record: dict[str, Any]) -> bool:
+        """POST the event, signed now (Stripe signs each delivery attempt afresh)."""
+        assert self.webhook_url  # noqa: S101
         request = urllib.request.Request(  # noqa: S310 (configured webhook URL)
             self.webhook_url, data=payload.encode(), method="POST",
             headers={"Content-Type": "application/json; charset=utf-8",
-                     "Stripe-Signature": header, "User-Agent": "Stripe/1.0 (stand-in)"})
+                     "Stripe-Signature": signature_header(payload, self.secret),
+                     "User-Agent": "Stripe/1.0 (stand-in)"})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 record["status"] = response.status
@@ -303,7 +312,14 @@ class StandIn:
             record["status"] = exc.code
         except OSError as exc:
             record["status"] = f"error: {exc}"
-        return event
+        return isinstance(record["status"], int) and 200 <= record["status"] < 300
+
+    def _retry(self, payload: str, record: dict[str, Any], attempts: int = 5) -> None:
+        """Like Stripe, retry a failed delivery (here: a few times, seconds apart)."""
+        for _ in range(attempts):
+            time.sleep(RETRY_SECONDS)
+            if self._deliver(payload, record):
+                return
 
     def _later(self, send: Callable[[], Any]) -> None:
         """Deliver after the API response, like Stripe (webhooks are asynchronous)."""

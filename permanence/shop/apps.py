@@ -8,6 +8,9 @@ class ShopConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401 — connects the cart merge at login
+        from .tasks import register_cart_jobs  # cart: purge of abandoned anonymous carts
+
+        register_cart_jobs()
         from .tasks_quotes import register_quote_jobs  # quotes: reminders and expiry
 
         register_quote_jobs()

@@ -21,6 +21,7 @@ from .pricing import LineSpec, line_from_offer, recurring_totals_of, totals_of
 SESSION_KEY = "shop_cart_token"
 MAX_QUANTITY = 99
 MAX_LINES = 30
+ABANDONED_AFTER_DAYS = 30  # anonymous carts untouched this long are deleted
 
 
 def new_token() -> str:
@@ -160,6 +161,10 @@ def cart_add(*, cart: Cart | None, user: Any, offer: Any, quantity: Any = 1,
     slugs = [str(slug).strip()[:80] for slug in dict.fromkeys(options or [])
              if str(slug or "").strip()]
     found = {o.slug: o for o in Offer.objects.filter(slug__in=slugs, is_published=True)}
+    if slugs and main.options.exists():
+        # A plan that lists its options only takes those (as its option chooser shows).
+        allowed = set(main.options.filter(slug__in=slugs).values_list("slug", flat=True))
+        found = {slug: o for slug, o in found.items() if slug in allowed}
     missing = [slug for slug in slugs if slug not in found]
     if missing:
         raise invalid(options=_("L'option « %(slug)s » n'existe pas ou n'est plus proposée.")
@@ -233,3 +238,17 @@ def cart_merge_at_login(*, user: Any, token: str | None) -> Cart | None:
     own.save(update_fields=["updated_at"])
     return own
 
+
+
+@transaction.atomic
+def carts_purge_abandoned() -> int:
+    """Delete anonymous, open carts untouched for ABANDONED_AFTER_DAYS; the number deleted."""
+    from datetime import timedelta
+
+    from permanence.core import clock
+
+    cutoff = clock.now() - timedelta(days=ABANDONED_AFTER_DAYS)
+    stale = Cart.objects.filter(user__isnull=True, checked_out_at__isnull=True,
+                                updated_at__lt=cutoff)
+    _total, per_model = stale.delete()
+    return per_model.get(Cart._meta.label, 0)

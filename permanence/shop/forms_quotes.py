@@ -177,10 +177,13 @@ class QuoteLineForm(forms.Form):
     vat_rate = forms.ChoiceField(label=_("TVA"), choices=VAT_CHOICES, initial="20.00")
     recurring = forms.BooleanField(label=_("Mensuel"), required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, offer_choices: list[tuple[Any, str]] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["offer"].queryset = Offer.objects.order_by(  # type: ignore[attr-defined]
-            "position", "name")
+        field = self.fields["offer"]
+        field.queryset = Offer.objects.order_by("position", "name")  # type: ignore[attr-defined]
+        if offer_choices is not None:  # read once for the whole formset, not once per line
+            field.choices = offer_choices  # type: ignore[attr-defined]
 
     def is_blank(self) -> bool:
         """Neither offer, label nor price: an empty line, skipped (not an error)."""
@@ -237,6 +240,17 @@ class QuoteLineForm(forms.Form):
 
 QuoteLineFormSet = formset_factory(QuoteLineForm, extra=2, can_delete=True, max_num=MAX_LINES,
                                    validate_max=True)
+
+
+def offer_choices() -> list[tuple[Any, str]]:
+    """The offer menu of the line forms: "name — price HT" (monthly or one-off)."""
+    choices: list[tuple[Any, str]] = [("", str(_("— Ligne libre —")))]
+    for offer in Offer.objects.order_by("position", "name"):
+        price = offer.monthly_price_cents or offer.one_off_price_cents
+        suffix = str(_("/ mois")) if offer.monthly_price_cents else ""
+        choices.append((offer.pk, f"{offer.display_name} — {format_eur(price)} HT {suffix}"
+                        .strip()))
+    return choices
 
 
 def line_initial(line: Any) -> dict[str, Any]:

@@ -645,8 +645,9 @@ def quotes_housekeeping(now: datetime | None = None) -> dict[str, int]:
         except DomainError:  # accepted or changed meanwhile
             continue
     reminded = 0
+    # Not the day it was sent: a quote sent with a short validity gets no immediate reminder.
     due = Quote.objects.filter(status=QuoteStatus.SENT, reminded_at__isnull=True,
-                               valid_until__gte=day,
+                               sent_at__lte=now - timedelta(days=1), valid_until__gte=day,
                                valid_until__lte=day + timedelta(days=REMINDER_DAYS_BEFORE))
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():

@@ -241,8 +241,12 @@ def filter_accounts(user: Any, selected: int | None = None) -> list[Any]:
     """Accounts offered in the board's account filter: those with orders (at most 500, by
     name), plus the selected one."""
     visible = accounts_visible_to(user).only("pk", "name")
-    has_orders = Order.objects.filter(account=OuterRef("pk"))
-    accounts = list(visible.filter(Exists(has_orders)).order_by("name")[:500])
+    key = f"order-board-accounts:{user.pk}"
+    accounts = cache.get(key)
+    if accounts is None:  # a filter's choices: a minute old is fine
+        has_orders = Order.objects.filter(account=OuterRef("pk"))
+        accounts = list(visible.filter(Exists(has_orders)).order_by("name")[:500])
+        cache.set(key, accounts, 60)
     if selected is not None and all(a.pk != selected for a in accounts):
         accounts += list(visible.filter(pk=selected))
     return accounts

@@ -58,3 +58,19 @@ def queue_order_confirmation(*, to: list[str], subject: str, body: str,
                              terms_id: int | None) -> None:
     payload = {"to": to, "subject": subject, "body": body, "terms_id": terms_id}
     transaction.on_commit(lambda: send_order_confirmation.enqueue(payload, 1))
+
+
+@task()
+def purge_abandoned_carts() -> str:
+    from .cart import carts_purge_abandoned
+
+    return f"{carts_purge_abandoned()} cart(s) deleted"
+
+
+def register_cart_jobs() -> None:
+    """Called from ShopConfig.ready(): abandoned anonymous carts are purged every 6 hours."""
+    from datetime import timedelta
+
+    from permanence.core.scheduler import every
+
+    every(timedelta(hours=6), name="shop.purge_abandoned_carts")(purge_abandoned_carts)

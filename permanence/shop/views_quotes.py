@@ -38,6 +38,7 @@ from .forms_quotes import (
     kept_line_forms,
     line_initial,
     lines_from_formset,
+    offer_choices,
 )
 from .models import Quote, QuoteStatus
 from .permissions import can_manage_quotes
@@ -129,7 +130,8 @@ def quote_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and editable:
         header = QuoteHeaderForm(request.POST, prefix="q")
-        formset = QuoteLineFormSet(request.POST, prefix="lines")
+        formset = QuoteLineFormSet(request.POST, prefix="lines",
+                                   form_kwargs={"offer_choices": offer_choices()})
         if header.is_valid() and formset.is_valid():
             try:
                 services.quote_save(actor=request.user, quote=quote,
@@ -149,7 +151,8 @@ def quote_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             status = 409
         header = QuoteHeaderForm(initial=_header_initial(quote), prefix="q")
         formset = QuoteLineFormSet(initial=[line_initial(line) for line in lines],
-                                   prefix="lines")
+                                   prefix="lines",
+                                   form_kwargs={"offer_choices": offer_choices()})
     audit_view(actor=request.user, target=quote, account=quote.account)
     return render(request, "shop/quotes/detail.html", {
         "quote": quote, "lines": lines, "editable": editable, "header": header,

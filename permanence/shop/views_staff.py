@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from permanence.accounts.forms import apply_field_errors
@@ -28,8 +29,9 @@ from .models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod
 from .orders import order_set_information_complete, order_transition
 
 PAGE_SIZE = 50
-ACTIONS = [(OrderStatus.VALIDATED, _("Valider")), (OrderStatus.ACTIVATED, _("Activer")),
-           (OrderStatus.CANCELLED, _("Annuler"))]
+ACTIONS = [(OrderStatus.VALIDATED, gettext_lazy("Valider")),
+           (OrderStatus.ACTIVATED, gettext_lazy("Activer")),
+           (OrderStatus.CANCELLED, gettext_lazy("Annuler"))]
 
 
 @staff_required
@@ -93,10 +95,12 @@ def _detail_context(request: AuthedHttpRequest, order: Order, **extra: Any) -> d
         "can_process": permissions.can_process_orders(request.user),
         "now": clock.now(), "due": order.due_at,
         "transition_form": extra.get("transition_form"),
-        "contact_form": extra.get("contact_form") or ContactForm(
-            auto_id="contact_%s", initial={"subject": _("Votre commande %(ref)s") % {
-                "ref": order.reference}}),
     }
+
+
+def _contact_form(order: Order) -> ContactForm:
+    return ContactForm(auto_id="contact_%s", initial={
+        "subject": _("Votre commande %(ref)s") % {"ref": order.reference}})
 
 
 def _render_detail(request: AuthedHttpRequest, order: Order, status: int = 200,
@@ -175,7 +179,7 @@ def contact(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     order = selectors.get_order_for_user(request.user, pk, action="process")
     if request.method == "GET":
         return render(request, "shop/staff/contact.html", {
-            "order": order, "form": _detail_context(request, order)["contact_form"]})
+            "order": order, "form": _contact_form(order)})
     form = ContactForm(request.POST, auto_id="contact_%s")
     if form.is_valid():
         try:

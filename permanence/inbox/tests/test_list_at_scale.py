@@ -53,3 +53,76 @@ def test_account_filter_lists_accounts_with_conversations(account: Any, other_ac
     # The selected account stays in the list even without conversations.
     names = [a.name for a in client.get(f"/app/boite/?account={idle.pk}").context["accounts"]]
     assert set(names) == {account.name, idle.name}
+
+
+@pytest.mark.django_db
+def test_agent_list_shows_exactly_the_assigned_accounts(account: Any, other_account: Any,
+                                                        agent: Any, other_agent: Any,
+                                                        django_assert_max_num_queries: Any
+                                                        ) -> None:
+    from permanence.accounts.models import ClientAccount
+    from permanence.inbox.models import Conversation
+    from permanence.inbox.selectors import conversations_visible_to
+
+    third = ClientAccount.objects.create(name="Cabinet Roux", slug="cabinet-roux")
+    third.assigned_agents.add(agent)
+    for acc in (account, other_account, third):
+        _open(acc, 2)
+    mine = {account.pk, third.pk}
+    assert {c.account_id for c in conversations_visible_to(agent)} == mine
+    assert {c.account_id for c in conversations_visible_to(other_agent)} == {other_account.pk}
+    client = Client()
+    client.force_login(agent)
+    with django_assert_max_num_queries(10):
+        page = client.get("/app/boite/?view=open").context["page"]
+    assert {c.account_id for c in page} == mine and page.paginator.count == 4
+    # Unassigned from an account: its conversations leave the agent's list at once.
+    third.assigned_agents.remove(agent)
+    assert {c.account_id for c in conversations_visible_to(agent)} == {account.pk}
+    assert Conversation.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_list_order_indexes_exist(account: Any) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "inbox_conversation")
+    assert constraints["conv_due_visible"]["columns"] == ["next_due_at", "last_message_at",
+                                                          "account_id", "status"]
+    assert constraints["conv_recent_visible"]["columns"] == ["last_message_at", "account_id",
+                                                             "status"]
+    assert "conv_recent_unmerged" not in constraints  # superseded by conv_recent_visible
+
+
+@pytest.mark.django_db
+def test_agent_open_list_can_walk_the_due_index_in_order(account: Any, agent: Any) -> None:
+    """The agent's page is read from conv_due_visible in the list's order and stops after a
+    page; the visible accounts are an array computed once (PostgreSQL: account_id =
+    ANY(ARRAY(…)), not a semi-join); on SQLite the same rows through IN (…)."""
+    from django.db import connection
+
+    from permanence.inbox.selectors import inbox_list
+
+    _open(account, 3)
+    qs = inbox_list(agent, view="open")
+    sql, params = qs[:50].query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            assert "= ANY(ARRAY(SELECT" in sql
+            # Tiny tables: forbid the alternatives so the plan shows what the index allows.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Index Scan using conv_due_visible" in plan
+            # Walked in the list's order (no sort), the accounts an array computed once.
+            assert "Sort Key" not in plan and "InitPlan" in plan
+            assert "account_id = ANY ($" in plan
+        else:
+            assert " IN (SELECT" in sql
+    rows = list(qs)
+    expected = sorted(rows, key=lambda c: (c.next_due_at is None, c.next_due_at,
+                                           -c.last_message_at.timestamp()))
+    assert len(rows) == 3 and rows == expected  # due first, then most recent

@@ -11,7 +11,11 @@ from django.db import transaction
 
 from permanence.core.errors import DomainError
 from permanence.payments.models import Payment
-from permanence.payments.services import payment_start, transfer_instructions
+from permanence.payments.services import (
+    idempotency_key_for,
+    payment_start,
+    transfer_instructions,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +35,8 @@ def test_card_checkout_session_parameters(standin: Any, order: Any) -> None:
     payment = start(order)
     [call] = session_calls(standin)
     params = call["params"]
-    assert call["idempotency_key"] == payment.idempotency_key == f"perm-order-{order.pk}-attempt-1"
+    assert call["idempotency_key"] == payment.idempotency_key == idempotency_key_for(order, 1)
+    assert payment.idempotency_key.startswith(f"perm-{order.reference}-")
     assert params["mode"] == "payment"
     assert params["payment_method_types"] == ["card"]
     assert params["customer_creation"] == "always"

@@ -74,6 +74,10 @@ def test_list_filters_and_constant_queries(client: Any, billing: Any, account: A
     assert "Aucun paiement ne correspond" in page
     assert client.get(LIST, {"provider": "virement", "method": "virement"}).status_code == 200
     assert client.get(LIST, {"status": "nimporte"}).status_code == 200  # ignored filter
+    one = Payment.objects.order_by("pk").first()
+    assert one is not None
+    page = client.get(LIST, {"order": one.order.reference.lower()}).content.decode()
+    assert page.count(f">{one.order.reference}</a>") == 2  # its row + the pending transfers
 
 
 def test_transfer_match_wrong_amount_is_a_field_error(client: Any, billing: Any,

@@ -256,3 +256,32 @@ def test_pages_render_in_english(client: Client, offers: Any, settings: Any) -> 
     response = client.get(reverse("shop:cart"))
     assert response.status_code == 200 and "Essentiel plan" in response.content.decode()
     assert client.get(reverse("shop:checkout")).status_code == 200
+
+
+def test_a_plan_listing_its_options_only_takes_those(client: Client, offers: Any) -> None:
+    listed = make_offer("samedi", kind=OfferKind.OPTION, monthly_price_cents=3900)
+    offers["plan"].options.add(listed)
+    response = client.post(reverse("shop:cart_add"), {"offer": "essentiel",
+                                                      "options": ["samedi", "prise-rdv"]})
+    assert response.status_code == 400 and not Cart.objects.exists()
+    client.post(reverse("shop:cart_add"), {"offer": "essentiel", "options": ["samedi"]})
+    assert lines_of(client) == {"essentiel": 1, "samedi": 1}
+
+
+def test_abandoned_anonymous_carts_are_purged(offers: Any, client_user: Any) -> None:
+    from datetime import timedelta
+
+    from permanence.core import clock
+    from permanence.core.scheduler import REGISTRY
+    from permanence.shop.cart import carts_purge_abandoned
+    from permanence.shop.tasks import purge_abandoned_carts
+
+    old = cart_add(cart=None, user=None, offer="essentiel")
+    recent = cart_add(cart=None, user=None, offer="essentiel")
+    users = cart_add(cart=None, user=client_user, offer="essentiel")
+    long_ago = clock.now() - timedelta(days=31)
+    Cart.objects.filter(pk__in=[old.pk, users.pk]).update(updated_at=long_ago)
+    assert carts_purge_abandoned() == 1
+    assert set(Cart.objects.values_list("pk", flat=True)) == {recent.pk, users.pk}
+    assert REGISTRY["shop.purge_abandoned_carts"].task is purge_abandoned_carts
+    assert purge_abandoned_carts.call() == "0 cart(s) deleted"

@@ -394,3 +394,28 @@ def test_concurrent_submits_of_one_cart_create_one_order(client_user: Any,
                                                                           "OperationalError"}
     assert refusal in allowed
     assert Order.objects.count() == 1
+
+
+def test_confirmation_is_retried_when_sending_fails(shop: Any, monkeypatch: Any,
+                                                    settings: Any) -> None:
+    from django.core.mail import EmailMultiAlternatives
+    from django_tasks_db.models import DBTaskResult
+
+    from permanence.shop.tasks import send_order_confirmation
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
+                                  "QUEUES": ["default", "email"]}}
+
+    def refuse(self: Any) -> None:
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    payload = {"to": ["a@b.fr"], "subject": "Commande", "body": "Merci",
+               "terms_id": shop["terms"].pk}
+    assert send_order_confirmation.call(payload, 1) == "retry"
+    [retry] = DBTaskResult.objects.filter(task_path=send_order_confirmation.module_path)
+    assert retry.queue_name == "email" and retry.args_kwargs["args"] == [payload, 2]
+    assert retry.run_after is not None
+    with pytest.raises(ConnectionRefusedError):
+        send_order_confirmation.call(payload, settings.EMAIL_MAX_ATTEMPTS)
+    assert mail.outbox == []

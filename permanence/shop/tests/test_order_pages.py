@@ -222,3 +222,13 @@ def test_summary_pdf_for_staff(agent: Any, paid: Any) -> None:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_activation_panel_warns_about_the_consumer_withdrawal_period(
+        supervisor: Any, account: Any) -> None:
+    with clock.frozen(paris(2026, 11, 20, 10, 0)):
+        order = make_order(account, customer_kind=CustomerKind.CONSUMER)
+        order_transition(order=order, to=OrderStatus.PAID)
+        order_transition(order=order, to=OrderStatus.VALIDATED, actor=supervisor)
+        html = login(supervisor).get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "ne doit pas commencer avant la fin du délai de rétractation (04/12/2026 10:00)" in html

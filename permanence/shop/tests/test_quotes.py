@@ -548,6 +548,25 @@ def test_reminder_sent_once_before_expiry_then_expired(admin_user: Any, committe
     assert last is not None and (last.from_status, last.to_status) == ("envoye", "expire")
 
 
+def test_no_reminder_on_the_day_a_short_quote_is_sent(admin_user: Any) -> None:
+    with clock.frozen(paris(2026, 11, 18, 10, 0)):
+        make_quote(admin_user, valid_until=date(2026, 11, 20))
+    with clock.frozen(paris(2026, 11, 18, 18, 0)):
+        assert services.quotes_housekeeping() == {"expired": 0, "reminded": 0}
+    with clock.frozen(paris(2026, 11, 19, 10, 0)):
+        assert services.quotes_housekeeping() == {"expired": 0, "reminded": 1}
+
+
+def test_the_pdf_task_skips_a_quote_no_longer_sent(admin_user: Any) -> None:
+    from permanence.shop.tasks_quotes import send_quote
+
+    quote = make_quote(admin_user)
+    services.quote_cancel(actor=admin_user, quote=quote)
+    mail.outbox.clear()
+    assert send_quote.call(quote.pk) == "skipped"
+    assert not mail.outbox
+
+
 def test_housekeeping_job_is_registered_with_the_scheduler() -> None:
     from permanence.core.scheduler import REGISTRY
 
@@ -586,3 +605,22 @@ def test_list_query_count_is_constant(login: Any, admin_user: Any, account: Any,
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("quotes:list"))
     assert len(response.context["page"].object_list) == 13
+
+
+def test_editor_query_count_does_not_grow_with_lines(
+        login: Any, admin_user: Any, django_assert_max_num_queries: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_offer("essentiel")
+    make_offer("confort")
+    client = login(admin_user)
+    small = make_quote(admin_user, send=False, lines=[free_line()])
+    big = make_quote(admin_user, send=False, lines=[free_line(f"Ligne {n}") for n in range(20)])
+    for quote in (small, big):  # warm-up (and the audit of a first view, once per quote)
+        client.get(reverse("quotes:detail", kwargs={"pk": quote.pk}))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("quotes:detail", kwargs={"pk": small.pk}))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("quotes:detail", kwargs={"pk": big.pk}))
+    assert "Forfait Confort — 149,00\u00a0€ HT / mois" in page.content.decode()

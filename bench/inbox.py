@@ -64,26 +64,6 @@ WORKS = ("plomberie", "électricité", "peinture", "toiture", "chauffage", "menu
 PRODUCTS = ("le colis", "la commande", "le matériel", "le lit médicalisé", "les lunettes",
             "l'appareil auditif", "le fauteuil", "les semelles", "la chaudière", "le devis signé")
 
-SUBJECTS = (
-    "Demande de rendez-vous", "Prise de rendez-vous {day}", "Rendez-vous annulé",
-    "Annulation du rendez-vous du {date}", "Report de mon rendez-vous", "Rendez-vous urgent",
-    "Modification de rendez-vous", "Confirmation rendez-vous {date}",
-    "Facture n° F{year}-{num4}", "Question sur ma facture", "Erreur sur la facture",
-    "Facture non reçue", "Relance facture impayée", "Duplicata de facture",
-    "Demande de devis {work}", "Devis travaux de {work}", "Relance devis n° {num4}",
-    "Résultats d'analyse", "Résultats de prise de sang", "Renouvellement d'ordonnance",
-    "Ordonnance à récupérer", "Certificat médical", "Arrêt de travail",
-    "Retard de livraison commande {cmd}", "Commande {cmd} non reçue", "Colis endommagé",
-    "Réclamation : {problem}", "Réclamation suite à l'intervention du {date}",
-    "Changement d'adresse", "Changement de coordonnées bancaires", "Prélèvement en double",
-    "Remboursement mutuelle", "Attestation de paiement", "Prise en charge mutuelle",
-    "Demande de rappel", "Merci de me rappeler", "Message de {name}", "Question",
-    "Information horaires", "Fermeture du cabinet", "Dossier {name}", "Résiliation contrat",
-    "Demande d'intervention {work}", "Fuite d'eau urgente", "Panne de chauffage",
-    "Urgence", "Documents manquants", "Envoi de pièces justificatives", "RE: {prev}",
-    "TR: {prev}", "Suivi de mon dossier", "Accès espace client", "Mot de passe oublié",
-    "Résultat scanner", "Honoraires", "Consultation du {date}", "Absence {day}",
-)
 PROBLEMS = ("retard important", "facturation erronée", "accueil désagréable",
             "intervention non réalisée", "produit défectueux", "double prélèvement",
             "délai non respecté", "devis non conforme")
@@ -92,69 +72,132 @@ GREETINGS = ("Bonjour,", "Bonjour Madame,", "Bonjour Monsieur,", "Madame, Monsie
 CLOSINGS = ("Cordialement,", "Bien cordialement,", "Merci d'avance,", "Bonne journée,",
             "Dans l'attente de votre réponse,", "Merci beaucoup,", "Sincères salutations,",
             "Bien à vous,", "Merci,")
-SENTENCES = (
-    "Je souhaiterais prendre rendez-vous avec {prac} la semaine prochaine.",
-    "Je dois malheureusement annuler mon rendez-vous du {date} à {time}.",
-    "Mon rendez-vous de {day} est annulé, pouvez-vous m'en proposer un autre ?",
-    "Serait-il possible de décaler le rendez-vous à {day} après-midi ?",
-    "Je vous confirme ma présence le {date} à {time}.",
-    "J'ai bien reçu la facture n° F{year}-{num4} mais le montant de {amount} € ne correspond pas au devis.",
-    "Pourriez-vous m'envoyer un duplicata de la facture de {month} ?",
-    "Je n'ai toujours pas reçu ma facture pour la consultation du {date}.",
-    "Le prélèvement de {amount} € a été effectué deux fois sur mon compte.",
-    "Vous trouverez ci-joint mon attestation de mutuelle et ma carte vitale.",
-    "Ma mutuelle me demande une facture détaillée pour le remboursement.",
-    "Je voudrais un devis pour des travaux de {work} dans mon appartement à {city}.",
-    "Le devis n° {num4} me convient, je vous le renvoie signé.",
-    "Pouvez-vous me rappeler au {phone} ? Je suis joignable après {time}.",
-    "Merci de rappeler {name} au {phone} dès que possible.",
-    "{prod} devait être livré le {date} et je n'ai toujours rien reçu.",
-    "Ma commande {cmd} est arrivée abîmée, le carton était ouvert.",
-    "Je souhaite être remboursé(e) de {amount} € suite à l'annulation.",
-    "Les résultats d'analyse de {name} sont-ils disponibles ?",
-    "Mon ordonnance arrive à échéance le {date}, pouvez-vous la renouveler ?",
-    "Je passerai récupérer l'ordonnance {day} matin.",
-    "J'ai besoin d'un certificat médical pour le sport de ma fille.",
-    "Nous avons une fuite d'eau sous l'évier depuis ce matin, c'est urgent.",
-    "Le chauffage ne fonctionne plus depuis {day}, il fait très froid.",
-    "Le technicien n'est jamais venu alors que j'ai posé une demi-journée.",
-    "Je déménage au {num2} {street} à {city} à partir du {date}.",
-    "Voici mes nouvelles coordonnées bancaires pour les prélèvements.",
-    "Je souhaite résilier mon contrat à compter du {date}.",
-    "Je n'arrive pas à me connecter à mon espace client.",
+# A conversation keeps to one topic (an appointment, an invoice…), as real threads do: each
+# topic's words are then in a minority of the conversations, as in a real secretariat.
+TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    # topic: (subjects, customer sentences, secretariat replies)
+    "rdv": (
+        ("Demande de rendez-vous", "Prise de rendez-vous {day}", "Rendez-vous urgent",
+         "Modification de rendez-vous", "Confirmation rendez-vous {date}",
+         "Consultation du {date}", "RE: Demande de rendez-vous"),
+        ("Je souhaiterais prendre rendez-vous avec {prac} la semaine prochaine.",
+         "Serait-il possible de décaler le rendez-vous à {day} après-midi ?",
+         "Je vous confirme ma présence le {date} à {time}.",
+         "Pouvez-vous me confirmer l'heure du rendez-vous de {first} ?",
+         "Ma fille {first} a rendez-vous {day} à {time} mais elle a école.",
+         "Je souhaite un rendez-vous en visioconférence si possible.",
+         "Le cabinet est-il ouvert {day} ? J'aimerais passer vers {time}."),
+        ("Bonjour, votre rendez-vous est confirmé le {date} à {time} avec {prac}.",
+         "Bonjour, nous pouvons vous proposer {day} à {time}, cela vous convient-il ?"),
+    ),
+    "annulation": (
+        ("Rendez-vous annulé", "Annulation du rendez-vous du {date}",
+         "Report de mon rendez-vous", "Absence {day}"),
+        ("Je dois malheureusement annuler mon rendez-vous du {date} à {time}.",
+         "Mon rendez-vous de {day} est annulé, pouvez-vous m'en proposer un autre ?",
+         "Mon mari {first} est malade et ne pourra pas venir {day}."),
+        ("Bonjour, votre rendez-vous du {date} est bien annulé. Souhaitez-vous en fixer un "
+         "autre ?",),
+    ),
+    "facture": (
+        ("Facture n° F{year}-{num4}", "Question sur ma facture", "Erreur sur la facture",
+         "Facture non reçue", "Relance facture impayée", "Duplicata de facture", "Honoraires"),
+        ("J'ai bien reçu la facture n° F{year}-{num4} mais le montant de {amount} € ne "
+         "correspond pas au devis.",
+         "Pourriez-vous m'envoyer un duplicata de la facture de {month} ?",
+         "Je n'ai toujours pas reçu ma facture pour la consultation du {date}.",
+         "L'intervention du {date} a été facturée {amount} € au lieu de {amount2} €.",
+         "Je n'ai pas compris le détail de la facture, pourriez-vous m'expliquer ?",
+         "Est-il possible de payer en plusieurs fois ?",
+         "Le paiement par chèque a été envoyé le {date}."),
+        ("Bonjour, vous trouverez ci-joint le duplicata de votre facture.",
+         "Bonjour, nous avons corrigé la facture, la nouvelle version est jointe."),
+    ),
+    "paiement": (
+        ("Prélèvement en double", "Changement de coordonnées bancaires",
+         "Attestation de paiement", "Remboursement"),
+        ("Le prélèvement de {amount} € a été effectué deux fois sur mon compte.",
+         "Voici mes nouvelles coordonnées bancaires pour les prélèvements.",
+         "Je souhaite être remboursé(e) de {amount} € suite à l'annulation."),
+        ("Bonjour, le remboursement de {amount} € a été effectué ce jour.",),
+    ),
+    "mutuelle": (
+        ("Remboursement mutuelle", "Prise en charge mutuelle", "Attestation mutuelle"),
+        ("Vous trouverez ci-joint mon attestation de mutuelle et ma carte vitale.",
+         "Ma mutuelle me demande une facture détaillée pour le remboursement.",
+         "Les honoraires de {prac} sont-ils pris en charge par la sécurité sociale ?"),
+        ("Bonjour, la feuille de soins a été transmise à votre mutuelle.",),
+    ),
+    "medical": (
+        ("Résultats d'analyse", "Résultats de prise de sang", "Renouvellement d'ordonnance",
+         "Ordonnance à récupérer", "Certificat médical", "Arrêt de travail",
+         "Résultat scanner"),
+        ("Les résultats d'analyse de {name} sont-ils disponibles ?",
+         "Mon ordonnance arrive à échéance le {date}, pouvez-vous la renouveler ?",
+         "Je passerai récupérer l'ordonnance {day} matin.",
+         "J'ai besoin d'un certificat médical pour le sport de ma fille."),
+        ("Bonjour, votre ordonnance est prête, vous pouvez passer la récupérer à l'accueil.",
+         "Bonjour, les résultats ont été transmis à {prac}."),
+    ),
+    "livraison": (
+        ("Retard de livraison commande {cmd}", "Commande {cmd} non reçue", "Colis endommagé"),
+        ("{prod} devait être livré le {date} et je n'ai toujours rien reçu.",
+         "Ma commande {cmd} est arrivée abîmée, le carton était ouvert.",
+         "Le colis a été déposé chez le voisin au {num2} {street}.",
+         "Je joins la photo du colis pour l'assurance."),
+        ("Bonjour, pouvez-vous nous préciser votre numéro de commande ?",
+         "Bonjour, un nouvel envoi part aujourd'hui."),
+    ),
+    "devis": (
+        ("Demande de devis {work}", "Devis travaux de {work}", "Relance devis n° {num4}",
+         "Demande d'intervention {work}"),
+        ("Je voudrais un devis pour des travaux de {work} dans mon appartement à {city}.",
+         "Le devis n° {num4} me convient, je vous le renvoie signé."),
+        ("Bonjour, le devis vous a été envoyé par courrier.",),
+    ),
+    "urgence": (
+        ("Fuite d'eau urgente", "Panne de chauffage", "Urgence"),
+        ("Nous avons une fuite d'eau sous l'évier depuis ce matin, c'est urgent.",
+         "Le chauffage ne fonctionne plus depuis {day}, il fait très froid."),
+        ("Bonjour, un technicien passera {day} entre {time} et midi.",),
+    ),
+    "reclamation": (
+        ("Réclamation : {problem}", "Réclamation suite à l'intervention du {date}"),
+        ("Le technicien n'est jamais venu alors que j'ai posé une demi-journée.",
+         "Je suis très mécontent(e) du service, c'est la troisième fois que je relance."),
+        ("Bonjour, nous avons transmis votre réclamation au service concerné.",),
+    ),
+    "administratif": (
+        ("Changement d'adresse", "Résiliation contrat", "Documents manquants",
+         "Envoi de pièces justificatives", "Accès espace client", "Mot de passe oublié",
+         "Dossier {name}", "Suivi de mon dossier"),
+        ("Je déménage au {num2} {street} à {city} à partir du {date}.",
+         "Je souhaite résilier mon contrat à compter du {date}.",
+         "Je n'arrive pas à me connecter à mon espace client.",
+         "Il manque la page 2 du contrat dans le courrier reçu.",
+         "Suite à notre conversation téléphonique de ce matin, je vous envoie les documents."),
+        ("Bonjour, votre dossier est à jour.",),
+    ),
+    "rappel": (
+        ("Demande de rappel", "Merci de me rappeler", "Message de {name}", "Question",
+         "Information horaires", "Fermeture du cabinet"),
+        ("Pouvez-vous me rappeler au {phone} ? Je suis joignable après {time}.",
+         "Merci de rappeler {name} au {phone} dès que possible.",
+         "Pouvez-vous transmettre ce message à {prac} ?",
+         "Je vous contacte de la part de {name}."),
+        ("Bonjour, {prac} vous rappellera dans la journée.",),
+    ),
+}
+TOPIC_NAMES = list(TOPICS)
+# Sentences of any topic.
+GENERIC = (
     "Mon numéro de dossier est {dossier}.",
-    "Je vous contacte de la part de {name}.",
-    "Mon mari {first} est malade et ne pourra pas venir {day}.",
-    "Le cabinet est-il ouvert {day} ? J'aimerais passer vers {time}.",
-    "Pouvez-vous transmettre ce message à {prac} ?",
-    "Je suis très mécontent(e) du service, c'est la troisième fois que je relance.",
-    "Merci pour votre réactivité, tout est en ordre.",
-    "Je joins la photo du dégât pour l'assurance.",
-    "L'intervention du {date} a été facturée {amount} € au lieu de {amount2} €.",
-    "Pouvez-vous me confirmer l'heure du rendez-vous de {first} ?",
-    "Le colis a été déposé chez le voisin au {num2} {street}.",
     "Je reste disponible pour tout complément d'information.",
     "Je vous remercie de bien vouloir traiter ma demande rapidement.",
-    "Suite à notre conversation téléphonique de ce matin, je vous envoie les documents.",
-    "Il manque la page 2 du contrat dans le courrier reçu.",
-    "Les honoraires de {prac} sont-ils pris en charge par la sécurité sociale ?",
-    "Ma fille {first} a rendez-vous {day} à {time} mais elle a école.",
-    "Le paiement par chèque a été envoyé le {date}.",
-    "Je n'ai pas compris le détail de la facture, pourriez-vous m'expliquer ?",
-    "Est-il possible de payer en plusieurs fois ?",
-    "Je souhaite un rendez-vous en visioconférence si possible.",
+    "Merci pour votre réactivité.",
 )
-REPLIES = (
+GENERIC_REPLIES = (
     "Bonjour {first}, nous avons bien reçu votre message et revenons vers vous rapidement.",
-    "Bonjour, votre rendez-vous est confirmé le {date} à {time} avec {prac}.",
-    "Bonjour, votre rendez-vous du {date} est bien annulé. Souhaitez-vous en fixer un autre ?",
-    "Bonjour, vous trouverez ci-joint le duplicata de votre facture.",
-    "Bonjour, le remboursement de {amount} € a été effectué ce jour.",
-    "Bonjour, un technicien passera {day} entre {time} et midi.",
-    "Bonjour, votre ordonnance est prête, vous pouvez passer la récupérer à l'accueil.",
-    "Bonjour, nous avons transmis votre réclamation au service concerné.",
-    "Bonjour, pouvez-vous nous préciser votre numéro de commande ?",
-    "Bonjour, le devis vous a été envoyé par courrier.",
 )
 
 
@@ -178,15 +221,20 @@ def _fill(rng: random.Random, template: str, person: tuple[str, str]) -> str:
     return template.format(**values)
 
 
-def _subject(rng: random.Random, person: tuple[str, str]) -> str:
-    return _fill(rng, rng.choice(SUBJECTS), person)
+def _subject(rng: random.Random, person: tuple[str, str], topic: str) -> str:
+    return _fill(rng, rng.choice(TOPICS[topic][0]), person)
 
 
-def _body(rng: random.Random, person: tuple[str, str], inbound: bool) -> str:
+def _body(rng: random.Random, person: tuple[str, str], topic: str, inbound: bool) -> str:
+    _subjects, sentences, replies = TOPICS[topic]
     if not inbound:
-        return _fill(rng, rng.choice(REPLIES), person) + "\n\nCordialement,\nLe secrétariat"
-    sentences = [_fill(rng, rng.choice(SENTENCES), person) for _ in range(rng.randint(1, 4))]
-    return (f"{rng.choice(GREETINGS)}\n\n{' '.join(sentences)}\n\n{rng.choice(CLOSINGS)}\n"
+        text = rng.choice(replies if rng.random() < 0.7 else GENERIC_REPLIES)
+        return _fill(rng, text, person) + "\n\nCordialement,\nLe secrétariat"
+    chosen = [rng.choice(sentences) for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.4:
+        chosen.append(rng.choice(GENERIC))
+    text = " ".join(_fill(rng, sentence, person) for sentence in dict.fromkeys(chosen))
+    return (f"{rng.choice(GREETINGS)}\n\n{text}\n\n{rng.choice(CLOSINGS)}\n"
             f"{person[0]} {person[1]}")
 
 
@@ -245,11 +293,12 @@ def seed() -> tuple[Any, Any, list[int]]:
                 n = start + i
                 person = people[i]
                 created = now - timedelta(minutes=n % 100_000)
-                subject = _subject(rng, person)
+                topic = rng.choice(TOPIC_NAMES)
+                subject = _subject(rng, person, topic)
                 ref = f"D-2025-{n + 1:06d}"
                 status = rng.choice(["nouveau", "ouvert", "ouvert", "attente_client", "resolu",
                                      "clos", "clos", "clos"])
-                bodies = [_body(rng, person, inbound=k % 2 == 0)
+                bodies = [_body(rng, person, topic, inbound=k % 2 == 0)
                           for k in range(MESSAGES_PER_CONVERSATION)]
                 bodies_of.append(bodies)
                 # search_text complete at insert: the FTS index is written once per row.
@@ -279,7 +328,7 @@ def seed() -> tuple[Any, Any, list[int]]:
             print(f"  seeded {done:,} conversations ({rate:,.0f}/s)", flush=True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would: visibility map set
     return supervisor, agent, [a.pk for a in accounts]
 
 

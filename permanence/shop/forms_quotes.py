@@ -246,8 +246,16 @@ def offer_choices() -> list[tuple[Any, str]]:
     """The offer menu of the line forms: "name — price HT" (monthly or one-off)."""
     choices: list[tuple[Any, str]] = [("", str(_("— Ligne libre —")))]
     for offer in Offer.objects.order_by("position", "name"):
-        price = offer.monthly_price_cents or offer.one_off_price_cents
-        suffix = str(_("/ mois")) if offer.monthly_price_cents else ""
+        if offer.monthly_price_cents or offer.one_off_price_cents:
+            price = offer.monthly_price_cents or offer.one_off_price_cents
+            suffix = str(_("/ mois")) if offer.monthly_price_cents else ""
+        elif offer.hourly_rate_cents:  # billed on time spent: show the rate, not "0,00 €"
+            price, suffix = offer.hourly_rate_cents, str(_("/ heure"))
+        elif offer.unit_price_cents:  # billed per act
+            price = offer.unit_price_cents
+            suffix = "/ " + (offer.get_unit_display() if offer.unit else str(_("acte")))
+        else:
+            price, suffix = 0, ""
         choices.append((offer.pk, f"{offer.display_name} — {format_eur(price)} HT {suffix}"
                         .strip()))
     return choices

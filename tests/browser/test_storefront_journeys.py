@@ -9,8 +9,10 @@ events to the live server's webhook before redirecting the browser back — the 
 as with Stripe. The live server runs in this process, so `django.core.mail.outbox` (locmem)
 is the test's own.
 
-Only the catalog and the staff users are created with the ORM (before the browser starts);
-everything the journeys are about goes through the real pages.
+Only the catalog, the staff users and (journey 2) an existing client with its account are
+created with the ORM, before the browser starts; everything the journeys are about goes
+through the real pages. Payment outcomes arrive by webhook: the pages are reloaded (bounded)
+until the status shows, never a fixed sleep.
 """
 
 from __future__ import annotations
@@ -89,14 +91,6 @@ def add_plan_to_cart(page: Any, slug: str = "essentiel") -> None:
     page.get_by_role("button", name="Ajouter au panier").click()
     expect(page).to_have_url(re.compile(r"/panier/$"))
     expect(page.get_by_role("table", name="Contenu du panier")).to_be_visible()
-
-
-def staff_opens_order(staff: Any, reference: str, *, tab: str = "a_valider") -> None:
-    staff.goto(f"/app/boutique/commandes/?tab={tab}")
-    row = staff.locator("tr[data-order]").filter(has_text=reference)
-    expect(row).to_have_count(1)
-    row.get_by_role("link", name=reference).click()
-    expect(staff.get_by_role("heading", level=1)).to_contain_text(f"Commande {reference}")
 
 
 def staff_transition(staff: Any, action: str, confirm: re.Pattern[str]) -> None:

@@ -205,12 +205,12 @@ class Conversation(models.Model):
             models.Index(fields=["status", "-last_message_at"]),
             models.Index(fields=["account", "next_due_at"], name="conv_account_due"),
             # The inbox lists at 200k+ conversations, in their two orders (due first, recent
-            # first): walked in order and LIMITed, the account and status filters checked on
-            # the index entries themselves (an agent sees a few accounts; "open" views).
-            models.Index(fields=["next_due_at", "-last_message_at", "account", "status"],
+            # first): a page's ids are read from the index alone, in order, the account and
+            # status filters checked on its entries (see inbox.views.CappedPaginator).
+            models.Index(fields=["next_due_at", "-last_message_at", "account", "status", "id"],
                          condition=models.Q(merged_into__isnull=True),
                          name="conv_due_visible"),
-            models.Index(fields=["-last_message_at", "account", "status"],
+            models.Index(fields=["-last_message_at", "account", "status", "id"],
                          condition=models.Q(merged_into__isnull=True),
                          name="conv_recent_visible"),
         ]

@@ -215,11 +215,12 @@ class StandIn:
             "customer_email": params.get("customer_email"),
             "livemode": False, "locale": params.get("locale"),
             "metadata": params.get("metadata") or {}, "mode": params["mode"],
-            "payment_intent": _id("pi"), "payment_method_types": methods,
+            # Like Stripe (API ≥ 2022-08-01): no PaymentIntent id until the buyer confirms.
+            "payment_intent": None, "payment_method_types": methods,
             "payment_status": "unpaid", "status": "open",
             "url": f"{self.base_url}/pay/{session_id}",
             # Not part of Stripe's session object: kept for the page and the events.
-            "_line_items": items,
+            "_line_items": items, "_pi": _id("pi"),
             "_intent_metadata": intent_data.get("metadata") or {},
             "_setup_future_usage": intent_data.get("setup_future_usage"),
         }
@@ -229,7 +230,7 @@ class StandIn:
     def _refund_create(self, params: dict[str, Any]) -> Response:
         intent = params.get("payment_intent")
         session = next((s for s in self.sessions.values()
-                        if s["payment_intent"] == intent and s["payment_status"] == "paid"),
+                        if s["_pi"] == intent and s["payment_status"] == "paid"),
                        None)
         if session is None:
             return _json(400, _error("resource_missing",
@@ -242,7 +243,7 @@ class StandIn:
     def _refund(self, session: dict[str, Any], amount: int,
                 metadata: dict[str, Any]) -> dict[str, Any]:
         refund = {"id": _id("re"), "object": "refund", "amount": amount,
-                  "currency": session["currency"], "payment_intent": session["payment_intent"],
+                  "currency": session["currency"], "payment_intent": session["_pi"],
                   "charge": session.get("_charge_id"), "status": "succeeded",
                   "metadata": metadata, "created": int(time.time())}
         self.refunds[refund["id"]] = refund
@@ -254,7 +255,7 @@ class StandIn:
 
     def _intent(self, session: dict[str, Any], status: str,
                 error: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {"id": session["payment_intent"], "object": "payment_intent",
+        return {"id": session["_pi"], "object": "payment_intent",
                 "amount": session["amount_total"], "currency": session["currency"],
                 "customer": session["customer"], "metadata": session["_intent_metadata"],
                 "payment_method": session.setdefault("_payment_method", _id("pm")),
@@ -269,7 +270,7 @@ class StandIn:
         return {"id": charge_id, "object": "charge", "amount": session["amount_total"],
                 "amount_captured": session["amount_total"], "amount_refunded": refunded,
                 "currency": session["currency"], "customer": session["customer"],
-                "payment_intent": session["payment_intent"],
+                "payment_intent": session["_pi"],
                 "metadata": session["_intent_metadata"], "paid": True,
                 "refunded": refunded >= session["amount_total"], "status": "succeeded",
                 "livemode": False, "created": session["created"]}
@@ -339,7 +340,7 @@ class StandIn:
 
     def pay(self, session_id: str) -> dict[str, Any]:
         session = self.sessions[session_id]
-        session.update(status="complete", payment_status="paid")
+        session.update(status="complete", payment_status="paid", payment_intent=session["_pi"])
         return self._send("checkout.session.completed", _public(session))
 
     def decline(self, session_id: str) -> dict[str, Any]:
@@ -351,7 +352,8 @@ class StandIn:
 
     def mandate(self, session_id: str) -> dict[str, Any]:
         session = self.sessions[session_id]
-        session.update(status="complete", payment_status="unpaid")
+        session.update(status="complete", payment_status="unpaid",
+                       payment_intent=session["_pi"])
         return self._send("checkout.session.completed", _public(session))
 
     def settle(self, session_id: str, outcome: str) -> dict[str, Any]:

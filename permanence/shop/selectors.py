@@ -211,6 +211,13 @@ def board_counts(user: Any) -> dict[str, int]:
     if counts is None:
         now = clock.now()
         visible = orders_visible_to(user)
+        if connection.vendor == "postgresql" and not account_permissions.sees_all_accounts(user):
+            # Measured on 100,000 orders: PostgreSQL plans nine capped counts better with the
+            # agent's account ids spelled out (one small query) than with nine IN (SELECT …)
+            # joins; SQLite is the other way round (it then prefers the account index even
+            # when the status index is the selective one).
+            ids = list(accounts_visible_to(user).values_list("pk", flat=True))
+            visible = Order.objects.filter(account_id__in=ids)
         counts = capped_counts({tab: tab_filter(visible, tab, now) for tab in TABS})
         cache.set(key, counts, COUNTS_TTL)
     return counts

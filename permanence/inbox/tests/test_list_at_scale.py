@@ -89,9 +89,9 @@ def test_list_order_indexes_exist(account: Any) -> None:
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "inbox_conversation")
     assert constraints["conv_due_visible"]["columns"] == ["next_due_at", "last_message_at",
-                                                          "account_id", "status"]
+                                                          "account_id", "status", "id"]
     assert constraints["conv_recent_visible"]["columns"] == ["last_message_at", "account_id",
-                                                             "status"]
+                                                             "status", "id"]
     assert "conv_recent_unmerged" not in constraints  # superseded by conv_recent_visible
 
 
@@ -126,3 +126,33 @@ def test_agent_open_list_can_walk_the_due_index_in_order(account: Any, agent: An
     expected = sorted(rows, key=lambda c: (c.next_due_at is None, c.next_due_at,
                                            -c.last_message_at.timestamp()))
     assert len(rows) == 3 and rows == expected  # due first, then most recent
+
+
+@pytest.mark.django_db
+def test_pages_read_through_their_ids_are_the_plain_pages(account: Any, other_account: Any,
+                                                          agent: Any, supervisor: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from permanence.inbox.selectors import inbox_list
+
+    _open(account, 4)
+    _open(other_account, 3)
+    for user in (supervisor, agent):
+        for sort in ("due", "recent", "oldest", "priority"):
+            for view in ("open", "all"):
+                qs = inbox_list(user, view=view, sort=sort)
+                expected = [c.pk for c in qs]
+                paginator = views.CappedPaginator(qs, 2)
+                got = []
+                for number in paginator.page_range:
+                    with CaptureQueriesContext(connection) as ctx:
+                        page = paginator.page(number)
+                        got += [c.pk for c in page]
+                    assert len(ctx.captured_queries) == 1  # ids and rows: one query
+                    assert "IN (SELECT" in ctx.captured_queries[0]["sql"]
+                assert got == expected, (user, sort, view)
+    # A search pages plainly (its full-text subquery would otherwise run twice).
+    qs = inbox_list(supervisor, view="all", q="Q1")
+    page = views.CappedPaginator(qs, 2, ids_first=False).page(1)
+    assert [c.subject for c in page] == ["Q1", "Q1"]

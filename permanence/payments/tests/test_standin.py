@@ -54,7 +54,8 @@ def test_failed_delivery_is_retried(monkeypatch: Any) -> None:
     try:
         app = StandIn(secret="whsec_x",
                       webhook_url=f"http://127.0.0.1:{server.server_port}/hook")
-        app.sessions["cs_1"] = {"id": "cs_1", "status": "open", "payment_status": "unpaid"}
+        app.sessions["cs_1"] = {"id": "cs_1", "status": "open", "payment_status": "unpaid",
+                                "_pi": "pi_1"}
         app.pay("cs_1")
         app.wait_idle()
     finally:

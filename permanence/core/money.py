@@ -24,6 +24,13 @@ def to_decimal(value: int | str | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(value)
 
 
+def _cents(value: int) -> int:
+    """Amounts in cents are ints (bool excluded); anything else is a programming error."""
+    if type(value) is not int:
+        raise TypeError(f"an amount in cents must be an int, not {type(value).__name__}")
+    return value
+
+
 def round_cents(amount: Decimal) -> int:
     """Decimal cents → integer cents, half away from zero."""
     return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -34,16 +41,16 @@ def line_total_cents(unit_price_cents: int, quantity: int | Decimal,
     discount = to_decimal(discount_percent)
     if not Decimal(0) <= discount <= HUNDRED:
         raise ValueError("discount must be between 0 and 100 %")
-    gross = Decimal(unit_price_cents) * to_decimal(quantity)
+    gross = Decimal(_cents(unit_price_cents)) * to_decimal(quantity)
     return round_cents(gross * (HUNDRED - discount) / HUNDRED)
 
 
 def vat_cents(base_cents: int, rate: int | str | Decimal) -> int:
-    return round_cents(Decimal(base_cents) * to_decimal(rate) / HUNDRED)
+    return round_cents(Decimal(_cents(base_cents)) * to_decimal(rate) / HUNDRED)
 
 
 def ttc_cents(ht_cents: int, rate: int | str | Decimal) -> int:
-    return ht_cents + vat_cents(ht_cents, rate)
+    return _cents(ht_cents) + vat_cents(ht_cents, rate)
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ def compute_totals(lines: Iterable[tuple[int, int | str | Decimal]]) -> Totals:
     bases: dict[Decimal, int] = {}
     for amount, rate in lines:
         key = to_decimal(rate).normalize()
-        bases[key] = bases.get(key, 0) + int(amount)
+        bases[key] = bases.get(key, 0) + _cents(amount)
     by_rate = tuple((rate, base, vat_cents(base, rate)) for rate, base in sorted(bases.items()))
     ht = sum(base for _rate, base, _vat in by_rate)
     vat = sum(v for _rate, _base, v in by_rate)

@@ -116,13 +116,19 @@ def test_format_and_parse_round_trip(amount: int) -> None:
     lambda: line_total_cents(1000, 1, 10.0),  # type: ignore[arg-type]
     lambda: line_total_cents(1000, 1.5),  # type: ignore[arg-type]
     lambda: compute_totals([(1000, 20.0)]),  # type: ignore[list-item]
+    # amounts in cents too, not only rates, discounts and quantities
+    lambda: vat_cents(10.5, 20),  # type: ignore[arg-type]
+    lambda: ttc_cents(10.5, 20),  # type: ignore[arg-type]
+    lambda: line_total_cents(10.5, 1),  # type: ignore[arg-type]
+    lambda: compute_totals([(10.7, "20")]),  # type: ignore[list-item]
 ])
 def test_a_float_anywhere_raises_type_error(call: object) -> None:
     with pytest.raises(TypeError):
         call()  # type: ignore[operator]
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1,234", "1.2.3", "12,345"])
+@pytest.mark.parametrize("text", ["", "abc", "1,234", "1.2.3", "12,345", "NaN", "Infinity",
+                                  "1e5", "sNaN"])
 def test_parse_rejects_garbage_and_sub_cent_amounts(text: str) -> None:
     with pytest.raises((ValueError, ArithmeticError)):
         parse_eur(text)

@@ -170,6 +170,8 @@ def test_refund_goes_through_stripe_and_the_order_moves_on_the_event(
                             cancel_url="https://x/ko")
     standin.app.pay(payment.provider_session_id)
     standin.deliver(client)
+    payment.refresh_from_db()
+    assert payment.provider_payment_id.startswith("pi_")  # learnt from the completed event
     logged(client, billing)
     detail = client.get(f"{LIST}{payment.pk}/").content.decode()
     assert "Rembourser intégralement" in detail

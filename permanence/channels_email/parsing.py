@@ -121,11 +121,11 @@ def _content_headers_parsed_once(msg: Message) -> Iterator[None]:
         yield
     finally:
         for part, headers in saved:
-            part._headers = headers  # noqa: SLF001
+            part._headers = headers  # type: ignore[attr-defined]  # noqa: SLF001
 
 
 def _memoise(part: Message, saved: list[tuple[Message, list[tuple[str, Any]]]]) -> None:
-    headers = part._headers  # noqa: SLF001 (the stdlib's own list of (name, value))
+    headers = part._headers  # type: ignore[attr-defined]  # noqa: SLF001 (stdlib's own list)
     memo = []
     for name, value in headers:
         if name.lower() in _MEMO_HEADERS and not hasattr(value, "name"):
@@ -133,10 +133,10 @@ def _memoise(part: Message, saved: list[tuple[Message, list[tuple[str, Any]]]]) 
             with suppress(Exception):
                 value = part.policy.header_fetch_parse(name, value)
         memo.append((name, value))
-    part._headers = memo  # noqa: SLF001
+    part._headers = memo  # type: ignore[attr-defined]  # noqa: SLF001
     saved.append((part, headers))
     if part.get_content_maintype() == "message":
-        part._headers = headers  # noqa: SLF001
+        part._headers = headers  # type: ignore[attr-defined]  # noqa: SLF001
         return
     payload = part.get_payload() if part.is_multipart() else None
     for sub in payload if isinstance(payload, list) else []:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -74,7 +74,7 @@ class CappedPaginator(Paginator):
             rows = rows.filter(pk__in=ids)
         else:  # DISTINCT (the "team" view) would add the order columns to the subquery
             rows = rows[bottom:top]
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)
 NOTE_IDS = "id_note_%s"
 
 

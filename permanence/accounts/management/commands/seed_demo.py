@@ -137,12 +137,17 @@ class Command(BaseCommand):
                                              defaults={"role": MembershipRole.OWNER})
         ContactChannel.objects.update_or_create(value=f"support@{DOMAIN}", defaults={
             "account": operator, "kind": ContactChannel.Kind.EMAIL})
-        from permanence.catalog.demo import seed_catalog; seed_catalog()  # noqa: E702, I001
+        from permanence.catalog.demo import seed_catalog
         from permanence.inbox.demo import seed_inbox
+        from permanence.shop.demo import seed_orders
 
+        seed_catalog()
         created = seed_inbox()
         if created:
             self.stdout.write(f"{created} demo conversations created.")
+        orders = seed_orders()
+        if orders:
+            self.stdout.write(f"{orders} demo orders created.")
         self._print_logins()
 
     def _user(self, email: str, name: str, role: str, superuser: bool = False) -> User:

@@ -85,10 +85,11 @@ def seed() -> tuple[Any, Any, list[int]]:
                 # spread around "now", not the exact calendar).
                 o.validation_due_at = o.paid_at + timedelta(days=3)
             if status in ("validee", "activee"):
-                o.validated_at = created + timedelta(hours=rng.randint(2, 70))
-                o.activation_due_at = o.validated_at + timedelta(days=5)
-            if status == "activee":
-                o.activated_at = o.validated_at + timedelta(hours=rng.randint(2, 100))  # type: ignore[operator]
+                validated = created + timedelta(hours=rng.randint(2, 70))
+                o.validated_at = validated
+                o.activation_due_at = validated + timedelta(days=5)
+                if status == "activee":
+                    o.activated_at = validated + timedelta(hours=rng.randint(2, 100))
             orders.append(o)
             lines_of.append(picked)
         with transaction.atomic():

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
+from django.db.models.sql.where import WhereNode
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -39,11 +40,6 @@ COUNT_CAP = 1000
 
 
 class CappedPaginator(Paginator):
-    def __init__(self, object_list: Any, per_page: int, *, ids_first: bool = True) -> None:
-        super().__init__(object_list, per_page)
-        # Off for a search: its full-text subquery would run twice (inside and outside).
-        self.ids_first = ids_first
-
     @property
     def count(self) -> int:  # type: ignore[override]
         if not hasattr(self, "_capped_count"):
@@ -56,25 +52,32 @@ class CappedPaginator(Paginator):
         return self.count > COUNT_CAP
 
     def page(self, number: Any) -> Any:
-        """The page's rows through their ids: `pk IN (SELECT pk … ORDER BY … LIMIT/OFFSET)`.
+        """The page's ids first, then its rows: `pk IN (SELECT pk … ORDER BY … LIMIT/OFFSET)`.
 
-        Still one query. The subquery only needs what the list indexes hold (order, account,
-        status, id): PostgreSQL reads it from the index alone and checks an agent's accounts
-        on the index entries, instead of fetching every row it skips (thousands for an agent
-        whose accounts are a small part of the inbox). Only the page's rows are then read,
-        joined and annotated, in the same order."""
+        Still one query. The subquery holds every filter and only needs what the list
+        indexes hold (order, account, status, id): PostgreSQL reads it from the index alone
+        and checks an agent's accounts on the index entries, instead of fetching every row it
+        skips (thousands for an agent whose accounts are a small part of the inbox); for a
+        search, the matching ids are sorted before anything is joined. The outer query only
+        reads, joins and annotates the page's rows, in the same order."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
         rows: Any = self.object_list
-        if self.ids_first and not rows.query.distinct and not rows.query.combinator:
+        query = rows.query
+        # DISTINCT (the "team" view: filters through many-to-many joins) pages plainly.
+        if not query.distinct and not query.combinator:
             ids = rows.values("pk")[bottom:top]
+            rows = rows.all()
+            rows.query.where = WhereNode()  # the filters are in `ids`: not run twice
             rows = rows.filter(pk__in=ids)
-        else:  # DISTINCT (the "team" view) would add the order columns to the subquery
+        else:
             rows = rows[bottom:top]
         return Page(rows, number, self)
+
+
 NOTE_IDS = "id_note_%s"
 
 
@@ -91,7 +94,7 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
     if not f["sort"] and f["status"] in (Status.RESOLVED, Status.CLOSED):
         f["sort"] = "recent"  # no deadline to sort by once a conversation is done
     qs = selectors.inbox_list(request.user, **{k: v for k, v in f.items() if v})
-    page = CappedPaginator(qs, PAGE_SIZE, ids_first=not f["q"]).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page, "f": f, "views": selectors.VIEWS,
         "counts": selectors.inbox_counts(request.user),

@@ -199,6 +199,7 @@ class Incoming:
     data: dict[str, Any] = field(default_factory=dict)
     language: str = "fr"
     acknowledge: bool = True
+    order: Any = None  # shop.Order the conversation is about (e.g. staff contacting a buyer)
 
 
 def _search_text(conversation: Conversation, extra: str = "") -> str:
@@ -232,7 +233,7 @@ def conversation_open(incoming: Incoming, *, actor: User | None = None) -> Conve
         contact=contact, channel=incoming.channel, kind=incoming.kind,
         priority=incoming.priority, motif=incoming.motif, category=incoming.category,
         language=incoming.language, created_at=now, updated_at=now, last_message_at=now,
-        last_inbound_at=now, status=Status.NEW,
+        last_inbound_at=now, status=Status.NEW, order=incoming.order,
     )
     conversation.search_text = _search_text(conversation, incoming.body_text)
     routing.apply_rules(conversation)  # may set priority, team, assignee (before SLA)

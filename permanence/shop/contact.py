@@ -27,7 +27,7 @@ from .models import Order
 @transaction.atomic
 def order_contact_client(*, order: Order, actor: Any, subject: str, body: str) -> Any:
     from permanence.inbox import services as inbox
-    from permanence.inbox.models import Channel, Conversation, Direction, Kind, Message, Status
+    from permanence.inbox.models import Channel, Direction, Kind, Message, Status
 
     if not permissions.can_process_orders(actor):
         raise Forbidden(_("Vous ne pouvez pas contacter ce client."))
@@ -46,13 +46,11 @@ def order_contact_client(*, order: Order, actor: Any, subject: str, body: str) -
         account=account, channel=Channel.EMAIL,
         subject=f"[{order.reference}] {subject}"[:250], body_text=context,
         contact_name=order.billing_name, contact_email=order.billing_email, kind=Kind.QUESTION,
-        acknowledge=False, data={"order": order.reference, "opened_by": actor.pk}),
-        actor=actor)
+        acknowledge=False, data={"order": order.reference, "opened_by": actor.pk},
+        order=order), actor=actor)
     # The opening message is not the client's: it is our note about where this comes from.
     Message.objects.filter(conversation=conversation, direction=Direction.IN).update(
         direction=Direction.NOTE, author=actor, contact=None)
-    Conversation.objects.filter(pk=conversation.pk).update(order=order)
-    conversation.refresh_from_db()
     inbox.conversation_reply(actor=actor, conversation=conversation, body=body,
                              status_after=Status.PENDING_CUSTOMER)
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,

@@ -25,6 +25,16 @@ PO_FILE = LOCALE_DIR / "django.po"
 MO_FILE = LOCALE_DIR / "django.mo"
 
 
+@pytest.fixture(autouse=True)
+def _back_to_french_after_each_test() -> Any:
+    """A request from an English user activates English in this thread and Django leaves it
+    active after the response: reset it, or later tests (order labels, e-mails) run in English."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def english_visitor() -> Client:
     client = Client()
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/connexion/"})
@@ -253,3 +263,43 @@ def test_compiled_catalogue_is_up_to_date_with_the_po() -> None:
         assert translation.ngettext("%(counter)s nouvelle réponse",
                                     "%(counter)s nouvelles réponses", 2) % {
             "counter": 2} == "2 new replies"
+
+
+def _entry_keys(entries: list[dict[str, Any]]) -> set[tuple[str | None, str, str | None]]:
+    return {(e.get("msgctxt"), e["msgid"], e.get("msgid_plural")) for e in entries if e["msgid"]}
+
+
+def test_catalogue_has_every_source_string(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The committed catalogue matches the source: `makemessages` run on a scratch copy of the
+    code adds no string and drops none. Same command as the real one (run from permanence/,
+    default options), but on a copy, so the working tree is never touched.
+
+    If this fails: cd permanence && ../manage.py makemessages -l en --no-obsolete, translate the
+    new entries, then ../manage.py compilemessages -l en."""
+    if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
+        pytest.skip("GNU gettext (xgettext, msgmerge) is not installed")
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    source = Path(settings.BASE_DIR) / "permanence"
+    copy = tmp_path.resolve() / "permanence"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns(
+        "locale", "__pycache__", "*.pyc", "*.mo", "*.po", "*.pot", "node_modules", "static"))
+    scratch_po = copy / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    scratch_po.parent.mkdir(parents=True)
+    shutil.copyfile(PO_FILE, scratch_po)
+
+    monkeypatch.chdir(copy)
+    with override_settings(LOCALE_PATHS=[str(copy / "locale")]):
+        call_command("makemessages", locale=["en"], no_obsolete=True, verbosity=0)
+
+    regenerated = parse_po(scratch_po)
+    committed = _entry_keys(parse_po(PO_FILE))
+    found = _entry_keys(regenerated)
+    missing = sorted(found - committed, key=str)
+    assert missing == [], f"{len(missing)} source string(s) missing from django.po: {missing[:20]}"
+    obsolete = sorted(committed - found, key=str)
+    assert obsolete == [], f"{len(obsolete)} entry(ies) no longer in the source: {obsolete[:20]}"
+    untranslated = [e["msgid"] for e in regenerated[1:]
+                    if "fuzzy" in e["flags"] or not all(s.strip() for s in e["msgstr"])]
+    assert untranslated == []

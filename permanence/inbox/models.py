@@ -207,10 +207,10 @@ class Conversation(models.Model):
             # The inbox lists at 200k+ conversations, in their two orders (due first, recent
             # first): a page's ids are read from the index alone, in order, the account and
             # status filters checked on its entries (see inbox.views.CappedPaginator).
-            models.Index(fields=["next_due_at", "-last_message_at", "account", "status", "id"],
+            models.Index(fields=["next_due_at", "-last_message_at", "-id", "account", "status"],
                          condition=models.Q(merged_into__isnull=True),
                          name="conv_due_visible"),
-            models.Index(fields=["-last_message_at", "account", "status", "id"],
+            models.Index(fields=["-last_message_at", "-id", "account", "status"],
                          condition=models.Q(merged_into__isnull=True),
                          name="conv_recent_visible"),
         ]

@@ -94,7 +94,9 @@ DUE_SOON = 4  # hours (calendar time) before the next due instant
 
 def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str = "",
                status: str = "", kind: str = "", assignee: str = "", q: str = "",
-               sort: str = "due") -> QuerySet[Conversation]:
+               sort: str = "due", for_count: bool = False) -> QuerySet[Conversation]:
+    """The inbox list. `for_count=True`: the same rows, written for the capped count (an
+    unordered query: see search.search_conversations)."""
     from datetime import timedelta
 
     from django.db.models import Exists, OuterRef, Q
@@ -132,16 +134,18 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
     if q.strip():
         from .search import search_conversations
 
-        qs = search_conversations(qs, q)
+        qs = search_conversations(qs, q, for_count=for_count)
     last_read = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user)
     # Unread: no marker of this user at or after the last message (one subquery, no N+1).
     qs = qs.annotate(is_read=Exists(last_read.filter(read_at__gte=OuterRef("last_message_at"))))
+    # Each order ends with the id: ties (same instant, same priority) keep one order from a
+    # page to the next, and between a page's ids and its rows (inbox.views.CappedPaginator).
     order = {
-        "due": ["next_due_at", "-last_message_at"],
-        "recent": ["-last_message_at"],
-        "oldest": ["created_at"],
-        "priority": ["-priority_rank", "next_due_at"],
-    }.get(sort, ["next_due_at", "-last_message_at"])
+        "due": ["next_due_at", "-last_message_at", "-pk"],
+        "recent": ["-last_message_at", "-pk"],
+        "oldest": ["created_at", "pk"],
+        "priority": ["-priority_rank", "next_due_at", "-pk"],
+    }.get(sort, ["next_due_at", "-last_message_at", "-pk"])
     if sort == "priority":
         from django.db.models import Case, IntegerField, Value, When
 
@@ -156,7 +160,7 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
     qs = qs.defer("search_text")
     if order[0] == "next_due_at":
         return qs.select_related("account", "contact", "assignee").order_by(
-            F("next_due_at").asc(nulls_last=True), "-last_message_at")
+            F("next_due_at").asc(nulls_last=True), *order[1:])
     return qs.select_related("account", "contact", "assignee").order_by(*order)
 
 

@@ -40,10 +40,15 @@ COUNT_CAP = 1000
 
 
 class CappedPaginator(Paginator):
+    def __init__(self, object_list: Any, per_page: int, *, count_list: Any = None) -> None:
+        super().__init__(object_list, per_page)
+        # The same rows written for counting, when that is cheaper (a full-text search).
+        self.count_list = object_list if count_list is None else count_list
+
     @property
     def count(self) -> int:  # type: ignore[override]
         if not hasattr(self, "_capped_count"):
-            rows = self.object_list.order_by().values("pk")  # type: ignore[attr-defined]
+            rows = self.count_list.order_by().values("pk")
             self._capped_count = rows[:COUNT_CAP + 1].count()
         return self._capped_count
 
@@ -93,8 +98,10 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
     f["view"] = f["view"] if f["view"] in selectors.VIEWS else "open"
     if not f["sort"] and f["status"] in (Status.RESOLVED, Status.CLOSED):
         f["sort"] = "recent"  # no deadline to sort by once a conversation is done
-    qs = selectors.inbox_list(request.user, **{k: v for k, v in f.items() if v})
-    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters: dict[str, Any] = {k: v for k, v in f.items() if v}
+    qs = selectors.inbox_list(request.user, **filters)
+    count_list = selectors.inbox_list(request.user, **filters, for_count=True) if f["q"] else None
+    page = CappedPaginator(qs, PAGE_SIZE, count_list=count_list).get_page(request.GET.get("page"))
     context = {
         "page": page, "f": f, "views": selectors.VIEWS,
         "counts": selectors.inbox_counts(request.user),

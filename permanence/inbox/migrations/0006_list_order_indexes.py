@@ -1,8 +1,8 @@
 """Indexes for the inbox lists at scale (1M messages, 200k conversations).
 
-The two orders of the lists — due first (``next_due_at`` nulls last, then most recent) and
-most recent first — each get a partial index over the conversations still shown (not merged)
-that also carries ``account_id``, ``status`` and ``id``: a page's ids are read from the index
+The two orders of the lists — due first (``next_due_at`` nulls last, then most recent, then
+id) and most recent first (then id) — each get a partial index over the conversations still
+shown (not merged), in exactly that order, that also carries ``account_id`` and ``status``: a page's ids are read from the index
 alone (index-only scan), in order, stopping after the page, the agent's accounts and the
 "open" statuses checked on the index entries; only the page's 50 rows are then read from the
 table (see ``inbox.views.CappedPaginator``). ``conv_recent_visible`` supersedes
@@ -25,13 +25,13 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="conversation",
             index=models.Index(condition=models.Q(("merged_into__isnull", True)),
-                               fields=["next_due_at", "-last_message_at", "account", "status", "id"],
+                               fields=["next_due_at", "-last_message_at", "-id", "account", "status"],
                                name="conv_due_visible"),
         ),
         migrations.AddIndex(
             model_name="conversation",
             index=models.Index(condition=models.Q(("merged_into__isnull", True)),
-                               fields=["-last_message_at", "account", "status", "id"],
+                               fields=["-last_message_at", "-id", "account", "status"],
                                name="conv_recent_visible"),
         ),
         migrations.RemoveIndex(

@@ -89,9 +89,9 @@ def test_list_order_indexes_exist(account: Any) -> None:
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "inbox_conversation")
     assert constraints["conv_due_visible"]["columns"] == ["next_due_at", "last_message_at",
-                                                          "account_id", "status", "id"]
-    assert constraints["conv_recent_visible"]["columns"] == ["last_message_at", "account_id",
-                                                             "status", "id"]
+                                                          "id", "account_id", "status"]
+    assert constraints["conv_recent_visible"]["columns"] == ["last_message_at", "id",
+                                                             "account_id", "status"]
     assert "conv_recent_unmerged" not in constraints  # superseded by conv_recent_visible
 
 
@@ -160,8 +160,37 @@ def test_pages_read_through_their_ids_are_the_plain_pages(account: Any, other_ac
         paginator = views.CappedPaginator(qs, 2)
         got = [c.pk for number in paginator.page_range for c in paginator.page(number)]
         assert got == expected
+    paginator = views.CappedPaginator(inbox_list(supervisor, view="all", q="Q1"), 2)
+    assert paginator.count == 2
     with CaptureQueriesContext(connection) as ctx:
-        list(views.CappedPaginator(inbox_list(supervisor, view="all", q="Q1"), 2).page(1))
-    sql = ctx.captured_queries[0]["sql"]
-    assert sql.count("inbox_conversation_fts" if connection.vendor == "sqlite"
-                     else "to_tsvector") == 1
+        assert len(list(paginator.page(1))) == 2
+    [query] = ctx.captured_queries
+    assert query["sql"].count(" MATCH " if connection.vendor == "sqlite" else "to_tsvector") == 1
+
+
+@pytest.mark.django_db
+def test_search_count_uses_the_unfenced_match_and_counts_the_same(
+        account: Any, supervisor: Any, django_assert_max_num_queries: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from permanence.inbox.selectors import inbox_list
+
+    for i in range(3):
+        conversation_open(Incoming(account=account, channel="formulaire",
+                                   subject=f"Facture {i}", body_text="Bonjour",
+                                   acknowledge=False))
+    _open(account, 2)
+    for q in ("facture", "factu", "Bonjour", "introuvable"):
+        plain = inbox_list(supervisor, view="all", q=q).count()
+        assert inbox_list(supervisor, view="all", q=q, for_count=True).count() == plain
+    client = Client()
+    client.force_login(supervisor)
+    with CaptureQueriesContext(connection) as ctx, django_assert_max_num_queries(10):
+        page = client.get("/app/boite/?view=all&q=factu").context["page"]
+    assert page.paginator.count == 3
+    assert sorted(c.subject for c in page) == ["Facture 0", "Facture 1", "Facture 2"]
+    if connection.vendor == "postgresql":
+        [count_sql] = [q["sql"] for q in ctx.captured_queries
+                       if q["sql"].startswith("SELECT COUNT(*) FROM (SELECT")]
+        assert "to_tsvector" in count_sql and "OFFSET 0" not in count_sql

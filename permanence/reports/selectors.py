@@ -100,9 +100,10 @@ def response_delays(user: Any, *, days: int = 90,
     agg = qs.aggregate(
         opened=Count("id"),
         answered=Count("id", filter=Q(first_response_at__isnull=False)),
-        on_time=Count("id", filter=Q(first_response_at__isnull=False,
-                                     first_response_due_at__isnull=False,
-                                     first_response_at__lte=F("first_response_due_at"))),
+        # The first-response due date is cleared once answered; what remains is whether a
+        # breach was recorded (by the SLA monitor) before that first answer.
+        on_time=Count("id", filter=Q(first_response_at__isnull=False) & (
+            Q(sla_breached_at__isnull=True) | Q(sla_breached_at__gt=F("first_response_at")))),
         breached=Count("id", filter=Q(sla_breached_at__isnull=False)),
         resolved=Count("id", filter=Q(resolved_at__isnull=False)))
     return {**agg, "on_time_percent": _percent(agg["on_time"], agg["answered"])}

@@ -6,6 +6,8 @@ from django.db import transaction
 
 from permanence.accounts.models import ClientAccount, Membership
 from permanence.catalog.models import PLAN_KINDS, Offer, OfferKind, TermsVersion
+from permanence.core import clock
+from permanence.payments.models import Payment, PaymentStatus, Provider
 
 from .models import Order, OrderStatus, PaymentMethod
 from .orders import order_transition
@@ -42,6 +44,15 @@ def seed_orders() -> int:
                      "address": account.billing_address or "12 rue de la République\n69002 Lyon",
                      "email": account.billing_email or (buyer.user.email if buyer else
                                                         "compta@permanence.test")})
+        if steps:  # paid through the provider: the payment row the webhook would have made
+            now = clock.now()
+            Payment.objects.create(
+                order=order, provider=Provider.STRIPE, method=method,
+                status=PaymentStatus.SUCCEEDED, amount_cents=order.total_ttc_cents,
+                idempotency_key=f"demo-{order.reference}",
+                provider_session_id=f"cs_test_demo_{order.pk}",
+                provider_payment_id=f"pi_test_demo_{order.pk}", created_at=now,
+                succeeded_at=now)
         for status in steps:
             order_transition(order=order, to=status, actor_label="demo")
         created += 1

@@ -105,3 +105,20 @@ def test_empty_state(supervisor: Any, db: Any) -> None:
     client = Client()
     client.force_login(supervisor)
     assert "Aucune enquête de satisfaction" in client.get("/app/rapports/").content.decode()
+
+
+def test_first_responses_on_time_count_breaches_before_the_answer(account: Any,
+                                                                  supervisor: Any) -> None:
+    from permanence.inbox.models import Conversation
+
+    now = clock.now()
+    on_time, late, breached_later, waiting = (_conversation(account) for _ in range(4))
+    Conversation.objects.filter(pk=on_time.pk).update(first_response_at=now)
+    Conversation.objects.filter(pk=late.pk).update(
+        first_response_at=now, sla_breached_at=now - timedelta(hours=1))
+    Conversation.objects.filter(pk=breached_later.pk).update(
+        first_response_at=now - timedelta(hours=2), sla_breached_at=now)
+    delays = selectors.response_delays(supervisor, days=90)
+    assert (delays["opened"], delays["answered"], delays["on_time"]) == (4, 3, 2)
+    assert delays["on_time_percent"] == 67 and delays["breached"] == 2
+    assert waiting.first_response_at is None

@@ -465,6 +465,8 @@ class Notification(models.Model):
                                      on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20)  # assigned / mention / sla_warning / sla_breach
     text = models.CharField(max_length=300)
+    # Where the notification leads when it is not about a conversation (an order, a quote).
+    link = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 

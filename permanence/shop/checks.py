@@ -86,7 +86,8 @@ def _notify(users: list[User], kind: str, text: str, link: str, now: datetime,
     from permanence.inbox.models import Notification
 
     Notification.objects.bulk_create([
-        Notification(user=u, conversation=None, kind=kind[:20], text=text[:300], created_at=now)
+        Notification(user=u, conversation=None, kind=kind[:20], text=text[:300],
+                     link=link[:200], created_at=now)
         for u in users])
     for u in users:
         transaction.on_commit(partial(live.notify_user, u.pk,

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -223,9 +224,10 @@ def _notify_staff(quote: Quote, now: datetime) -> None:
         "ref": quote.reference, "name": quote.company or quote.requester_name}
     users = User.objects.filter(role__in=QUOTE_MANAGER_ROLES, is_active=True).values_list(
         "pk", flat=True)
+    link = reverse("quotes:detail", args=[quote.pk])
     Notification.objects.bulk_create([
         Notification(user_id=pk, conversation=None, kind="quote_request", text=text[:300],
-                     created_at=now) for pk in users])
+                     link=link, created_at=now) for pk in users])
 
 
 # --- Request (public form or espace client) -----------------------------------------------------

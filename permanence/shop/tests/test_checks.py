@@ -97,6 +97,7 @@ def test_overdue_alert_once_per_order_and_deadline(managers: Any, account: Any,
     notes = Notification.objects.filter(kind="order_overdue")
     assert sorted(n.user.email for n in notes) == ["admin@test.fr", "superviseur@test.fr"]
     assert order.reference in notes[0].text
+    assert notes[0].link.endswith(f"/app/boutique/commandes/{order.pk}/")  # the bell leads there
     alerts = OrderStatusChange.objects.filter(order=order, note__startswith="Délai de valid")
     assert alerts.count() == 1
     assert "25/11/2026 17:00" in alerts.get().note
@@ -142,3 +143,17 @@ def test_mark_checked_refuses_agents(agent: Any, account: Any) -> None:
         checks.order_mark_checked(order=order, actor=agent)
     order.refresh_from_db()
     assert order.checked_at is None
+
+
+def test_notifications_page_links_order_alerts_to_the_order(admin_user: Any) -> None:
+    from django.test import Client
+
+    Notification.objects.create(user=admin_user, kind="order_overdue", text="Commande en retard",
+                                link="/app/boutique/commandes/42/", created_at=clock.now())
+    Notification.objects.create(user=admin_user, kind="other", text="Sans lien",
+                                created_at=clock.now())
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get("/app/boite/notifications/").content.decode()
+    assert '<a href="/app/boutique/commandes/42/">Commande en retard</a>' in html
+    assert 'href="#"' not in html and "Sans lien" in html

@@ -104,6 +104,8 @@ def test_public_request_creates_quote_with_acknowledgement_and_reference(
     notified = set(Notification.objects.filter(kind="quote_request").values_list("user",
                                                                                  flat=True))
     assert notified == {admin_user.pk, billing.pk}
+    assert {n.link for n in Notification.objects.filter(kind="quote_request")} == {
+        f"/app/boutique/devis/{quote.pk}/"}
 
 
 def test_request_with_errors_is_refused_with_field_errors(client: Any) -> None:

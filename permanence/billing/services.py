@@ -20,6 +20,12 @@ def subscriptions_create_for_order(*, order: Any, at: datetime) -> list[Subscrip
     """Idempotent: an order activated twice (it cannot be, but a retried task could try)
     keeps one subscription per offer."""
     created = []
+    # The payment method saved at checkout (Stripe customer + payment method) pays the
+    # recurring debits; provider ids only, never card data.
+    from permanence.payments.models import Payment, PaymentStatus
+
+    paid = (Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED)
+            .exclude(provider_customer_id="").order_by("-succeeded_at", "-pk").first())
     for line in order.lines.select_related("offer"):
         offer = line.offer
         if offer is None or (not line.recurring_cents and not offer.unit_price_cents
@@ -36,7 +42,10 @@ def subscriptions_create_for_order(*, order: Any, at: datetime) -> list[Subscrip
                       "unit_price_cents": offer.unit_price_cents,
                       "included_quantity": offer.included_quantity * line.quantity,
                       "vat_rate": line.vat_rate, "started_at": at,
-                      "commitment_ends_on": commitment})
+                      "commitment_ends_on": commitment,
+                      "provider_customer_id": paid.provider_customer_id if paid else "",
+                      "provider_payment_method_id":
+                          paid.provider_payment_method_id if paid else ""})
         if was_created:
             audit_record(actor=None, action=AuditEvent.Action.CREATE, target=sub,
                          account=order.account, actor_label="system")

@@ -155,3 +155,16 @@ def test_empty_order_is_refused(account: Any) -> None:
     with pytest.raises(DomainError) as err:
         order_create(account=account, buyer=None, lines=[], billing={})
     assert err.value.status == 422 and "lines" in err.value.fields
+
+
+def test_subscription_keeps_the_saved_payment_method_for_recurring_debits(order: Any) -> None:
+    from permanence.payments.models import Payment
+
+    Payment.objects.create(order=order, provider="stripe", method="carte", status="reussi",
+                           amount_cents=order.total_ttc_cents, idempotency_key="k-1",
+                           provider_customer_id="cus_123", provider_payment_method_id="pm_456",
+                           created_at=clock.now(), succeeded_at=clock.now())
+    for to in (OrderStatus.PAID, OrderStatus.VALIDATED, OrderStatus.ACTIVATED):
+        order_transition(order=order, to=to)
+    sub = Subscription.objects.get(order=order)
+    assert (sub.provider_customer_id, sub.provider_payment_method_id) == ("cus_123", "pm_456")

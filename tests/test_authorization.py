@@ -366,6 +366,7 @@ MATRIX: dict[str, Route] = {
                             scoped=True),
     # Espace client: the current account's orders; one order only if it is theirs.
     "portal:orders": Route(expect(CLIENTS)),
+    "portal:quotes": Route(expect(CLIENTS)),  # the current account's quotes only
     "portal:order_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {
         "reference": c.of_target("order").reference}, scoped=True),
     "portal:order_pdf": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {

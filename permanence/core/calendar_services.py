@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from . import local_cache
 from .business_time import CalendarSpec
 from .errors import DomainError, Forbidden
 from .models import BusinessCalendar, Closure, HolidayRegion, default_weekly
@@ -102,6 +103,23 @@ def spec_for_account(account: Any) -> CalendarSpec:
     return spec_for_calendar(calendar_for_account(account))
 
 
+# Hot paths (an SLA computed for every incoming message): the spec of a calendar, or of the
+# operator's/default one, for a few seconds (see local_cache for how changes show at once).
+local_cache.watch("core.BusinessCalendar", "core.Closure", "accounts.ClientAccount")
+_SPEC_BY_CALENDAR = local_cache.LocalCache("calendar_spec")
+
+
+def spec_for_account_cached(account: Any) -> CalendarSpec:
+    """`spec_for_account`, without its queries when the spec was computed moments ago."""
+    if account is not None and account.calendar_id is not None and (
+            "calendar" in account._state.fields_cache):
+        # The caller loaded (maybe edited in memory) the calendar: use that very row.
+        return spec_for_account(account)
+    key = ("calendar", account.calendar_id) if (
+        account is not None and account.calendar_id is not None) else ("inherited",)
+    return _SPEC_BY_CALENDAR.get_or_compute(key, lambda: spec_for_account(account))
+
+
 def calendar_to_json(calendar: BusinessCalendar) -> dict[str, Any]:
     """The API shape: timezone, weekly, holidays (or null), closures in ISO 8601 with offsets."""
     try:
@@ -165,6 +183,7 @@ def calendar_set(*, actor: Any, account: Any, data: dict[str, Any]) -> BusinessC
             Closure(calendar=calendar, start=start, end=end, message=message)
             for (start, end), message in zip(spec.closures, spec.closure_messages, strict=True)
         )
+        local_cache.invalidate()  # bulk_create sends no signal
 
         changes: dict[str, Any] = {
             key: [before[key], new[key]]
@@ -192,5 +211,6 @@ CALENDAR_CHANGED_HOOKS: list[Callable[[list[int]], None]] = []
 
 
 def calendar_changed(account_ids: list[int]) -> None:
+    local_cache.invalidate()
     for hook in CALENDAR_CHANGED_HOOKS:
         hook(account_ids)

@@ -18,29 +18,46 @@ def conversation_group(conversation_id: int) -> str:
 
 
 def _send(group: str, payload: dict[str, Any]) -> None:
+    _send_many([(group, payload)])
+
+
+def _send_many(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Several pushes in one hop to the event loop (each hop costs a thread switch)."""
     layer = get_channel_layer()
     if layer is None:
         return
+
+    async def send_all() -> None:
+        for group, payload in pushes:
+            try:
+                await layer.group_send(group, payload)
+            except Exception:  # live updates are best effort; the page works on reload
+                logger.warning("live update to %s failed", group, exc_info=True)
+
     try:
-        async_to_sync(layer.group_send)(group, payload)
-    except Exception:  # live updates are best effort; the page still works on reload
-        logger.warning("live update to %s failed", group, exc_info=True)
+        async_to_sync(send_all)()
+    except Exception:
+        logger.warning("live updates to %s failed", [g for g, _p in pushes], exc_info=True)
 
 
 def inbox_changed(conversation_id: int, reason: str) -> None:
-    _send(INBOX_GROUP, {"type": "inbox.changed", "conversation": conversation_id,
-                        "reason": reason})
-    _send(conversation_group(conversation_id), {"type": "conversation.changed",
-                                                "conversation": conversation_id,
-                                                "reason": reason})
+    _send_many([
+        (INBOX_GROUP, {"type": "inbox.changed", "conversation": conversation_id,
+                       "reason": reason}),
+        (conversation_group(conversation_id), {"type": "conversation.changed",
+                                               "conversation": conversation_id,
+                                               "reason": reason}),
+    ])
 
 
 def message_added(conversation_id: int, message_id: int) -> None:
-    _send(conversation_group(conversation_id), {"type": "conversation.message",
-                                                "conversation": conversation_id,
-                                                "message": message_id})
-    _send(INBOX_GROUP, {"type": "inbox.changed", "conversation": conversation_id,
-                        "reason": "message"})
+    _send_many([
+        (conversation_group(conversation_id), {"type": "conversation.message",
+                                               "conversation": conversation_id,
+                                               "message": message_id}),
+        (INBOX_GROUP, {"type": "inbox.changed", "conversation": conversation_id,
+                       "reason": "message"}),
+    ])
 
 
 def notify_user(user_id: int, payload: dict[str, Any]) -> None:

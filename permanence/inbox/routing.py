@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 
 from permanence.accounts.models import Role, User
-from permanence.core import clock
+from permanence.core import clock, local_cache
 
 from .models import OPEN_STATUSES, AgentPresence, Conversation, RoutingRule, Tag
 
@@ -24,9 +24,23 @@ def _matches(rule: RoutingRule, conversation: Conversation, text: str) -> bool:
     return all(check() for condition, check in checks if condition)
 
 
+# The active rules, for a few seconds: read for every new conversation, edited rarely. Saving
+# or deleting a rule (or a team or user a rule names: SET_NULL sends no signal for the
+# rule) empties the cache at once in this process (see core.local_cache). Cached rows are
+# shared between threads: read them, never modify them.
+local_cache.watch("inbox.RoutingRule")
+local_cache.watch("inbox.Team", "accounts.User", deletes_only=True)
+_RULES = local_cache.LocalCache("routing_rules")
+
+
+def active_rules() -> list[RoutingRule]:
+    return _RULES.get_or_compute("active", lambda: list(
+        RoutingRule.objects.filter(is_active=True).select_related("account")))
+
+
 def matching_rule(conversation: Conversation) -> RoutingRule | None:
     text = f"{conversation.subject}\n{conversation.search_text}".lower()
-    for rule in RoutingRule.objects.filter(is_active=True).select_related("account"):
+    for rule in active_rules():
         if _matches(rule, conversation, text):
             return rule
     return None

@@ -17,7 +17,7 @@ from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.business_time import business_time_between
-from permanence.core.calendar_services import spec_for_account
+from permanence.core.calendar_services import spec_for_account_cached
 from permanence.core.errors import DomainError, Forbidden, invalid
 
 from . import events, sla
@@ -78,6 +78,13 @@ def _pg_sequence_next(year: int) -> int:
     from django.db import DatabaseError, connection
 
     name = f"inbox_reference_{int(year)}"
+    # The usual case in one round trip and no savepoint: to_regclass() is NULL (no error,
+    # so the transaction stays usable) while the year's sequence does not exist yet.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(to_regclass(%s))", [name])
+        row = cursor.fetchone()
+    if row is not None and row[0] is not None:
+        return int(row[0])
     for _attempt in range(3):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -104,6 +111,10 @@ def contact_resolve(*, account: ClientAccount, email: str = "", phone: str = "",
     phone = (phone or "").strip()
     contact = None
     if email:
+        contact, created = _contact_upsert_by_email(account, email, phone, name)
+        if created and contact is not None:
+            return contact
+    if contact is None and email:
         contact = Contact.objects.filter(account=account, email=email).first()
     if contact is None and phone:
         contact = Contact.objects.filter(account=account, phone=phone).first()
@@ -126,12 +137,40 @@ def contact_resolve(*, account: ClientAccount, email: str = "", phone: str = "",
     return contact
 
 
+def _contact_upsert_by_email(account: ClientAccount, email: str, phone: str,
+                             name: str) -> tuple[Contact | None, bool]:
+    """PostgreSQL, in one round trip: (new contact, True) if neither its e-mail nor its phone
+    is known, else (the account's contact with this e-mail, False), else (None, False)
+    (e.g. the phone belongs to another contact): the caller then looks up as usual.
+    Other databases: (None, False)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None, False
+    sql = (
+        "WITH new AS (INSERT INTO inbox_contact (account_id, name, email, phone, last_nps_at,"
+        " created_at) VALUES (%s, %s, %s, %s, NULL, %s) ON CONFLICT DO NOTHING"
+        " RETURNING id, account_id, name, email, phone, last_nps_at, created_at, true)"
+        " SELECT * FROM new UNION ALL (SELECT id, account_id, name, email, phone, last_nps_at,"
+        " created_at, false FROM inbox_contact WHERE account_id = %s AND email = %s LIMIT 1)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account.pk, (name or "").strip()[:200], email, phone,
+                             timezone.now(), account.pk, email])
+        row = cursor.fetchone()
+    if row is None:
+        return None, False
+    contact = Contact.from_db(connection.alias, ["id", "account_id", "name", "email", "phone",
+                                                 "last_nps_at", "created_at"], row[:-1])
+    contact.account = account
+    return contact, bool(row[-1])
+
+
 # --- SLA -----------------------------------------------------------------------------------
 
 def sla_compute(conversation: Conversation, *, now: datetime | None = None) -> None:
     """(Re)compute the due instants from the policy, the priority and the calendar."""
     now = now or clock.now()
-    spec = spec_for_account(conversation.account)
+    spec = spec_for_account_cached(conversation.account)
     targets = sla.targets_for(conversation)
     paused = conversation.sla_paused_seconds
     if conversation.first_response_at is None:
@@ -163,7 +202,7 @@ def _pause(conversation: Conversation, now: datetime) -> None:
 
 def _resume(conversation: Conversation, now: datetime) -> None:
     if conversation.sla_paused_at is not None:
-        spec = spec_for_account(conversation.account)
+        spec = spec_for_account_cached(conversation.account)
         paused = business_time_between(spec, conversation.sla_paused_at, now)
         conversation.sla_paused_seconds += max(0, int(paused.total_seconds()))
         conversation.sla_paused_at = None

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from permanence.accounts import permissions
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
+from permanence.core import local_cache
 from permanence.core.errors import Forbidden
 
 from .models import SlaPolicy
@@ -74,6 +75,7 @@ def sla_policy_for_account_create(*, actor: Any, account: Any) -> SlaPolicy:
                   first_response_same_day=t.first_response_same_day,
                   next_response_hours=t.next_response_hours, resolution_hours=t.resolution_hours)
         for t in default.targets.all()])
+    local_cache.invalidate()  # bulk_create sends no signal
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=policy, account=account,
                  changes={"copied_from": default.pk})
     return policy

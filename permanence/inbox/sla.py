@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from permanence.core import local_cache
 from permanence.core.business_time import (
     CalendarSpec,
     add_business_time,
@@ -56,6 +57,7 @@ def ensure_default_policy() -> SlaPolicy:
                            resolution_hours=r)
                  for p, (f, sd, n, r) in DEFAULT_TARGETS.items()]
         SlaTarget.objects.bulk_create(rows)
+        local_cache.invalidate()  # bulk_create sends no signal
     return policy
 
 
@@ -74,7 +76,18 @@ def _candidate_rows(conversation: Conversation) -> list[SlaTarget]:
     return rows
 
 
+# Targets per (account, priority, kind), for a few seconds; any policy or target saved or
+# deleted empties it at once in this process (see core.local_cache).
+local_cache.watch("inbox.SlaPolicy", "inbox.SlaTarget")
+_TARGETS = local_cache.LocalCache("sla_targets")
+
+
 def targets_for(conversation: Conversation) -> Targets:
+    key = (conversation.account_id, conversation.priority, conversation.kind)
+    return _TARGETS.get_or_compute(key, lambda: _targets_for(conversation))
+
+
+def _targets_for(conversation: Conversation) -> Targets:
     rows_all = _candidate_rows(conversation)
     # The account's own policy first, then the default one.
     for own in (True, False):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from permanence.accounts.models import ClientAccount, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
-from permanence.core import clock
+from permanence.core import clock, local_cache
 from permanence.core.errors import DomainError, Forbidden
 
 from . import net, permissions
@@ -181,6 +181,18 @@ def webhooks_emit(event: str, conversation: Any, message: Any = None, *,
     return deliveries
 
 
+# Whether any endpoint is active, for a few seconds: asked after every inbox write. Creating,
+# editing or deleting an endpoint empties the cache at once in this process (see
+# core.local_cache); other processes see it within seconds.
+local_cache.watch("integrations.WebhookEndpoint")
+_ANY_ENDPOINT = local_cache.LocalCache("webhook_endpoints")
+
+
+def any_active_endpoint() -> bool:
+    return _ANY_ENDPOINT.get_or_compute(
+        "any", lambda: WebhookEndpoint.objects.filter(is_active=True).exists())
+
+
 def webhooks_emit_on_commit(event: str, conversation_id: int, message_id: int | None = None,
                             *, data: dict[str, Any] | None = None) -> None:
     """For the inbox's side effects: after the current transaction commits, emit `event`
@@ -192,8 +204,8 @@ def webhooks_emit_on_commit(event: str, conversation_id: int, message_id: int | 
     def emit() -> None:
         from permanence.inbox.models import Conversation, Message
 
-        if not WebhookEndpoint.objects.filter(is_active=True).exists():
-            return  # the common case: one cheap query, nothing loaded
+        if not any_active_endpoint():
+            return  # the common case: nothing loaded, no query for a few seconds
         with transaction.atomic():
             conversation = (Conversation.objects.select_related("contact")
                             .prefetch_related("tags").filter(pk=conversation_id).first())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_orders
+from . import views, views_orders, views_quotes
 
 app_name = "portal"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("commandes/<str:reference>/", views_orders.order_detail, name="order_detail"),
     path("commandes/<str:reference>/recapitulatif.pdf", views_orders.order_pdf,
          name="order_pdf"),
+    path("devis/", views_quotes.quotes, name="quotes"),
     # Sections not built yet; /espace/demandes/ above takes precedence over this pattern.
     path("<slug:name>/", views.section, name="section"),
 ]

@@ -51,16 +51,18 @@ def ttl() -> float:
 def invalidate() -> None:
     """Forget every cached value in this process, now and when the transaction commits;
     the current thread reads around the caches until its transaction ends."""
-    global _generation
-    with _lock:
-        _generation += 1
-        for cache in _caches:
-            cache.clear()
+    _invalidate_now()
     connection = connections[DEFAULT_DB_ALIAS]
-    if connection.in_atomic_block:
-        outer = connection.atomic_blocks[0] if connection.atomic_blocks else None
-        _local.dirty = (connection, outer)
-        transaction.on_commit(_invalidate_now)
+    if connection.in_atomic_block and not _pending(connection):
+        def committed() -> None:
+            if getattr(_local, "dirty", None) == (connection, committed):
+                _local.dirty = None
+            _invalidate_now()
+
+        transaction.on_commit(committed)
+        # The callback doubles as the transaction's marker: Django drops it from
+        # `run_on_commit` when the transaction (or the savepoint that registered it) ends.
+        _local.dirty = (connection, committed)
 
 
 def _invalidate_now() -> None:
@@ -71,23 +73,29 @@ def _invalidate_now() -> None:
             cache.clear()
 
 
+def _pending(connection: Any) -> bool:
+    """Whether this thread's open transaction has changed a watched model."""
+    dirty = getattr(_local, "dirty", None)
+    if dirty is None:
+        return False
+    dirty_connection, marker = dirty
+    if dirty_connection is connection and connection.in_atomic_block and any(
+            entry[1] is marker for entry in connection.run_on_commit):
+        return True
+    # That transaction is over (committed or rolled back), or the savepoint with the change
+    # was rolled back: start afresh.
+    _local.dirty = None
+    _invalidate_now()
+    return False
+
+
 def _bypass() -> bool:
     """True while this thread's transaction has changed a watched model (or caching is off)."""
     if ttl() <= 0:
         return True
-    dirty = getattr(_local, "dirty", None)
-    if dirty is None:
+    if getattr(_local, "dirty", None) is None:
         return False
-    connection, outer = dirty
-    still_open = (connection.in_atomic_block and bool(connection.atomic_blocks)
-                  and connection.atomic_blocks[0] is outer)
-    if still_open:
-        return True
-    # That transaction is over (committed or rolled back): entries filled by other threads
-    # meanwhile may hold rows it had changed, so start afresh.
-    _local.dirty = None
-    _invalidate_now()
-    return False
+    return _pending(connections[DEFAULT_DB_ALIAS])
 
 
 class LocalCache:

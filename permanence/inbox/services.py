@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from permanence.accounts.models import ClientAccount, Role, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
-from permanence.core import clock
+from permanence.core import clock, local_cache
 from permanence.core.business_time import business_time_between
 from permanence.core.calendar_services import spec_for_account_cached
 from permanence.core.errors import DomainError, Forbidden, invalid
@@ -584,6 +584,9 @@ def conversation_update(*, actor: User, conversation: Conversation, data: dict[s
 
 def sla_recompute_for_account(account: ClientAccount) -> int:
     """After a policy or calendar change: recompute every open conversation of the account."""
+    # This may run in another process (the task worker) moments after the change was
+    # committed: never with what that process cached before it.
+    local_cache.invalidate()
     count = 0
     for conversation in Conversation.objects.filter(account=account, status__in=OPEN_STATUSES):
         with transaction.atomic():

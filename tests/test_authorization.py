@@ -233,6 +233,9 @@ MATRIX: dict[str, Route] = {
     "inbox:merge": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
                          kwargs=_conversation, data=lambda c: {
                              "target": c.of_target("complaint").reference}, scoped=True),
+    "inbox:link_order": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                              kwargs=_conversation, data=lambda c: {
+                                  "order": c.of_target("order").reference}, scoped=True),
     "inbox:split": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
                          kwargs=lambda c: {"message_id": c.of_target("second_message").pk},
                          scoped=True),

@@ -64,6 +64,11 @@ class MergeForm(forms.Form):
                                          initial=True)
 
 
+class OrderLinkForm(forms.Form):
+    order = forms.CharField(label=_("Référence de la commande (vide : délier)"), max_length=20,
+                            required=False)
+
+
 class PhoneMessageForm(forms.Form):
     account = forms.IntegerField(label=_("Compte client"))
     caller_name = forms.CharField(label=_("Nom de l'appelant"), max_length=200)

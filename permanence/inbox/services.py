@@ -511,6 +511,38 @@ def conversation_set_status(*, actor: User, conversation: Conversation,
 
 
 @transaction.atomic
+def conversation_link_order(*, actor: User, conversation: Conversation,
+                            reference: str) -> Conversation:
+    """Link the conversation to one of its account's orders by reference (blank: unlink).
+    On the operator's own account (where buyers write to the operator) any order the actor
+    may see can be linked."""
+    _check_worker(actor)
+    from permanence.shop.selectors import orders_visible_to
+
+    reference = (reference or "").strip().upper()
+    conversation = _lock(conversation)
+    order = None
+    if reference:
+        order = orders_visible_to(actor).filter(reference=reference).first()
+        if order is None or (order.account_id != conversation.account_id
+                             and not conversation.account.is_operator):
+            raise _invalid(order=_("Aucune commande %(ref)s pour ce compte.") % {
+                "ref": reference})
+    previous = conversation.order_id
+    if previous == (order.pk if order else None):
+        return conversation
+    now = clock.now()
+    conversation.order = order
+    conversation.updated_at = now
+    conversation.save(update_fields=["order", "updated_at"])
+    _system(conversation, "order_linked",
+            {"order": order.reference if order else "", "previous": previous}, now, actor=actor)
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
+                 changes={"order": [previous, order.pk if order else None]})
+    return conversation
+
+
+@transaction.atomic
 def conversation_assign(*, actor: User | None, conversation: Conversation,
                         assignee: User | None) -> Conversation:
     if actor is not None:

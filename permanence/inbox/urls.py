@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/attribuer/", views.assign, name="assign"),
     path("<int:pk>/qualifier/", views.qualify, name="qualify"),
     path("<int:pk>/fusionner/", views.merge, name="merge"),
+    path("<int:pk>/commande/", views.link_order, name="link_order"),
     path("message/<int:message_id>/scinder/", views.split, name="split"),
     path("reclamations/", views_complaints.register, name="complaints"),
     path("reclamations/export.csv", views_complaints.register_csv, name="complaints_csv"),

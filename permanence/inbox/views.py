@@ -25,6 +25,7 @@ from .forms import (
     BulkForm,
     MergeForm,
     NoteForm,
+    OrderLinkForm,
     PhoneMessageForm,
     QualifyForm,
     ReplyForm,
@@ -136,6 +137,8 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
         "note_form": forms.get("note_form") or NoteForm(auto_id=NOTE_IDS),
         "qualify_form": forms.get("qualify_form") or QualifyForm(initial=initial),
         "merge_form": forms.get("merge_form") or MergeForm(),
+        "order_form": forms.get("order_form") or OrderLinkForm(
+            initial={"order": conversation.order.reference if conversation.order else ""}),
         "statuses": Status.choices,
         "agents": _agents(),
         "canned": canned_for(conversation, request.user),
@@ -279,6 +282,24 @@ def qualify(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         return _fail(request, conversation, exc, qualify_form=form)
     messages.success(request, _("Qualification enregistrée."))
+    return redirect("inbox:detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def link_order(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = OrderLinkForm(request.POST)
+    if not form.is_valid():
+        return render(request, "inbox/conversation.html",
+                      _conversation_context(request, conversation, order_form=form), status=422)
+    try:
+        services.conversation_link_order(actor=request.user, conversation=conversation,
+                                         reference=form.cleaned_data["order"])
+    except DomainError as exc:
+        return _fail(request, conversation, exc, order_form=form)
+    messages.success(request, _("Commande liée au dossier.") if form.cleaned_data["order"]
+                     else _("Commande déliée du dossier."))
     return redirect("inbox:detail", pk=pk)
 
 

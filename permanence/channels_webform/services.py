@@ -4,58 +4,26 @@ after commit); and the per-IP rate limit kept in the cache."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import AccountStatus, ClientAccount
 from permanence.core import clock
 from permanence.core.errors import DomainError, NotFound
+from permanence.core.ratelimit import FixedWindowLimit
 from permanence.inbox.models import Channel, Contact, Conversation
 from permanence.inbox.services import Incoming, conversation_open
 
 from .forms import CONSENT_VERSION, REQUEST_KINDS
 
-# At most RATE_LIMIT accepted submissions per IP address per RATE_WINDOW seconds
-# (overridable in settings as WEBFORM_RATE_LIMIT / WEBFORM_RATE_WINDOW).
-RATE_LIMIT = 5
-RATE_WINDOW = 10 * 60
-
-
-def _rate_settings() -> tuple[int, int]:
-    return (int(getattr(settings, "WEBFORM_RATE_LIMIT", RATE_LIMIT)),
-            int(getattr(settings, "WEBFORM_RATE_WINDOW", RATE_WINDOW)))
-
-
-def _rate_key(ip: str) -> str:
-    # Hashed: cache keys stay short and portable whatever the address looks like.
-    return "webform:rate:" + hashlib.sha256(ip.encode()).hexdigest()[:32]
-
-
-def rate_limited(ip: str) -> bool:
-    """True when this address already used up its submissions for the current window."""
-    limit, _window = _rate_settings()
-    return int(cache.get(_rate_key(ip), 0)) >= limit
-
-
-def rate_limit_hit(ip: str) -> None:
-    """Count one submission (fixed window that starts with the first submission)."""
-    _limit, window = _rate_settings()
-    key = _rate_key(ip)
-    if cache.add(key, 1, timeout=window):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=window)
-
-
-def retry_after_seconds() -> int:
-    return _rate_settings()[1]
+# At most 5 accepted submissions per IP address per 10 minutes (overridable in settings as
+# WEBFORM_RATE_LIMIT / WEBFORM_RATE_WINDOW).
+SUBMISSION_LIMIT = FixedWindowLimit(prefix="webform", setting="WEBFORM")
+rate_limited = SUBMISSION_LIMIT.exceeded
+rate_limit_hit = SUBMISSION_LIMIT.hit
+retry_after_seconds = SUBMISSION_LIMIT.retry_after_seconds
 
 
 def _invalid(**fields: str) -> DomainError:

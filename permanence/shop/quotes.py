@@ -11,7 +11,6 @@ business hours (`response_due_at` = 48 business hours in the operator's calendar
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -44,6 +42,7 @@ from permanence.core import clock
 from permanence.core.errors import DomainError, Forbidden, invalid, invalid_fields
 from permanence.core.mail import queue_email
 from permanence.core.money import HUNDRED, compute_totals, line_total_cents
+from permanence.core.ratelimit import FixedWindowLimit
 
 from .models import (
     QUOTE_TRANSITIONS,
@@ -65,41 +64,12 @@ DEFAULT_VALIDITY_DAYS = 30
 REMINDER_DAYS_BEFORE = 3
 MAX_LINES = 50
 
-# Public request form: at most RATE_LIMIT accepted requests per IP per RATE_WINDOW seconds
-# (overridable as QUOTE_RATE_LIMIT / QUOTE_RATE_WINDOW), like the contact form.
-RATE_LIMIT = 5
-RATE_WINDOW = 10 * 60
-
-
-# --- Rate limit of the public request form ------------------------------------------------------
-
-def _rate_settings() -> tuple[int, int]:
-    return (int(getattr(settings, "QUOTE_RATE_LIMIT", RATE_LIMIT)),
-            int(getattr(settings, "QUOTE_RATE_WINDOW", RATE_WINDOW)))
-
-
-def _rate_key(ip: str) -> str:
-    return "quote:rate:" + hashlib.sha256(ip.encode()).hexdigest()[:32]
-
-
-def request_rate_limited(ip: str) -> bool:
-    limit, _window = _rate_settings()
-    return int(cache.get(_rate_key(ip), 0)) >= limit
-
-
-def request_rate_hit(ip: str) -> None:
-    _limit, window = _rate_settings()
-    key = _rate_key(ip)
-    if cache.add(key, 1, timeout=window):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=window)
-
-
-def request_retry_after_seconds() -> int:
-    return _rate_settings()[1]
+# Public request form: at most 5 accepted requests per IP per 10 minutes (overridable as
+# QUOTE_RATE_LIMIT / QUOTE_RATE_WINDOW), like the contact form.
+REQUEST_LIMIT = FixedWindowLimit(prefix="quote", setting="QUOTE")
+request_rate_limited = REQUEST_LIMIT.exceeded
+request_rate_hit = REQUEST_LIMIT.hit
+request_retry_after_seconds = REQUEST_LIMIT.retry_after_seconds
 
 
 # --- Helpers ----------------------------------------------------------------------------------

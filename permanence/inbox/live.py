@@ -64,3 +64,21 @@ def notify_user(user_id: int, payload: dict[str, Any]) -> None:
     from permanence.core.consumers import user_group
 
     _send(user_group(user_id), {"type": "notify", "payload": payload})
+
+
+def notifications_create(users: Any, *, kind: str, text: str, link: str, now: Any) -> None:
+    """In-app notifications that lead to a page rather than a conversation (an order, a
+    quote): stored for each user, and pushed to their bell after commit."""
+    from functools import partial
+
+    from django.db import transaction
+
+    from .models import Notification
+
+    users = list(users)
+    Notification.objects.bulk_create([
+        Notification(user=u, conversation=None, kind=kind[:20], text=text[:300],
+                     link=link[:200], created_at=now) for u in users])
+    for u in users:
+        transaction.on_commit(partial(notify_user, u.pk,
+                                      {"kind": kind, "text": text[:300], "link": link}))

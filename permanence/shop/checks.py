@@ -15,7 +15,6 @@ service a staff member uses on an order.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -82,17 +81,11 @@ def _notify(users: list[User], kind: str, text: str, link: str, now: datetime,
     """In-app notification for each user (pushed live after commit), and an e-mail when
     `email_body` is given."""
     from permanence.core.mail import queue_email
-    from permanence.inbox import live
-    from permanence.inbox.models import Notification
+    from permanence.inbox.live import notifications_create
 
-    Notification.objects.bulk_create([
-        Notification(user=u, conversation=None, kind=kind[:20], text=text[:300],
-                     link=link[:200], created_at=now)
-        for u in users])
-    for u in users:
-        transaction.on_commit(partial(live.notify_user, u.pk,
-                                      {"kind": kind, "text": text[:300], "link": link}))
-        if email_body:
+    notifications_create(users, kind=kind, text=text, link=link, now=now)
+    if email_body:
+        for u in users:
             queue_email(to=[u.email], subject=email_subject[:200], body=email_body)
 
 

@@ -20,7 +20,7 @@ from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.business_time import add_business_time
-from permanence.core.calendar_services import spec_for_account
+from permanence.core.calendar_services import spec_for_account_cached
 from permanence.core.errors import DomainError
 
 from . import notify
@@ -31,8 +31,9 @@ DEFAULT_ACTIVATION_BUSINESS_HOURS = 48
 
 
 def operator_deadline(start: datetime, hours: int) -> datetime:
-    """`hours` business hours after `start`, in the operator's calendar."""
-    return add_business_time(spec_for_account(None), start, timedelta(hours=hours))
+    """`hours` business hours after `start`, in the operator's calendar (cached per process
+    like the inbox's SLA computations: webhook processing calls this for every payment)."""
+    return add_business_time(spec_for_account_cached(None), start, timedelta(hours=hours))
 
 
 def activation_hours(order: Order) -> int:

@@ -188,16 +188,13 @@ def quote_email(quote: Quote, stem: str, **extra: Any) -> None:
 
 def _notify_staff(quote: Quote, now: datetime) -> None:
     """In-app notification to everyone who manages quotes (the bell of the back office)."""
-    from permanence.inbox.models import Notification
+    from permanence.inbox.live import notifications_create
 
     text = _("Nouvelle demande de devis %(ref)s : %(name)s") % {
         "ref": quote.reference, "name": quote.company or quote.requester_name}
-    users = User.objects.filter(role__in=QUOTE_MANAGER_ROLES, is_active=True).values_list(
-        "pk", flat=True)
-    link = reverse("quotes:detail", args=[quote.pk])
-    Notification.objects.bulk_create([
-        Notification(user_id=pk, conversation=None, kind="quote_request", text=text[:300],
-                     link=link, created_at=now) for pk in users])
+    notifications_create(User.objects.filter(role__in=QUOTE_MANAGER_ROLES, is_active=True),
+                         kind="quote_request", text=text,
+                         link=reverse("quotes:detail", args=[quote.pk]), now=now)
 
 
 # --- Request (public form or espace client) -----------------------------------------------------

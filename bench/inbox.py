@@ -255,21 +255,13 @@ def _phone(n: int) -> str:
 def seed() -> tuple[Any, Any, list[int]]:
     from django.db import connection, transaction
 
-    from permanence.accounts.models import ClientAccount, Role, User
     from permanence.inbox.models import Contact, Conversation, Message
 
-    supervisor = User.objects.filter(email="bench-sup@permanence.test").first() or \
-        User.objects.create_user("bench-sup@permanence.test", None, role=Role.SUPERVISOR)
-    agent = User.objects.filter(email="bench-inbox-agent@permanence.test").first() or \
-        User.objects.create_user("bench-inbox-agent@permanence.test", None, role=Role.AGENT)
-    accounts = list(ClientAccount.objects.filter(slug__startswith="bench-inbox-"))
-    if len(accounts) < N_ACCOUNTS:
-        ClientAccount.objects.bulk_create([
-            ClientAccount(name=f"Cabinet {i:02d}", slug=f"bench-inbox-{i:02d}", status="actif")
-            for i in range(len(accounts), N_ACCOUNTS)])
-        accounts = list(ClientAccount.objects.filter(slug__startswith="bench-inbox-"))
-    for a in accounts[:5]:
-        a.assigned_agents.add(agent)
+    from .people import staff_and_accounts
+
+    supervisor, agent, accounts = staff_and_accounts(
+        agent_email="bench-inbox-agent@permanence.test", slug_prefix="bench-inbox-",
+        name_format="Cabinet {:02d}", count=N_ACCOUNTS)
     have = Conversation.objects.filter(account__in=accounts).count()
     if have >= N_CONVERSATIONS:
         return supervisor, agent, [a.pk for a in accounts]

@@ -35,23 +35,14 @@ def _status(rng: random.Random, age: timedelta) -> str:
 def seed() -> tuple[Any, Any, list[int]]:
     from django.db import connection, transaction
 
-    from permanence.accounts.models import ClientAccount, Role, User
     from permanence.core import clock
     from permanence.shop.models import Order, OrderLine
 
-    supervisor = User.objects.filter(email="bench-sup@permanence.test").first() or \
-        User.objects.create_user("bench-sup@permanence.test", None, role=Role.SUPERVISOR)
-    agent = User.objects.filter(email="bench-orders-agent@permanence.test").first() or \
-        User.objects.create_user("bench-orders-agent@permanence.test", None, role=Role.AGENT)
-    accounts = list(ClientAccount.objects.filter(slug__startswith="bench-orders-"))
-    if len(accounts) < N_ACCOUNTS:
-        ClientAccount.objects.bulk_create([
-            ClientAccount(name=f"Société {i:02d}", slug=f"bench-orders-{i:02d}", status="actif")
-            for i in range(len(accounts), N_ACCOUNTS)])
-        accounts = list(ClientAccount.objects.filter(slug__startswith="bench-orders-")
-                        .order_by("slug"))
-    for a in accounts[:5]:
-        a.assigned_agents.add(agent)
+    from .people import staff_and_accounts
+
+    supervisor, agent, accounts = staff_and_accounts(
+        agent_email="bench-orders-agent@permanence.test", slug_prefix="bench-orders-",
+        name_format="Société {:02d}", count=N_ACCOUNTS)
     have = Order.objects.filter(account__in=accounts).count()
     if have >= N_ORDERS:
         return supervisor, agent, [a.pk for a in accounts]

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint install migrate seed run check-deploy clean
+.PHONY: demo test test-fast test-future bench lint install migrate seed run check-deploy clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: install
 ## make test-fast: everything but the browser journeys.
 test-fast: install
 	$(PY) -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+
+## make test-future: the fast suite with every clock of the test process a year ahead, so a
+## test that mixes a fixed date with the real time fails now, not when the calendar gets there.
+test-future: install
+	PERMANENCE_TEST_CLOCK_SHIFT_DAYS=365 $(PY) -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
 
 ## make bench: seeds realistic volumes and prints figures.
 bench: install

@@ -11,6 +11,20 @@ import pytest
 # inside one unless told it is safe (tests run one thing at a time).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# `make test-future` runs the fast suite with the clock a year ahead, so a test that mixes a
+# fixed date with the real time (a library's or the database's) fails the day it is written,
+# not the day the calendar passes that date. time-machine moves every Python clock (datetime,
+# time.time) but not the monotonic one, so timeouts and sleeps keep working.
+_SHIFT_DAYS = os.environ.get("PERMANENCE_TEST_CLOCK_SHIFT_DAYS")
+if _SHIFT_DAYS:
+    import time
+
+    import time_machine
+
+    # A timestamp, not an aware datetime: time-machine would also set TZ to the datetime's
+    # zone, and Django's TIME_ZONE must stay the process's local zone.
+    time_machine.travel(time.time() + int(_SHIFT_DAYS) * 86400, tick=True).start()
+
 PASSWORD = "Un-mot-de-passe-solide-42"  # noqa: S105 (test-only)
 
 

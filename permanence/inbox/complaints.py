@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -87,7 +87,7 @@ def complaint_treat(*, actor: User, complaint: Complaint, resolution: str, detai
     _require_step(complaint, ComplaintStep.TREATMENT)
     if resolution not in Resolution.values:
         raise _invalid(resolution=_("Choisissez la solution retenue."))
-    today = clock.now().astimezone().date()
+    today = timezone.localtime(clock.now()).date()  # the date in Paris, not the host's zone
     if promised_date < today:
         raise _invalid(promised_date=_("La date promise ne peut pas être passée."))
     now = clock.now()
@@ -177,7 +177,7 @@ CSV_HEADER = [gettext_lazy("Référence"), gettext_lazy("Compte"), gettext_lazy(
 
 def complaint_csv_rows(qs: QuerySet[Complaint]) -> Any:
     def stamp(value: Any) -> str:
-        return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
     def who(user: Any) -> str:
         return (user.full_name or user.email) if user else ""

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -35,7 +36,7 @@ def countdown(due: datetime | None, now: datetime) -> SafeString | str:
         text = _("dans %(duration)s") % {"duration": _human(left)}
     return format_html('<time class="countdown {}" datetime="{}" data-due="{}" title="{}">{}'
                        "</time>", css, due.isoformat(), due.isoformat(),
-                       due.astimezone().strftime("%d/%m/%Y %H:%M"), text)
+                       timezone.localtime(due).strftime("%d/%m/%Y %H:%M"), text)
 
 
 @register.filter

@@ -19,6 +19,7 @@ from permanence.core import clock, local_cache
 from permanence.core.business_time import business_time_between
 from permanence.core.calendar_services import spec_for_account_cached
 from permanence.core.errors import DomainError, Forbidden, invalid
+from permanence.core.transitions import Machine, apply
 
 from . import events, sla
 from .models import (
@@ -354,12 +355,7 @@ def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Messa
     reopen = previous == Status.RESOLVED and conversation.resolved_at is not None and (
         now - conversation.resolved_at <= timedelta(days=REOPEN_WINDOW_DAYS))
     if previous == Status.PENDING_CUSTOMER or reopen:
-        conversation.status = Status.OPEN
-        conversation.resolved_at = None
-        StatusChange.objects.create(conversation=conversation, from_status=previous,
-                                    to_status=Status.OPEN, actor=None, at=now)
-        _system(conversation, "status", {"from": previous, "to": Status.OPEN,
-                                         "reason": "customer_reply"}, now)
+        _transition(conversation, Status.OPEN, None, now, reason="customer_reply")
     conversation.last_inbound_at = now
     conversation.last_message_at = now
     conversation.updated_at = now
@@ -464,14 +460,14 @@ def _mentioned_users(body: str, *, exclude: User, account: ClientAccount) -> lis
     return [u for u in named if accounts_visible_to(u).filter(pk=account.pk).exists()]
 
 
-def _transition(conversation: Conversation, target: str, actor: User | None,
-                now: datetime) -> None:
-    current = conversation.status
-    if target == current:
-        return
-    if target not in TRANSITIONS.get(current, set()):
-        raise DomainError("bad_transition", _("Passage de « %(a)s » à « %(b)s » impossible.") % {
-            "a": Status(current).label, "b": Status(target).label}, status=409)
+CONVERSATION_MACHINE: Machine[Conversation] = Machine(
+    model=Conversation, transitions=TRANSITIONS, history_model=StatusChange,
+    history_fk="conversation", status_choices=Status, error_code="bad_transition",
+    history_note=False)
+
+
+def _stamp(conversation: Conversation, current: str, target: str, actor: Any,
+           now: datetime) -> None:
     if target == Status.PENDING_CUSTOMER:
         _pause(conversation, now)
     elif current == Status.PENDING_CUSTOMER:
@@ -484,10 +480,20 @@ def _transition(conversation: Conversation, target: str, actor: User | None,
     if target == Status.OPEN:
         conversation.closed_at = None
         conversation.resolved_at = None
-    conversation.status = target
-    StatusChange.objects.create(conversation=conversation, from_status=current,
-                                to_status=target, actor=actor, at=now)
-    _system(conversation, "status", {"from": current, "to": target}, now, actor=actor)
+
+
+def _transition(conversation: Conversation, target: str, actor: User | None,
+                now: datetime, reason: str = "") -> None:
+    """The conversation row is already locked and is saved by the calling service; the
+    status history row comes from the kernel helper, the timeline event from here."""
+    moved = apply(CONVERSATION_MACHINE, conversation, to=target, actor=actor, stamp=_stamp,
+                  now=now)
+    if moved.previous == target:
+        return
+    data = {"from": moved.previous, "to": target}
+    if reason:
+        data["reason"] = reason
+    _system(conversation, "status", data, now, actor=actor)
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.business_time import add_business_time
 from permanence.core.calendar_services import spec_for_account_cached
-from permanence.core.errors import DomainError
+from permanence.core.transitions import Machine, transition
 
 from . import notify
 from .models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusChange
@@ -70,6 +70,17 @@ def _start_validation_clock(order: Order, now: datetime) -> None:
     order.validation_due_at = operator_deadline(start, VALIDATION_BUSINESS_HOURS)
 
 
+ORDER_MACHINE: Machine[Order] = Machine(
+    model=Order, transitions=ORDER_TRANSITIONS, history_model=OrderStatusChange,
+    history_fk="order", status_choices=OrderStatus,
+    error_message=lambda: _("Impossible de passer la commande %(ref)s de « %(from)s » à "
+                            "« %(to)s »."))
+
+
+def _stamp_transition(order: Order, previous: str, to: str, actor: Any, now: datetime) -> None:
+    _stamp(order, to, actor, now)
+
+
 @transaction.atomic
 def order_transition(*, order: Order | int, to: str, actor: Any = None, note: str = "",
                      actor_label: str = "") -> Order:
@@ -77,24 +88,11 @@ def order_transition(*, order: Order | int, to: str, actor: Any = None, note: st
 
     The order row is locked for the whole transaction, so concurrent callers (webhook
     redeliveries, two staff clicking) serialise here and the second sees the new status."""
-    order = lock_order(order)
-    previous = order.status
-    if to == previous:
+    moved = transition(ORDER_MACHINE, instance=order, to=to, actor=actor, note=note,
+                       stamp=_stamp_transition)
+    order, previous, now = moved.instance, moved.previous, moved.at
+    if previous == to:
         return order
-    if to not in ORDER_TRANSITIONS.get(previous, set()):
-        raise DomainError(
-            "invalid_transition",
-            _("Impossible de passer la commande %(ref)s de « %(from)s » à « %(to)s ».") % {
-                "ref": order.reference, "from": OrderStatus(previous).label,
-                "to": OrderStatus(to).label},
-            status=409)
-    now = clock.now()
-    order.status = to
-    _stamp(order, to, actor, now)
-    order.save()
-    OrderStatusChange.objects.create(order=order, from_status=previous, to_status=to,
-                                     actor=actor if getattr(actor, "pk", None) else None,
-                                     at=now, note=note[:300])
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
                  account=order.account, changes={"status": [previous, to]},
                  actor_label=actor_label)

@@ -43,6 +43,7 @@ from permanence.core.errors import DomainError, Forbidden, invalid, invalid_fiel
 from permanence.core.mail import queue_email
 from permanence.core.money import HUNDRED, compute_totals, line_total_cents
 from permanence.core.ratelimit import FixedWindowLimit
+from permanence.core.transitions import Machine, transition
 
 from .models import (
     QUOTE_TRANSITIONS,
@@ -315,11 +316,10 @@ def quote_save(*, actor: Any, quote: Quote, data: dict[str, Any],
     _write_lines(quote, lines)
     if quote.created_by_id is None:
         quote.created_by = _actor_or_none(actor)
-    now = clock.now()
-    if quote.status == QuoteStatus.REQUESTED:
-        _record(quote, quote.status, QuoteStatus.DRAFT, actor, now)
-        quote.status = QuoteStatus.DRAFT
     quote.save()
+    if quote.status == QuoteStatus.REQUESTED:
+        quote = transition(QUOTE_MACHINE, instance=quote, to=QuoteStatus.DRAFT,
+                           actor=actor).instance
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=quote,
                  account=quote.account,
                  changes={"total_ttc_cents": [before["total_ttc_cents"], quote.total_ttc_cents],
@@ -327,30 +327,30 @@ def quote_save(*, actor: Any, quote: Quote, data: dict[str, Any],
     return quote
 
 
-@transaction.atomic
-def quote_transition(*, quote: Quote | int, to: str, actor: Any = None, note: str = "",
-                     actor_label: str = "") -> Quote:
-    """Move `quote` to `to` (validated against QUOTE_TRANSITIONS), or raise DomainError."""
-    quote = _lock(quote)
-    previous = quote.status
-    if to not in QUOTE_TRANSITIONS.get(previous, set()):
-        raise DomainError("invalid_transition", _("Impossible de passer ce devis de « %(a)s » "
-                                                  "à « %(b)s ».") % {
-            "a": QuoteStatus(previous).label, "b": QuoteStatus(to).label
-            if to in QuoteStatus.values else to}, status=409)
-    now = clock.now()
-    quote.status = to
+QUOTE_MACHINE: Machine[Quote] = Machine(
+    model=Quote, transitions=QUOTE_TRANSITIONS, history_model=QuoteStatusChange,
+    history_fk="quote", status_choices=QuoteStatus,
+    error_message=lambda: _("Impossible de passer ce devis de « %(a)s » à « %(b)s »."))
+
+
+def _stamp(quote: Quote, previous: str, to: str, actor: Any, now: datetime) -> None:
     if to == QuoteStatus.SENT:
         quote.sent_at = now
         quote.reminded_at = None
     elif to == QuoteStatus.ACCEPTED:
         quote.accepted_at = now
-    quote.save()
-    _record(quote, previous, to, actor, now, note)
-    audit_record(actor=_actor_or_none(actor), action=AuditEvent.Action.UPDATE, target=quote,
-                 account=quote.account, actor_label=actor_label,
-                 changes={"status": [previous, to]})
-    return quote
+
+
+@transaction.atomic
+def quote_transition(*, quote: Quote | int, to: str, actor: Any = None, note: str = "",
+                     actor_label: str = "") -> Quote:
+    """Move `quote` to `to` (validated against QUOTE_TRANSITIONS), or raise DomainError."""
+    moved = transition(QUOTE_MACHINE, instance=quote, to=to, actor=actor, note=note,
+                       stamp=_stamp, same_is_noop=False)
+    audit_record(actor=_actor_or_none(actor), action=AuditEvent.Action.UPDATE,
+                 target=moved.instance, account=moved.instance.account,
+                 actor_label=actor_label, changes={"status": [moved.previous, to]})
+    return moved.instance
 
 
 @transaction.atomic
@@ -358,7 +358,7 @@ def quote_send(*, actor: Any, quote: Quote) -> Quote:
     """"Envoyer": status envoyé, e-mail with the PDF and the link (after commit)."""
     _require_manager(actor)
     quote = _lock(quote)
-    if QuoteStatus.SENT not in QUOTE_TRANSITIONS.get(quote.status, set()):
+    if not QUOTE_MACHINE.can(quote.status, QuoteStatus.SENT):
         raise DomainError("invalid_transition", _("Ce devis ne peut pas être envoyé dans son "
                                                   "état actuel."), status=409)
     errors: dict[str, list[str]] = {}

@@ -112,7 +112,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 from permanence.accounts.api import router as accounts_router  # noqa: E402
-from permanence.core.api import router as calendar_router  # noqa: E402
+from permanence.calendars.api import router as calendar_router  # noqa: E402
 from permanence.inbox.api import router as inbox_router  # noqa: E402
 
 api.add_router("", accounts_router)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "permanence.core",
     "permanence.accounts",
+    "permanence.calendars",
     "permanence.audit",
     "permanence.portal",
     "permanence.inbox",
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "permanence.payments",
     "permanence.billing",
     "permanence.reports",
+    "permanence.demo",
 ]
 
 MIDDLEWARE = [
@@ -112,7 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "permanence.core.context_processors.platform",
+                "permanence.context_processors.platform",
             ],
         },
     }

@@ -4,9 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
 
+from permanence import views as core_views
 from permanence.accounts.forms import EmailAuthenticationForm, FrenchPasswordResetForm
 from permanence.api import api
-from permanence.core import views as core_views
 from permanence.inbox import views_complaints as inbox_complaints
 from permanence.reports import views as reports_views
 from permanence.shop import views_staff as shop_staff_views
@@ -45,8 +45,8 @@ urlpatterns = [
     path("app/agenda/", core_views.section, {"name": "agenda"}, name="agenda"),
     path("app/rapports/", reports_views.home, name="reports"),
     path("app/", include("permanence.accounts.urls")),
-    path("app/", include("permanence.core.urls")),
-    path("app/audit/", include("permanence.audit.urls")),
+    path("app/", include("permanence.calendars.urls")),
+    path("app/audit/", include("permanence.accounts.urls_audit")),
     path("app/parametres/webhooks/", include("permanence.integrations.urls")),
     path("espace/", include("permanence.portal.urls")),
     path("contact/", include("permanence.channels_webform.urls")),

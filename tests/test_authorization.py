@@ -1005,8 +1005,8 @@ def test_django_admin_is_closed_to_every_role(ctx: Ctx, role: str) -> None:
 def test_snapshot_sees_every_kind_of_write(ctx: Ctx) -> None:
     """The side-effect detector is not blind: each of these writes changes the snapshot."""
     from permanence.accounts import services
-    from permanence.core.calendar_services import calendar_for_account, calendar_to_json
-    from permanence.core.services import announcement_delete
+    from permanence.calendars.services import calendar_for_account, calendar_to_json
+    from permanence.calendars.announcements import announcement_delete
     from permanence.inbox import services as inbox
 
     admin = ctx.users[ADMIN]
@@ -1028,7 +1028,7 @@ def test_snapshot_sees_every_kind_of_write(ctx: Ctx) -> None:
         before = snapshot()
         write()
         assert snapshot() != before
-    from permanence.core.calendar_services import calendar_set
+    from permanence.calendars.services import calendar_set
 
     before = snapshot()
     data = calendar_to_json(calendar_for_account(ctx.account))

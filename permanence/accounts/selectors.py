@@ -74,3 +74,20 @@ def accounts_of_client(user: Any) -> QuerySet[ClientAccount]:
     if not getattr(user, "is_authenticated", False):
         return ClientAccount.objects.none()
     return ClientAccount.objects.filter(memberships__user=user).order_by("name")
+
+
+# The espace client remembers which of the client's accounts is being looked at.
+PORTAL_ACCOUNT_SESSION_KEY = "portal_account_id"
+
+
+def client_current_account(user: Any, chosen: Any) -> tuple[ClientAccount | None,
+                                                           list[ClientAccount]]:
+    """The account a client chose with the switcher (`chosen`, a pk from the session) among
+    their own, else their first; and all their accounts."""
+    accounts = list(accounts_of_client(user))
+    if not accounts:
+        return None, accounts
+    for account in accounts:
+        if account.pk == chosen:
+            return account, accounts
+    return accounts[0], accounts

@@ -46,9 +46,8 @@ def audit_record(
 
 
 def _account_of(target: models.Model) -> Any:
-    from permanence.accounts.models import ClientAccount
-
-    if isinstance(target, ClientAccount):
+    # By label, not by class: the kernel does not import the identity layer.
+    if target._meta.label == "accounts.ClientAccount":
         return target
     return getattr(target, "account", None)
 

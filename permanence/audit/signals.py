@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -26,8 +27,7 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 @receiver(user_login_failed)
 def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
                     **kwargs: Any) -> None:
-    from permanence.accounts.models import User
-
+    User = get_user_model()  # the kernel does not import accounts.models
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     user = User.objects.filter(email__iexact=email).first() if email else None
     audit_record(actor=None, actor_label=email, action=AuditEvent.Action.LOGIN_FAILED,

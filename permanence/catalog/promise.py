@@ -158,8 +158,8 @@ def _upcoming_holidays(region: str, today: date, limit: int = 6) -> list[tuple[d
 
 
 def opening() -> Opening:
+    from permanence.calendars.services import calendar_for_account, spec_for_calendar
     from permanence.core.business_time import is_open, next_opening
-    from permanence.core.calendar_services import calendar_for_account, spec_for_calendar
     from permanence.core.models import HolidayRegion
 
     calendar = calendar_for_account(None)

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from permanence.accounts.models import Sector
+from permanence.calendars.selectors import active_notices
 from permanence.core.errors import NotFound
-from permanence.core.selectors import active_notices
 
 from . import promise, selectors
 from .documents import terms_pdf

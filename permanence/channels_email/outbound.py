@@ -82,7 +82,7 @@ def _references(parent: Message | None) -> tuple[str, str]:
 
 
 def _timezone(account: ClientAccount) -> ZoneInfo:
-    from permanence.core.calendar_services import spec_for_account
+    from permanence.calendars.services import spec_for_account
 
     try:
         return spec_for_account(account).tz

@@ -31,9 +31,10 @@ def role_required(check: Callable[[Any], bool]) -> Callable[..., Any]:
 
 
 def staff_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    from permanence.accounts.permissions import is_staff_member
-
-    return role_required(is_staff_member)(view)
+    # The kernel asks the user object (accounts.User.is_staff_member) rather than importing
+    # the identity layer's rules.
+    return role_required(
+        lambda u: u.is_active and bool(getattr(u, "is_staff_member", False)))(view)
 
 
 def client_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

@@ -2,7 +2,7 @@
 
 Every SLA and deadline of the application is computed here, in the business hours of a
 client account's calendar. The module is pure Python (no ORM import): the ORM glue lives in
-`permanence.core.calendar_services`.
+`permanence.calendars.services`.
 
 Internals work on integer microseconds since the Unix epoch (UTC): integer arithmetic is
 exact (no float drift) and an order of magnitude faster than datetime arithmetic. The open

@@ -11,7 +11,7 @@ class InboxConfig(AppConfig):
     verbose_name = _("Boîte de réception")
 
     def ready(self) -> None:
-        from permanence.core.calendar_services import CALENDAR_CHANGED_HOOKS
+        from permanence.calendars.services import CALENDAR_CHANGED_HOOKS
         from permanence.core.scheduler import every
 
         from .tasks import sla_check, sla_recompute

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from permanence.accounts.models import ClientAccount, Role, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
+from permanence.calendars.services import spec_for_account_cached
 from permanence.core import clock, local_cache
 from permanence.core.business_time import business_time_between
-from permanence.core.calendar_services import spec_for_account_cached
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.transitions import Machine, apply
 

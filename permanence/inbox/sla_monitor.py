@@ -9,8 +9,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from permanence.accounts.models import Role, User
+from permanence.calendars.services import spec_for_account
 from permanence.core import clock
-from permanence.core.calendar_services import spec_for_account
 
 from . import sla
 from .models import OPEN_STATUSES, Conversation, Message, SlaEvent

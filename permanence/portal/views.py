@@ -14,19 +14,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import ClientAccount
-from permanence.accounts.selectors import accounts_of_client
+from permanence.accounts.selectors import (
+    PORTAL_ACCOUNT_SESSION_KEY,
+    accounts_of_client,
+    client_current_account,
+)
 from permanence.accounts.views import profile_for_template
+from permanence.calendars.selectors import active_notices
 from permanence.channels_webform.forms import too_large
 from permanence.core.access import AuthedHttpRequest, client_required
 from permanence.core.errors import DomainError, NotFound
-from permanence.core.selectors import active_notices
 from permanence.inbox.models import Conversation
 from permanence.inbox.views import attachment_response
 
 from . import selectors, services
 from .forms import RequestForm, RequestReplyForm
 
-SESSION_KEY = "portal_account_id"
+SESSION_KEY = PORTAL_ACCOUNT_SESSION_KEY
 
 REQUESTS_PER_PAGE = 25
 SECTIONS = {
@@ -45,14 +49,7 @@ SECTIONS = {
 def current_account(request: AuthedHttpRequest) -> tuple[ClientAccount | None,
                                                          list[ClientAccount]]:
     """The account the client is looking at (chosen with the switcher), among their own."""
-    accounts = list(accounts_of_client(request.user))
-    if not accounts:
-        return None, accounts
-    chosen = request.session.get(SESSION_KEY)
-    for account in accounts:
-        if account.pk == chosen:
-            return account, accounts
-    return accounts[0], accounts
+    return client_current_account(request.user, request.session.get(SESSION_KEY))
 
 
 @client_required

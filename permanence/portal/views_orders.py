@@ -6,9 +6,9 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from permanence.calendars.selectors import active_notices
 from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, client_required
-from permanence.core.selectors import active_notices
 from permanence.shop import selectors
 from permanence.shop.models import Order
 

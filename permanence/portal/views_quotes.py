@@ -6,8 +6,8 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from permanence.calendars.selectors import active_notices
 from permanence.core.access import AuthedHttpRequest, client_required
-from permanence.core.selectors import active_notices
 from permanence.shop.models import Quote, QuoteStatus
 from permanence.shop.quote_selectors import quotes_visible_to, today
 

@@ -27,9 +27,9 @@ from django_tasks import task
 from permanence.accounts.models import Role, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
+from permanence.calendars.services import spec_for_account
 from permanence.core import clock
 from permanence.core.business_time import next_opening
-from permanence.core.calendar_services import spec_for_account
 from permanence.core.errors import Forbidden
 from permanence.core.models import ScheduledJobRun
 

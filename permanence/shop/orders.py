@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
+from permanence.calendars.services import spec_for_account_cached
 from permanence.core import clock
 from permanence.core.business_time import add_business_time
-from permanence.core.calendar_services import spec_for_account_cached
 from permanence.core.transitions import Machine, transition
 
 from . import notify

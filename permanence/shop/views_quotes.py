@@ -16,7 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import Role
-from permanence.accounts.selectors import accounts_of_client
+from permanence.accounts.selectors import (
+    PORTAL_ACCOUNT_SESSION_KEY,
+    accounts_of_client,
+    client_current_account,
+)
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import DomainError
@@ -259,9 +263,8 @@ def _request_account(request: HttpRequest) -> Any:
     user = request.user
     if not (user.is_authenticated and user.is_active and user.role == Role.CLIENT):
         return None
-    from permanence.portal.views import current_account
-
-    account, _accounts = current_account(request)  # type: ignore[arg-type]
+    account, _accounts = client_current_account(
+        user, request.session.get(PORTAL_ACCOUNT_SESSION_KEY))
     return account
 
 

@@ -504,7 +504,7 @@ def test_calendar_of_an_invisible_account_is_404(api_client_for: Any, agent: Any
 @pytest.fixture
 def office_account(account: Any, admin_user: Any) -> Any:
     """`account` with Mon–Fri 08:30–12:30 / 14:00–18:00, French public holidays."""
-    from permanence.core.calendar_services import calendar_set
+    from permanence.calendars.services import calendar_set
 
     calendar_set(actor=admin_user, account=account,
                  data={"timezone": "Europe/Paris", "weekly": WEEKLY, "holidays": "FR"})

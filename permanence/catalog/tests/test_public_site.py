@@ -261,7 +261,7 @@ def test_service_client_follows_a_change_of_the_sla_policy(catalog: Any) -> None
 @pytest.mark.django_db
 def test_service_client_follows_the_operator_calendar(catalog: Any, admin_user: Any) -> None:
     from permanence.accounts.models import ClientAccount
-    from permanence.core.calendar_services import calendar_set
+    from permanence.calendars.services import calendar_set
 
     operator = ClientAccount.objects.create(name="Opérateur", slug="operateur",
                                             is_operator=True, status="actif")

@@ -10,8 +10,7 @@ import pytest
 
 from permanence.accounts.models import ClientAccount
 from permanence.audit.models import AuditEvent
-from permanence.core.business_time import add_business_time, is_open
-from permanence.core.calendar_services import (
+from permanence.calendars.services import (
     DEFAULT_CALENDAR_NAME,
     calendar_for_account,
     calendar_set,
@@ -19,6 +18,7 @@ from permanence.core.calendar_services import (
     spec_for_account,
     spec_for_calendar,
 )
+from permanence.core.business_time import add_business_time, is_open
 from permanence.core.errors import DomainError, Forbidden
 from permanence.core.models import BusinessCalendar, Closure
 

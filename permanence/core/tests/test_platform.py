@@ -25,7 +25,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from conftest import PASSWORD
-from permanence.accounts.management.commands.seed_demo import ACCOUNTS, DEMO_PASSWORD, STAFF
 from permanence.accounts.models import (
     ApiToken,
     ClientAccount,
@@ -40,6 +39,7 @@ from permanence.core.management.commands.worker import beat
 from permanence.core.models import BusinessCalendar, ScheduledJobRun, WorkerHeartbeat
 from permanence.core.scheduler import REGISTRY, Job, claim
 from permanence.core.tasks import record_scheduler_tick, send_email
+from permanence.demo.management.commands.seed_demo import ACCOUNTS, DEMO_PASSWORD, STAFF
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",

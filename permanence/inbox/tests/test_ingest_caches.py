@@ -17,12 +17,12 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from permanence.core import clock
-from permanence.core.calendar_services import (
+from permanence.calendars.services import (
     calendar_set,
     spec_for_account,
     spec_for_account_cached,
 )
+from permanence.core import clock
 from permanence.inbox import live, routing, services, sla
 from permanence.inbox.models import Channel, Contact, Conversation, Priority, RoutingRule
 from permanence.inbox.services import Incoming

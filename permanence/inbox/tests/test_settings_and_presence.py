@@ -33,7 +33,7 @@ def _client(user: Any) -> Client:
 @pytest.mark.django_db
 def test_calendar_change_recomputes_open_conversations(
         account: Any, supervisor: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from permanence.core.calendar_services import calendar_set
+    from permanence.calendars.services import calendar_set
 
     with clock.frozen(datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)):  # a Monday
         conversation = _open(account)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from permanence.calendars.services import calendar_set
 from permanence.core import clock
-from permanence.core.calendar_services import calendar_set
 from permanence.core.models import BusinessCalendar
 from permanence.inbox import services, sla, sla_monitor
 from permanence.inbox.models import (

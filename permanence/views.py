@@ -10,11 +10,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from permanence.accounts.permissions import is_staff_member
-
-from . import clock
-from .access import staff_required
-from .models import WorkerHeartbeat
-from .selectors import active_notices
+from permanence.calendars.selectors import active_notices
+from permanence.core import clock
+from permanence.core.access import staff_required
+from permanence.core.models import WorkerHeartbeat
 
 
 @require_GET

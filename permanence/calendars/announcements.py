@@ -8,9 +8,8 @@ from django.utils.translation import gettext as _
 
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
-
-from .errors import DomainError, Forbidden
-from .models import Announcement
+from permanence.core.errors import DomainError, Forbidden
+from permanence.core.models import Announcement
 
 
 @transaction.atomic

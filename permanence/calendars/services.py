@@ -14,10 +14,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from . import local_cache
-from .business_time import CalendarSpec
-from .errors import DomainError, Forbidden
-from .models import BusinessCalendar, Closure, HolidayRegion, default_weekly
+from permanence.core import local_cache
+from permanence.core.business_time import CalendarSpec
+from permanence.core.errors import DomainError, Forbidden
+from permanence.core.models import BusinessCalendar, Closure, HolidayRegion, default_weekly
 
 DEFAULT_CALENDAR_NAME = "Calendrier par défaut"
 

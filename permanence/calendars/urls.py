@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_settings
+from . import views as views_settings
 
 urlpatterns = [
     path("parametres/", views_settings.settings_index, name="settings"),

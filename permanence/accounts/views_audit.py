@@ -8,10 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from permanence.accounts.permissions import can_read_audit
+from permanence.audit.models import AuditEvent
+from permanence.audit.selectors import audit_events
 from permanence.core.access import role_required
-
-from .models import AuditEvent
-from .selectors import audit_events
 
 
 class AuditFilterForm(forms.Form):

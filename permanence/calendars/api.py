@@ -7,8 +7,7 @@ from ninja import Field, Router, Schema
 
 from permanence.accounts.selectors import get_account_for_user
 from permanence.core.access import AuthedHttpRequest
-
-from .errors import DomainError
+from permanence.core.errors import DomainError
 
 router = Router(tags=["calendrier"])
 
@@ -56,7 +55,7 @@ def _aware(value: datetime, field: str) -> datetime:
 @router.get("/accounts/{account_id}/calendar", response=CalendarSchema,
             summary="Calendrier ouvré d'un compte")
 def calendar_get(request: AuthedHttpRequest, account_id: int) -> dict[str, Any]:
-    from .calendar_services import calendar_for_account, calendar_to_json
+    from .services import calendar_for_account, calendar_to_json
 
     account = get_account_for_user(request.user, account_id)
     return calendar_to_json(calendar_for_account(account))
@@ -65,7 +64,7 @@ def calendar_get(request: AuthedHttpRequest, account_id: int) -> dict[str, Any]:
 @router.put("/accounts/{account_id}/calendar", response=CalendarSchema,
             summary="Remplacer le calendrier ouvré d'un compte")
 def calendar_put(request: AuthedHttpRequest, account_id: int, payload: CalendarSchema) -> dict[str, Any]:
-    from .calendar_services import calendar_set, calendar_to_json
+    from .services import calendar_set, calendar_to_json
 
     account = get_account_for_user(request.user, account_id, action="change")
     data = payload.dict()
@@ -81,8 +80,9 @@ def calendar_put(request: AuthedHttpRequest, account_id: int, payload: CalendarS
 @router.post("/calendar/add-business-time", response=DueOut,
              summary="Ajouter des heures ouvrées à un instant")
 def add_business_time(request: AuthedHttpRequest, payload: AddBusinessTimeIn) -> dict[str, str]:
-    from .business_time import add_business_time as add
-    from .calendar_services import spec_for_account
+    from permanence.core.business_time import add_business_time as add
+
+    from .services import spec_for_account
 
     account = get_account_for_user(request.user, payload.account)
     start = _aware(payload.start, "start")
@@ -93,8 +93,9 @@ def add_business_time(request: AuthedHttpRequest, payload: AddBusinessTimeIn) ->
 @router.post("/calendar/business-time-between", response=SecondsOut,
              summary="Temps ouvré entre deux instants")
 def business_time_between(request: AuthedHttpRequest, payload: BetweenIn) -> dict[str, float]:
-    from .business_time import business_time_between as between
-    from .calendar_services import spec_for_account
+    from permanence.core.business_time import business_time_between as between
+
+    from .services import spec_for_account
 
     account = get_account_for_user(request.user, payload.account)
     delta = between(spec_for_account(account), _aware(payload.start, "start"),

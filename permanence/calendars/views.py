@@ -12,19 +12,19 @@ from django.views.decorators.http import require_POST
 
 from permanence.accounts import permissions
 from permanence.accounts.selectors import get_account_for_user
+from permanence.core import clock
+from permanence.core.access import AuthedHttpRequest, role_required, staff_required
+from permanence.core.errors import DomainError
+from permanence.core.models import Announcement
 
-from . import clock
-from .access import AuthedHttpRequest, role_required, staff_required
-from .errors import DomainError
+from .announcements import announcement_create, announcement_delete
 from .forms import AnnouncementForm, CalendarForm, ClosureForm
-from .models import Announcement
-from .services import announcement_create, announcement_delete
 
 
 @staff_required
 def settings_index(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
-    return render(request, "core/settings.html", {
+    return render(request, "calendars/settings.html", {
         "can_operator": permissions.can_edit_operator(user),
         "can_staff": permissions.can_manage_staff(user),
         "can_audit": permissions.can_read_audit(user),
@@ -51,7 +51,7 @@ def announcement_list(request: AuthedHttpRequest) -> HttpResponse:
             messages.success(request, _("Annonce publiée."))
             return redirect("announcements")
     now = clock.now()
-    return render(request, "core/announcements.html", {
+    return render(request, "calendars/announcements.html", {
         "form": form,
         "current": Announcement.objects.filter(ends_at__gt=now).order_by("starts_at"),
         "past": Announcement.objects.filter(ends_at__lte=now).order_by("-ends_at")[:20],
@@ -69,7 +69,7 @@ def announcement_remove(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def account_calendar(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    from .calendar_services import calendar_for_account, calendar_set, calendar_to_json
+    from .services import calendar_for_account, calendar_set, calendar_to_json
 
     account = get_account_for_user(request.user, pk)
     can_edit = permissions.can_manage_accounts(request.user)
@@ -115,7 +115,7 @@ def account_calendar(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 def _render_calendar(request: AuthedHttpRequest, account: Any, form: Any, closure_form: Any,
                      current: dict[str, Any], can_edit: bool, status: int = 200) -> HttpResponse:
-    return render(request, "core/calendar.html", {
+    return render(request, "calendars/calendar.html", {
         "account": account, "form": form, "closure_form": closure_form,
         "closures": current["closures"], "can_edit": can_edit,
         "own": account.calendar_id is not None or account.is_operator,

@@ -122,7 +122,7 @@ api.add_router("", inbox_router)
 from permanence.catalog.api import router as catalog_router  # noqa: E402
 from permanence.payments.api import router as payments_router  # noqa: E402
 from permanence.shop.api import router as shop_router  # noqa: E402
-from permanence.shop.api_quotes import router as quotes_router  # noqa: E402
+from permanence.shop.quotes.api import router as quotes_router  # noqa: E402
 
 api.add_router("", catalog_router)
 api.add_router("", shop_router)

@@ -675,7 +675,7 @@ def _cart_world(client_user: Any) -> dict[str, Any]:
 
 def _quote_world(admin: Any, accounts: list[Any]) -> dict[str, Any]:
     """Storefront: a sent quote per account (addressed to its client user), and a draft."""
-    from permanence.shop.quotes import line_input_from_offer, quote_create, quote_send
+    from permanence.shop.quotes.services import line_input_from_offer, quote_create, quote_send
     from permanence.shop.testing import make_offer, make_terms
 
     make_terms()
@@ -1005,8 +1005,8 @@ def test_django_admin_is_closed_to_every_role(ctx: Ctx, role: str) -> None:
 def test_snapshot_sees_every_kind_of_write(ctx: Ctx) -> None:
     """The side-effect detector is not blind: each of these writes changes the snapshot."""
     from permanence.accounts import services
-    from permanence.calendars.services import calendar_for_account, calendar_to_json
     from permanence.calendars.announcements import announcement_delete
+    from permanence.calendars.services import calendar_for_account, calendar_to_json
     from permanence.inbox import services as inbox
 
     admin = ctx.users[ADMIN]

@@ -23,6 +23,13 @@ class OfferKind(models.TextChoices):
     ONE_OFF = "ponctuel", _("Prestation ponctuelle")
 
 
+# The order delays the operator promises (seed 000, "Délais de traitement des commandes en
+# ligne"): validation within 24 business hours of payment, activation within 48 business hours
+# of validation unless an offer says otherwise. Here, beside the offers, because the public
+# promise (promise.py) and the order machine (shop/orders.py) must read the same numbers.
+VALIDATION_BUSINESS_HOURS = 24
+DEFAULT_ACTIVATION_BUSINESS_HOURS = 48
+
 PLAN_KINDS = (OfferKind.PACKAGE, OfferKind.PER_ACT, OfferKind.TIME, OfferKind.HYBRID)
 
 
@@ -65,7 +72,7 @@ class Offer(models.Model):
     commitment_months = models.PositiveIntegerField(_("engagement (mois)"), default=0)
     notice_days = models.PositiveIntegerField(_("préavis de résiliation (jours)"), default=30)
     activation_business_hours = models.PositiveIntegerField(
-        _("délai de mise en service (heures ouvrées)"), default=48)
+        _("délai de mise en service (heures ouvrées)"), default=DEFAULT_ACTIVATION_BUSINESS_HOURS)
     requires_information = models.BooleanField(
         _("consignes du client nécessaires avant la mise en service"), default=False)
     vat_rate = models.DecimalField(_("taux de TVA (%)"), max_digits=5, decimal_places=2,

@@ -70,10 +70,8 @@ def response_delays() -> Delays:
     built-in defaults are shown (they are what it would create)."""
     from permanence.inbox import sla
     from permanence.inbox.models import Kind, Priority, SlaTarget
-    from permanence.shop.orders import (
-        DEFAULT_ACTIVATION_BUSINESS_HOURS,
-        VALIDATION_BUSINESS_HOURS,
-    )
+
+    from .models import DEFAULT_ACTIVATION_BUSINESS_HOURS, VALIDATION_BUSINESS_HOURS
 
     stored = {(t.priority, t.kind): t for t in
               SlaTarget.objects.filter(policy__account__isnull=True)}

@@ -18,6 +18,7 @@ from permanence.core.errors import NotFound
 from permanence.core.money import Totals
 
 from .models import PLAN_KINDS, Offer, OfferKind, PublicPage, TermsVersion
+from .pricing import line_from_offer, recurring_totals_of, totals_of
 
 # The sectors that have a landing page: accounts.models.Sector values.
 PUBLIC_SECTORS = ("medical", "juridique", "artisan_btp", "ecommerce")
@@ -92,8 +93,6 @@ def parse_price_request(offer: Offer, params: Mapping[str, Any]) -> PriceQuote:
 
     Unknown or unpublished option slugs are refused as field errors, like a bad quantity.
     Each option counts once whatever the quantity, as the cart adds it (shop/cart.py)."""
-    from permanence.shop.pricing import line_from_offer, recurring_totals_of, totals_of
-
     errors: dict[str, list[str]] = {}
     raw_quantity = str(params.get("quantity", "1") or "1").strip()
     try:

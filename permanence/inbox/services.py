@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import ClientAccount, Role, User
+from permanence.accounts.selectors import accounts_visible_to
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account_cached
@@ -448,8 +449,6 @@ def conversation_add_note(*, actor: User, conversation: Conversation, body: str)
 def _mentioned_users(body: str, *, exclude: User, account: ClientAccount) -> list[User]:
     """Staff named in the note who may see the conversation's account (an agent of other
     accounts would be told its reference and subject, and could not open it anyway)."""
-    from permanence.accounts.selectors import accounts_visible_to
-
     # "@agent2." at the end of a sentence: the final dot is punctuation, not the handle.
     handles = {h.lower().rstrip(".") for h in MENTION_RE.findall(body)}
     if not handles:
@@ -523,13 +522,16 @@ def conversation_link_order(*, actor: User, conversation: Conversation,
     On the operator's own account (where buyers write to the operator) any order the actor
     may see can be linked."""
     _check_worker(actor)
-    from permanence.shop.selectors import orders_visible_to
-
     reference = (reference or "").strip().upper()
     conversation = _lock(conversation)
     order = None
     if reference:
-        order = orders_visible_to(actor).filter(reference=reference).first()
+        # The order model through the foreign key: the inbox sits below the shop and does not
+        # import it. Visible orders are those of the accounts the actor may see (what
+        # shop.selectors.orders_visible_to says for staff, the only ones allowed here).
+        order_model = Conversation._meta.get_field("order").related_model
+        order = order_model._default_manager.filter(
+            reference=reference, account__in=accounts_visible_to(actor)).first()
         if order is None or (order.account_id != conversation.account_id
                              and not conversation.account.is_operator):
             raise _invalid(order=_("Aucune commande %(ref)s pour ce compte.") % {
@@ -554,8 +556,6 @@ def conversation_assign(*, actor: User | None, conversation: Conversation,
     if actor is not None:
         _check_worker(actor)
     if assignee is not None:
-        from permanence.accounts.selectors import accounts_visible_to
-
         if assignee.role == Role.CLIENT or not assignee.is_active or not accounts_visible_to(
                 assignee).filter(pk=conversation.account_id).exists():
             raise _invalid(assignee=_("Cette personne ne travaille pas pour ce compte."))
@@ -637,8 +637,6 @@ def sla_recompute_for_account(account: ClientAccount) -> int:
 
 
 def check_permission_for_account(actor: User, account: ClientAccount) -> None:
-    from permanence.accounts.selectors import accounts_visible_to
-
     if not accounts_visible_to(actor).filter(pk=account.pk).exists():
         raise Forbidden()
 

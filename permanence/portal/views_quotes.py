@@ -9,7 +9,7 @@ from django.shortcuts import render
 from permanence.calendars.selectors import active_notices
 from permanence.core.access import AuthedHttpRequest, client_required
 from permanence.shop.models import Quote, QuoteStatus
-from permanence.shop.quote_selectors import quotes_visible_to, today
+from permanence.shop.quotes.selectors import quotes_visible_to, today
 
 QUOTES_PER_PAGE = 25
 # Quotes the client can open through their link: the ones staff have sent.

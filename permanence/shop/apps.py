@@ -11,7 +11,7 @@ class ShopConfig(AppConfig):
         from .tasks import register_cart_jobs  # cart: purge of abandoned anonymous carts
 
         register_cart_jobs()
-        from .tasks_quotes import register_quote_jobs  # quotes: reminders and expiry
+        from .quotes.jobs import register_quote_jobs  # quotes: reminders and expiry
 
         register_quote_jobs()
         from .checks import register_jobs  # orders: daily check, overdue alerts

@@ -12,11 +12,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from permanence.catalog.models import Offer
+from permanence.catalog.pricing import LineSpec, line_from_offer, recurring_totals_of, totals_of
 from permanence.core.errors import DomainError, NotFound, invalid
 from permanence.core.money import Totals
 
 from .models import Cart, CartLine
-from .pricing import LineSpec, line_from_offer, recurring_totals_of, totals_of
 
 SESSION_KEY = "shop_cart_token"
 MAX_QUANTITY = 99

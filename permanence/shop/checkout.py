@@ -26,12 +26,12 @@ from permanence.accounts.models import (
 )
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
+from permanence.catalog.pricing import line_from_offer
 from permanence.catalog.selectors import current_terms
 from permanence.core import clock
 from permanence.core.errors import DomainError, invalid
 
 from .models import Cart, CustomerKind, Order, PaymentMethod
-from .pricing import line_from_offer
 from .services import order_create
 
 

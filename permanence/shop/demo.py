@@ -6,12 +6,12 @@ from django.db import transaction
 
 from permanence.accounts.models import ClientAccount, Membership
 from permanence.catalog.models import PLAN_KINDS, Offer, OfferKind, TermsVersion
+from permanence.catalog.pricing import line_from_offer
 from permanence.core import clock
 from permanence.payments.models import Payment, PaymentStatus, Provider
 
 from .models import Order, OrderStatus, PaymentMethod
 from .orders import order_transition
-from .pricing import line_from_offer
 from .services import order_create
 
 # (statuses to walk through, payment method), one demo account each

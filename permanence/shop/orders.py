@@ -19,15 +19,13 @@ from django.utils.translation import gettext as _
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account_cached
+from permanence.catalog.models import DEFAULT_ACTIVATION_BUSINESS_HOURS, VALIDATION_BUSINESS_HOURS
 from permanence.core import clock
 from permanence.core.business_time import add_business_time
 from permanence.core.transitions import Machine, transition
 
 from . import notify
 from .models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusChange
-
-VALIDATION_BUSINESS_HOURS = 24
-DEFAULT_ACTIVATION_BUSINESS_HOURS = 48
 
 
 def operator_deadline(start: datetime, hours: int) -> datetime:

@@ -10,12 +10,12 @@ from django.utils.translation import gettext as _
 
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
+from permanence.catalog.pricing import LineSpec, recurring_totals_of, totals_of
 from permanence.core import clock
 from permanence.core.errors import invalid
 
 from . import notify
 from .models import CustomerKind, Order, OrderLine, OrderStatus, OrderStatusChange, PaymentMethod
-from .pricing import LineSpec, recurring_totals_of, totals_of
 from .references import reference_next
 
 WITHDRAWAL_DAYS = 14

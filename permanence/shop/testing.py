@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 from permanence.catalog.models import Offer, OfferKind, TermsVersion, Unit
+from permanence.catalog.pricing import line_from_offer
 from permanence.core import clock
 
 from .models import CustomerKind, Order, PaymentMethod
-from .pricing import line_from_offer
 from .services import order_create
 
 

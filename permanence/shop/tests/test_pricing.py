@@ -1,4 +1,4 @@
-"""Property tests of the order pricing (shop/pricing.py) and of what order_create stores."""
+"""Property tests of the order pricing (catalog/pricing.py) and of what order_create stores."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from permanence.catalog.pricing import LineSpec, line_from_offer, recurring_totals_of, totals_of
 from permanence.core.money import compute_totals, line_total_cents, vat_cents
 from permanence.shop.cart import cart_summary
-from permanence.shop.pricing import LineSpec, line_from_offer, recurring_totals_of, totals_of
 
 RATES = [Decimal("20.00"), Decimal("10.00"), Decimal("5.50"), Decimal("2.10"), Decimal("0")]
 

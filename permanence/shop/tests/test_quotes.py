@@ -17,11 +17,11 @@ from permanence.core import clock
 from permanence.core.errors import DomainError
 from permanence.core.money import compute_totals, line_total_cents
 from permanence.inbox.models import Notification
-from permanence.shop import quotes as services
 from permanence.shop.models import Order, OrderStatus, Quote, QuoteStatus
 from permanence.shop.orders import operator_deadline
-from permanence.shop.quote_selectors import today
-from permanence.shop.quotes import QuoteLineInput
+from permanence.shop.quotes import services
+from permanence.shop.quotes.selectors import today
+from permanence.shop.quotes.services import QuoteLineInput
 from permanence.shop.testing import make_offer, make_terms
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -560,7 +560,7 @@ def test_no_reminder_on_the_day_a_short_quote_is_sent(admin_user: Any) -> None:
 
 
 def test_the_pdf_task_skips_a_quote_no_longer_sent(admin_user: Any) -> None:
-    from permanence.shop.tasks_quotes import send_quote
+    from permanence.shop.quotes.tasks import send_quote
 
     quote = make_quote(admin_user)
     services.quote_cancel(actor=admin_user, quote=quote)

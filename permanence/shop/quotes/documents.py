@@ -8,8 +8,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .models import Quote
-from .quote_selectors import quote_lines
+from permanence.shop.models import Quote
+
+from .selectors import quote_lines
 
 
 def quote_document_context(quote: Quote) -> dict[str, Any]:

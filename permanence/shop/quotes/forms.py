@@ -14,9 +14,9 @@ from permanence.accounts.models import ClientAccount, Sector
 from permanence.catalog.models import Offer
 from permanence.core.money import format_eur, parse_eur
 from permanence.core.validators import normalise_phone
+from permanence.shop.models import CustomerKind, QuoteStatus
 
-from .models import CustomerKind, QuoteStatus
-from .quotes import MAX_LINES, QuoteLineInput, line_input_from_offer
+from .services import MAX_LINES, QuoteLineInput, line_input_from_offer
 
 CONSENT_VERSION = "devis-2026-01"
 CONSENT_TEXT = _("J'accepte que les informations saisies dans ce formulaire soient utilisées "
@@ -115,7 +115,7 @@ class QuoteHeaderForm(forms.Form):
         return _clean_phone(self.cleaned_data.get("requester_phone", ""))
 
     def clean_valid_until(self) -> Any:
-        from .quote_selectors import today
+        from .selectors import today
 
         value = self.cleaned_data.get("valid_until")
         if value is not None and value < today():

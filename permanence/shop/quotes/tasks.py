@@ -1,11 +1,9 @@
-"""Quote e-mails that need more than plain text (the PDF attached), and the daily job that
-reminds before expiry and expires sent quotes. Registered with the scheduler at startup
-(see `register_quote_jobs`, called from the shop app's ready())."""
+"""Quote e-mails that need more than plain text (the PDF attached). The services enqueue
+them; they call no service (jobs.py holds the periodic job that does)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,18 +14,15 @@ from django_tasks import task
 
 from permanence.core import clock
 from permanence.core.tasks import retry_delay
+from permanence.shop.models import Quote, QuoteStatus
+
+from .documents import quote_pdf, quote_pdf_filename
 
 logger = logging.getLogger(__name__)
-
-HOUSEKEEPING_EVERY = timedelta(hours=1)
-
 
 @task(queue_name="email")
 def send_quote(quote_id: int, attempt: int = 1) -> str:
     """The quote to its requester: a short message, the public link, the PDF attached."""
-    from .models import Quote, QuoteStatus
-    from .quote_documents import quote_pdf, quote_pdf_filename
-
     quote = Quote.objects.select_related("requested_by", "account").get(pk=quote_id)
     if quote.status != QuoteStatus.SENT:
         return "skipped"
@@ -53,18 +48,3 @@ def send_quote(quote_id: int, attempt: int = 1) -> str:
             quote_id, attempt + 1)
         return "retry"
     return "sent"
-
-
-@task()
-def quotes_housekeeping() -> str:
-    """Reminders N days before validity ends (once per quote), then expiry."""
-    from .quotes import quotes_housekeeping as run
-
-    result = run()
-    return f"expired={result['expired']} reminded={result['reminded']}"
-
-
-def register_quote_jobs() -> None:
-    from permanence.core.scheduler import every
-
-    every(HOUSEKEEPING_EVERY, name="shop.quotes_housekeeping")(quotes_housekeeping)

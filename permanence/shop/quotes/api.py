@@ -22,11 +22,10 @@ from permanence.audit.services import audit_view
 from permanence.catalog.models import Offer
 from permanence.core.access import AuthedHttpRequest
 from permanence.core.errors import DomainError, Forbidden, invalid_fields
+from permanence.shop.models import CustomerKind, Quote, QuoteLine, QuoteStatus
+from permanence.shop.permissions import can_manage_quotes
 
-from . import quote_selectors as selectors
-from . import quotes as services
-from .models import CustomerKind, Quote, QuoteLine, QuoteStatus
-from .permissions import can_manage_quotes
+from . import selectors, services
 
 router = Router(tags=["devis"])
 

@@ -25,10 +25,12 @@ from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import DomainError
 from permanence.core.middleware import client_ip
+from permanence.shop.models import Quote, QuoteStatus
+from permanence.shop.permissions import can_manage_quotes
 
-from . import quote_selectors as selectors
-from . import quotes as services
-from .forms_quotes import (
+from . import selectors, services
+from .documents import quote_pdf, quote_pdf_filename
+from .forms import (
     CONSENT_TEXT,
     HONEYPOT_FIELD,
     LinkAccountForm,
@@ -44,9 +46,6 @@ from .forms_quotes import (
     lines_from_formset,
     offer_choices,
 )
-from .models import Quote, QuoteStatus
-from .permissions import can_manage_quotes
-from .quote_documents import quote_pdf, quote_pdf_filename
 
 PAGE_SIZE = 50
 RATE_LIMIT_MESSAGE = gettext_lazy("Trop de demandes ont été envoyées depuis votre connexion. "

@@ -38,14 +38,14 @@ from permanence.accounts.models import (
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.catalog.models import Offer, TermsVersion
+from permanence.catalog.pricing import LineSpec
 from permanence.core import clock
 from permanence.core.errors import DomainError, Forbidden, invalid, invalid_fields
 from permanence.core.mail import queue_email
 from permanence.core.money import HUNDRED, compute_totals, line_total_cents
 from permanence.core.ratelimit import FixedWindowLimit
 from permanence.core.transitions import Machine, transition
-
-from .models import (
+from permanence.shop.models import (
     QUOTE_TRANSITIONS,
     CustomerKind,
     Order,
@@ -54,11 +54,12 @@ from .models import (
     QuoteStatus,
     QuoteStatusChange,
 )
-from .orders import operator_deadline
-from .permissions import QUOTE_MANAGER_ROLES, can_manage_quotes
-from .pricing import LineSpec
-from .quote_selectors import EDITABLE_STATUSES, current_terms, is_expired, today
-from .references import reference_next
+from permanence.shop.orders import operator_deadline
+from permanence.shop.permissions import QUOTE_MANAGER_ROLES, can_manage_quotes
+from permanence.shop.references import reference_next
+
+from .selectors import EDITABLE_STATUSES, current_terms, is_expired, today
+from .tasks import send_quote
 
 RESPONSE_BUSINESS_HOURS = 48  # "24 à 48 heures ouvrées"
 DEFAULT_VALIDITY_DAYS = 30
@@ -375,8 +376,6 @@ def quote_send(*, actor: Any, quote: Quote) -> Quote:
     if errors:
         raise invalid_fields(errors)
     quote = quote_transition(quote=quote, to=QuoteStatus.SENT, actor=actor)
-    from .tasks_quotes import send_quote
-
     pk = quote.pk
     transaction.on_commit(lambda: send_quote.enqueue(pk))
     return quote
@@ -555,7 +554,7 @@ def quote_accept(*, quote: Quote, user: Any = None, terms_accepted: bool,
                  password: str | None = None) -> Order:
     """Accept online: the quote becomes an order awaiting payment (idempotent: accepting an
     accepted quote again returns its order)."""
-    from .services import order_create
+    from permanence.shop.services import order_create
 
     quote = _lock(quote)
     if quote.status == QuoteStatus.ACCEPTED:

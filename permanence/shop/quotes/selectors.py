@@ -13,9 +13,8 @@ from permanence.accounts.models import Role
 from permanence.catalog.models import Offer, TermsVersion
 from permanence.core import clock
 from permanence.core.errors import Forbidden, NotFound
-
-from .models import Quote, QuoteStatus, QuoteStatusChange
-from .permissions import can_manage_quotes
+from permanence.shop.models import Quote, QuoteStatus, QuoteStatusChange
+from permanence.shop.permissions import can_manage_quotes
 
 # Statuses in which staff still have to act on a quote (answer the request).
 OPEN_REQUEST_STATUSES = (QuoteStatus.REQUESTED, QuoteStatus.DRAFT)

@@ -45,9 +45,13 @@ test-future: install
 bench: install
 	$(PY) -m bench $(BENCH)
 
+## make lint: ruff, mypy, the import contracts (.importlinter: layers, no cycle) and the count
+## of imports hidden inside functions.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy permanence bench
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) tools/function_imports.py
 
 check-deploy: install
 	PRODUCTION=1 DEBUG=0 SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(60))')} \

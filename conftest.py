@@ -7,10 +7,6 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
-# inside one unless told it is safe (tests run one thing at a time).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 # `make test-future` runs the fast suite with the clock a year ahead, so a test that mixes a
 # fixed date with the real time (a library's or the database's) fails the day it is written,
 # not the day the calendar passes that date. time-machine moves every Python clock (datetime,
@@ -51,9 +47,9 @@ def _keep_test_connection(monkeypatch: Any) -> None:
     between requests. Inside a test's transaction that would close the connection holding the
     test data (PostgreSQL keeps connections, CONN_MAX_AGE > 0), so — like Django's test client,
     which disconnects it from the request signals — tests make it a no-op."""
-    import django_tasks_db.management.commands.db_worker as db_worker
+    from django_tasks_db.management.commands import db_worker
 
-    import permanence.core.management.commands.scheduler as scheduler
+    from permanence.core.management.commands import scheduler
 
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     monkeypatch.setattr(scheduler, "close_old_connections", lambda: None)
@@ -65,7 +61,7 @@ def make_user(db: Any) -> Any:
 
     def make(email: str, role: str, **extra: Any) -> User:
         return User.objects.create_user(email, PASSWORD, role=role,
-                                        full_name=extra.pop("full_name", email.split("@")[0]),
+                                        full_name=extra.pop("full_name", email.split("@", maxsplit=1)[0]),
                                         **extra)
 
     return make

@@ -18,16 +18,7 @@ MESSAGES_PER_CONVERSATION = 5
 # --- A realistic French corpus: what patients and customers write to a secretariat ---------
 # Varied subjects and bodies from templates with many fillers (names, dates, amounts, references),
 # so that a word such as « facture » is in a minority of the conversations, as in real life.
-FIRST_NAMES = """Jean Marie Pierre Michel André Philippe Alain Nathalie Isabelle Sylvie Catherine
-Françoise Jacques Bernard Christophe Patrick Nicolas Daniel Christine Monique Sophie Valérie
-Sandrine Stéphane Laurent Frédéric Éric Olivier David Thierry Julien Sébastien Céline Aurélie
-Émilie Julie Camille Léa Manon Chloé Inès Lucas Hugo Louis Gabriel Arthur Jules Raphaël Adam
-Paul Thomas Maxime Antoine Alexandre Romain Mathieu Vincent Guillaume Benoît Hélène Agnès
-Brigitte Josiane Odile Colette Gisèle Yvette Danielle Martine Pascale Véronique Corinne Karine
-Virginie Audrey Laetitia Élodie Marion Pauline Margaux Anaïs Clément Quentin Baptiste Théo
-Noah Ethan Rose Jade Louise Alice Lina Mila Ambre Zoé Yasmine Mohamed Karim Rachid Fatima
-Nadia Samira Farid Mehdi Sofiane Amina Leïla Ibrahim Moussa Awa Aïcha Grégoire Yves Gérard
-Roger Marcel René Lucien Henri Georges Simone Jeanne Denise Paulette Ginette Suzanne""".split()
+FIRST_NAMES = ["Jean", "Marie", "Pierre", "Michel", "André", "Philippe", "Alain", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Françoise", "Jacques", "Bernard", "Christophe", "Patrick", "Nicolas", "Daniel", "Christine", "Monique", "Sophie", "Valérie", "Sandrine", "Stéphane", "Laurent", "Frédéric", "Éric", "Olivier", "David", "Thierry", "Julien", "Sébastien", "Céline", "Aurélie", "Émilie", "Julie", "Camille", "Léa", "Manon", "Chloé", "Inès", "Lucas", "Hugo", "Louis", "Gabriel", "Arthur", "Jules", "Raphaël", "Adam", "Paul", "Thomas", "Maxime", "Antoine", "Alexandre", "Romain", "Mathieu", "Vincent", "Guillaume", "Benoît", "Hélène", "Agnès", "Brigitte", "Josiane", "Odile", "Colette", "Gisèle", "Yvette", "Danielle", "Martine", "Pascale", "Véronique", "Corinne", "Karine", "Virginie", "Audrey", "Laetitia", "Élodie", "Marion", "Pauline", "Margaux", "Anaïs", "Clément", "Quentin", "Baptiste", "Théo", "Noah", "Ethan", "Rose", "Jade", "Louise", "Alice", "Lina", "Mila", "Ambre", "Zoé", "Yasmine", "Mohamed", "Karim", "Rachid", "Fatima", "Nadia", "Samira", "Farid", "Mehdi", "Sofiane", "Amina", "Leïla", "Ibrahim", "Moussa", "Awa", "Aïcha", "Grégoire", "Yves", "Gérard", "Roger", "Marcel", "René", "Lucien", "Henri", "Georges", "Simone", "Jeanne", "Denise", "Paulette", "Ginette", "Suzanne"]
 LAST_NAMES = """Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent
 Lefèvre Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard André Lefebvre Mercier
 Dupont Lambert Bonnet François Martinez Legrand Garnier Faure Rousseau Blanc Guérin Muller Henry
@@ -46,10 +37,7 @@ Bertin Leblanc Ferrand Delmas Bouvet Granger Poulain Laurent Mallet Cordier Hoar
 Giraud Lesage Langlais Jourdan Gomez Le_Corre Boulanger Klein Barthelemy Thibault Antoine
 Leveque Cordonnier Diallo Traoré Haddad Benali Mansouri Belkacem Ferreira Santos Costa Rossi""".replace(
     "_", " ").split()
-CITIES = """Paris Lyon Marseille Toulouse Nice Nantes Strasbourg Montpellier Bordeaux Lille Rennes
-Reims Toulon Grenoble Dijon Angers Nîmes Villeurbanne Clermont-Ferrand Limoges Tours Amiens Metz
-Besançon Perpignan Orléans Rouen Mulhouse Caen Nancy Argenteuil Roubaix Tourcoing Avignon Poitiers
-Pau Calais Vannes Quimper Brest Lorient Annecy Chambéry Valence Niort""".split()
+CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Nice", "Nantes", "Strasbourg", "Montpellier", "Bordeaux", "Lille", "Rennes", "Reims", "Toulon", "Grenoble", "Dijon", "Angers", "Nîmes", "Villeurbanne", "Clermont-Ferrand", "Limoges", "Tours", "Amiens", "Metz", "Besançon", "Perpignan", "Orléans", "Rouen", "Mulhouse", "Caen", "Nancy", "Argenteuil", "Roubaix", "Tourcoing", "Avignon", "Poitiers", "Pau", "Calais", "Vannes", "Quimper", "Brest", "Lorient", "Annecy", "Chambéry", "Valence", "Niort"]
 STREETS = ("rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Gambetta",
            "rue des Lilas", "place de la Mairie", "rue du Moulin", "chemin des Vignes",
            "allée des Tilleuls", "rue Pasteur", "impasse des Roses", "route de Lyon",
@@ -265,7 +253,7 @@ def seed() -> tuple[Any, Any, list[int]]:
     have = Conversation.objects.filter(account__in=accounts).count()
     if have >= N_CONVERSATIONS:
         return supervisor, agent, [a.pk for a in accounts]
-    rng = random.Random(42)  # noqa: S311 (benchmark data)
+    rng = random.Random(42)
     from permanence.core import clock
 
     now = clock.now()

@@ -727,7 +727,7 @@ def _build_world() -> Ctx:
     from permanence.shop.testing import make_order
 
     def user(email: str, role: str) -> Any:
-        return User.objects.create_user(email, None, role=role, full_name=email.split("@")[0])
+        return User.objects.create_user(email, None, role=role, full_name=email.split("@", maxsplit=1)[0])
 
     users = {ADMIN: user("admin@test.fr", "admin"),
              SUPERVISOR: user("superviseur@test.fr", "supervisor"),

@@ -9,7 +9,7 @@ from django.test import Client
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("target,expected", [
+@pytest.mark.parametrize(("target", "expected"), [
     ("https://evil.example/x", "/app/boite/"),
     ("//evil.example/x", "/app/boite/"),
     ("/app/boite/?view=mine", "/app/boite/?view=mine"),

@@ -44,7 +44,7 @@ def axes_username(request: Any, credentials: dict[str, Any] | None = None) -> st
 class FrenchPasswordResetForm(PasswordResetForm):
     """Sends the reset e-mail from the worker (with retries), not inside the request."""
 
-    def send_mail(self, subject_template_name: str, email_template_name: str,
+    def send_mail(self, subject_template_name: str, email_template_name: str,  # noqa: PLR0917 (Django's signature)
                   context: dict[str, Any], from_email: str | None, to_email: str,
                   html_email_template_name: str | None = None) -> None:
         from django.template import loader

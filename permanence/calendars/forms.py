@@ -61,8 +61,8 @@ class CalendarForm(forms.Form):
         for day in WEEKDAYS:
             raw = self.cleaned_data.get(day) or ""
             slots = []
-            for part in raw.replace(";", ",").split(","):
-                part = part.strip()
+            for raw_part in raw.replace(";", ",").split(","):
+                part = raw_part.strip()
                 if not part:
                     continue
                 start, _sep, end = part.replace("–", "-").partition("-")

@@ -87,7 +87,8 @@ def account_calendar(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             closure_form = ClosureForm(request.POST)
             target_form = closure_form
             if not closure_form.is_valid():
-                return _render_calendar(request, account, form, closure_form, current, can_edit)
+                return _render_calendar(request, account, form=form, closure_form=closure_form,
+                            current=current, can_edit=can_edit)
             cd = closure_form.cleaned_data
             data["closures"] = [*current["closures"], {
                 "start": cd["start"].isoformat(), "end": cd["end"].isoformat(),
@@ -97,7 +98,8 @@ def account_calendar(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             form = CalendarForm(request.POST)
             target_form = form
             if not form.is_valid():
-                return _render_calendar(request, account, form, closure_form, current, can_edit)
+                return _render_calendar(request, account, form=form, closure_form=closure_form,
+                            current=current, can_edit=can_edit)
             data.update(timezone=form.cleaned_data["timezone"], weekly=form.weekly(),
                         holidays=form.cleaned_data["holidays"] or None)
         try:
@@ -106,14 +108,15 @@ def account_calendar(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             _apply_errors(target_form, exc)
             if not target_form.errors:
                 target_form.add_error(None, str(exc.message))
-            return _render_calendar(request, account, form, closure_form, current, can_edit,
-                                    status=422)
+            return _render_calendar(request, account, form=form, closure_form=closure_form,
+                                    current=current, can_edit=can_edit, status=422)
         messages.success(request, _("Calendrier enregistré."))
         return redirect("account_calendar", pk=account.pk)
-    return _render_calendar(request, account, form, closure_form, current, can_edit)
+    return _render_calendar(request, account, form=form, closure_form=closure_form,
+                            current=current, can_edit=can_edit)
 
 
-def _render_calendar(request: AuthedHttpRequest, account: Any, form: Any, closure_form: Any,
+def _render_calendar(request: AuthedHttpRequest, account: Any, *, form: Any, closure_form: Any,
                      current: dict[str, Any], can_edit: bool, status: int = 200) -> HttpResponse:
     return render(request, "calendars/calendar.html", {
         "account": account, "form": form, "closure_form": closure_form,

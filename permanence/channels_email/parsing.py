@@ -121,22 +121,23 @@ def _content_headers_parsed_once(msg: Message) -> Iterator[None]:
         yield
     finally:
         for part, headers in saved:
-            part._headers = headers  # type: ignore[attr-defined]  # noqa: SLF001
+            part._headers = headers  # type: ignore[attr-defined]
 
 
 def _memoise(part: Message, saved: list[tuple[Message, list[tuple[str, Any]]]]) -> None:
-    headers = part._headers  # type: ignore[attr-defined]  # noqa: SLF001 (stdlib's own list)
+    headers = part._headers  # type: ignore[attr-defined]
     memo = []
-    for name, value in headers:
-        if name.lower() in _MEMO_HEADERS and not hasattr(value, "name"):
+    for name, raw in headers:
+        value = raw
+        if name.lower() in _MEMO_HEADERS and not hasattr(raw, "name"):
             # On failure left as it was: read (and reported) as before.
             with suppress(Exception):
-                value = part.policy.header_fetch_parse(name, value)
+                value = part.policy.header_fetch_parse(name, raw)
         memo.append((name, value))
-    part._headers = memo  # type: ignore[attr-defined]  # noqa: SLF001
+    part._headers = memo  # type: ignore[attr-defined]
     saved.append((part, headers))
     if part.get_content_maintype() == "message":
-        part._headers = headers  # type: ignore[attr-defined]  # noqa: SLF001
+        part._headers = headers  # type: ignore[attr-defined]
         return
     payload = part.get_payload() if part.is_multipart() else None
     for sub in payload if isinstance(payload, list) else []:

@@ -430,7 +430,8 @@ class CalendarSpec:
             return raw
         out: list[tuple[int, int]] = []
         closures, ends = self._closures_us, self._closure_ends
-        for a, b in raw:
+        for start, b in raw:
+            a = start  # moves past each closure
             i = bisect.bisect_right(ends, a)  # first closure ending after a
             while i < len(closures) and closures[i][0] < b:
                 ca, cb = closures[i]

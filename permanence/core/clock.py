@@ -18,7 +18,7 @@ def now() -> datetime:
 
 @contextlib.contextmanager
 def frozen(at: datetime) -> Iterator[None]:
-    global _frozen
+    global _frozen  # noqa: PLW0603 (the one process-wide clock override, for tests)
     if at.tzinfo is None:
         raise ValueError("frozen() needs an aware datetime")
     previous, _frozen = _frozen, at

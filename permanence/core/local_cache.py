@@ -40,7 +40,7 @@ _ttl: float | None = None
 
 
 def ttl() -> float:
-    global _ttl
+    global _ttl  # noqa: PLW0603 (per-process cache settings, read on every lookup)
     if _ttl is None:
         from django.conf import settings
 
@@ -66,7 +66,7 @@ def invalidate() -> None:
 
 
 def _invalidate_now() -> None:
-    global _generation
+    global _generation  # noqa: PLW0603 (per-process cache generation)
     with _lock:
         _generation += 1
         for cache in _caches:
@@ -151,7 +151,7 @@ def _on_model_change(**kwargs: Any) -> None:
 def _on_setting_changed(**kwargs: Any) -> None:
     # Tests: each test starts from its own settings and data (ids repeat once a test's
     # transaction is rolled back), so nothing cached by a previous test may be reused.
-    global _ttl
+    global _ttl  # noqa: PLW0603 (per-process cache settings, read on every lookup)
     _ttl = None
     _local.dirty = None
     _invalidate_now()

@@ -87,16 +87,7 @@ _PG_MATCH_WORDS = (
 # The entries of PostgreSQL's french.stop that can still match once unaccent has run (the
 # accented ones never do). Dropped from queries beforehand, on both engines: PostgreSQL drops
 # them too, and a query left empty ("le 06 12 34 56 78") would otherwise match nothing.
-PG_STOP_WORDS = frozenset("""
-    au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me mes moi mon
-    ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une
-    vos votre vous c d j l m n s t y suis es est sommes sont serai seras sera serons serez seront
-    serais serait serions seriez seraient fus fut furent sois soit soyons soyez soient fusse
-    fusses fussions fussiez fussent ayant ayante ayantes ayants eu eue eues eus ai as avons avez
-    ont aurai auras aura aurons aurez auront aurais aurait aurions auriez auraient avais avait
-    avions aviez avaient eut eurent aie aies ait ayons ayez aient eusse eusses eussions eussiez
-    eussent
-""".split())
+PG_STOP_WORDS = frozenset(["au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il", "je", "la", "le", "leur", "lui", "ma", "mais", "me", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "c", "d", "j", "l", "m", "n", "s", "t", "y", "suis", "es", "est", "sommes", "sont", "serai", "seras", "sera", "serons", "serez", "seront", "serais", "serait", "serions", "seriez", "seraient", "fus", "fut", "furent", "sois", "soit", "soyons", "soyez", "soient", "fusse", "fusses", "fussions", "fussiez", "fussent", "ayant", "ayante", "ayantes", "ayants", "eu", "eue", "eues", "eus", "ai", "as", "avons", "avez", "ont", "aurai", "auras", "aura", "aurons", "aurez", "auront", "aurais", "aurait", "aurions", "auriez", "auraient", "avais", "avait", "avions", "aviez", "avaient", "eut", "eurent", "aie", "aies", "ait", "ayons", "ayez", "aient", "eusse", "eusses", "eussions", "eussiez", "eussent"])
 # E-mails and domains: the token as the parser reads it (an e-mail is one lexeme) or its
 # letters/digits runs, the last one a prefix ("dupont@exa" while typing).
 _PG_MATCH_COMPOUND = (

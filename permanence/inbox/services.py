@@ -524,12 +524,12 @@ def conversation_link_order(*, actor: User, conversation: Conversation,
     _check_worker(actor)
     reference = (reference or "").strip().upper()
     conversation = _lock(conversation)
-    order = None
+    order: Any = None
     if reference:
         # The order model through the foreign key: the inbox sits below the shop and does not
         # import it. Visible orders are those of the accounts the actor may see (what
         # shop.selectors.orders_visible_to says for staff, the only ones allowed here).
-        order_model = Conversation._meta.get_field("order").related_model
+        order_model: Any = Conversation._meta.get_field("order").related_model
         order = order_model._default_manager.filter(
             reference=reference, account__in=accounts_visible_to(actor)).first()
         if order is None or (order.account_id != conversation.account_id
@@ -555,10 +555,10 @@ def conversation_assign(*, actor: User | None, conversation: Conversation,
                         assignee: User | None) -> Conversation:
     if actor is not None:
         _check_worker(actor)
-    if assignee is not None:
-        if assignee.role == Role.CLIENT or not assignee.is_active or not accounts_visible_to(
-                assignee).filter(pk=conversation.account_id).exists():
-            raise _invalid(assignee=_("Cette personne ne travaille pas pour ce compte."))
+    if assignee is not None and (
+            assignee.role == Role.CLIENT or not assignee.is_active
+            or not accounts_visible_to(assignee).filter(pk=conversation.account_id).exists()):
+        raise _invalid(assignee=_("Cette personne ne travaille pas pour ce compte."))
     now = clock.now()
     conversation = _lock(conversation)
     previous = conversation.assignee_id

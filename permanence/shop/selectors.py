@@ -322,7 +322,7 @@ def progress_steps(order: Order) -> list[Step]:
     """Payée → validée → activée, with dates and the promised deadlines (espace client)."""
     reached = {OrderStatus.PAID: 1, OrderStatus.VALIDATED: 2, OrderStatus.ACTIVATED: 3}
     level = reached.get(order.status, 0)  # type: ignore[call-overload]
-    if order.status == OrderStatus.REFUNDED or order.status == OrderStatus.CANCELLED:
+    if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
         level = sum(1 for at in (order.paid_at, order.validated_at, order.activated_at) if at)
     steps = [("payee", _("Payée"), order.paid_at, None),
              ("validee", _("Validée"), order.validated_at, order.validation_due_at),

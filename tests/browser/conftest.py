@@ -31,6 +31,14 @@ TIMEOUT_MS = 10_000
 
 
 @pytest.hookimpl(tryfirst=True)
+@pytest.fixture(autouse=True)
+def _orm_inside_playwright_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in the test thread, and Django's ORM refuses
+    to run inside one unless told it is safe. Only here: elsewhere a synchronous ORM call
+    from async code (a consumer) must fail its test."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # tryfirst: the marker must be there before `-m "not browser"` deselects.
     for item in items:

@@ -260,8 +260,8 @@ def test_register_csv_export(register: dict[str, Any], agent: Any, account: Any)
     response = login(agent).get("/app/boite/reclamations/export.csv", {"motif": "livraison"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'attachment; filename="registre-reclamations.csv"' == response[
-        "Content-Disposition"]
+    assert response[
+        "Content-Disposition"] == 'attachment; filename="registre-reclamations.csv"'
     raw = b"".join(response.streaming_content).decode("utf-8")
     assert raw.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(raw[1:]), delimiter=";"))

@@ -234,7 +234,7 @@ def test_live_pushes_go_out_together_and_one_failure_does_not_stop_the_other(
                 raise ConnectionError("redis down")
             sent.append(payload["type"])
 
-    monkeypatch.setattr(live, "get_channel_layer", lambda: Layer())
+    monkeypatch.setattr(live, "get_channel_layer", Layer)
     live.inbox_changed(42, "created")  # no exception: best effort
     live.message_added(42, 7)
     assert sent == ["conversation.changed", "conversation.message"]

@@ -164,7 +164,7 @@ def _write_lines(quote: Quote, lines: list[QuoteLineInput]) -> None:
     quote.total_ttc_cents = totals.ttc
 
 
-def _record(quote: Quote, previous: str, to: str, actor: Any, now: datetime,
+def _record(quote: Quote, previous: str, to: str, actor: Any, now: datetime, *,
             note: str = "") -> None:
     QuoteStatusChange.objects.create(quote=quote, from_status=previous, to_status=to,
                                      actor=_actor_or_none(actor), at=now, note=note[:300])

@@ -241,7 +241,7 @@ def test_editor_round_trip_keeps_unchanged_lines_and_removes_ticked_ones(
     for form in formset.forms:
         for name, field in form.fields.items():
             value = form.initial.get(name, field.initial)
-            if name == "recurring" or name == "DELETE":
+            if name in {"recurring", "DELETE"}:
                 if value:
                     data[form.add_prefix(name)] = "on"
                 continue
@@ -382,7 +382,7 @@ def test_draft_quote_is_not_shown_on_its_link(client: Any, admin_user: Any) -> N
                               kwargs={"token": quote.token})).status_code == 404
 
 
-PASSWORD = "Un-mot-de-passe-solide-42"  # noqa: S105 (test-only)
+PASSWORD = "Un-mot-de-passe-solide-42"
 
 
 def _accept(client: Any, quote: Quote, **data: str) -> Any:

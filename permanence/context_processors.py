@@ -1,24 +1,45 @@
+"""Template context shared by every page (project wiring: it may read any app)."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from permanence.accounts.permissions import is_staff_member
+from permanence.accounts.services import operator_identity
+from permanence.catalog.permissions import can_manage_catalog
+from permanence.inbox.selectors import unread_notification_count
+from permanence.payments.permissions import can_view_payments
+from permanence.shop.permissions import can_manage_quotes
+
+
+@dataclass(frozen=True)
+class Can:
+    """What the navigation may offer: templates ask this, they never compare role strings."""
+
+    manage_quotes: bool
+    view_payments: bool
+    manage_catalog: bool
+
+    @classmethod
+    def of(cls, user: Any) -> Can:
+        return cls(manage_quotes=can_manage_quotes(user), view_payments=can_view_payments(user),
+                   manage_catalog=can_manage_catalog(user))
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
-    """Operator identity for headers/footers; computed lazily so pages that don't use it pay 0."""
-    from django.utils.functional import SimpleLazyObject
-
-    from permanence.accounts.services import operator_identity
+    """Operator identity for headers/footers, the unread notifications and the user's
+    permissions; computed lazily so pages that don't use them pay nothing."""
 
     def unread() -> int:
-        from permanence.accounts.permissions import is_staff_member
-        from permanence.inbox.models import Notification
-
         user = request.user
         if not is_staff_member(user) or user.pk is None:
             return 0
-        return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+        return unread_notification_count(user)
 
     return {"operator": SimpleLazyObject(operator_identity),
-            "unread_notifications": SimpleLazyObject(unread)}
+            "unread_notifications": SimpleLazyObject(unread),
+            "can": SimpleLazyObject(lambda: Can.of(request.user))}

@@ -22,6 +22,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.BILLING)
+# Who answers customers and may be given a conversation (billing reads, it does not answer).
+ASSIGNABLE_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
 
 
 class UserManager(BaseUserManager["User"]):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from permanence.core.errors import Forbidden, NotFound
 
 from . import permissions
-from .models import ClientAccount, Role, User
+from .models import ASSIGNABLE_ROLES, STAFF_ROLES, ClientAccount, Role, User
 
 
 def accounts_visible_to(user: Any) -> QuerySet[ClientAccount]:
@@ -63,7 +63,19 @@ def operator_account() -> ClientAccount | None:
 
 
 def staff_users() -> QuerySet[User]:
+    """Everyone on the operator's side (active or not), for the staff admin pages."""
     return User.objects.exclude(role=Role.CLIENT).order_by("full_name", "email")
+
+
+def active_staff() -> QuerySet[User]:
+    """Who counts as staff today: active users of a staff role (mentions, teams)."""
+    return User.objects.filter(is_active=True, role__in=STAFF_ROLES)
+
+
+def assignable_staff() -> QuerySet[User]:
+    """Who may be given a conversation: active agents, supervisors and administrators."""
+    return User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES).order_by(
+        "full_name", "email")
 
 
 def agents() -> QuerySet[User]:

@@ -21,14 +21,13 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 from pydantic import AfterValidator, WithJsonSchema
 
-from permanence.accounts import permissions as account_permissions
 from permanence.accounts.models import User
 from permanence.accounts.selectors import get_account_for_user
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
 from permanence.core.errors import DomainError, Forbidden
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .models import (
     Category,
     Channel,
@@ -216,7 +215,7 @@ def _invalid(fields: dict[str, list[str]]) -> DomainError:
 
 def _visible_messages(conversation: Conversation, user: Any) -> QuerySet[Message]:
     directions = [Direction.IN, Direction.OUT]
-    if account_permissions.is_staff_member(user):
+    if permissions.can_see_internal_notes(user):
         directions.append(Direction.NOTE)
     return selectors.timeline(conversation).filter(direction__in=directions)
 
@@ -267,7 +266,7 @@ def conversation_create(request: AuthedHttpRequest, payload: ConversationIn) -> 
     from permanence.core.validators import normalise_phone
 
     user = request.user
-    if not selectors.can_work_conversations(user):
+    if not permissions.can_work_conversations(user):
         raise Forbidden(_("Vous ne pouvez pas créer de dossier."))
     try:
         account = get_account_for_user(user, payload.account)

@@ -12,7 +12,8 @@ from permanence.accounts import permissions
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.core.errors import Forbidden, NotFound
 
-from .models import Conversation
+from .models import Conversation, Notification
+from .permissions import can_work_conversations
 
 
 class _AccountIn(Func):
@@ -47,9 +48,6 @@ def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
     return qs.filter(_AccountIn(accounts_visible_to(user)))
 
 
-def can_work_conversations(user: Any) -> bool:
-    """Reply, note, assign, qualify: staff who answer (not billing, not clients)."""
-    return permissions.is_staff_member(user) and user.role != "billing"
 
 
 def merged_target_for_user(user: Any, pk: Any) -> int | None:
@@ -233,3 +231,7 @@ def presence_of(user: Any) -> Any:
     from .models import AgentPresence
 
     return AgentPresence.objects.filter(user=user).first() or AgentPresence(user=user)
+
+
+def unread_notification_count(user: Any) -> int:
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import ClientAccount, Role, User
-from permanence.accounts.selectors import accounts_visible_to
+from permanence.accounts.selectors import accounts_visible_to, active_staff
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account_cached
@@ -40,6 +40,7 @@ from .models import (
     StatusChange,
     Tag,
 )
+from .permissions import can_work_conversations
 
 # A customer's reply within this many days reopens a resolved conversation.
 REOPEN_WINDOW_DAYS = 7
@@ -368,8 +369,6 @@ def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Messa
 
 
 def _check_worker(actor: User) -> None:
-    from .selectors import can_work_conversations
-
     if not can_work_conversations(actor):
         raise Forbidden(_("Vous ne pouvez pas traiter ce dossier."))
 
@@ -453,7 +452,7 @@ def _mentioned_users(body: str, *, exclude: User, account: ClientAccount) -> lis
     handles = {h.lower().rstrip(".") for h in MENTION_RE.findall(body)}
     if not handles:
         return []
-    staff = User.objects.filter(is_active=True).exclude(role=Role.CLIENT).exclude(pk=exclude.pk)
+    staff = active_staff().exclude(pk=exclude.pk)
     named = [u for u in staff if u.email.lower() in handles
              or u.email.split("@")[0].lower() in handles]
     return [u for u in named if accounts_visible_to(u).filter(pk=account.pk).exists()]

@@ -7,17 +7,17 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from permanence.accounts import permissions
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import local_cache
 from permanence.core.errors import Forbidden
 
+from . import permissions
 from .models import SlaPolicy
 
 
 def _check(actor: Any) -> None:
-    if not permissions.can_manage_accounts(actor):
+    if not permissions.can_configure_inbox(actor):
         raise Forbidden(_("Réservé aux superviseurs et administrateurs."))
 
 

@@ -12,13 +12,13 @@ from django.views.decorators.http import require_POST
 
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import User
-from permanence.accounts.selectors import accounts_visible_to
+from permanence.accounts.selectors import accounts_visible_to, assignable_staff
 from permanence.audit.services import audit_view
 from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, safe_next, staff_required
 from permanence.core.errors import DomainError, Forbidden, NotFound
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .canned import canned_for
 from .forms import (
     AssignForm,
@@ -109,7 +109,7 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
         "accounts": selectors.filter_accounts(request.user, f["account"]),
         "channels": Channel.choices, "statuses": Status.choices, "kinds": Kind.choices,
         "agents": _agents(), "now": clock.now(),
-        "can_work": selectors.can_work_conversations(request.user),
+        "can_work": permissions.can_work_conversations(request.user),
         "presence": selectors.presence_of(request.user),
     }
     template = "inbox/inbox.html#results" if request.htmx else "inbox/inbox.html"
@@ -117,10 +117,7 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _agents() -> Any:
-    from permanence.accounts.models import Role
-
-    return User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.SUPERVISOR,
-                                                         Role.ADMIN]).order_by("full_name")
+    return assignable_staff()
 
 
 def _conversation_context(request: AuthedHttpRequest, conversation: Conversation,
@@ -143,7 +140,7 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
         "agents": _agents(),
         "canned": canned_for(conversation, request.user),
         "now": clock.now(),
-        "can_work": selectors.can_work_conversations(request.user),
+        "can_work": permissions.can_work_conversations(request.user),
         "history": conversation.status_changes.select_related("actor"),
         "complaint": getattr(conversation, "complaint", None),
         "complaint_form": complaint_forms(getattr(conversation, "complaint", None)),
@@ -171,7 +168,7 @@ def conversation_timeline(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "inbox/_timeline.html", {
         "c": conversation, "now": clock.now(), "timeline": selectors.timeline(conversation),
         # As on the full page: without it the "Scinder" buttons vanish on a live refresh.
-        "can_work": selectors.can_work_conversations(request.user)})
+        "can_work": permissions.can_work_conversations(request.user)})
 
 
 def _fail(request: AuthedHttpRequest, conversation: Conversation, exc: DomainError,

@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from permanence.accounts import permissions
 from permanence.accounts.models import Role, User
+from permanence.accounts.selectors import active_staff
 from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import NotFound
 
-from . import sla
+from . import permissions, sla
 from .models import CannedReply, RoutingRule, SlaTarget, Team
 from .settings_services import setting_delete, setting_save
 
@@ -68,8 +68,7 @@ class TeamForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = User.objects.exclude(  # type: ignore[attr-defined]
-            role=Role.CLIENT).filter(is_active=True)
+        self.fields["members"].queryset = active_staff()  # type: ignore[attr-defined]
 
 
 class SlaTargetForm(forms.ModelForm):
@@ -98,7 +97,7 @@ KINDS = {
     "equipes": (Team, TeamForm, gettext_lazy("Équipes")),
 }
 
-manage = role_required(permissions.can_manage_accounts)
+manage = role_required(permissions.can_configure_inbox)
 
 
 def _kind(kind: str) -> tuple[Any, Any, Any]:

@@ -14,15 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from permanence.accounts.models import Role
-from permanence.accounts.permissions import is_staff_member
+from permanence.accounts.permissions import is_staff_member, role_of
 
 PROCESS_ORDERS_ROLES = (Role.ADMIN, Role.SUPERVISOR)
-
-
-def _role(user: Any) -> str | None:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    return str(user.role)
 
 
 def can_view_orders(user: Any) -> bool:
@@ -32,11 +26,11 @@ def can_view_orders(user: Any) -> bool:
 
 def can_process_orders(user: Any) -> bool:
     """Check, validate, activate, cancel an order; contact its client from the order."""
-    return _role(user) in PROCESS_ORDERS_ROLES
+    return role_of(user) in PROCESS_ORDERS_ROLES
 
 
 def is_client(user: Any) -> bool:
-    return _role(user) == Role.CLIENT
+    return role_of(user) == Role.CLIENT
 
 
 # --- Quotes (devis) ---------------------------------------------------------------------------
@@ -49,4 +43,4 @@ QUOTE_MANAGER_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.BILLING)
 
 def can_manage_quotes(user: Any) -> bool:
     """List, build, send, cancel and duplicate quotes; link them to client accounts."""
-    return _role(user) in QUOTE_MANAGER_ROLES
+    return role_of(user) in QUOTE_MANAGER_ROLES

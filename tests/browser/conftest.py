@@ -31,14 +31,6 @@ TIMEOUT_MS = 10_000
 
 
 @pytest.hookimpl(tryfirst=True)
-@pytest.fixture(autouse=True)
-def _orm_inside_playwright_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in the test thread, and Django's ORM refuses
-    to run inside one unless told it is safe. Only here: elsewhere a synchronous ORM call
-    from async code (a consumer) must fail its test."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # tryfirst: the marker must be there before `-m "not browser"` deselects.
     for item in items:
@@ -70,12 +62,28 @@ def chromium_path() -> str:
     return str(resolved)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    """One Chromium per module. Playwright's sync API runs an event loop in the test thread,
+    and Django's ORM refuses to run inside one unless told it is safe: it is told so only
+    while the loop runs, so that elsewhere a synchronous ORM call from async code (a
+    consumer) fails its test."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - dev dependency missing
         _unavailable(f"Playwright is not installed ({exc})")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _launched(chromium_path, sync_playwright)
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _launched(chromium_path: str, sync_playwright: Any) -> Iterator[Any]:
     pw = sync_playwright().start()
     try:
         browser = pw.chromium.launch(executable_path=chromium_path, headless=True,

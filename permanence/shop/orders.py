@@ -25,7 +25,7 @@ from permanence.core.business_time import add_business_time
 from permanence.core.transitions import Machine, transition
 
 from . import notify
-from .models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusChange
+from .models import ORDER_TRANSITIONS, CustomerKind, Order, OrderStatus, OrderStatusChange
 
 
 def operator_deadline(start: datetime, hours: int) -> datetime:
@@ -38,6 +38,15 @@ def activation_hours(order: Order) -> int:
     hours = [line.offer.activation_business_hours for line in
              order.lines.select_related("offer") if line.offer is not None]
     return max(hours) if hours else DEFAULT_ACTIVATION_BUSINESS_HOURS
+
+
+def activation_waits_for_withdrawal(order: Order, now: datetime) -> datetime | None:
+    """When a consumer who did not ask to start early may be served: the end of the 14-day
+    withdrawal period while it runs (the staff page warns before activating), else None."""
+    if (order.customer_kind != CustomerKind.CONSUMER or order.start_before_withdrawal_end
+            or order.withdrawal_ends_at is None or order.withdrawal_ends_at <= now):
+        return None
+    return order.withdrawal_ends_at
 
 
 def lock_order(order: Order | int) -> Order:

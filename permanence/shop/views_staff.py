@@ -26,7 +26,11 @@ from .checks import order_mark_checked
 from .contact import order_contact_client
 from .forms_staff import BoardFilterForm, ContactForm, InformationForm, TransitionForm
 from .models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod
-from .orders import order_set_information_complete, order_transition
+from .orders import (
+    activation_waits_for_withdrawal,
+    order_set_information_complete,
+    order_transition,
+)
 
 PAGE_SIZE = 50
 ACTIONS = [(OrderStatus.VALIDATED, gettext_lazy("Valider")),
@@ -85,6 +89,7 @@ def _rows(orders: Any, now: Any) -> list[Order]:
 def _detail_context(request: AuthedHttpRequest, order: Order, **extra: Any) -> dict[str, Any]:
     lines = list(order.lines.all())
     allowed = ORDER_TRANSITIONS.get(order.status, set())
+    now = clock.now()
     return {
         "order": order, "lines": lines, "vat": selectors.vat_breakdown(order, lines),
         "history": selectors.order_history(order),
@@ -93,7 +98,8 @@ def _detail_context(request: AuthedHttpRequest, order: Order, **extra: Any) -> d
         "subscriptions": selectors.order_subscriptions(order),
         "actions": [(to, label) for to, label in ACTIONS if to in allowed],
         "can_process": permissions.can_process_orders(request.user),
-        "now": clock.now(), "due": order.due_at,
+        "now": now, "due": order.due_at,
+        "withdrawal_wait_until": activation_waits_for_withdrawal(order, now),
         "transition_form": extra.get("transition_form"),
     }
 

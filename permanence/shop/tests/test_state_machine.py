@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,12 @@ from permanence.billing.models import Subscription
 from permanence.catalog.models import OfferKind
 from permanence.core import clock
 from permanence.core.errors import DomainError
-from permanence.shop.models import ORDER_TRANSITIONS, OrderStatus, OrderStatusChange
-from permanence.shop.orders import order_set_information_complete, order_transition
+from permanence.shop.models import ORDER_TRANSITIONS, CustomerKind, OrderStatus, OrderStatusChange
+from permanence.shop.orders import (
+    activation_waits_for_withdrawal,
+    order_set_information_complete,
+    order_transition,
+)
 from permanence.shop.testing import make_offer, make_order
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -168,3 +172,18 @@ def test_subscription_keeps_the_saved_payment_method_for_recurring_debits(order:
         order_transition(order=order, to=to)
     sub = Subscription.objects.get(order=order)
     assert (sub.provider_customer_id, sub.provider_payment_method_id) == ("cus_123", "pm_456")
+
+
+def test_activation_waits_for_the_withdrawal_period_of_consumers_only(account: Any) -> None:
+    start = paris(2026, 11, 20, 10, 0)
+    with clock.frozen(start):
+        consumer = make_order(account, customer_kind=CustomerKind.CONSUMER)
+        early = make_order(account, customer_kind=CustomerKind.CONSUMER,
+                           start_before_withdrawal_end=True)
+        pro = make_order(account)
+    ends = paris(2026, 12, 4, 10, 0)
+    assert activation_waits_for_withdrawal(consumer, start) == ends
+    assert activation_waits_for_withdrawal(consumer, ends - timedelta(seconds=1)) == ends
+    assert activation_waits_for_withdrawal(consumer, ends) is None  # the period is over
+    assert activation_waits_for_withdrawal(early, start) is None  # asked to start early
+    assert activation_waits_for_withdrawal(pro, start) is None  # no withdrawal right

@@ -718,7 +718,7 @@ def _build_world() -> Ctx:
 
     from permanence.accounts.models import ClientAccount, ContactChannel, Membership, User
     from permanence.accounts.services import api_token_create
-    from permanence.core.models import Announcement
+    from permanence.calendars.models import Announcement
     from permanence.inbox import attachments, services
     from permanence.inbox.models import Kind, Team
     from permanence.inbox.models_complaints import SurveyResponse
@@ -1036,5 +1036,5 @@ def test_snapshot_sees_every_kind_of_write(ctx: Ctx) -> None:
                          "end": "2026-12-26T08:00:00+01:00", "message": "Noël"}]
     calendar_set(actor=admin, account=ctx.account, data=data)
     after = snapshot()
-    assert after["core.BusinessCalendar"] != before["core.BusinessCalendar"]
-    assert after["core.Closure"] != before["core.Closure"]
+    assert after["calendars.BusinessCalendar"] != before["calendars.BusinessCalendar"]
+    assert after["calendars.Closure"] != before["calendars.Closure"]

@@ -10,8 +10,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from permanence.core.models import BusinessCalendar
-
 
 class Role(models.TextChoices):
     ADMIN = "admin", _("Administrateur")
@@ -126,7 +124,7 @@ class ClientAccount(models.Model):
     billing_email = models.EmailField(_("e-mail de facturation"), blank=True)
     notes = models.TextField(_("notes internes"), blank=True)
     calendar = models.ForeignKey(
-        BusinessCalendar, verbose_name=_("calendrier ouvré"), null=True, blank=True,
+        "calendars.BusinessCalendar", verbose_name=_("calendrier ouvré"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="accounts",
         help_text=_("Vide : le calendrier de l'opérateur s'applique."),
     )

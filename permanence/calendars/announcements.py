@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core.errors import DomainError, Forbidden
-from permanence.core.models import Announcement
+
+from .models import Announcement
 
 
 @transaction.atomic

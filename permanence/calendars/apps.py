@@ -5,8 +5,7 @@ class CalendarsConfig(AppConfig):
     """Business calendars (opening slots, holidays, closures) and the notices shown from them.
 
     Identity layer: its services need client accounts and roles, which the kernel must not
-    import. The tables are still core's (core.BusinessCalendar, Closure, Announcement): moving
-    the models here needs state-only migrations and a rewrite of audit target labels."""
+    import. The models came from core with their tables (db_table keeps the old names)."""
 
     name = "permanence.calendars"
     label = "calendars"

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from permanence.core.models import WEEKDAYS, Announcement, HolidayRegion
+from .models import WEEKDAYS, Announcement, HolidayRegion
 
 DAY_LABELS = dict(zip(WEEKDAYS, (_("Lundi"), _("Mardi"), _("Mercredi"), _("Jeudi"),
                                  _("Vendredi"), _("Samedi"), _("Dimanche")), strict=True))

@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from permanence.core import clock
-from permanence.core.models import Announcement, Closure
+
+from .models import Announcement, Closure
 
 # Closures are announced this long before they start.
 CLOSURE_NOTICE = timedelta(days=14)

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from permanence.core import local_cache
 from permanence.core.business_time import CalendarSpec
 from permanence.core.errors import DomainError, Forbidden
-from permanence.core.models import BusinessCalendar, Closure, HolidayRegion, default_weekly
+
+from .models import BusinessCalendar, Closure, HolidayRegion, default_weekly
 
 DEFAULT_CALENDAR_NAME = "Calendrier par défaut"
 
@@ -105,7 +106,7 @@ def spec_for_account(account: Any) -> CalendarSpec:
 
 # Hot paths (an SLA computed for every incoming message): the spec of a calendar, or of the
 # operator's/default one, for a few seconds (see local_cache for how changes show at once).
-local_cache.watch("core.BusinessCalendar", "core.Closure", "accounts.ClientAccount")
+local_cache.watch("calendars.BusinessCalendar", "calendars.Closure", "accounts.ClientAccount")
 _SPEC_BY_CALENDAR = local_cache.LocalCache("calendar_spec")
 
 

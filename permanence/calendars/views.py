@@ -15,10 +15,10 @@ from permanence.accounts.selectors import get_account_for_user
 from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, role_required, staff_required
 from permanence.core.errors import DomainError
-from permanence.core.models import Announcement
 
 from .announcements import announcement_create, announcement_delete
 from .forms import AnnouncementForm, CalendarForm, ClosureForm
+from .models import Announcement
 
 
 @staff_required

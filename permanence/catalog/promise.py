@@ -156,9 +156,9 @@ def _upcoming_holidays(region: str, today: date, limit: int = 6) -> list[tuple[d
 
 
 def opening() -> Opening:
+    from permanence.calendars.models import HolidayRegion
     from permanence.calendars.services import calendar_for_account, spec_for_calendar
     from permanence.core.business_time import is_open, next_opening
-    from permanence.core.models import HolidayRegion
 
     calendar = calendar_for_account(None)
     spec = spec_for_calendar(calendar)
@@ -184,7 +184,7 @@ def opening() -> Opening:
 
 def upcoming_announcements() -> list[Any]:
     """Public announcements (maintenance, closures, information) now or to come."""
-    from permanence.core.models import Announcement
+    from permanence.calendars.models import Announcement
 
     now = clock.now()
     return list(Announcement.objects.filter(show_public=True, ends_at__gt=now,

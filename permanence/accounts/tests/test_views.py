@@ -22,8 +22,8 @@ from permanence.accounts.models import (
     User,
 )
 from permanence.accounts.services import api_token_authenticate
+from permanence.calendars.models import Announcement, BusinessCalendar
 from permanence.core import clock
-from permanence.core.models import Announcement, BusinessCalendar
 
 pytestmark = pytest.mark.django_db
 

@@ -287,7 +287,7 @@ def test_service_client_follows_the_operator_calendar(catalog: Any, admin_user: 
 
 @pytest.mark.django_db
 def test_service_client_lists_upcoming_announcements(catalog: Any) -> None:
-    from permanence.core.models import Announcement
+    from permanence.calendars.models import Announcement
 
     now = clock.now()
     Announcement.objects.create(kind="maintenance", title="Maintenance de l'espace client",

@@ -10,6 +10,7 @@ import pytest
 
 from permanence.accounts.models import ClientAccount
 from permanence.audit.models import AuditEvent
+from permanence.calendars.models import BusinessCalendar, Closure
 from permanence.calendars.services import (
     DEFAULT_CALENDAR_NAME,
     calendar_for_account,
@@ -20,7 +21,6 @@ from permanence.calendars.services import (
 )
 from permanence.core.business_time import add_business_time, is_open
 from permanence.core.errors import DomainError, Forbidden
-from permanence.core.models import BusinessCalendar, Closure
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +125,7 @@ class TestCalendarSet:
         assert calendar.holidays == "FR-57"
         assert calendar.closures.count() == 2
 
-        event = AuditEvent.objects.get(target_type="core.businesscalendar")
+        event = AuditEvent.objects.get(target_type="calendars.businesscalendar")
         assert event.action == AuditEvent.Action.UPDATE
         assert event.actor == supervisor
         assert event.account == account
@@ -156,7 +156,7 @@ class TestCalendarSet:
             "start": "2026-12-24T12:00:00+01:00", "end": "2026-12-24T18:00:00+01:00",
             "message": "Réveillon",
         }]
-        last = AuditEvent.objects.filter(target_type="core.businesscalendar").order_by("pk").last()
+        last = AuditEvent.objects.filter(target_type="calendars.businesscalendar").order_by("pk").last()
         assert last is not None
         assert set(last.changes) == {"closures"}
         assert BusinessCalendar.objects.count() == 1
@@ -198,7 +198,7 @@ class TestCalendarSet:
         account.refresh_from_db()
         assert account.calendar_id is None
         assert not BusinessCalendar.objects.exists()
-        assert not AuditEvent.objects.filter(target_type="core.businesscalendar").exists()
+        assert not AuditEvent.objects.filter(target_type="calendars.businesscalendar").exists()
 
     @pytest.mark.parametrize("who", ["agent", "billing", "client_user"])
     def test_forbidden(self, request: Any, who: str, account: ClientAccount) -> None:

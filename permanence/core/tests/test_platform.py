@@ -33,10 +33,11 @@ from permanence.accounts.models import (
     OperatorIdentity,
     User,
 )
+from permanence.calendars.models import BusinessCalendar
 from permanence.core import clock
 from permanence.core.mail import queue_email
 from permanence.core.management.commands.worker import beat
-from permanence.core.models import BusinessCalendar, ScheduledJobRun, WorkerHeartbeat
+from permanence.core.models import ScheduledJobRun, WorkerHeartbeat
 from permanence.core.scheduler import REGISTRY, Job, claim
 from permanence.core.tasks import record_scheduler_tick, send_email
 from permanence.demo.management.commands.seed_demo import ACCOUNTS, DEMO_PASSWORD, STAFF

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from permanence.calendars.models import BusinessCalendar
 from permanence.calendars.services import calendar_set
 from permanence.core import clock
-from permanence.core.models import BusinessCalendar
 from permanence.inbox import services, sla, sla_monitor
 from permanence.inbox.models import (
     Channel,

@@ -20,7 +20,7 @@ from permanence.accounts.models import (
     Sector,
     User,
 )
-from permanence.core.models import BusinessCalendar, HolidayRegion
+from permanence.calendars.models import BusinessCalendar, HolidayRegion
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "permanence-demo")
 DOMAIN = "permanence.test"

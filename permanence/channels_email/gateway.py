@@ -64,7 +64,7 @@ class GatewayHandler:
     def __init__(self, *, lmtp: bool = False) -> None:
         self.lmtp = lmtp
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,  # noqa: N802
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return TOO_MANY_RECIPIENTS
@@ -85,7 +85,7 @@ class GatewayHandler:
         envelope.rcpt_options.extend(rcpt_options)
         return RECIPIENT_OK
 
-    async def handle_DATA(self, server: SMTP, session: Session,  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session,
                           envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         if isinstance(raw, str):

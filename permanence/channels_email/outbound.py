@@ -1,8 +1,10 @@
 """Outgoing e-mail of the inbox: acknowledgements and agents' replies.
 
-Both are called from inbox tasks (after commit, in a worker). Every mail carries a Message-ID
-stored on our side and a Reply-To with the conversation's reply token, so whatever the
-customer's client keeps (headers, address, subject) the answer threads back.
+Both are called from inbox tasks (after commit, in a worker), never inside a transaction:
+the SMTP conversation happens with none open. Every mail carries a Message-ID stored on our
+side and a Reply-To with the conversation's reply token, so whatever the customer's client
+keeps (headers, address, subject) the answer threads back. What is stored on inbox messages
+goes through the inbox's services (inbox/delivery.py); only the auto-reply log is ours.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.utils.translation import get_language
 
 from permanence.accounts.models import ClientAccount
 from permanence.core import clock
+from permanence.inbox import delivery as inbox_delivery
 from permanence.inbox.models import Conversation, Direction, Message
 
 from .addressing import account_address, default_from_address, domain_of, reply_address
@@ -197,22 +200,15 @@ def _acknowledgement_body(conversation: Conversation, deadline: str) -> tuple[st
 def _record_acknowledgement(conversation: Conversation, *, to: str, sender: str,
                             subject: str, message_id: str, deadline: str,
                             now: datetime) -> None:
-    """Count it against the daily limit and show it on the timeline. The Message-ID is
-    stored so a customer answering the acknowledgement threads back."""
-    from permanence.inbox import live
-
+    """Count it against the daily limit and show it on the timeline (the inbox keeps the
+    Message-ID so a customer answering the acknowledgement threads back)."""
     with transaction.atomic():
         # Only the last 24 h count: forget older rows of this address (index-friendly).
         AutoReplyLog.objects.filter(address=to, sent_at__lt=now - timedelta(days=2)).delete()
         AutoReplyLog.objects.create(address=to, sent_at=now, conversation=conversation)
-        event = Message.objects.create(
-            conversation=conversation, direction=Direction.SYSTEM,
-            channel=conversation.channel, event="acknowledged", subject=subject[:250],
-            message_id=message_id, sender=sender, recipients=[to],
-            data={"to": to, "deadline": deadline}, created_at=now,
-        )
-        conv_id, msg_id = conversation.pk, event.pk
-        transaction.on_commit(lambda: live.message_added(conv_id, msg_id))
+        inbox_delivery.conversation_acknowledgement_record(
+            conversation=conversation, to=to, sender=sender, subject=subject,
+            message_id=message_id, deadline=deadline, at=now)
 
 
 def signature_for(account: ClientAccount, author: object | None) -> str:
@@ -237,7 +233,8 @@ def reply_subject(conversation: Conversation) -> str:
 
 def send_reply(message: Message) -> None:
     """Send an agent's reply to the conversation's contact. Raises on any failure: the
-    calling task records it and retries (the same Message-ID is reused)."""
+    calling task (which claimed the delivery, inbox.tasks.deliver_message) records it and
+    retries (the same Message-ID is reused)."""
     conversation = message.conversation
     account = conversation.account
     contact = message.contact or conversation.contact
@@ -251,10 +248,9 @@ def send_reply(message: Message) -> None:
     in_reply_to, references = _references(parent)
     # Stored before sending: a reply that times out yet arrives still threads back, and a
     # retry sends the very same Message-ID (receivers de-duplicate on it).
-    Message.objects.filter(pk=message.pk).update(
-        message_id=message_id, in_reply_to=in_reply_to, references=references,
-        sender=base, recipients=[to])
-    message.message_id = message_id
+    inbox_delivery.message_delivery_set_headers(
+        message=message, message_id=message_id, in_reply_to=in_reply_to,
+        references=references, sender=base, recipients=[to])
 
     signature = signature_for(account, message.author)
     text = f"{message.body_text.rstrip()}\n\n{signature}\n"

@@ -1,5 +1,7 @@
-"""Side effects of inbox writes, all deferred to commit: acknowledgements, outgoing mail,
-live updates over websockets, notifications."""
+"""Side effects of inbox writes: acknowledgements, outgoing mail, live updates over
+websockets, notifications — deferred to commit — and webhooks, whose delivery rows are
+written now, in the write's own transaction (an outbox: a crash after the commit loses none;
+only the worker's wake-up waits for the commit)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
+from . import payloads
 from .models import Conversation, Message
 
 
@@ -16,9 +19,7 @@ def _on_commit(fn: Any) -> None:
 
 def _webhook(event: str, conversation_id: int, message_id: int | None = None,
              data: dict[str, Any] | None = None) -> None:
-    from permanence.integrations.services import webhooks_emit_on_commit
-
-    webhooks_emit_on_commit(event, conversation_id, message_id, data=data)
+    payloads.webhooks_emit_for(event, conversation_id, message_id, data=data)
 
 
 def conversation_created(conversation: Conversation, message: Message, *,

@@ -12,7 +12,7 @@ from permanence.accounts.models import Role, User
 from permanence.calendars.services import spec_for_account
 from permanence.core import clock
 
-from . import sla
+from . import payloads, sla
 from .models import OPEN_STATUSES, Conversation, Message, SlaEvent
 
 TARGETS = ("first_response", "next_response", "resolution")
@@ -98,10 +98,8 @@ def _after_event(conversation: Conversation, kind: str, target: str, due_at: dat
                            channel=conversation.channel, event=f"sla_{kind}", data=data,
                            created_at=now)
     if kind == SlaEvent.Kind.BREACH:
-        from permanence.integrations.services import webhooks_emit_on_commit
-
-        webhooks_emit_on_commit("sla.breached", conversation.pk,
-                                data={"target": target, "due_at": due_at.isoformat()})
+        payloads.webhooks_emit_for("sla.breached", conversation.pk,
+                                   data={"target": target, "due_at": due_at.isoformat()})
     if kind == SlaEvent.Kind.BREACH and conversation.sla_breached_at is None:
         Conversation.objects.filter(pk=conversation.pk).update(sla_breached_at=now)
     if kind == SlaEvent.Kind.WARNING and conversation.sla_warned_at is None:

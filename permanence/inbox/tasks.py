@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -9,8 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from permanence.core import clock
+from permanence.core.scheduler import every
 from permanence.core.tasks import retry_delay
 
+from . import delivery
 from .models import Conversation, Delivery, Message, Notification
 
 logger = logging.getLogger(__name__)
@@ -19,11 +22,9 @@ logger = logging.getLogger(__name__)
 @task(queue_name="email")
 def send_acknowledgement(conversation_id: int) -> str:
     """Automatic acknowledgement with the reference and the promised deadline."""
-    from permanence.channels_email.outbound import send_acknowledgement as send
-
     conversation = Conversation.objects.select_related("account", "contact").get(
         pk=conversation_id)
-    result = send(conversation)
+    result = str(delivery.sender("acknowledgement")(conversation))
     if result == "sent":
         from .models_complaints import Complaint
 
@@ -58,33 +59,52 @@ def send_survey(conversation_id: int) -> str:
 
 @task(queue_name="email")
 def deliver_message(message_id: int, attempt: int = 1) -> str:
-    """Send an agent's reply; retried with back-off, the outcome visible on the message."""
-    from permanence.channels_email.outbound import send_reply
+    """Send an agent's reply; retried with back-off, the outcome visible on the message.
 
-    message = Message.objects.select_related("conversation__account", "contact", "author").get(
-        pk=message_id)
-    if message.delivery_status == Delivery.SENT:
-        return "already sent"
+    The attempt is claimed first (a conditional UPDATE, see inbox/delivery.py): a duplicated
+    task, the sweeper or a second worker gets nothing to send. The mail goes out with no
+    transaction open; the outcome is recorded in a short one."""
+    message = delivery.message_delivery_claim(message_id=message_id, attempt=attempt)
+    if message is None:
+        if Message.objects.filter(pk=message_id, delivery_status=Delivery.SENT).exists():
+            return "already sent"
+        return "skipped"
     try:
-        send_reply(message)
+        delivery.sender("reply")(message)
     except Exception as exc:  # SMTP or network: record, retry later
         error = f"{exc.__class__.__name__}: {exc}"[:500]
-        final = attempt >= settings.EMAIL_MAX_ATTEMPTS
-        Message.objects.filter(pk=message_id).update(
-            delivery_attempts=attempt, delivery_error=error,
-            delivery_status=Delivery.FAILED if final else Delivery.PENDING)
+        final = attempt >= delivery.max_attempts()
+        if not delivery.message_delivery_mark_failed(message=message, attempt=attempt,
+                                                     error=error, final=final):
+            return "superseded"  # the sweeper gave this attempt up: the next one owns it
         if final:
             logger.error("Reply %s failed for good: %s", message_id, error)
             return "failed"
-        deliver_message.using(run_after=clock.now() + retry_delay(attempt)).enqueue(
-            message_id, attempt + 1)
+        _retry_later(message_id, attempt + 1)
         return "retry"
-    Message.objects.filter(pk=message_id).update(
-        delivery_attempts=attempt, delivery_error="", delivery_status=Delivery.SENT)
-    from . import live
-
-    live.message_added(message.conversation_id, message_id)
+    delivery.message_delivery_mark_sent(message=message)
     return "sent"
+
+
+def _retry_later(message_id: int, attempt: int) -> None:
+    """Enqueue the next attempt after the back-off. Lost (a crash just before), it is found
+    by `replies_sweep`, as it is with a backend that cannot defer (immediate: tests)."""
+    task = deliver_message
+    if not task.get_backend().supports_defer:
+        logger.info("Reply %s: attempt %s left to the sweeper", message_id, attempt)
+        return
+    task.using(run_after=clock.now() + retry_delay(attempt - 1)).enqueue(message_id, attempt)
+
+
+@every(timedelta(minutes=5), name="inbox.replies_sweep")
+@task(queue_name="email")
+def replies_sweep() -> str:
+    """Periodic: enqueue again the replies whose delivery was lost (the wake-up after the
+    commit, a retry, or a worker that died while sending); give up those out of attempts."""
+    overdue = delivery.message_delivery_overdue()
+    for message_id, attempt in overdue:
+        deliver_message.enqueue(message_id, attempt)
+    return f"requeued {len(overdue)}"
 
 
 # Written in the recipient's language (User.language, French by default).

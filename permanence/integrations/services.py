@@ -1,9 +1,14 @@
 """Outgoing webhooks: endpoint management (administrators), emission, delivery with retries.
 
-Emission is transactional: `webhooks_emit` writes one WebhookDelivery row per matching
-endpoint in the caller's transaction (the outbox) and enqueues `deliver_webhook` when it
-commits. A delivery attempt is claimed with a conditional UPDATE on (status, attempts), so
-a duplicated task (or the sweeper re-enqueuing a lost retry) never sends twice.
+Emission is an outbox: `webhook_event_emit` writes one WebhookDelivery row per matching
+endpoint in the caller's transaction (the very transaction that changes the data), and only
+the wake-up of the worker (enqueuing `deliver_webhook`) waits for the commit. If that wake-up
+is lost (a crash just after the commit), `webhooks_sweep` finds the overdue row and enqueues
+it. A delivery attempt is claimed with a conditional UPDATE on (status, attempts), so a
+duplicated task (or the sweeper re-enqueuing a lost one) never sends twice.
+
+The payload is built by the app that owns the data (the inbox: `inbox/payloads.py`) and handed
+over as JSON-ready dicts: this module imports no domain app.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import hmac
 import json
 import logging
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,11 +26,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from ninja.responses import NinjaJSONEncoder
 
 from permanence.accounts.models import ClientAccount, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
-from permanence.core import clock, local_cache
+from permanence.core import background, clock, local_cache
 from permanence.core.errors import DomainError, Forbidden
 
 from . import net, permissions
@@ -33,6 +40,10 @@ from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEve
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Permanence-Webhooks/1"
+
+
+# The delivery task, registered by tasks.py (which imports this module, not the reverse).
+DELIVER_TASK = "integrations.deliver_webhook"
 
 
 def max_attempts() -> int:
@@ -101,9 +112,11 @@ def webhook_endpoint_delete(*, actor: User, endpoint: WebhookEndpoint) -> None:
 def webhook_delivery_redeliver(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again (same event id and payload) as a new log row."""
     _check_admin(actor)
+    now = clock.now()
+    # next_attempt_at: a lost wake-up is found by the sweeper, as for any new delivery.
     copy = WebhookDelivery.objects.create(
         endpoint=delivery.endpoint, event=delivery.event, event_id=delivery.event_id,
-        payload=delivery.payload, created_at=clock.now())
+        payload=delivery.payload, created_at=now, next_attempt_at=now)
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=copy,
                  account=delivery.endpoint.account,
                  changes={"redelivery_of": delivery.pk, "event_id": str(delivery.event_id)})
@@ -113,75 +126,29 @@ def webhook_delivery_redeliver(*, actor: User, delivery: WebhookDelivery) -> Web
 
 # --- Emission ------------------------------------------------------------------------------
 
+def check_event(event: str) -> None:
+    """ValueError for an event name that is not in the catalogue (a programming error)."""
+    if event not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event!r}")
+
+
+class _Encoder(NinjaJSONEncoder):
+    def default(self, o: Any) -> Any:
+        try:
+            return super().default(o)
+        except TypeError:
+            if isinstance(o, set | frozenset | tuple):
+                return sorted(o, key=str)
+            return str(o)
+
+
 def _jsonable(data: Any) -> Any:
     """JSON types only, encoded as the API encodes them (same date format); anything else
     (a set in a `changes` dict…) becomes a list or a string rather than an error."""
-    from ninja.responses import NinjaJSONEncoder
-
-    class Encoder(NinjaJSONEncoder):
-        def default(self, o: Any) -> Any:
-            try:
-                return super().default(o)
-            except TypeError:
-                if isinstance(o, set | frozenset | tuple):
-                    return sorted(o, key=str)
-                return str(o)
-
-    return json.loads(json.dumps(data, cls=Encoder))
+    return json.loads(json.dumps(data, cls=_Encoder))
 
 
-def conversation_payload(conversation: Any) -> dict[str, Any]:
-    """The conversation exactly as the API shows it (without messages)."""
-    from permanence.inbox.api import ConversationOut
-
-    return _jsonable(ConversationOut.from_orm(conversation).model_dump())
-
-
-def message_payload(message: Any) -> dict[str, Any]:
-    from permanence.inbox.api import MessageOut
-
-    return _jsonable(MessageOut.from_orm(message).model_dump())
-
-
-def _matching_endpoints(event: str, account_id: int) -> list[WebhookEndpoint]:
-    candidates = WebhookEndpoint.objects.filter(
-        Q(account__isnull=True) | Q(account_id=account_id), is_active=True)
-    return [e for e in candidates if e.wants(event)]
-
-
-def webhooks_emit(event: str, conversation: Any, message: Any = None, *,
-                  data: dict[str, Any] | None = None) -> list[WebhookDelivery]:
-    """One delivery per active endpoint of the conversation's account (or global) that
-    subscribed to `event`, written in the caller's transaction, sent after it commits.
-
-    Internal notes (and system events) are sent to global endpoints only, never to an
-    account's own endpoint: a client's systems do not see notes, as in the espace client."""
-    if event not in WebhookEvent.values:
-        raise ValueError(f"unknown webhook event {event!r}")
-    endpoints = _matching_endpoints(event, conversation.account_id)
-    if message is not None and message.direction not in ("in", "out"):
-        endpoints = [e for e in endpoints if e.account_id is None]
-    if not endpoints:
-        return []
-    now = clock.now()
-    event_id = uuid.uuid4()
-    body: dict[str, Any] = {"id": str(event_id), "event": event,
-                            "created_at": now.isoformat(),
-                            "conversation": conversation_payload(conversation)}
-    if message is not None:
-        body["message"] = message_payload(message)
-    if data:
-        body["data"] = _jsonable(data)
-    deliveries = WebhookDelivery.objects.bulk_create([
-        WebhookDelivery(endpoint=endpoint, event=event, event_id=event_id, payload=body,
-                        created_at=now, next_attempt_at=now)
-        for endpoint in endpoints])
-    for delivery in deliveries:
-        _enqueue_on_commit(delivery.pk, 1)
-    return deliveries
-
-
-# Whether any endpoint is active, for a few seconds: asked after every inbox write. Creating,
+# Whether any endpoint is active, for a few seconds: asked by every inbox write. Creating,
 # editing or deleting an endpoint empties the cache at once in this process (see
 # core.local_cache); other processes see it within seconds.
 local_cache.watch("integrations.WebhookEndpoint")
@@ -193,50 +160,63 @@ def any_active_endpoint() -> bool:
         "any", lambda: WebhookEndpoint.objects.filter(is_active=True).exists())
 
 
-def webhooks_emit_on_commit(event: str, conversation_id: int, message_id: int | None = None,
-                            *, data: dict[str, Any] | None = None) -> None:
-    """For the inbox's side effects: after the current transaction commits, emit `event`
-    with the conversation (and message) as they are then. Errors are logged, never raised
-    into the request that caused them."""
-    if event not in WebhookEvent.values:
-        raise ValueError(f"unknown webhook event {event!r}")
+def _matching_endpoints(event: str, account_id: int, *,
+                        global_only: bool) -> list[WebhookEndpoint]:
+    scope = Q(account__isnull=True) if global_only else (
+        Q(account__isnull=True) | Q(account_id=account_id))
+    candidates = WebhookEndpoint.objects.filter(scope, is_active=True)
+    return [e for e in candidates if e.wants(event)]
 
-    def emit() -> None:
-        from permanence.inbox.models import Conversation, Message
 
-        if not any_active_endpoint():
-            return  # the common case: nothing loaded, no query for a few seconds
+Payload = Mapping[str, Any]
+
+
+def webhook_event_emit(*, event: str, account_id: int,
+                       payload: Payload | Callable[[], Payload],
+                       internal: bool = False) -> list[WebhookDelivery]:
+    """One delivery per active endpoint of the account (or global) subscribed to `event`,
+    written in the caller's transaction; the worker is woken once it commits.
+
+    `payload` holds the event's subject as its owner describes it (for the inbox:
+    {"conversation": …, "message": …, "data": …}); a function is called only when some
+    endpoint wants the event, so a write costs nothing more than the cached presence check
+    when no endpoint exists. `internal` events (internal notes, system events) go to global
+    endpoints only, never to an account's own endpoint: a client's systems do not see notes,
+    as in the espace client.
+
+    A failure here (a bug in a payload, an endpoint deleted meanwhile) is logged and never
+    undoes the caller's write: the rows are written in a savepoint."""
+    check_event(event)
+    if not any_active_endpoint():
+        return []  # the common case: no query for a few seconds
+    endpoints = _matching_endpoints(event, account_id, global_only=internal)
+    if not endpoints:
+        return []
+    try:
         with transaction.atomic():
-            conversation = (Conversation.objects.select_related("contact")
-                            .prefetch_related("tags").filter(pk=conversation_id).first())
-            if conversation is None:
-                return
-            message = None
-            if message_id is not None:
-                message = (Message.objects.prefetch_related("attachments")
-                           .filter(pk=message_id).first())
-                if message is None:
-                    return
-            webhooks_emit(event, conversation, message, data=data)
-
-    transaction.on_commit(emit, robust=True)
+            subject = payload() if callable(payload) else payload
+            now = clock.now()
+            event_id = uuid.uuid4()
+            body: dict[str, Any] = {"id": str(event_id), "event": event,
+                                    "created_at": now.isoformat()}
+            for key, value in _jsonable(dict(subject)).items():
+                body.setdefault(key, value)  # the envelope's keys are ours
+            deliveries = WebhookDelivery.objects.bulk_create([
+                WebhookDelivery(endpoint=endpoint, event=event, event_id=event_id,
+                                payload=body, created_at=now, next_attempt_at=now)
+                for endpoint in endpoints])
+            for delivery in deliveries:
+                _enqueue_on_commit(delivery.pk, 1)
+    except Exception:
+        logger.exception("Webhook %s for account %s not recorded", event, account_id)
+        return []
+    return deliveries
 
 
 def _enqueue_on_commit(delivery_id: int, attempt: int, run_after: datetime | None = None) -> None:
-    from .tasks import deliver_webhook
-
-    def enqueue() -> None:
-        task = deliver_webhook
-        if run_after is not None:
-            if not task.get_backend().supports_defer:
-                # Immediate backend (tests, try-outs): the sweeper picks the retry up.
-                logger.info("Webhook delivery %s: retry %s left to the sweeper", delivery_id,
-                            attempt)
-                return
-            task = task.using(run_after=run_after)
-        task.enqueue(delivery_id, attempt)
-
-    transaction.on_commit(enqueue, robust=True)
+    """Wake the worker once the current transaction commits. Losing this (a crash right
+    after the commit) loses no delivery: the row is there, and the sweeper enqueues it."""
+    background.enqueue_on_commit(DELIVER_TASK, delivery_id, attempt, run_after=run_after)
 
 
 # --- Delivery ------------------------------------------------------------------------------
@@ -312,18 +292,25 @@ def _record(delivery: WebhookDelivery, attempt: int, result: net.HttpResult, *,
     else:
         next_at = now + retry_delay(attempt)
         fields["next_attempt_at"] = next_at
-        _enqueue_on_commit(delivery.pk, attempt + 1, run_after=next_at)
         outcome = "retry"
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    # Only while the claim is still ours: had this attempt outlived its lease, the sweeper
+    # has handed the delivery to a newer attempt, whose outcome must not be overwritten.
+    still_ours = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=attempt,
+    ).update(**fields)
+    if not still_ours:
+        return "superseded"
+    if outcome == "retry":
+        _enqueue_on_commit(delivery.pk, attempt + 1, run_after=fields["next_attempt_at"])
     return outcome
 
 
 def webhooks_sweep(*, grace: timedelta = timedelta(minutes=5),
                    keep: timedelta = timedelta(days=30)) -> dict[str, int]:
-    """Re-enqueue pending deliveries whose next attempt is overdue by `grace` (a lost task,
-    a crashed worker), and prune log rows older than `keep`."""
-    from .tasks import deliver_webhook
-
+    """Re-enqueue pending deliveries whose next attempt is overdue by `grace`, and prune log
+    rows older than `keep`. Overdue: never attempted although written `grace` ago (the
+    wake-up after the commit was lost), a retry whose task was lost, or an attempt claimed
+    by a worker that crashed (the claim moved next_attempt_at to when it counts as lost)."""
     now = clock.now()
     limit = max_attempts()
     overdue = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING,
@@ -336,7 +323,7 @@ def webhooks_sweep(*, grace: timedelta = timedelta(minutes=5),
                 status=WebhookDelivery.Status.FAILED, next_attempt_at=None,
                 last_error=_("Abandon : dernier essai sans réponse."))
             continue
-        deliver_webhook.enqueue(pk, attempts + 1)
+        background.enqueue(DELIVER_TASK, pk, attempts + 1)
         requeued += 1
     pruned, _detail = WebhookDelivery.objects.filter(
         created_at__lt=now - keep).exclude(status=WebhookDelivery.Status.PENDING).delete()

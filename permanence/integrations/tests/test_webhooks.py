@@ -20,6 +20,7 @@ from django_tasks_db.models import DBTaskResult
 
 from permanence.core import clock
 from permanence.core.errors import DomainError, Forbidden
+from permanence.inbox import payloads
 from permanence.inbox import services as inbox
 from permanence.inbox.models import Conversation
 from permanence.integrations import net, services
@@ -194,7 +195,7 @@ def test_delivery_is_signed_and_logged(receiver: Receiver, account: Any,
     before = int(timezone.now().timestamp())
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
-            [delivery] = services.webhooks_emit("conversation.created", conversation, message)
+            [delivery] = payloads.webhooks_emit("conversation.created", conversation, message)
         assert receiver.requests == []  # nothing leaves before the commit
     [received] = receiver.requests
     headers, body = received.headers, received.body
@@ -229,7 +230,7 @@ def test_payload_conversation_matches_the_api(receiver: Receiver, agent: Any, ac
     conversation = open_conversation(account)
     inbox.conversation_update(actor=agent, conversation=conversation, data={}, tags=["vip"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.webhooks_emit_on_commit("conversation.updated", conversation.pk,
+        payloads.webhooks_emit_for("conversation.updated", conversation.pk,
                                          data={"changes": {"tags": [[], ["vip"]]}})
     sent = json.loads(receiver.requests[0].body)
     from_api = api_client_for(agent).get(f"/api/v1/conversations/{conversation.pk}").json()
@@ -249,7 +250,7 @@ def test_endpoints_are_matched_by_account_event_and_state(
     local_endpoint(receiver, account=account, is_active=False)
     conversation = open_conversation(account)
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries = services.webhooks_emit("conversation.created", conversation)
+        deliveries = payloads.webhooks_emit("conversation.created", conversation)
     assert {d.endpoint_id for d in deliveries} == {mine.pk, global_.pk}
     assert len({d.event_id for d in deliveries}) == 1  # one event, one id everywhere
     assert len(receiver.requests) == 2
@@ -264,50 +265,54 @@ def test_notes_go_to_global_endpoints_only(receiver: Receiver, agent: Any, accou
     conversation = open_conversation(account)
     note = inbox.conversation_add_note(actor=agent, conversation=conversation, body="Interne")
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries = services.webhooks_emit("message.created", conversation, note)
+        deliveries = payloads.webhooks_emit("message.created", conversation, note)
     assert [d.endpoint_id for d in deliveries] == [global_.pk]
     assert json.loads(receiver.requests[0].body)["message"]["direction"] == "note"
 
 
 def test_nothing_is_emitted_without_endpoints(account: Any) -> None:
-    assert services.webhooks_emit("conversation.created", open_conversation(account)) == []
+    assert payloads.webhooks_emit("conversation.created", open_conversation(account)) == []
     assert not WebhookDelivery.objects.exists()
 
 
 def test_unknown_event_is_a_programming_error(account: Any) -> None:
     with pytest.raises(ValueError, match="unknown webhook event"):
-        services.webhooks_emit("conversation.deleted", open_conversation(account))
+        payloads.webhooks_emit("conversation.deleted", open_conversation(account))
     with pytest.raises(ValueError, match="unknown webhook event"):
-        services.webhooks_emit_on_commit("conversation.deleted", 1)
+        payloads.webhooks_emit_for("conversation.deleted", 1)
 
 
 def test_emit_on_commit_waits_for_the_commit(receiver: Receiver, account: Any,
                                              django_capture_on_commit_callbacks: Any) -> None:
+    """The delivery row is written in the caller's transaction (the outbox); only the
+    worker's wake-up waits for the commit, and nothing is sent before it."""
     local_endpoint(receiver, account=account)
     conversation = open_conversation(account)
     message = conversation.messages.get()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.webhooks_emit_on_commit("message.created", conversation.pk, message.pk)
-    assert not WebhookDelivery.objects.exists() and len(callbacks) == 1
+        [delivery] = payloads.webhooks_emit_for("message.created", conversation.pk,
+                                                message.pk)
+    assert WebhookDelivery.objects.get(pk=delivery.pk).status == "pending"
+    assert receiver.requests == [] and len(callbacks) == 1
     with django_capture_on_commit_callbacks(execute=True):
         callbacks[0]()
-    delivery = WebhookDelivery.objects.get()
+    delivery.refresh_from_db()
     assert (delivery.event, delivery.status) == ("message.created", "sent")
     assert json.loads(receiver.requests[0].body)["message"]["id"] == message.pk
 
 
 def test_emit_in_a_rolled_back_transaction_sends_nothing(
         receiver: Receiver, account: Any, django_capture_on_commit_callbacks: Any) -> None:
+    conversation = open_conversation(account)  # before the endpoint: it emits nothing
     local_endpoint(receiver, account=account)
-    conversation = open_conversation(account)
 
     class Boom(Exception):
         pass
 
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(Boom), transaction.atomic():
-            services.webhooks_emit("conversation.created", conversation)
-            services.webhooks_emit_on_commit("conversation.updated", conversation.pk)
+            payloads.webhooks_emit("conversation.created", conversation)
+            payloads.webhooks_emit_for("conversation.updated", conversation.pk)
             raise Boom
     assert not WebhookDelivery.objects.exists()
     assert receiver.requests == []
@@ -317,7 +322,7 @@ def test_emit_on_commit_for_a_vanished_conversation_is_quiet(
         receiver: Receiver, django_capture_on_commit_callbacks: Any) -> None:
     local_endpoint(receiver)
     with django_capture_on_commit_callbacks(execute=True):
-        services.webhooks_emit_on_commit("conversation.updated", 999999)
+        payloads.webhooks_emit_for("conversation.updated", 999999)
     assert not WebhookDelivery.objects.exists()
 
 
@@ -334,7 +339,7 @@ def test_retries_with_back_off_then_success(receiver: Receiver, account: Any, db
     conversation = open_conversation(account)
     with clock.frozen(T0):
         with django_capture_on_commit_callbacks(execute=True):
-            [delivery] = services.webhooks_emit("conversation.created", conversation)
+            [delivery] = payloads.webhooks_emit("conversation.created", conversation)
         assert receiver.requests == []  # queued for the worker, not sent inline
         drain(django_capture_on_commit_callbacks)
     assert len(receiver.requests) == 3
@@ -364,7 +369,7 @@ def test_failure_after_the_last_attempt(receiver: Receiver, account: Any, db_tas
     conversation = open_conversation(account)
     with clock.frozen(T0):
         with django_capture_on_commit_callbacks(execute=True):
-            [delivery] = services.webhooks_emit("conversation.created", conversation)
+            [delivery] = payloads.webhooks_emit("conversation.created", conversation)
         drain(django_capture_on_commit_callbacks)
     assert len(receiver.requests) == services.max_attempts() == 8
     delivery.refresh_from_db()
@@ -387,10 +392,11 @@ def test_connection_refused_and_timeouts_are_retried(receiver: Receiver, account
     slow = local_endpoint(receiver, account=account)
     receiver.delay = 1.0
     conversation = open_conversation(account)
-    deliveries = services.webhooks_emit("conversation.created", conversation)
+    deliveries = payloads.webhooks_emit("conversation.created", conversation)
     for delivery in deliveries:
         assert deliver_webhook.call(delivery.pk, 1) == "retry"
-    by_endpoint = {d.endpoint_id: d for d in WebhookDelivery.objects.all()}
+    by_endpoint = {d.endpoint_id: d for d in WebhookDelivery.objects.filter(
+        pk__in=[d.pk for d in deliveries])}
     refused, timed_out = by_endpoint[dead.pk], by_endpoint[slow.pk]
     assert "ConnectionRefused" in refused.last_error
     assert "timed out" in timed_out.last_error.lower()
@@ -403,7 +409,7 @@ def test_connection_refused_and_timeouts_are_retried(receiver: Receiver, account
 def test_an_attempt_is_sent_once_even_if_enqueued_twice(receiver: Receiver,
                                                         account: Any) -> None:
     local_endpoint(receiver, account=account)
-    [delivery] = services.webhooks_emit("conversation.created", open_conversation(account))
+    [delivery] = payloads.webhooks_emit("conversation.created", open_conversation(account))
     assert deliver_webhook.call(delivery.pk, 1) == "sent"
     assert deliver_webhook.call(delivery.pk, 1) == "skipped"
     assert deliver_webhook.call(delivery.pk, 2) == "skipped"
@@ -412,7 +418,7 @@ def test_an_attempt_is_sent_once_even_if_enqueued_twice(receiver: Receiver,
 
 def test_a_deactivated_endpoint_is_not_called(receiver: Receiver, account: Any) -> None:
     endpoint = local_endpoint(receiver, account=account)
-    [delivery] = services.webhooks_emit("conversation.created", open_conversation(account))
+    [delivery] = payloads.webhooks_emit("conversation.created", open_conversation(account))
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
     assert deliver_webhook.call(delivery.pk, 1) == "failed"
     assert receiver.requests == []
@@ -432,7 +438,7 @@ def test_private_address_refused_at_delivery(receiver: Receiver, account: Any, h
     # Opened outside the capture: the inbox's own webhook emissions are not run here.
     conversation = open_conversation(account)
     with django_capture_on_commit_callbacks(execute=True):
-        [delivery] = services.webhooks_emit("conversation.created", conversation)
+        [delivery] = payloads.webhooks_emit("conversation.created", conversation)
     assert receiver.requests == []
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, None)
@@ -443,7 +449,7 @@ def test_private_address_refused_at_delivery(receiver: Receiver, account: Any, h
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(allow_private=True)
     conversation = open_conversation(account)
     with django_capture_on_commit_callbacks(execute=True):
-        [again] = services.webhooks_emit("conversation.created", conversation)
+        [again] = payloads.webhooks_emit("conversation.created", conversation)
     again.refresh_from_db()
     assert again.status == "sent" and len(receiver.requests) == 1
 
@@ -463,7 +469,7 @@ def test_dns_rebinding_cannot_reach_a_private_address(receiver: Receiver, accoun
         raise ConnectionRefusedError("refusé (test)")
 
     monkeypatch.setattr(net.socket, "create_connection", fake_connect)
-    [delivery] = services.webhooks_emit("conversation.created", open_conversation(account))
+    [delivery] = payloads.webhooks_emit("conversation.created", open_conversation(account))
     assert deliver_webhook.call(delivery.pk, 1) == "retry"
     assert connected == [("93.184.215.14", receiver.port)]
     assert receiver.requests == []
@@ -504,7 +510,7 @@ def test_redeliver_keeps_the_event_id(receiver: Receiver, admin_user: Any, accou
     receiver.statuses = [410]
     conversation = open_conversation(account)  # outside the capture: no inbox emissions run
     with django_capture_on_commit_callbacks(execute=True):
-        [first] = services.webhooks_emit("conversation.created", conversation)
+        [first] = payloads.webhooks_emit("conversation.created", conversation)
     first.refresh_from_db()
     assert first.status == "pending"  # retried later (immediate backend: by the sweeper)
     with django_capture_on_commit_callbacks(execute=True):
@@ -583,7 +589,7 @@ def test_emit_on_commit_costs_one_query_without_endpoints(
     conversation = open_conversation(account)
     with CaptureQueriesContext(connection) as ctx:
         with django_capture_on_commit_callbacks(execute=True):
-            services.webhooks_emit_on_commit("conversation.updated", conversation.pk)
+            payloads.webhooks_emit_for("conversation.updated", conversation.pk)
     assert len(ctx.captured_queries) == 1
 
 
@@ -593,7 +599,7 @@ def test_extra_data_is_made_json(receiver: Receiver, account: Any,
     conversation = open_conversation(account)
     at = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
-        services.webhooks_emit("sla.breached", conversation, data={
+        payloads.webhooks_emit("sla.breached", conversation, data={
             "target": "first_response", "due_at": at, "tags": {"b", "a"}, "who": object})
     data = json.loads(receiver.requests[0].body)["data"]
     assert data["target"] == "first_response" and data["tags"] == ["a", "b"]

@@ -18,15 +18,8 @@ from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.errors import DomainError, invalid
 
-from .models import Conversation, Status
+from .models import Status
 from .models_complaints import Complaint, ComplaintStep, Impact, Resolution
-
-
-def complaint_ensure(conversation: Conversation) -> Complaint:
-    """Called when a conversation is (or becomes) a complaint: the reception step."""
-    complaint, _created = Complaint.objects.get_or_create(
-        conversation=conversation, defaults={"received_at": conversation.created_at})
-    return complaint
 
 
 def _lock(complaint: Complaint) -> Complaint:

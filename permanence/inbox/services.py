@@ -22,7 +22,8 @@ from permanence.core.business_time import business_time_between
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.transitions import Machine, apply
 
-from . import events, sla
+from . import attachments as attachment_store
+from . import events, routing, sla
 from .models import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -40,6 +41,7 @@ from .models import (
     StatusChange,
     Tag,
 )
+from .models_complaints import Complaint
 from .permissions import can_work_conversations
 
 # A customer's reply within this many days reopens a resolved conversation.
@@ -261,9 +263,6 @@ def _search_text(conversation: Conversation, extra: str = "") -> str:
 def conversation_open(incoming: Incoming, *, actor: User | None = None) -> Conversation:
     """A new conversation with its first inbound message, routed, with its SLA and an
     acknowledgement sent after commit."""
-    from . import attachments as attachment_store
-    from . import routing
-
     now = clock.now()
     subject = (incoming.subject or "").strip()[:250] or _("(sans objet)")
     contact = None
@@ -283,8 +282,6 @@ def conversation_open(incoming: Incoming, *, actor: User | None = None) -> Conve
     conversation.save()
     routing.apply_tags(conversation)
     if conversation.kind == Kind.COMPLAINT:
-        from .complaints import complaint_ensure
-
         complaint = complaint_ensure(conversation)
         if incoming.channel in (Channel.WEBFORM, Channel.PORTAL):
             # These channels acknowledge on screen, at once.
@@ -330,8 +327,6 @@ def _lock(conversation: Conversation) -> Conversation:
 @transaction.atomic
 def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Message:
     """A customer's new message on an existing conversation (reply by e-mail, portal…)."""
-    from . import attachments as attachment_store
-
     now = clock.now()
     conversation = _lock(conversation)
     contact = conversation.contact
@@ -368,6 +363,14 @@ def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Messa
     return message
 
 
+def complaint_ensure(conversation: Conversation) -> Complaint:
+    """Called when a conversation is (or becomes) a complaint: the reception step (the
+    complaint's later steps are complaints.py's, above this module)."""
+    complaint, _created = Complaint.objects.get_or_create(
+        conversation=conversation, defaults={"received_at": conversation.created_at})
+    return complaint
+
+
 def _check_worker(actor: User) -> None:
     if not can_work_conversations(actor):
         raise Forbidden(_("Vous ne pouvez pas traiter ce dossier."))
@@ -378,8 +381,6 @@ def conversation_reply(*, actor: User, conversation: Conversation, body: str,
                        attachments: list[Any] | None = None,
                        status_after: str | None = None) -> Message:
     """An agent's answer to the customer, sent on the conversation's channel after commit."""
-    from . import attachments as attachment_store
-
     _check_worker(actor)
     body = (body or "").strip()
     if not body:
@@ -609,8 +610,6 @@ def conversation_update(*, actor: User, conversation: Conversation, data: dict[s
         sla_compute(conversation, now=now)
     conversation.save()
     if conversation.kind == Kind.COMPLAINT:
-        from .complaints import complaint_ensure
-
         complaint_ensure(conversation)
     _system(conversation, "qualified", {k: v for k, v in changes.items()}, now, actor=actor)
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from permanence.accounts.models import Role, User
 from permanence.calendars.services import spec_for_account
-from permanence.core import clock
+from permanence.core import background, clock
 
 from . import payloads, sla
 from .models import OPEN_STATUSES, Conversation, Message, SlaEvent
@@ -50,7 +49,6 @@ def _recipients(conversation: Conversation) -> list[int]:
 
 
 def run(now: datetime | None = None) -> str:
-    from . import tasks
     from .live import inbox_changed
 
     now = now or clock.now()
@@ -85,8 +83,8 @@ def run(now: datetime | None = None) -> str:
                 warned += 1
             note_kind = "sla_breach" if kind == SlaEvent.Kind.BREACH else "sla_warning"
             for uid in _recipients(conversation):
-                transaction.on_commit(partial(tasks.notify.enqueue, uid, conversation.pk,
-                                              note_kind, None))
+                background.enqueue_on_commit("inbox.notify", uid, conversation.pk, note_kind,
+                                             None)
             inbox_changed(conversation.pk, "sla")
     return f"warned {warned}, breached {breached}"
 

@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from permanence.core import clock
+from permanence.core import background, clock
 from permanence.core.scheduler import every
 from permanence.core.tasks import retry_delay
 
@@ -19,6 +19,7 @@ from .models import Conversation, Delivery, Message, Notification
 logger = logging.getLogger(__name__)
 
 
+@background.register("inbox.send_acknowledgement")
 @task(queue_name="email")
 def send_acknowledgement(conversation_id: int) -> str:
     """Automatic acknowledgement with the reference and the promised deadline."""
@@ -33,6 +34,7 @@ def send_acknowledgement(conversation_id: int) -> str:
     return result
 
 
+@background.register("inbox.send_survey")
 @task(queue_name="email")
 def send_survey(conversation_id: int) -> str:
     """After resolution: the satisfaction link (CSAT, and NPS at most every 90 days)."""
@@ -57,6 +59,7 @@ def send_survey(conversation_id: int) -> str:
     return "sent"
 
 
+@background.register("inbox.deliver_message")
 @task(queue_name="email")
 def deliver_message(message_id: int, attempt: int = 1) -> str:
     """Send an agent's reply; retried with back-off, the outcome visible on the message.
@@ -116,6 +119,7 @@ NOTIFICATION_TEXT = {
 }
 
 
+@background.register("inbox.notify")
 @task()
 def notify(user_id: int, conversation_id: int, kind: str, message_id: int | None) -> str:
     """In-app notification (stored, pushed live) and e-mail when the user wants it."""

@@ -7,9 +7,12 @@ when the app loads its tasks in `AppConfig.ready()`), and services ask for them 
 
     background.enqueue_on_commit("integrations.deliver_webhook", delivery.pk, 1)
 
-A wake-up may be lost (a crash between the commit and the enqueue): the rows it would have
-processed are the outbox, written in the business transaction, and each app's periodic sweep
-finds what was left behind. So nothing here needs to be durable.
+`enqueue_with_transaction` writes the task row inside the caller's transaction when tasks are
+stored in the database (the default backend): it commits with the business rows or not at
+all (one commit, and a crash can't separate them), and no worker sees it before the commit.
+`enqueue_on_commit` waits for the commit: a wake-up lost then (a crash between the commit and
+the enqueue) loses nothing, because the rows it would have processed are the outbox (webhook
+deliveries, replies to send) and each app's periodic sweep finds what was left behind.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django_tasks_db.backend import DatabaseBackend
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,19 @@ def enqueue(name: str, *args: Any, run_after: datetime | None = None) -> bool:
 
 
 def enqueue_on_commit(name: str, *args: Any, run_after: datetime | None = None) -> None:
-    """Enqueue once the current transaction commits (at once outside a transaction)."""
-    task_named(name)  # fail now, inside the caller's transaction, on a name nobody registered
+    """Enqueue once the current transaction commits (at once outside a transaction): a wake-up
+    for rows that are themselves the outbox (webhook deliveries, replies to send)."""
+    task_named(name)  # fails now, inside the caller's transaction, on an unknown name
     transaction.on_commit(lambda: enqueue(name, *args, run_after=run_after), robust=True)
+
+
+def enqueue_with_transaction(name: str, *args: Any, run_after: datetime | None = None) -> None:
+    """Enqueue so that the task runs only if the current transaction commits: written in the
+    same transaction with the database backend (the task row is the outbox row: one commit,
+    never lost), after the commit with any other backend."""
+    task = task_named(name)
+    if (isinstance(task.get_backend(), DatabaseBackend)
+            and transaction.get_connection().in_atomic_block):
+        enqueue(name, *args, run_after=run_after)
+        return
+    enqueue_on_commit(name, *args, run_after=run_after)

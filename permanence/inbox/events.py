@@ -29,11 +29,11 @@ def conversation_created(conversation: Conversation, message: Message, *,
 
     conv_id = conversation.pk
     if acknowledge:
-        background.enqueue_on_commit("inbox.send_acknowledgement", conv_id)
+        background.enqueue_with_transaction("inbox.send_acknowledgement", conv_id)
     _on_commit(lambda: live.inbox_changed(conv_id, "created"))
     _webhook("conversation.created", conv_id, message.pk)
     if conversation.assignee_id:
-        background.enqueue_on_commit("inbox.notify", conversation.assignee_id, conv_id,
+        background.enqueue_with_transaction("inbox.notify", conversation.assignee_id, conv_id,
                                      "assigned", None)
 
 
@@ -42,7 +42,7 @@ def message_created(conversation: Conversation, message: Message, *,
 
     conv_id, msg_id = conversation.pk, message.pk
     if deliver:
-        background.enqueue_on_commit("inbox.deliver_message", msg_id, 1)
+        background.enqueue_with_transaction("inbox.deliver_message", msg_id, 1)
     _on_commit(lambda: live.message_added(conv_id, msg_id))
     _webhook("message.created", conv_id, msg_id)
 
@@ -54,7 +54,7 @@ def note_created(conversation: Conversation, message: Message, mentioned: list[A
     _webhook("message.created", conv_id, msg_id)
     for user in mentioned:
         uid = user.pk
-        background.enqueue_on_commit("inbox.notify", uid, conv_id, "mention", msg_id)
+        background.enqueue_with_transaction("inbox.notify", uid, conv_id, "mention", msg_id)
 
 
 def conversation_updated(conversation: Conversation, changes: dict[str, Any], *,
@@ -64,7 +64,7 @@ def conversation_updated(conversation: Conversation, changes: dict[str, Any], *,
     _on_commit(lambda: live.inbox_changed(conv_id, "updated"))
     _webhook("conversation.updated", conv_id, data={"changes": changes})
     if resolved:
-        background.enqueue_on_commit("inbox.send_survey", conv_id)
+        background.enqueue_with_transaction("inbox.send_survey", conv_id)
 
 
 def conversation_assigned(conversation: Conversation, assignee: Any, actor: Any) -> None:
@@ -75,4 +75,4 @@ def conversation_assigned(conversation: Conversation, assignee: Any, actor: Any)
              data={"changes": {"assignee": assignee.pk if assignee else None}})
     if assignee is not None and (actor is None or assignee.pk != actor.pk):
         uid = assignee.pk
-        background.enqueue_on_commit("inbox.notify", uid, conv_id, "assigned", None)
+        background.enqueue_with_transaction("inbox.notify", uid, conv_id, "assigned", None)

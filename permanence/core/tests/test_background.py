@@ -53,3 +53,29 @@ def test_a_deferred_run_is_left_to_the_sweep_on_a_backend_that_cannot_defer() ->
     assert CALLS == []
     assert background.enqueue("tests.record", 4) is True
     assert CALLS == [(4,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_backend_the_task_row_commits_with_the_data(settings: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
+                                  "QUEUES": ["default", "email"]}}
+    with pytest.raises(RuntimeError), transaction.atomic():
+        background.enqueue_with_transaction("tests.record", 5)
+        assert DBTaskResult.objects.filter(task_path=record.module_path).count() == 1
+        raise RuntimeError  # the business write fails: its task goes with it
+    assert not DBTaskResult.objects.filter(task_path=record.module_path).exists()
+    with transaction.atomic():
+        background.enqueue_with_transaction("tests.record", 6)
+    [stored] = DBTaskResult.objects.filter(task_path=record.module_path)
+    assert stored.args_kwargs == {"args": [6], "kwargs": {}}
+    assert CALLS == []  # stored for a worker, not run here
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_another_backend_the_task_waits_for_the_commit() -> None:
+    with transaction.atomic():
+        background.enqueue_with_transaction("tests.record", 7)
+        assert CALLS == []
+    assert CALLS == [(7,)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,13 @@ class SubscriptionStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspendue", _("Suspendue")
     CANCELLED = "resiliee", _("Résiliée")
+
+
+SUBSCRIPTION_TRANSITIONS: dict[str, set[str]] = {
+    SubscriptionStatus.ACTIVE: {SubscriptionStatus.SUSPENDED, SubscriptionStatus.CANCELLED},
+    SubscriptionStatus.SUSPENDED: {SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELLED},
+    SubscriptionStatus.CANCELLED: set(),
+}
 
 
 class Subscription(models.Model):
@@ -43,3 +51,20 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class SubscriptionStatusChange(models.Model):
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="history")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    at = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

@@ -1,4 +1,5 @@
-"""Subscriptions: created when an order is activated (one per recurring or usage-billed line)."""
+"""Subscriptions: created when an order is activated (one per recurring or usage-billed line),
+then moved only by `subscription_transition` (SUBSCRIPTION_TRANSITIONS, beside the model)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,32 @@ from django.utils import timezone
 
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
+from permanence.core.transitions import Machine, transition
+from permanence.payments.selectors import payment_for_recurring_debits
+from permanence.shop.models import Order
 
-from .models import Subscription
+from .models import (
+    SUBSCRIPTION_TRANSITIONS,
+    Subscription,
+    SubscriptionStatus,
+    SubscriptionStatusChange,
+)
+
+SUBSCRIPTION_MACHINE: Machine[Subscription] = Machine(
+    model=Subscription, transitions=SUBSCRIPTION_TRANSITIONS,
+    history_model=SubscriptionStatusChange, history_fk="subscription",
+    status_choices=SubscriptionStatus, ref_field="label")
 
 
 @transaction.atomic
-def subscriptions_create_for_order(*, order: Any, at: datetime) -> list[Subscription]:
+def subscriptions_create_for_order(*, order: Order, at: datetime) -> list[Subscription]:
     """Idempotent: an order activated twice (it cannot be, but a retried task could try)
-    keeps one subscription per offer."""
+    keeps one subscription per offer. Called by the shop's order_transition on activation
+    (the hook this app registers, apps.py)."""
     created = []
     # The payment method saved at checkout (Stripe customer + payment method) pays the
     # recurring debits; provider ids only, never card data.
-    from permanence.payments.models import Payment, PaymentStatus
-
-    paid = (Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED)
-            .exclude(provider_customer_id="").order_by("-succeeded_at", "-pk").first())
+    paid = payment_for_recurring_debits(order)
     for line in order.lines.select_related("offer"):
         offer = line.offer
         if offer is None or (not line.recurring_cents and not offer.unit_price_cents
@@ -51,3 +63,18 @@ def subscriptions_create_for_order(*, order: Any, at: datetime) -> list[Subscrip
                          account=order.account, actor_label="system")
             created.append(sub)
     return created
+
+
+@transaction.atomic
+def subscription_transition(*, subscription: Subscription | int, to: str, actor: Any = None,
+                            note: str = "", actor_label: str = "") -> Subscription:
+    """Move `subscription` to `to` (validated against SUBSCRIPTION_TRANSITIONS), or raise
+    DomainError (409): locks it, appends a SubscriptionStatusChange and an audit row, returns
+    the locked subscription. Moving to the status it has is a no-op."""
+    moved = transition(SUBSCRIPTION_MACHINE, instance=subscription, to=to, actor=actor,
+                       note=note)
+    if moved.previous != to:
+        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=moved.instance,
+                     account=moved.instance.account, changes={"status": [moved.previous, to]},
+                     actor_label=actor_label)
+    return moved.instance

@@ -2,15 +2,20 @@
 
 - `event_receive` stores the verified event once per (provider, event id): a redelivery, even
   a concurrent one, hits the unique constraint and is acknowledged without a second row.
-  Processing is enqueued after the commit; if the process dies before that, the scheduler job
+  Processing is enqueued after the commit, by name (core.background: this module does not
+  import tasks.py, which calls it); if the process dies before that, the scheduler job
   `events_reprocess_pending` finds the event (processed_at is NULL) and processes it.
 - `event_process` locks the event row (one processor at a time), then the order, then the
   payment (the same order → payment lock order as every other payment service), applies the
   event and stamps processed_at. A failure is recorded (attempts, last_error) and retried by
   the scheduler job.
 
-State rules (events may arrive in any order; states only move forward):
-- checkout.session.completed, payment_status "paid" (card) → payment succeeded, order payée.
+State rules (events may arrive in any order). The payment's moves are PAYMENT_TRANSITIONS'
+(models.py): a move the table refuses leaves the payment as it is ("payment stays …"), so
+states only move forward. The order moves through shop.orders.order_transition, when its own
+machine allows it:
+- checkout.session.completed, payment_status "paid" (card) → payment succeeded, order payée
+  (unless already paid or past it: PAID_OR_LATER).
 - checkout.session.completed, "unpaid" (SEPA debit submitted) → payment en cours, order
   paiement_en_cours — only from a pending payment, so a late "completed" never moves a payment
   that already succeeded or failed back.
@@ -29,6 +34,7 @@ State rules (events may arrive in any order; states only move forward):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,10 +42,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from permanence.core import clock
-from permanence.shop.models import ORDER_RANK, Order, OrderStatus
-from permanence.shop.orders import lock_order, order_transition
+from permanence.core import background, clock
+from permanence.shop.models import Order, OrderStatus
+from permanence.shop.orders import ORDER_MACHINE, PAID_OR_LATER, lock_order, order_transition
 
+from .machine import payment_can, payment_transition
 from .models import Payment, PaymentStatus, Provider, ProviderEvent
 
 logger = logging.getLogger(__name__)
@@ -49,6 +56,8 @@ MAX_ATTEMPTS = 10
 # The scheduler leaves events this young to the normal path (enqueued on commit).
 REPROCESS_AFTER = timedelta(seconds=30)
 REPROCESS_BATCH = 200
+# The worker task that processes one stored event (tasks.py registers it under this name).
+PROCESS_EVENT_TASK = "payments.process_provider_event"
 
 
 @dataclass
@@ -71,20 +80,11 @@ def event_receive(*, provider: str, payload: dict[str, Any]) -> Received:
             event = ProviderEvent.objects.create(
                 provider=provider, event_id=event_id, type=str(payload.get("type", ""))[:80],
                 payload=payload, created=created, received_at=clock.now())
-            pk = event.pk
-            transaction.on_commit(lambda: _enqueue(pk))
+            # A failed enqueue is logged; the scheduler job picks the stored event up.
+            background.enqueue_on_commit(PROCESS_EVENT_TASK, event.pk)
     except IntegrityError:  # a concurrent delivery of the same event stored it first
         return Received(None, False)
     return Received(event, True)
-
-
-def _enqueue(event_pk: int) -> None:
-    from .tasks import process_provider_event
-
-    try:
-        process_provider_event.enqueue(event_pk)
-    except Exception:  # the scheduler job picks the stored event up  # noqa: BLE001
-        logger.exception("could not enqueue provider event %s", event_pk)
 
 
 def event_process(event_pk: int) -> str:
@@ -99,7 +99,7 @@ def event_process(event_pk: int) -> str:
         try:
             with transaction.atomic():
                 outcome, payment = _apply(event)
-        except Exception as exc:  # recorded, retried by the scheduler job  # noqa: BLE001
+        except Exception as exc:  # recorded, retried by the scheduler job
             logger.exception("provider event %s (%s) failed", event.event_id, event.type)
             event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             event.save(update_fields=["attempts", "last_error"])
@@ -163,9 +163,9 @@ def _apply(event: ProviderEvent) -> tuple[str, Payment | None]:
     order = lock_order(found.order_id)
     payment = Payment.objects.select_for_update().get(pk=found.pk)
     _remember_ids(payment, obj, event.type)
-    outcome = handler(payment, order, obj)
-    payment.save()
-    return outcome, payment
+    payment.save()  # the provider's ids; the status moves only through payment_transition
+    note = f"{event.type} ({event.event_id})"
+    return handler(payment, order, obj, note), payment
 
 
 def _remember_ids(payment: Payment, obj: dict[str, Any], event_type: str) -> None:
@@ -184,22 +184,18 @@ def _remember_ids(payment: Payment, obj: dict[str, Any], event_type: str) -> Non
             payment.provider_payment_method_id = method[:120]
 
 
-def _move_order(order: Order, to: str, note: str = "") -> bool:
+def _move_order(order: Order, to: str, note: str = "") -> None:
     order_transition(order=order, to=to, note=note, actor_label=ACTOR_LABEL)
-    order.status = to
-    return True
 
 
-def _succeed(payment: Payment, order: Order) -> str:
+def _succeed(payment: Payment, order: Order, note: str) -> str:
     parts = []
-    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
-        parts.append("payment already succeeded")
-    else:
-        payment.status = PaymentStatus.SUCCEEDED
-        payment.succeeded_at = clock.now()
-        payment.failure_message = ""
+    if payment_can(payment, PaymentStatus.SUCCEEDED):
+        payment_transition(payment=payment, to=PaymentStatus.SUCCEEDED, note=note)
         parts.append("payment succeeded")
-    if ORDER_RANK[order.status] < ORDER_RANK[OrderStatus.PAID]:  # type: ignore[index]
+    else:
+        parts.append("payment already succeeded")
+    if order.status not in PAID_OR_LATER:
         _move_order(order, OrderStatus.PAID, _("Paiement reçu (Stripe)."))
         parts.append("order paid")
     else:
@@ -207,81 +203,84 @@ def _succeed(payment: Payment, order: Order) -> str:
     return ", ".join(parts)
 
 
-def _processing(payment: Payment, order: Order) -> str:
-    if payment.status != PaymentStatus.PENDING:
+def _processing(payment: Payment, order: Order, note: str) -> str:
+    if not payment_can(payment, PaymentStatus.PROCESSING):
         return f"payment stays {payment.status}"
-    payment.status = PaymentStatus.PROCESSING
-    if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.FAILED):
+    payment_transition(payment=payment, to=PaymentStatus.PROCESSING, note=note)
+    if ORDER_MACHINE.can(order.status, OrderStatus.PAYMENT_PROCESSING):
         _move_order(order, OrderStatus.PAYMENT_PROCESSING,
                     _("Mandat SEPA signé, prélèvement en cours."))
         return "payment processing, order paiement_en_cours"
     return f"payment processing, order stays {order.status}"
 
 
-def _fail(payment: Payment, order: Order, message: str) -> str:
-    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
+def _fail(payment: Payment, order: Order, message: str, note: str) -> str:
+    if not payment_can(payment, PaymentStatus.FAILED):
         return f"payment stays {payment.status}"
-    payment.status = PaymentStatus.FAILED
-    payment.failure_message = message[:300]
+    payment_transition(payment=payment, to=PaymentStatus.FAILED, note=note,
+                       failure_message=message)
     other_attempt_alive = Payment.objects.filter(
         order_id=order.pk, status__in=(PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED),
     ).exclude(pk=payment.pk).exists()
-    if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAYMENT_PROCESSING) \
-            and not other_attempt_alive:
+    if ORDER_MACHINE.can(order.status, OrderStatus.FAILED) and not other_attempt_alive:
         _move_order(order, OrderStatus.FAILED, message)
         return "payment failed, order echec"
     return f"payment failed, order stays {order.status}"
 
 
-def on_session_completed(payment: Payment, order: Order, obj: dict[str, Any]) -> str:
+def on_session_completed(payment: Payment, order: Order, obj: dict[str, Any],
+                         note: str) -> str:
     status = obj.get("payment_status")
     if status in ("paid", "no_payment_required"):
-        return _succeed(payment, order)
-    return _processing(payment, order)
+        return _succeed(payment, order, note)
+    return _processing(payment, order, note)
 
 
-def on_async_succeeded(payment: Payment, order: Order, obj: dict[str, Any]) -> str:
-    return _succeed(payment, order)
+def on_async_succeeded(payment: Payment, order: Order, obj: dict[str, Any], note: str) -> str:
+    return _succeed(payment, order, note)
 
 
-def on_async_failed(payment: Payment, order: Order, obj: dict[str, Any]) -> str:
-    return _fail(payment, order, _("Le prélèvement SEPA a été rejeté par la banque."))
+def on_async_failed(payment: Payment, order: Order, obj: dict[str, Any], note: str) -> str:
+    return _fail(payment, order, _("Le prélèvement SEPA a été rejeté par la banque."), note)
 
 
-def on_intent_failed(payment: Payment, order: Order, obj: dict[str, Any]) -> str:
+def on_intent_failed(payment: Payment, order: Order, obj: dict[str, Any], note: str) -> str:
     error = obj.get("last_payment_error") or {}
     detail = error.get("message") or error.get("decline_code") or error.get("code") or ""
     message = _("Paiement refusé : %(detail)s") % {"detail": detail} if detail \
         else _("Paiement refusé par la banque.")
-    return _fail(payment, order, message)
+    return _fail(payment, order, message, note)
 
 
-def on_session_expired(payment: Payment, order: Order, obj: dict[str, Any]) -> str:
-    if payment.status != PaymentStatus.PENDING:
+def on_session_expired(payment: Payment, order: Order, obj: dict[str, Any], note: str) -> str:
+    if not payment_can(payment, PaymentStatus.CANCELLED):
         return f"payment stays {payment.status}"
-    payment.status = PaymentStatus.CANCELLED
+    payment_transition(payment=payment, to=PaymentStatus.CANCELLED, note=note)
     return f"payment cancelled (session expired), order stays {order.status}"
 
 
-def on_charge_refunded(payment: Payment, order: Order, obj: dict[str, Any]) -> str:
+def on_charge_refunded(payment: Payment, order: Order, obj: dict[str, Any], note: str) -> str:
     refunded = obj.get("amount_refunded")
     if not isinstance(refunded, int):
         refunded = payment.amount_cents if obj.get("refunded") else payment.refunded_cents
-    payment.refunded_cents = max(payment.refunded_cents, refunded)
+    if refunded > payment.refunded_cents:
+        payment.refunded_cents = refunded
+        payment.save(update_fields=["refunded_cents", "updated_at"])
     if payment.refunded_cents < payment.amount_cents:
         return f"partial refund {payment.refunded_cents}"
-    if payment.status == PaymentStatus.REFUNDED:
+    if not payment_can(payment, PaymentStatus.REFUNDED):
         return "payment already refunded"
-    payment.status = PaymentStatus.REFUNDED
-    from permanence.shop.models import ORDER_TRANSITIONS
-
-    if OrderStatus.REFUNDED in ORDER_TRANSITIONS.get(order.status, set()):
+    payment_transition(payment=payment, to=PaymentStatus.REFUNDED, note=note)
+    if ORDER_MACHINE.can(order.status, OrderStatus.REFUNDED):
         _move_order(order, OrderStatus.REFUNDED, _("Remboursement effectué (Stripe)."))
         return "payment refunded, order remboursee"
     return f"payment refunded, order stays {order.status}"
 
 
-HANDLERS = {
+# (the locked payment, the locked order, the event's object, the history note) → outcome
+Handler = Callable[[Payment, Order, dict[str, Any], str], str]
+
+HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": on_session_completed,
     "checkout.session.async_payment_succeeded": on_async_succeeded,
     "checkout.session.async_payment_failed": on_async_failed,

@@ -3,6 +3,7 @@ events (webhooks) stored before they are processed."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,22 @@ class PaymentStatus(models.TextChoices):
     FAILED = "echec", _("Échec")
     CANCELLED = "annule", _("Annulé")
     REFUNDED = "rembourse", _("Remboursé")
+
+
+# Provider events may arrive in any order: a payment only moves forward. A failed or expired
+# (cancelled) payment can still succeed — the buyer tried another card on the same page, a late
+# event — and a refund is final, whatever the payment's state when its event arrives.
+PAYMENT_TRANSITIONS: dict[str, set[str]] = {
+    PaymentStatus.PENDING: {PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED,
+                            PaymentStatus.FAILED, PaymentStatus.CANCELLED,
+                            PaymentStatus.REFUNDED},
+    PaymentStatus.PROCESSING: {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
+                               PaymentStatus.REFUNDED},
+    PaymentStatus.SUCCEEDED: {PaymentStatus.REFUNDED},
+    PaymentStatus.FAILED: {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED},
+    PaymentStatus.CANCELLED: {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED},
+    PaymentStatus.REFUNDED: set(),
+}
 
 
 class Provider(models.TextChoices):
@@ -56,6 +73,22 @@ class Payment(models.Model):
         return f"{self.provider} {self.amount_cents} ({self.status})"
 
 
+class PaymentStatusChange(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    at = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
 class ProviderEvent(models.Model):
     """A webhook event, stored (signature verified) before it is acknowledged; processed by
     the worker; unique per provider event id so a redelivery is a no-op."""
@@ -83,3 +116,66 @@ class ProviderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_id} {self.type}"
+
+
+class ProviderCallKind(models.TextChoices):
+    CHECKOUT_SESSION = "checkout", _("Session de paiement")
+    REFUND = "refund", _("Remboursement")
+
+
+class ProviderCallStatus(models.TextChoices):
+    # Written and committed before the call is made; still so while it runs, or when the
+    # process died during it. The outcome is unknown: the next try sends the same request with
+    # the same idempotency key, and the provider answers as it did (or would have) the first time.
+    PENDING = "en_attente", _("Envoyé, réponse non enregistrée")
+    # No answer (network error, time-out, provider unavailable): retried with the same key.
+    UNANSWERED = "sans_reponse", _("Sans réponse, à réessayer")
+    # The provider answered with an error. The provider keeps an answered request's result
+    # under its key (errors included), so for a Checkout Session the next try is a new attempt
+    # with a new key; a refund keeps its one key per payment.
+    REFUSED = "refuse", _("Refusé par le prestataire")
+    SUCCEEDED = "reussi", _("Réussi")
+
+
+class ProviderCall(models.Model):
+    """A request to the payment provider that creates something there (a Checkout Session, a
+    refund), written and committed BEFORE it is sent, then completed with the answer in a
+    second short transaction: no network call is made while a database transaction is open
+    (ARCHITECTURE.md, "Side effects"). The idempotency key and the stored parameters make a
+    retry safe: the same request again, never a second session or refund."""
+
+    provider = models.CharField(max_length=10, choices=Provider.choices,
+                                default=Provider.STRIPE)
+    kind = models.CharField(max_length=10, choices=ProviderCallKind.choices)
+    status = models.CharField(max_length=12, choices=ProviderCallStatus.choices,
+                              default=ProviderCallStatus.PENDING)
+    # SET_NULL: a checkout undone after its payment could not start deletes its order; the
+    # call stays as the trace of what was asked.
+    order = models.ForeignKey("shop.Order", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="provider_calls")
+    # Checkout Session: the Payment created from the answer. Refund: the payment refunded.
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="provider_calls")
+    method = models.CharField(max_length=10, blank=True)
+    attempt = models.PositiveIntegerField(default=1)
+    amount_cents = models.IntegerField()
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    # Sent as is on every try: a key may only be reused with the same parameters.
+    params = models.JSONField(default=dict)
+    tries = models.PositiveIntegerField(default=0)
+    response_id = models.CharField(max_length=120, blank=True)  # cs_…, re_…
+    response = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["order", "kind", "status"],
+                                name="provider_call_order")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} {self.idempotency_key} ({self.status})"

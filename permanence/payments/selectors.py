@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from permanence.shop.models import Order
+
 from .models import Payment, PaymentStatus, Provider, ProviderEvent
 
 
@@ -42,3 +44,10 @@ def provider_events(*, state: str = "", type_: str = "") -> QuerySet[ProviderEve
     if type_:
         qs = qs.filter(type=type_)
     return qs.order_by("-received_at", "-pk")
+
+
+def payment_for_recurring_debits(order: Order) -> Payment | None:
+    """The order's latest succeeded payment that saved a provider customer (and payment
+    method): it pays the subscriptions' monthly debits (provider ids only, no card data)."""
+    return (Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED)
+            .exclude(provider_customer_id="").order_by("-succeeded_at", "-pk").first())

@@ -6,22 +6,36 @@ learn the outcome from signed webhooks (see events.py)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import OperatorIdentity
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.errors import DomainError, invalid
 from permanence.core.money import format_eur, ttc_cents
-from permanence.shop.models import ORDER_RANK, Order, OrderStatus, PaymentMethod
-from permanence.shop.orders import lock_order, order_transition
+from permanence.shop.models import Order, OrderStatus, PaymentMethod
+from permanence.shop.orders import PAID_OR_LATER, lock_order, order_transition
 
 from . import stripe_client
-from .models import Payment, PaymentStatus, Provider, ProviderEvent
+from .events import event_process
+from .machine import payment_transition
+from .models import (
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderCall,
+    ProviderCallKind,
+    ProviderCallStatus,
+    ProviderEvent,
+)
+
+logger = logging.getLogger(__name__)
 
 PAYABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.FAILED)
 # Stripe Checkout Sessions expire after 24 hours: an older pending session is not reused.
@@ -89,49 +103,92 @@ def payment_start(*, order: Any, method: str, success_url: str, cancel_url: str)
     buyer is shown the instructions (IBAN, order.transfer_reference).
 
     A double click returns the same pending Payment (and session); a new attempt after a
-    failure gets a new idempotency key, hence a new session. The provider call happens with the
-    order row locked; if it fails nothing is written (DomainError, 502/503)."""
+    failure gets a new idempotency key, hence a new session.
+
+    No transaction is open while Stripe is called (stripe_client refuses it; call this with
+    none open): (1) a short transaction locks the order, checks it and writes a pending
+    ProviderCall (key + parameters), committed; (2) Stripe is called; (3) a second short
+    transaction records the answer — the Payment with the session — and returns it. If the
+    call fails, no Payment is written: the ProviderCall says why, the caller gets a
+    DomainError (502/503), and the next try sends the same key again when the outcome is
+    unknown (no answer, or the process died during the call), so Stripe answers with the
+    session it may already have created rather than a second one."""
     if method not in PaymentMethod.values:
         raise invalid(method=_("Moyen de paiement inconnu."))
+    if method in STRIPE_METHOD_TYPES:
+        stripe_client.ensure_no_transaction()  # refused before anything is written
+    prepared = _checkout_prepare(order=order, method=method, success_url=success_url,
+                                 cancel_url=cancel_url)
+    if isinstance(prepared, Payment):
+        return prepared
+    try:
+        session = stripe_client.checkout_session_create(
+            _as_sent(prepared.params), idempotency_key=prepared.idempotency_key)
+    except BaseException as exc:
+        _call_failed(prepared, exc)
+        raise
+    return _checkout_record(prepared, session)
+
+
+def _as_sent(params: Any) -> Any:
+    """The stored parameters with their keys in one fixed order, so every try of a call sends
+    the very same request body (a key may only be reused with the same parameters), whether
+    the dict comes from the code or back from the database (PostgreSQL's jsonb does not keep
+    key order)."""
+    if isinstance(params, dict):
+        return {key: _as_sent(params[key]) for key in sorted(params)}
+    if isinstance(params, list):
+        return [_as_sent(item) for item in params]
+    return params
+
+
+def _not_payable(order: Order) -> DomainError:
+    return DomainError("not_payable", _(
+        "La commande %(ref)s n'est pas en attente de paiement (« %(status)s »).") % {
+            "ref": order.reference, "status": OrderStatus(order.status).label}, status=409)
+
+
+def _checkout_prepare(*, order: Any, method: str, success_url: str,
+                      cancel_url: str) -> Payment | ProviderCall:
+    """Transaction 1: the reusable pending Payment or, for a transfer, the new one; for card
+    / SEPA, the ProviderCall to send — the one of an attempt whose outcome is unknown, else a
+    new attempt — committed before the call."""
     with transaction.atomic():
         locked = lock_order(order)
         if locked.status not in PAYABLE:
-            raise DomainError("not_payable", _(
-                "La commande %(ref)s n'est pas en attente de paiement (« %(status)s »).") % {
-                    "ref": locked.reference,
-                    "status": OrderStatus(locked.status).label}, status=409)
+            raise _not_payable(locked)
         if locked.total_ttc_cents <= 0:
             raise DomainError("not_payable", _("Cette commande n'a rien à payer."), status=409)
         existing = list(Payment.objects.filter(order=locked).order_by("-attempt", "-pk"))
         reusable = _reusable(existing, method, locked)
         if reusable is not None:
             return reusable
-        attempt = (existing[0].attempt + 1) if existing else 1
-        key = idempotency_key_for(locked, attempt)
+        calls = list(ProviderCall.objects.select_for_update()
+                     .filter(order=locked, kind=ProviderCallKind.CHECKOUT_SESSION)
+                     .order_by("-attempt", "-pk"))
         now = clock.now()
-        payment = Payment(order=locked, method=method, status=PaymentStatus.PENDING,
-                          amount_cents=locked.total_ttc_cents, currency="EUR",
-                          idempotency_key=key, attempt=attempt, created_at=now)
+        retry = _retryable_call(calls, existing, method, locked)
+        if retry is not None:
+            retry.status = ProviderCallStatus.PENDING
+            retry.tries += 1
+            retry.save(update_fields=["status", "tries", "updated_at"])
+            return retry
+        attempt = max([p.attempt for p in existing] + [c.attempt for c in calls],
+                      default=0) + 1
+        key = idempotency_key_for(locked, attempt)
         if method == PaymentMethod.TRANSFER:
-            payment.provider = Provider.TRANSFER
-        else:
-            payment.provider = Provider.STRIPE
-            session = stripe_client.checkout_session_create(
-                checkout_params(locked, method, attempt=attempt, key=key,
-                                success_url=success_url, cancel_url=cancel_url),
-                idempotency_key=key)
-            payment.provider_session_id = str(session["id"])[:120]
-            payment.checkout_url = str(session.get("url") or "")[:500]
-            intent = session.get("payment_intent")
-            payment.provider_payment_id = intent[:120] if isinstance(intent, str) else ""
-            customer = session.get("customer")
-            payment.provider_customer_id = customer[:120] if isinstance(customer, str) else ""
-        payment.save()
-        audit_record(actor=locked.buyer, action=AuditEvent.Action.CREATE, target=payment,
-                     account=locked.account,
-                     changes={"method": method, "amount_cents": payment.amount_cents,
-                              "attempt": attempt})
-        return payment
+            payment = Payment.objects.create(
+                order=locked, method=method, status=PaymentStatus.PENDING,
+                provider=Provider.TRANSFER, amount_cents=locked.total_ttc_cents,
+                currency="EUR", idempotency_key=key, attempt=attempt, created_at=now)
+            _audit_payment_created(payment, locked)
+            return payment
+        return ProviderCall.objects.create(
+            provider=Provider.STRIPE, kind=ProviderCallKind.CHECKOUT_SESSION, order=locked,
+            method=method, attempt=attempt, amount_cents=locked.total_ttc_cents,
+            idempotency_key=key, tries=1, actor=_user_or_none(locked.buyer), created_at=now,
+            params=checkout_params(locked, method, attempt=attempt, key=key,
+                                   success_url=success_url, cancel_url=cancel_url))
 
 
 def _reusable(existing: list[Payment], method: str, order: Order) -> Payment | None:
@@ -150,10 +207,101 @@ def _reusable(existing: list[Payment], method: str, order: Order) -> Payment | N
     return latest
 
 
+def _retryable_call(calls: list[ProviderCall], existing: list[Payment], method: str,
+                    order: Order) -> ProviderCall | None:
+    """The latest attempt's call, if its outcome is unknown (pending: sent, no answer
+    recorded; unanswered) and it still fits: same method and amount, no Payment of that or a
+    later attempt, young enough for Stripe to still know its key."""
+    if not calls:
+        return None
+    latest = calls[0]
+    if latest.status not in (ProviderCallStatus.PENDING, ProviderCallStatus.UNANSWERED):
+        return None
+    if latest.payment_id is not None or any(p.attempt >= latest.attempt for p in existing):
+        return None
+    if latest.method != method or latest.amount_cents != order.total_ttc_cents:
+        return None
+    if latest.created_at < clock.now() - SESSION_REUSE_WINDOW:
+        return None
+    return latest
+
+
+def _checkout_record(call: ProviderCall, session: dict[str, Any]) -> Payment:
+    """Transaction 2: the Payment with the session the buyer is sent to."""
+    with transaction.atomic():
+        locked = lock_order(call.order_id) if call.order_id is not None else None
+        call = ProviderCall.objects.select_for_update().get(pk=call.pk)
+        if call.payment_id is not None:  # a concurrent try of the same call recorded it
+            return Payment.objects.get(pk=call.payment_id)
+        _call_succeeded(call, session)
+        if locked is None or locked.status not in PAYABLE:
+            # Paid or cancelled meanwhile: the session is never shown and expires unused.
+            call.save()
+            refusal = (_not_payable(locked) if locked is not None else DomainError(
+                "not_payable", _("Cette commande n'existe plus."), status=409))
+        else:
+            return _payment_from_session(call, locked, session)
+    raise refusal
+
+
+def _payment_from_session(call: ProviderCall, order: Order,
+                          session: dict[str, Any]) -> Payment:
+    intent = session.get("payment_intent")
+    customer = session.get("customer")
+    payment = Payment.objects.create(
+        order=order, method=call.method, status=PaymentStatus.PENDING,
+        provider=Provider.STRIPE, amount_cents=call.amount_cents, currency="EUR",
+        idempotency_key=call.idempotency_key, attempt=call.attempt, created_at=clock.now(),
+        provider_session_id=str(session["id"])[:120],
+        checkout_url=str(session.get("url") or "")[:500],
+        provider_payment_id=intent[:120] if isinstance(intent, str) else "",
+        provider_customer_id=customer[:120] if isinstance(customer, str) else "")
+    call.payment = payment
+    call.save()
+    _audit_payment_created(payment, order)
+    return payment
+
+
+def _audit_payment_created(payment: Payment, order: Order) -> None:
+    audit_record(actor=order.buyer, action=AuditEvent.Action.CREATE, target=payment,
+                 account=order.account,
+                 changes={"method": payment.method, "amount_cents": payment.amount_cents,
+                          "attempt": payment.attempt})
+
+
+def _user_or_none(user: Any) -> Any:
+    return user if getattr(user, "pk", None) else None
+
+
+def _call_succeeded(call: ProviderCall, answer: dict[str, Any]) -> None:
+    call.status = ProviderCallStatus.SUCCEEDED
+    call.response_id = str(answer.get("id") or "")[:120]
+    call.response = answer
+    call.error = ""
+    call.completed_at = clock.now()
+
+
+def _call_failed(call: ProviderCall, exc: BaseException) -> None:
+    """Transaction 2 after a failed call: unanswered (the next try resends the same key) or
+    refused (the provider answered with an error). Never hides the caller's exception."""
+    unanswered = not isinstance(exc, DomainError) or exc.code == "provider_unavailable"
+    detail = str(exc.message) if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+    try:
+        with transaction.atomic():
+            locked = ProviderCall.objects.select_for_update().get(pk=call.pk)
+            if locked.status != ProviderCallStatus.PENDING:
+                return  # a concurrent try of the same call got its answer
+            locked.status = (ProviderCallStatus.UNANSWERED if unanswered
+                             else ProviderCallStatus.REFUSED)
+            locked.error = detail[:300]
+            locked.completed_at = clock.now()
+            locked.save(update_fields=["status", "error", "completed_at", "updated_at"])
+    except Exception:  # the row stays pending, which a retry treats the same way
+        logger.exception("could not record the failure of provider call %s", call.pk)
+
+
 def transfer_instructions(order: Order) -> dict[str, Any]:
     """What the buyer needs to pay by transfer: beneficiary, IBAN, amount, reference."""
-    from permanence.accounts.models import OperatorIdentity
-
     operator = OperatorIdentity.objects.filter(pk=1).first()
     return {
         "beneficiary": operator.legal_name if operator else "",
@@ -183,7 +331,7 @@ def transfer_match(*, actor: Any, order: Order | str, amount_cents: int,
         order = found
     with transaction.atomic():
         locked = lock_order(order)
-        if ORDER_RANK[locked.status] >= ORDER_RANK[OrderStatus.PAID]:  # type: ignore[index]
+        if locked.status in PAID_OR_LATER:
             raise DomainError("already_paid", _(
                 "La commande %(ref)s n'est plus en attente de paiement (« %(status)s »).") % {
                     "ref": locked.reference,
@@ -201,15 +349,15 @@ def transfer_match(*, actor: Any, order: Order | str, amount_cents: int,
             last = Payment.objects.filter(order=locked).order_by("-attempt").first()
             attempt = last.attempt + 1 if last else 1
             payment = Payment(order=locked, provider=Provider.TRANSFER,
-                              method=PaymentMethod.TRANSFER, amount_cents=amount_cents,
+                              method=PaymentMethod.TRANSFER, status=PaymentStatus.PENDING,
                               idempotency_key=idempotency_key_for(locked, attempt),
                               attempt=attempt, created_at=now)
-        payment.status = PaymentStatus.SUCCEEDED
         payment.amount_cents = amount_cents
-        payment.succeeded_at = now
         payment.matched_by = actor
         payment.bank_label = bank_label[:200]
         payment.save()
+        payment = payment_transition(payment=payment, to=PaymentStatus.SUCCEEDED, actor=actor,
+                                     note=bank_label, now=now)
         audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=payment,
                      account=locked.account,
                      changes={"status": [PaymentStatus.PENDING, PaymentStatus.SUCCEEDED],
@@ -221,7 +369,36 @@ def transfer_match(*, actor: Any, order: Order | str, amount_cents: int,
 
 def payment_refund(*, actor: Any, payment: Payment) -> dict[str, Any]:
     """Ask Stripe to refund a paid card/SEPA payment in full. The payment and the order move
-    when Stripe's charge.refunded event arrives."""
+    when Stripe's charge.refunded event arrives.
+
+    Like payment_start, Stripe is called with no transaction open: a pending ProviderCall
+    (one per payment, key `perm-refund-<pk>-full`) is committed first, the answer recorded
+    after. Asking again sends the same key (Stripe answers with the same refund), unless the
+    refund's answer is already recorded: then it is returned without a call."""
+    stripe_client.ensure_no_transaction()  # refused before anything is written
+    prepared = _refund_prepare(actor=actor, payment=payment)
+    if prepared.status == ProviderCallStatus.SUCCEEDED:
+        return dict(prepared.response)
+    try:
+        refund = stripe_client.refund_create(_as_sent(prepared.params),
+                                             idempotency_key=prepared.idempotency_key)
+    except BaseException as exc:
+        _call_failed(prepared, exc)
+        raise
+    with transaction.atomic():
+        call = ProviderCall.objects.select_for_update().get(pk=prepared.pk)
+        _call_succeeded(call, refund)
+        call.save()
+        order = Order.objects.select_related("account").get(pk=payment.order_id)
+        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=payment,
+                     account=order.account,
+                     changes={"refund_requested": call.amount_cents,
+                              "refund_id": str(refund.get("id", ""))})
+    return refund
+
+
+def _refund_prepare(*, actor: Any, payment: Payment) -> ProviderCall:
+    """Transaction 1 of a refund: checks, then the call to send (new, or the same again)."""
     with transaction.atomic():
         order = lock_order(payment.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -231,21 +408,26 @@ def payment_refund(*, actor: Any, payment: Payment) -> dict[str, Any]:
         if payment.status != PaymentStatus.SUCCEEDED or not payment.provider_payment_id:
             raise DomainError("not_refundable", _(
                 "Seul un paiement réussi peut être remboursé."), status=409)
-        refund = stripe_client.refund_create(
-            {"payment_intent": payment.provider_payment_id,
-             "metadata": {"order_reference": order.reference, "payment_id": str(payment.pk)}},
-            idempotency_key=f"perm-refund-{payment.pk}-full")
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=payment,
-                     account=order.account,
-                     changes={"refund_requested": payment.amount_cents,
-                              "refund_id": str(refund.get("id", ""))})
-        return refund
+        key = f"perm-refund-{payment.pk}-full"
+        call = ProviderCall.objects.select_for_update().filter(idempotency_key=key).first()
+        if call is None:
+            return ProviderCall.objects.create(
+                provider=Provider.STRIPE, kind=ProviderCallKind.REFUND, order=order,
+                payment=payment, method=payment.method, amount_cents=payment.amount_cents,
+                idempotency_key=key, tries=1, actor=_user_or_none(actor),
+                created_at=clock.now(),
+                params={"payment_intent": payment.provider_payment_id,
+                        "metadata": {"order_reference": order.reference,
+                                     "payment_id": str(payment.pk)}})
+        if call.status != ProviderCallStatus.SUCCEEDED:
+            call.status = ProviderCallStatus.PENDING
+            call.tries += 1
+            call.save(update_fields=["status", "tries", "updated_at"])
+        return call
 
 
 def provider_event_retry(*, actor: Any, event: ProviderEvent) -> str:
     """Staff: process a stored event again now (after fixing what made it fail)."""
-    from .events import event_process
-
     if event.processed_at is not None:
         raise DomainError("already_processed", _("Cet événement a déjà été traité."),
                           status=409)

@@ -13,7 +13,9 @@ runs it on a loopback port. It implements:
   URL, then the browser is redirected to success_url / cancel_url;
 - control endpoints for tests: POST /_control/sessions/{id}/settle?outcome=succeeded|failed
   (SEPA debit outcome), /refund, /expire, /pay?action=pay|decline|mandate, /_control/fail-next
-  ?count=N&status=500 (next API calls fail), GET /_control/events (what was sent).
+  ?count=N&status=500 (next API calls fail), /_control/delay-next?count=N&seconds=S (next API
+  calls are processed at once but answered S seconds late: a slow provider, or — past the
+  client's time-out — an answer lost on the way back), GET /_control/events (what was sent).
 
 Without a webhook URL, events are kept in `outbox` for the test to deliver itself.
 """
@@ -67,11 +69,10 @@ def decode_form(body: str) -> dict[str, Any]:
                     if node[index] is None:
                         node[index] = child_default
                     node = node[index]
+            elif last:
+                node[part] = value
             else:
-                if last:
-                    node[part] = value
-                else:
-                    node = node.setdefault(part, child_default)
+                node = node.setdefault(part, child_default)
     return root
 
 
@@ -96,6 +97,7 @@ class StandIn:
         self.events: list[dict[str, Any]] = []  # events sent, with the delivery status
         self.outbox: list[tuple[bytes, str]] = []  # (body, Stripe-Signature) not delivered
         self.fail_next: list[int] = []
+        self.delay_next: list[float] = []
         self.lock = threading.RLock()
         self._threads: list[threading.Thread] = []
 
@@ -131,6 +133,15 @@ class StandIn:
     # --- API -----------------------------------------------------------------------------------
 
     def _api(self, method: str, path: str, body: str, environ: dict[str, Any]) -> Response:
+        response = self._api_answer(method, path, body, environ)
+        with self.lock:
+            delay = self.delay_next.pop(0) if self.delay_next else 0.0
+        if delay:
+            time.sleep(delay)  # outside the lock: other calls are answered meanwhile
+        return response
+
+    def _api_answer(self, method: str, path: str, body: str,
+                    environ: dict[str, Any]) -> Response:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         key = environ.get("HTTP_IDEMPOTENCY_KEY", "")
         with self.lock:
@@ -382,6 +393,11 @@ class StandIn:
                 self.fail_next.extend([int(query.get("status", "500"))]
                                       * int(query.get("count", "1")))
             return _json(200, {"ok": True})
+        if rest == "delay-next" and method == "POST":
+            with self.lock:
+                self.delay_next.extend([float(query.get("seconds", "1"))]
+                                       * int(query.get("count", "1")))
+            return _json(200, {"ok": True})
         m = re.fullmatch(r"sessions/(\w+)/(settle|refund|expire|pay)", rest)
         if not m or method != "POST":
             return _json(404, _error("invalid_request_error", "Unknown control endpoint."))
@@ -478,7 +494,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

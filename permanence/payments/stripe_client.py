@@ -2,20 +2,83 @@
 
 Configured by settings: STRIPE_SECRET_KEY, STRIPE_API_BASE (the local stand-in in tests and
 in test mode), STRIPE_WEBHOOK_SECRET, STRIPE_WEBHOOK_TOLERANCE. Every POST carries an
-idempotency key. Provider errors become DomainError with a French message (502/503)."""
+idempotency key. Provider errors become DomainError with a French message (502/503).
+
+No call is made while a database transaction is open (ARCHITECTURE.md, "Side effects"): one
+call may last a minute (3 tries × 20 s), and on SQLite an open write transaction holds the
+database-wide lock — mail ingestion and webhooks would wait behind it. Every function that
+talks to Stripe first calls `ensure_no_transaction()`, which raises
+`ProviderCallInTransaction` otherwise; the services write a pending row and commit, call,
+then record the answer in a second short transaction (services.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import stripe
 from django.conf import settings
+from django.db import connections
 from django.utils.translation import gettext as _
 
 from permanence.core.errors import DomainError
 
 TIMEOUT_SECONDS = 20
+
+
+class ProviderCallInTransaction(RuntimeError):
+    """A provider call was about to be made with a database transaction open: a bug (the
+    caller must commit first), never the user's doing."""
+
+
+_calls_in_transaction_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "stripe_calls_in_transaction_allowed", default=False)
+
+
+@contextlib.contextmanager
+def calls_in_transaction_allowed() -> Iterator[None]:
+    """Lift the guard below — for a test that wraps a provider call in a transaction of its
+    own on purpose (e.g. to simulate a caller's rollback). Never used by application code."""
+    token = _calls_in_transaction_allowed.set(True)
+    try:
+        yield
+    finally:
+        _calls_in_transaction_allowed.reset(token)
+
+
+def open_transactions() -> list[str]:
+    """The aliases of this thread's connections that have a transaction open.
+
+    A test run by pytest-django's `db` fixture (django.test.TestCase) is wrapped in atomic
+    blocks marked `_from_testcase`; they — and anything opened outside them, such as a
+    module-scoped fixture's transaction — stand for the committed, autocommit state the code
+    under test starts from (the rule Django applies to `atomic(durable=True)`). Only blocks
+    opened inside them count. So the guard is active in production, in `transactional_db`
+    tests (no wrapper: every block counts), and in `db` tests for every transaction the code
+    under test opens."""
+    aliases = []
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        blocks = list(conn.atomic_blocks)
+        wrapped = [i for i, block in enumerate(blocks) if getattr(block, "_from_testcase", False)]
+        inner = blocks[wrapped[-1] + 1:] if wrapped else blocks
+        if inner or (not blocks and not conn.get_autocommit()):
+            aliases.append(conn.alias)
+    return aliases
+
+
+def ensure_no_transaction() -> None:
+    if _calls_in_transaction_allowed.get():
+        return
+    aliases = open_transactions()
+    if aliases:
+        raise ProviderCallInTransaction(
+            f"Stripe must not be called with a database transaction open (on {aliases}): "
+            "write a pending row, commit, call, then record the answer.")
 
 
 @functools.lru_cache(maxsize=8)
@@ -53,6 +116,7 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 
 def checkout_session_create(params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+    ensure_no_transaction()
     try:
         session = client().v1.checkout.sessions.create(
             params,  # type: ignore[arg-type]
@@ -63,6 +127,7 @@ def checkout_session_create(params: dict[str, Any], *, idempotency_key: str) -> 
 
 
 def checkout_session_retrieve(session_id: str) -> dict[str, Any]:
+    ensure_no_transaction()
     try:
         session = client().v1.checkout.sessions.retrieve(session_id)
     except stripe.StripeError as exc:
@@ -71,6 +136,7 @@ def checkout_session_retrieve(session_id: str) -> dict[str, Any]:
 
 
 def refund_create(params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+    ensure_no_transaction()
     try:
         refund = client().v1.refunds.create(
             params,  # type: ignore[arg-type]

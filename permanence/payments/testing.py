@@ -24,7 +24,7 @@ from django.test import override_settings
 from .standin import StandIn, make_standin_server, signature_header
 
 WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
-TEST_API_KEY = "sk_test_standin_tests"  # noqa: S105 (test-only)
+TEST_API_KEY = "sk_test_standin_tests"
 
 
 @dataclass

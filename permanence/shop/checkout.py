@@ -1,16 +1,29 @@
-"""Checkout: the cart becomes an order, in one transaction — the customer's login, client
-account and membership when they are new, the order (shop/services.order_create), the cart
-marked checked out, and the payment started (payments/services.payment_start).
+"""Checkout: the cart becomes an order — the customer's login, client account and membership
+when they are new, the order (shop/services.order_create), the cart marked checked out, and
+the payment started (payment_start, which the payments app registers in shop/hooks.py).
+Everything or nothing.
 
 The cart row is locked first: a double submit waits for the first one, then finds the cart
-checked out and is refused (the caller sends the buyer to the order already placed)."""
+checked out and is refused (the caller sends the buyer to the order already placed).
+
+Bank transfer: all of it in one transaction (no provider is called). Card / SEPA: the
+provider is never called with a transaction open (ARCHITECTURE.md, "Side effects"), so the
+checkout runs in steps: (1) the order is placed and committed — without its audit rows and
+confirmation e-mail yet; (2) payment_start calls Stripe with no transaction open (its own
+short transactions before and after); (3) a short transaction writes the audit rows and
+queues the confirmation. If (2) fails, `_checkout_undo` removes what (1) wrote — the order,
+the new customer, the cart's checkout, the reference — which nothing else refers to yet, so
+the buyer finds their cart as before and an error message, as when it was one transaction.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -29,10 +42,18 @@ from permanence.audit.services import audit_record
 from permanence.catalog.pricing import line_from_offer
 from permanence.catalog.selectors import current_terms
 from permanence.core import clock
-from permanence.core.errors import DomainError, invalid
+from permanence.core.errors import DomainError, NotFound, invalid
 
-from .models import Cart, CustomerKind, Order, PaymentMethod
-from .services import order_create
+from . import hooks
+from .models import Cart, CustomerKind, Order, OrderStatus, PaymentMethod
+from .orders import lock_order, order_transition
+from .references import reference_release
+from .services import order_announce, order_create
+
+logger = logging.getLogger(__name__)
+
+# Paid through the provider's hosted page: the provider is called to start the payment.
+PROVIDER_METHODS = (PaymentMethod.CARD, PaymentMethod.SEPA)
 
 
 @dataclass(frozen=True)
@@ -94,9 +115,10 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def customer_create(*, details: CheckoutDetails) -> tuple[User, ClientAccount]:
+def _customer_rows(details: CheckoutDetails) -> tuple[User, ClientAccount, Membership]:
     """A new customer: a client login, their client account (prospect until an order is
-    activated) and their titulaire membership. Must run inside the checkout transaction."""
+    activated) and their titulaire membership. Inside the checkout's transaction; their
+    audit rows are `_customer_audit`'s."""
     email = details.email.strip().lower()
     if email_taken(email):
         raise invalid(email=_("Un compte existe déjà avec cette adresse e-mail : connectez-vous "
@@ -117,11 +139,14 @@ def customer_create(*, details: CheckoutDetails) -> tuple[User, ClientAccount]:
         else details.vat_number, billing_address=details.address, billing_email=email)
     membership = Membership.objects.create(user=user, account=account,
                                            role=MembershipRole.OWNER)
+    return user, account, membership
+
+
+def _customer_audit(user: User, account: ClientAccount, membership: Membership) -> None:
     audit_record(actor=user, action=AuditEvent.Action.CREATE, target=account, account=account,
                  changes={"source": "checkout", "kind": account.kind})
     audit_record(actor=user, action=AuditEvent.Action.CREATE, target=membership,
-                 account=account, changes={"email": email, "role": MembershipRole.OWNER})
-    return user, account
+                 account=account, changes={"email": user.email, "role": MembershipRole.OWNER})
 
 
 def account_for_buyer(user: Any, account_id: int | None) -> ClientAccount:
@@ -146,14 +171,13 @@ def order_urls(order: Order, base_url: str) -> tuple[str, str]:
 
 
 def start_payment(*, order: Order, method: str, base_url: str) -> Any:
-    """payments.services.payment_start with our return URLs; provider failures become a
+    """The payments app's payment_start with our return URLs; provider failures become a
     DomainError (the caller's transaction is rolled back, the buyer can try again)."""
-    from permanence.payments import services as payments
-
     success_url, cancel_url = order_urls(order, base_url)
     try:
-        return payments.payment_start(order=order, method=method, success_url=success_url,
-                                      cancel_url=cancel_url)
+        # Through the hook payments registers: the shop does not import payments.
+        return hooks.start_payment(order=order, method=method, success_url=success_url,
+                                   cancel_url=cancel_url)
     except DomainError:
         raise
     except Exception as exc:  # the provider is down or refused: never a 500 for the buyer
@@ -162,12 +186,55 @@ def start_payment(*, order: Order, method: str, base_url: str) -> Any:
                             "ou choisissez le virement bancaire."), status=503) from exc
 
 
-@transaction.atomic
+@dataclass
+class _Placed:
+    """What step (1) of a checkout wrote, to announce it (3) or undo it."""
+
+    order: Order
+    buyer: Any
+    cart_pk: int
+    cart_user_id: int | None  # the cart's user before the checkout
+    new_customer: tuple[User, ClientAccount, Membership] | None
+
+
 def checkout_place(*, cart: Cart, user: Any, details: CheckoutDetails, payment_method: str,
                    accept_terms: bool, start_before_withdrawal_end: bool = False,
                    base_url: str) -> CheckoutResult:
     """Turn `cart` into an order for `user` (None or anonymous: a new customer is created
-    from `details`) and start its payment. Everything or nothing."""
+    from `details`) and start its payment. Everything or nothing (see the module's doc)."""
+    if payment_method not in PROVIDER_METHODS:
+        with transaction.atomic():
+            placed = _place(cart=cart, user=user, details=details,
+                            payment_method=payment_method, accept_terms=accept_terms,
+                            start_before_withdrawal_end=start_before_withdrawal_end,
+                            announce=True)
+            payment = start_payment(order=placed.order, method=payment_method,
+                                    base_url=base_url)
+        return _result(placed, payment)
+    with transaction.atomic():
+        placed = _place(cart=cart, user=user, details=details, payment_method=payment_method,
+                        accept_terms=accept_terms,
+                        start_before_withdrawal_end=start_before_withdrawal_end,
+                        announce=False)
+    try:
+        payment = start_payment(order=placed.order, method=payment_method, base_url=base_url)
+    except BaseException:
+        _checkout_undo(placed)
+        raise
+    with transaction.atomic():
+        _announce(placed)
+    return _result(placed, payment)
+
+
+def _result(placed: _Placed, payment: Any) -> CheckoutResult:
+    return CheckoutResult(order=placed.order, payment=payment, user=placed.buyer,
+                          created_user=placed.new_customer is not None)
+
+
+def _place(*, cart: Cart, user: Any, details: CheckoutDetails, payment_method: str,
+           accept_terms: bool, start_before_withdrawal_end: bool, announce: bool) -> _Placed:
+    """Step (1), inside the caller's transaction: checks, customer, order, cart checked out.
+    `announce=False` leaves out the audit rows and the confirmation (see `_announce`)."""
     locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
     if locked is None:
         raise DomainError("cart_gone", _("Votre panier est vide."), status=409)
@@ -191,13 +258,16 @@ def checkout_place(*, cart: Cart, user: Any, details: CheckoutDetails, payment_m
         raise DomainError("no_terms", _("Les conditions générales de vente ne sont pas encore "
                                         "publiées : la commande en ligne est indisponible."),
                           status=503)
-    created_user = False
+    new_customer = None
     if getattr(user, "is_authenticated", False):
         account = account_for_buyer(user, details.account_id)
         buyer = user
     else:
-        buyer, account = customer_create(details=details)
-        created_user = True
+        new_customer = _customer_rows(details)
+        buyer, account, _membership = new_customer
+        if announce:
+            _customer_audit(*new_customer)
+    cart_user_id = locked.user_id
     if locked.user_id is None:
         locked.user = buyer
     order = order_create(
@@ -205,44 +275,94 @@ def checkout_place(*, cart: Cart, user: Any, details: CheckoutDetails, payment_m
         lines=[line_from_offer(line.offer, line.quantity) for line in lines],
         billing=details.billing(), customer_kind=details.customer_kind,
         payment_method=payment_method, terms=terms,
-        start_before_withdrawal_end=start_before_withdrawal_end)
+        start_before_withdrawal_end=start_before_withdrawal_end, announce=announce)
     locked.checked_out_at = clock.now()
     locked.order = order
     locked.save(update_fields=["user", "checked_out_at", "order", "updated_at"])
-    payment = start_payment(order=order, method=payment_method, base_url=base_url)
-    return CheckoutResult(order=order, payment=payment, user=buyer, created_user=created_user)
+    return _Placed(order=order, buyer=buyer, cart_pk=locked.pk, cart_user_id=cart_user_id,
+                   new_customer=new_customer)
 
 
-@transaction.atomic
+def _announce(placed: _Placed) -> None:
+    """Step (3): the audit rows of step (1), and the confirmation e-mail (on commit)."""
+    if placed.new_customer is not None:
+        _customer_audit(*placed.new_customer)
+    order_announce(order=placed.order, actor=placed.buyer)
+
+
+def _checkout_undo(placed: _Placed) -> None:
+    """The payment could not start: remove what step (1) committed. Nothing refers to it yet
+    — no audit row, no payment, no e-mail, the buyer was not logged in — so it goes without a
+    trace, as a rolled-back transaction would (the failed provider call stays in payments,
+    detached from the order). Should the order have moved on meanwhile, or the undo fail, the
+    order is kept and announced instead: an order awaiting payment, payable from its page.
+    Never raises: the caller re-raises the payment's error, which the buyer is shown."""
+    try:
+        with transaction.atomic():
+            undone = _undo_rows(placed)
+        if not undone:
+            with transaction.atomic():
+                _announce(placed)
+    except Exception:
+        logger.exception("checkout of order %s: could not be undone or kept after its "
+                         "payment failed to start", placed.order.reference)
+
+
+def _undo_rows(placed: _Placed) -> bool:
+    order = Order.objects.select_for_update().filter(pk=placed.order.pk).first()
+    if order is None:
+        return True
+    if order.status != OrderStatus.AWAITING_PAYMENT or order.payments.exists():
+        logger.warning("checkout of order %s: its payment failed to start but it moved on "
+                       "meanwhile; kept", order.reference)
+        return False
+    cart = Cart.objects.select_for_update().filter(pk=placed.cart_pk).first()
+    if cart is not None and cart.order_id == order.pk:
+        cart.checked_out_at = None
+        cart.order = None
+        cart.user_id = placed.cart_user_id
+        cart.save(update_fields=["user", "checked_out_at", "order", "updated_at"])
+    order.delete()
+    reference_release(order.reference)
+    if placed.new_customer is not None:
+        user, account, membership = placed.new_customer
+        membership.delete()
+        account.delete()
+        user.delete()
+    return True
+
+
 def order_retry_payment(*, order: Order, actor: Any, method: str | None = None,
                         base_url: str) -> Any:
-    """A failed (or still unpaid) order: back to awaiting payment, and a new payment."""
-    from .models import OrderStatus
-    from .orders import lock_order, order_transition
+    """A failed (or still unpaid) order: a new payment, and the order back to awaiting
+    payment.
 
-    order = lock_order(order)
-    if order.status not in (OrderStatus.FAILED, OrderStatus.AWAITING_PAYMENT):
+    The payment is started first — payment_start calls the provider, never with a
+    transaction open — and the order moves only once it has started, in a short transaction
+    of its own: if the provider fails, nothing about the order has changed."""
+    current = Order.objects.get(pk=order.pk)
+    if current.status not in (OrderStatus.FAILED, OrderStatus.AWAITING_PAYMENT):
         raise DomainError("not_payable", _("Cette commande n'attend pas de paiement."),
                           status=409)
-    method = method or order.payment_method
+    method = method or current.payment_method
     if method not in PaymentMethod.values:
         raise invalid(payment_method=_("Choisissez un moyen de paiement."))
-    if order.status == OrderStatus.FAILED:
-        order = order_transition(order=order, to=OrderStatus.AWAITING_PAYMENT, actor=actor,
-                                 note=_("Nouvelle tentative de paiement"))
-    if method != order.payment_method:
-        order.payment_method = method
-        order.save(update_fields=["payment_method", "updated_at"])
-    return start_payment(order=order, method=method, base_url=base_url)
+    payment = start_payment(order=current, method=method, base_url=base_url)
+    with transaction.atomic():
+        locked = lock_order(current)
+        if locked.status == OrderStatus.FAILED:
+            locked = order_transition(order=locked, to=OrderStatus.AWAITING_PAYMENT,
+                                      actor=actor, note=_("Nouvelle tentative de paiement"))
+        if (method != locked.payment_method
+                and locked.status in (OrderStatus.FAILED, OrderStatus.AWAITING_PAYMENT)):
+            locked.payment_method = method
+            locked.save(update_fields=["payment_method", "updated_at"])
+    return payment
 
 
 def order_for_buyer(user: Any, reference: str) -> Order:
     """An order seen from the storefront: by its buyer or a member of its account; anybody
     else gets NotFound (404), whether the reference exists or not."""
-    from django.db.models import Q
-
-    from permanence.core.errors import NotFound
-
     if not getattr(user, "is_authenticated", False):
         raise NotFound(_("Commande introuvable."))
     order = (Order.objects.filter(reference=str(reference)[:20])

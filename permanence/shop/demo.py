@@ -1,14 +1,17 @@
-"""Demo orders (idempotent): one per pipeline stage, so the order board is not empty."""
+"""Demo orders (idempotent): one per pipeline stage, so the order board is not empty.
+
+The payments app seeds them (payments/demo.py), adding the payment rows the provider's webhook
+would have made: the shop does not import payments."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.db import transaction
 
 from permanence.accounts.models import ClientAccount, Membership
 from permanence.catalog.models import PLAN_KINDS, Offer, OfferKind, TermsVersion
 from permanence.catalog.pricing import line_from_offer
-from permanence.core import clock
-from permanence.payments.models import Payment, PaymentStatus, Provider
 
 from .models import Order, OrderStatus, PaymentMethod
 from .orders import order_transition
@@ -24,7 +27,9 @@ STAGES: list[tuple[list[str], str]] = [
 
 
 @transaction.atomic
-def seed_orders() -> int:
+def seed_orders(*, paid_by_provider: Callable[[Order], object] | None = None) -> int:
+    """`paid_by_provider(order)` records the payment of an order paid through the provider,
+    before it moves to « payée »."""
     accounts = list(ClientAccount.objects.filter(is_operator=False, memberships__isnull=False)
                     .distinct().order_by("pk")[:len(STAGES)])
     plans = list(Offer.objects.filter(is_published=True, kind__in=PLAN_KINDS))
@@ -44,15 +49,8 @@ def seed_orders() -> int:
                      "address": account.billing_address or "12 rue de la République\n69002 Lyon",
                      "email": account.billing_email or (buyer.user.email if buyer else
                                                         "compta@permanence.test")})
-        if steps:  # paid through the provider: the payment row the webhook would have made
-            now = clock.now()
-            Payment.objects.create(
-                order=order, provider=Provider.STRIPE, method=method,
-                status=PaymentStatus.SUCCEEDED, amount_cents=order.total_ttc_cents,
-                idempotency_key=f"demo-{order.reference}",
-                provider_session_id=f"cs_test_demo_{order.pk}",
-                provider_payment_id=f"pi_test_demo_{order.pk}", created_at=now,
-                succeeded_at=now)
+        if steps and paid_by_provider is not None:
+            paid_by_provider(order)
         for status in steps:
             order_transition(order=order, to=status, actor_label="demo")
         created += 1

@@ -203,13 +203,6 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.REFUNDED: set(),
 }
 
-# Where the order is in the pipeline, for "is the payment already past this?" questions.
-ORDER_RANK = {
-    OrderStatus.AWAITING_PAYMENT: 0, OrderStatus.FAILED: 0, OrderStatus.PAYMENT_PROCESSING: 1,
-    OrderStatus.PAID: 2, OrderStatus.VALIDATED: 3, OrderStatus.ACTIVATED: 4,
-    OrderStatus.CANCELLED: 5, OrderStatus.REFUNDED: 6,
-}
-
 
 class PaymentMethod(models.TextChoices):
     CARD = "carte", _("Carte bancaire")

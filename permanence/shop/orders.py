@@ -24,7 +24,7 @@ from permanence.core import clock
 from permanence.core.business_time import add_business_time
 from permanence.core.transitions import Machine, transition
 
-from . import notify
+from . import hooks, notify
 from .models import ORDER_TRANSITIONS, CustomerKind, Order, OrderStatus, OrderStatusChange
 
 
@@ -83,6 +83,12 @@ ORDER_MACHINE: Machine[Order] = Machine(
     error_message=lambda: _("Impossible de passer la commande %(ref)s de « %(from)s » à "
                             "« %(to)s »."))
 
+# « Payée » or past it (validated, activated, cancelled, refunded): the statuses from which the
+# machine no longer leads to « payée ». A payment arriving for such an order does not move it.
+PAID_OR_LATER: frozenset[str] = frozenset(
+    status for status in OrderStatus
+    if status == OrderStatus.PAID or not ORDER_MACHINE.can(status, OrderStatus.PAID))
+
 
 def _stamp_transition(order: Order, previous: str, to: str, actor: Any, now: datetime) -> None:
     _stamp(order, to, actor, now)
@@ -104,9 +110,8 @@ def order_transition(*, order: Order | int, to: str, actor: Any = None, note: st
                  account=order.account, changes={"status": [previous, to]},
                  actor_label=actor_label)
     if to == OrderStatus.ACTIVATED:
-        from permanence.billing.services import subscriptions_create_for_order
-
-        subscriptions_create_for_order(order=order, at=now)
+        # Billing (its subscriptions) registered here: the shop does not import billing.
+        hooks.order_activated(order=order, at=now)
     notify.order_status_changed(order, previous, to)
     return order
 

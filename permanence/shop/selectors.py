@@ -291,9 +291,8 @@ def order_history(order: Order) -> list[Any]:
 
 
 def order_payments(order: Order) -> QuerySet[Any]:
-    from permanence.payments.models import Payment
-
-    return Payment.objects.filter(order=order).order_by("created_at", "pk")
+    # Through the reverse relation: payments sits above the shop, which does not import it.
+    return order.payments.order_by("created_at", "pk")
 
 
 def order_conversations(order: Order) -> QuerySet[Any]:
@@ -304,9 +303,8 @@ def order_conversations(order: Order) -> QuerySet[Any]:
 
 
 def order_subscriptions(order: Order) -> QuerySet[Any]:
-    from permanence.billing.models import Subscription
-
-    return Subscription.objects.filter(order=order).order_by("pk")
+    # Through the reverse relation: billing sits above the shop, which does not import it.
+    return order.subscriptions.order_by("pk")
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,14 @@ def order_create(*, account: Any, buyer: Any, lines: list[LineSpec], billing: di
                  customer_kind: str = CustomerKind.PRO,
                  payment_method: str = PaymentMethod.CARD, terms: Any = None,
                  start_before_withdrawal_end: bool = False, quote: Any = None,
-                 information_complete: bool | None = None, actor: Any = None) -> Order:
+                 information_complete: bool | None = None, actor: Any = None,
+                 announce: bool = True) -> Order:
     """`billing`: name, legal_name, siret, vat_number, address, email, phone (validated by
-    the caller's form; this checks only what would make the order meaningless)."""
+    the caller's form; this checks only what would make the order meaningless).
+
+    `announce=False`: the audit row and the confirmation e-mail are left to the caller, who
+    calls `order_announce` once the order is final (checkout by card / SEPA: after the
+    payment has started, see checkout.py — until then the order may still be undone)."""
     if not lines:
         raise invalid(lines=_("La commande est vide."))
     if any(line.quantity < 1 for line in lines):
@@ -69,7 +74,13 @@ def order_create(*, account: Any, buyer: Any, lines: list[LineSpec], billing: di
                                      to_status=OrderStatus.AWAITING_PAYMENT,
                                      actor=actor or (buyer if getattr(buyer, "pk", None)
                                                      else None), at=now)
-    audit_record(actor=actor or buyer, action=AuditEvent.Action.CREATE, target=order,
-                 account=account, changes={"total_ttc_cents": totals.ttc})
-    notify.order_email(order, "confirmation")
+    if announce:
+        order_announce(order=order, actor=actor or buyer)
     return order
+
+
+def order_announce(*, order: Order, actor: Any) -> None:
+    """The order's creation in the audit log, and its confirmation e-mail (on commit)."""
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=order,
+                 account=order.account, changes={"total_ttc_cents": order.total_ttc_cents})
+    notify.order_email(order, "confirmation")

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 INVALID_SIRET = "732 829 320 00075"  # right length, wrong Luhn key
 VALID_SIRET = "73282932000074"
-CLIENT_PASSWORD = "Un-autre-mot-de-passe-99"  # noqa: S105 (test-only)
+CLIENT_PASSWORD = "Un-autre-mot-de-passe-99"
 # Labels may end with the " *" of required fields: match their start.
 PASSWORD_LABEL = re.compile(r"^Mot de passe(?!\s*\()")
 PASSWORD2_LABEL = re.compile(r"^Mot de passe \(confirmation\)")

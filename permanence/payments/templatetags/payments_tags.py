@@ -8,6 +8,8 @@ from typing import Any
 from django import template
 from django.conf import settings
 
+from permanence.payments.services import transfer_instructions as instructions
+
 register = template.Library()
 
 
@@ -25,6 +27,4 @@ def payments_test_banner() -> dict[str, Any]:
 @register.inclusion_tag("payments/partials/transfer_instructions.html")
 def transfer_instructions(order: Any) -> dict[str, Any]:
     """{% transfer_instructions order %}: beneficiary, IBAN, amount and reference."""
-    from permanence.payments.services import transfer_instructions as instructions
-
     return {"i": instructions(order), "order": order}

@@ -61,7 +61,7 @@ def test_same_event_delivered_five_times_concurrently(order: Any,
                     break
                 time.sleep(0.05)
             statuses.append(response.status_code)
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -40,7 +40,7 @@ def test_failed_delivery_is_retried(monkeypatch: Any) -> None:
     received: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers["Content-Length"])
             received.append(self.rfile.read(length).decode())
             self.send_response(statuses.pop(0) if statuses else 200)

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 GOOD_SIRET = "73282932000074"
 BAD_SIRET = "73282932000075"
-PASSWORD = "Un-mot-de-passe-solide-42"  # noqa: S105 (test-only)
+PASSWORD = "Un-mot-de-passe-solide-42"
 
 
 @pytest.fixture
@@ -375,7 +375,7 @@ def test_concurrent_submits_of_one_cart_create_one_order(client_user: Any,
             outcomes.append("order")
         except DomainError as exc:
             outcomes.append(exc.code)
-        except Exception as exc:  # noqa: BLE001 — reported below
+        except Exception as exc:
             outcomes.append(type(exc).__name__)
         finally:
             connection.close()

@@ -139,7 +139,7 @@ class Command(BaseCommand):
             "account": operator, "kind": ContactChannel.Kind.EMAIL})
         from permanence.catalog.demo import seed_catalog
         from permanence.inbox.demo import seed_inbox
-        from permanence.shop.demo import seed_orders
+        from permanence.payments.demo import seed_orders  # the shop's, with their payments
 
         seed_catalog()
         created = seed_inbox()

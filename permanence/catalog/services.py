@@ -14,10 +14,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import Sector
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record, diff_fields
 from permanence.core import clock
 from permanence.core.errors import DomainError, Forbidden, invalid_fields
+from permanence.core.field_errors import FieldErrors
 
 from .models import Offer, OfferKind, PublicPage, TermsVersion, Unit
 from .permissions import can_manage_catalog
@@ -49,91 +51,129 @@ def _check(actor: Any) -> None:
 
 
 def _clean_offer(data: dict[str, Any], current: Offer | None) -> tuple[dict[str, Any], list[Offer]]:
-    from permanence.accounts.models import Sector
+    """Normalised field values and options of an offer; DomainError(422) with every error.
 
-    errors: dict[str, list[str]] = {}
-
-    def err(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
-
-    clean: dict[str, Any] = {}
-    for name in OFFER_FIELDS:
-        if name in data:
-            clean[name] = data[name]
-        elif current is not None:
-            clean[name] = getattr(current, name)
-    slug = str(clean.get("slug") or "").strip()
-    clean["slug"] = slug
-    if not SLUG_RE.match(slug) or len(slug) > 80:
-        err("slug", _("Lettres minuscules, chiffres et tirets uniquement (ex. forfait-essentiel)."))
-    elif _others(Offer.objects.filter(slug=slug), current).exists():
-        err("slug", _("Une offre utilise déjà cet identifiant."))
+    A field missing from `data` keeps its current value (when editing). The checks run in a
+    fixed order, which is also the order of the fields (and of their messages) in the error.
+    """
+    errors = FieldErrors()
+    clean = {name: data[name] if name in data else getattr(current, name)
+             for name in OFFER_FIELDS if name in data or current is not None}
+    _clean_slug(clean, current, errors)
     if clean.get("kind") not in OfferKind.values:
-        err("kind", _("Type d'offre inconnu."))
+        errors.add("kind", _("Type d'offre inconnu."))
+    _clean_texts(clean, errors)
+    _clean_counts(clean, errors)
+    _clean_units(clean, errors)
+    rate = _vat_rate(clean.get("vat_rate", "20"))
+    if rate is None:
+        errors.add("vat_rate", _("Taux de TVA entre 0 et 100 %, deux décimales au plus (ex. 20 ou 5,5)."))
+    else:
+        clean["vat_rate"] = rate
+    _clean_sectors(clean, errors)
+    for name in BOOL_FIELDS:
+        clean[name] = bool(clean.get(name))
+    options = _chosen_options(data, current, errors)
+    _check_options(options, clean.get("kind"), current, errors)
+    if errors:
+        raise invalid_fields(errors.fields)
+    return clean, options
+
+
+def _clean_slug(clean: dict[str, Any], current: Offer | None, errors: FieldErrors) -> None:
+    slug = clean["slug"] = str(clean.get("slug") or "").strip()
+    if not SLUG_RE.match(slug) or len(slug) > 80:
+        errors.add("slug", _("Lettres minuscules, chiffres et tirets uniquement (ex. forfait-essentiel)."))
+    elif _others(Offer.objects.filter(slug=slug), current).exists():
+        errors.add("slug", _("Une offre utilise déjà cet identifiant."))
+
+
+def _clean_texts(clean: dict[str, Any], errors: FieldErrors) -> None:
     for name in TEXT_FIELDS:
         clean[name] = str(clean.get(name) or "").strip()
     if not clean["name"]:
-        err("name", _("Le nom est obligatoire."))
+        errors.add("name", _("Le nom est obligatoire."))
+
+
+def _is_count(value: Any) -> bool:
+    """An int ≥ 0 (a bool is not one, although Python says it is an int)."""
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 0
+
+
+def _clean_counts(clean: dict[str, Any], errors: FieldErrors) -> None:
+    """Amounts in cents and whole numbers: ints ≥ 0 (None or "" for 0, or the default)."""
     for name in CENTS_FIELDS:
-        value = clean.get(name, 0)
-        if value in (None, ""):
-            value = 0
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CENTS:
-            err(name.removesuffix("_cents"), _("Montant invalide (ex. 149,00)."))
-        clean[name] = value
+        value = clean[name] = _or_default(clean.get(name, 0), 0)
+        if not _is_count(value) or value > MAX_CENTS:
+            # The form's field is in euros: "monthly_price" for "monthly_price_cents".
+            errors.add(name.removesuffix("_cents"), _("Montant invalide (ex. 149,00)."))
     for name in INT_FIELDS:
-        value = clean.get(name, 0)
-        if value in (None, ""):
-            value = INT_DEFAULTS.get(name, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            err(name, _("Nombre entier positif attendu."))
-        clean[name] = value
+        value = clean[name] = _or_default(clean.get(name, 0), INT_DEFAULTS.get(name, 0))
+        if not _is_count(value):
+            errors.add(name, _("Nombre entier positif attendu."))
     if isinstance(clean.get("increment_minutes"), int) and clean["increment_minutes"] < 1:
-        err("increment_minutes", _("Au moins une minute."))
+        errors.add("increment_minutes", _("Au moins une minute."))
+
+
+def _or_default(value: Any, default: int) -> Any:
+    return default if value in (None, "") else value
+
+
+def _clean_units(clean: dict[str, Any], errors: FieldErrors) -> None:
     for name in ("included_unit", "unit"):
         clean[name] = clean.get(name) or ""
         if clean[name] and clean[name] not in Unit.values:
-            err(name, _("Unité inconnue."))
+            errors.add(name, _("Unité inconnue."))
     if clean.get("included_quantity") and not clean["included_unit"]:
-        err("included_unit", _("Précisez l'unité de la quantité incluse."))
+        errors.add("included_unit", _("Précisez l'unité de la quantité incluse."))
     if clean.get("unit_price_cents") and not clean["unit"]:
-        err("unit", _("Précisez l'unité facturée au prix unitaire."))
+        errors.add("unit", _("Précisez l'unité facturée au prix unitaire."))
+
+
+def _vat_rate(value: Any) -> Decimal | None:
+    """A VAT rate in percent ("20", "5,5", 5.5…), 0 to 100 with two decimals at most, else None."""
     try:
-        rate = Decimal(str(clean.get("vat_rate", "20")).replace(",", "."))
-        if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(100) or (
-                rate.as_tuple().exponent < -2):  # type: ignore[operator]
-            raise InvalidOperation
-        clean["vat_rate"] = rate.quantize(Decimal("0.01"))
+        rate = Decimal(str(value).replace(",", "."))
+        valid = rate.is_finite() and Decimal(0) <= rate <= Decimal(100) and (
+            rate.as_tuple().exponent >= -2)  # type: ignore[operator]
+        return rate.quantize(Decimal("0.01")) if valid else None
     except (InvalidOperation, ValueError):
-        err("vat_rate", _("Taux de TVA entre 0 et 100 %, deux décimales au plus (ex. 20 ou 5,5)."))
+        return None
+
+
+def _clean_sectors(clean: dict[str, Any], errors: FieldErrors) -> None:
     sectors = clean.get("sectors") or []
     if not isinstance(sectors, list | tuple) or any(s not in Sector.values for s in sectors):
-        err("sectors", _("Secteur inconnu."))
+        errors.add("sectors", _("Secteur inconnu."))
         sectors = []
     clean["sectors"] = list(sectors)
-    for name in BOOL_FIELDS:
-        clean[name] = bool(clean.get(name))
 
-    options: list[Offer] = []
+
+def _chosen_options(data: dict[str, Any], current: Offer | None,
+                    errors: FieldErrors) -> list[Offer]:
+    """The offers given in data["options"] (Offer objects or primary keys), else the current."""
     if "options" in data:
-        raw = list(data["options"] or [])
-        ids = [o.pk if isinstance(o, Offer) else o for o in raw]
+        ids = [o.pk if isinstance(o, Offer) else o for o in list(data["options"] or [])]
         options = list(Offer.objects.filter(pk__in=ids))
         if len(options) != len(set(ids)):
-            err("options", _("Option inconnue."))
-    elif current is not None:
-        options = list(current.options.all())
-    if options:
-        if clean.get("kind") in (OfferKind.OPTION, OfferKind.ONE_OFF):
-            err("options", _("Une option ou une prestation ponctuelle ne propose pas d'options."))
-        if any(o.kind not in (OfferKind.OPTION, OfferKind.ONE_OFF) for o in options):
-            err("options", _("Seules les options et prestations ponctuelles peuvent être "
-                             "proposées avec une offre."))
-        if current is not None and any(o.pk == current.pk for o in options):
-            err("options", _("Une offre ne peut pas être sa propre option."))
-    if errors:
-        raise invalid_fields(errors)
-    return clean, options
+            errors.add("options", _("Option inconnue."))
+        return options
+    if current is not None:
+        return list(current.options.all())
+    return []
+
+
+def _check_options(options: list[Offer], kind: Any, current: Offer | None,
+                   errors: FieldErrors) -> None:
+    if not options:
+        return
+    if kind in (OfferKind.OPTION, OfferKind.ONE_OFF):
+        errors.add("options", _("Une option ou une prestation ponctuelle ne propose pas d'options."))
+    if any(o.kind not in (OfferKind.OPTION, OfferKind.ONE_OFF) for o in options):
+        errors.add("options", _("Seules les options et prestations ponctuelles peuvent être "
+                                "proposées avec une offre."))
+    if current is not None and any(o.pk == current.pk for o in options):
+        errors.add("options", _("Une offre ne peut pas être sa propre option."))
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import DomainError
+from .field_errors import FieldErrors
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOLIDAY_REGIONS = ("", "FR", "FR-57")
@@ -238,97 +239,113 @@ class CalendarSpec:
         "message": "..."}]}`. Missing weekdays are closed; unknown top-level keys are
         ignored (the payload may carry e.g. a name). Closure bounds may also be aware
         datetime objects (when coming from the database).
+
+        Every error is reported at once: each part is parsed even when another one failed.
         """
-        errors: dict[str, list[str]] = {}
-
-        def err(key: str, message: str) -> None:
-            errors.setdefault(key, []).append(message)
-
         if not isinstance(data, Mapping):
             raise DomainError("invalid", "Calendrier invalide.", status=422,
                               fields={"__all__": ["Un objet JSON est attendu."]})
+        errors = FieldErrors()
+        tz = cls._parse_timezone(data.get("timezone", "Europe/Paris"), errors)
+        weekly = cls._parse_weekly(data.get("weekly"), errors)
+        region = cls._parse_holidays(data.get("holidays"), errors)
+        closures = cls._parse_closures(data.get("closures") or [], tz, errors)
+        if errors or tz is None:
+            raise DomainError("invalid", "Calendrier invalide.", status=422, fields=errors.fields)
+        # Chronological order, compared as instants (a stable sort: ties keep their order).
+        closures.sort(key=lambda c: (_to_us(c[0]), _to_us(c[1])))
+        return cls(
+            tz=tz,
+            weekly=weekly,
+            holidays=region,
+            closures=tuple((start, end) for start, end, _message in closures),
+            closure_messages=tuple(message for _start, _end, message in closures),
+        )
 
-        # Timezone.
-        tz: ZoneInfo | None = None
-        tz_name = data.get("timezone", "Europe/Paris")
+    @staticmethod
+    def _parse_timezone(tz_name: Any, errors: FieldErrors) -> ZoneInfo | None:
         if not isinstance(tz_name, str) or not tz_name.strip():
-            err("timezone", "Fuseau horaire obligatoire.")
-        else:
-            key = tz_name.strip()
-            if key in _timezone_names():
-                try:
-                    tz = ZoneInfo(key)
-                except (ZoneInfoNotFoundError, ValueError, OSError):
-                    tz = None
-            if tz is None:
-                err("timezone", f"Fuseau horaire inconnu : « {tz_name} ».")
+            errors.add("timezone", "Fuseau horaire obligatoire.")
+            return None
+        key = tz_name.strip()
+        if key in _timezone_names():
+            try:
+                return ZoneInfo(key)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                pass
+        errors.add("timezone", f"Fuseau horaire inconnu : « {tz_name} ».")
+        return None
 
-        # Weekly opening hours.
+    @classmethod
+    def _parse_weekly(cls, raw_weekly: Any, errors: FieldErrors) -> tuple[tuple[Slot, ...], ...]:
+        """The 7 days' slots (Monday first); a weekday missing from `raw_weekly` is closed."""
         weekly: list[tuple[Slot, ...]] = [() for _ in WEEKDAYS]
-        raw_weekly = data.get("weekly")
         if raw_weekly is None:
-            err("weekly", "Horaires hebdomadaires obligatoires.")
+            errors.add("weekly", "Horaires hebdomadaires obligatoires.")
         elif not isinstance(raw_weekly, Mapping):
-            err("weekly", "Les horaires doivent être un objet (mon … sun).")
+            errors.add("weekly", "Les horaires doivent être un objet (mon … sun).")
         else:
             for key, raw_slots in raw_weekly.items():
                 if key not in WEEKDAYS:
-                    err("weekly", f"Jour inconnu : « {key} » (attendu : {', '.join(WEEKDAYS)}).")
+                    errors.add(
+                        "weekly", f"Jour inconnu : « {key} » (attendu : {', '.join(WEEKDAYS)})."
+                    )
                     continue
-                slots = cls._parse_day(raw_slots, functools.partial(err, f"weekly.{key}"))
-                weekly[WEEKDAYS.index(key)] = slots
+                weekly[WEEKDAYS.index(key)] = cls._parse_day(raw_slots, errors.on(f"weekly.{key}"))
+        return tuple(weekly)
 
-        # Public holidays.
-        region = data.get("holidays")
+    @staticmethod
+    def _parse_holidays(region: Any, errors: FieldErrors) -> str:
         if region is None:
-            region = ""
+            return ""
         if region not in HOLIDAY_REGIONS:
-            err("holidays", f"Jours fériés inconnus : « {region} » (attendu : FR, FR-57 ou vide).")
-            region = ""
+            errors.add("holidays", f"Jours fériés inconnus : « {region} » (attendu : FR, FR-57 ou vide).")
+            return ""
+        return region
 
-        # Exceptional closures.
-        closures: list[tuple[datetime, datetime]] = []
-        messages: list[str] = []
-        raw_closures = data.get("closures") or []
+    @classmethod
+    def _parse_closures(
+        cls, raw_closures: Any, tz: ZoneInfo | None, errors: FieldErrors
+    ) -> list[tuple[datetime, datetime, str]]:
+        """The valid closures as `(start, end, message)`, in the calendar's zone when known."""
         if not isinstance(raw_closures, list | tuple):
-            err("closures", "Les fermetures doivent être une liste.")
-            raw_closures = []
+            errors.add("closures", "Les fermetures doivent être une liste.")
+            return []
+        closures = []
         for i, raw in enumerate(raw_closures):
-            prefix = f"closures.{i}"
-            if not isinstance(raw, Mapping):
-                err(prefix, "Fermeture invalide : un objet {start, end, message} est attendu.")
-                continue
-            start = cls._parse_instant(raw.get("start"), functools.partial(err, f"{prefix}.start"))
-            end = cls._parse_instant(raw.get("end"), functools.partial(err, f"{prefix}.end"))
-            message = raw.get("message") or ""
-            if not isinstance(message, str):
-                err(f"{prefix}.message", "Le message doit être un texte.")
-                message = ""
-            elif len(message) > 300:
-                err(f"{prefix}.message", "Message trop long (300 caractères au plus).")
-            if start is not None and end is not None:
-                # Compared as instants: same-zone datetime comparison ignores `fold`.
-                if _to_us(end) <= _to_us(start):
-                    err(f"{prefix}.end", "La fin de la fermeture doit être après son début.")
-                else:
-                    if tz is not None:
-                        start, end = start.astimezone(tz), end.astimezone(tz)
-                    closures.append((start, end))
-                    messages.append(message)
+            closure = cls._parse_closure(raw, tz, errors, f"closures.{i}")
+            if closure is not None:
+                closures.append(closure)
+        return closures
 
-        if errors or tz is None:
-            raise DomainError("invalid", "Calendrier invalide.", status=422, fields=errors)
-        order = sorted(
-            range(len(closures)),
-            key=lambda j: (_to_us(closures[j][0]), _to_us(closures[j][1])),
-        )
-        return cls(
-            tz=tz,
-            weekly=tuple(weekly),
-            holidays=region,
-            closures=tuple(closures[j] for j in order),
-            closure_messages=tuple(messages[j] for j in order),
-        )
+    @classmethod
+    def _parse_closure(
+        cls, raw: Any, tz: ZoneInfo | None, errors: FieldErrors, prefix: str
+    ) -> tuple[datetime, datetime, str] | None:
+        if not isinstance(raw, Mapping):
+            errors.add(prefix, "Fermeture invalide : un objet {start, end, message} est attendu.")
+            return None
+        start = cls._parse_instant(raw.get("start"), errors.on(f"{prefix}.start"))
+        end = cls._parse_instant(raw.get("end"), errors.on(f"{prefix}.end"))
+        message = cls._parse_message(raw.get("message") or "", errors, f"{prefix}.message")
+        if start is None or end is None:
+            return None
+        # Compared as instants: same-zone datetime comparison ignores `fold`.
+        if _to_us(end) <= _to_us(start):
+            errors.add(f"{prefix}.end", "La fin de la fermeture doit être après son début.")
+            return None
+        if tz is not None:
+            start, end = start.astimezone(tz), end.astimezone(tz)
+        return start, end, message
+
+    @staticmethod
+    def _parse_message(message: Any, errors: FieldErrors, key: str) -> str:
+        if not isinstance(message, str):
+            errors.add(key, "Le message doit être un texte.")
+            return ""
+        if len(message) > 300:
+            errors.add(key, "Message trop long (300 caractères au plus).")
+        return message
 
     @staticmethod
     def _parse_day(raw_slots: Any, err: Callable[[str], None]) -> tuple[Slot, ...]:

@@ -10,12 +10,12 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from permanence.accounts.services import api_token_authenticate
 from permanence.core.errors import DomainError
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from permanence.accounts.services import api_token_authenticate
 
         user = api_token_authenticate(token)
         if user is not None:

@@ -10,7 +10,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from permanence.accounts.permissions import is_staff_member
+from permanence.accounts.selectors import accounts_visible_to
 from permanence.calendars.selectors import active_notices
+from permanence.catalog import promise, selectors
+from permanence.catalog.views import sector_links
 from permanence.core import clock
 from permanence.core.access import staff_required
 from permanence.core.models import WorkerHeartbeat
@@ -19,8 +22,6 @@ from permanence.core.models import WorkerHeartbeat
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The operator's public home page: editable text, featured plans, sectors, promise."""
-    from permanence.catalog import promise, selectors
-    from permanence.catalog.views import sector_links
 
     page = selectors.published_page_or_none("accueil")
     return render(request, "core/home.html", {
@@ -84,7 +85,6 @@ SECTIONS = {
 
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from permanence.accounts.selectors import accounts_visible_to
 
     accounts = accounts_visible_to(request.user)
     stats = {

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
 from permanence.core.errors import DomainError, Forbidden
+from permanence.core.validators import normalise_phone
 
 from . import permissions, selectors, services
 from .models import AccountKind, AccountStatus, ClientAccount, ContactChannel, Sector, User
@@ -192,7 +193,6 @@ def _pop_channels(user: User, data: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _normalise(kind: str, value: str) -> str:
-    from permanence.core.validators import normalise_phone
 
     if kind == ContactChannel.Kind.EMAIL:
         return (value or "").strip().lower()

@@ -4,7 +4,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.template import loader
 from django.utils.translation import gettext_lazy as _
+
+from permanence.core.mail import queue_email
 
 from .models import (
     AccountKind,
@@ -47,9 +50,7 @@ class FrenchPasswordResetForm(PasswordResetForm):
     def send_mail(self, subject_template_name: str, email_template_name: str,  # noqa: PLR0917 (Django's signature)
                   context: dict[str, Any], from_email: str | None, to_email: str,
                   html_email_template_name: str | None = None) -> None:
-        from django.template import loader
 
-        from permanence.core.mail import queue_email
 
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)

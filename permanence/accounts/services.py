@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -134,7 +135,6 @@ def channel_add(*, actor: User, account: ClientAccount, kind: str, value: str,
     if not permissions.can_manage_accounts(actor):
         raise Forbidden(_("Vous ne pouvez pas modifier ce compte client."))
     if kind == ContactChannel.Kind.EMAIL:
-        from django.core.validators import validate_email
 
         value = (value or "").strip().lower()
         try:

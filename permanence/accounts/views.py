@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from .forms import (
     ApiTokenForm,
     ChannelForm,
     ClientUserForm,
+    InvitationForm,
     OperatorForm,
     ProfileForm,
     StaffForm,
@@ -88,7 +90,6 @@ def account_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         agents = [u.pk for u in data.pop("assigned_agents")]
         try:
-            from django.db import transaction
 
             with transaction.atomic():
                 services.account_update(actor=request.user, account=account, data=data)
@@ -169,7 +170,6 @@ def client_user_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _send_invitation(request: AuthedHttpRequest, user: User) -> None:
-    from .forms import InvitationForm
 
     form = InvitationForm({"email": user.email})
     if form.is_valid():

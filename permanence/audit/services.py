@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.db import models
 
 from permanence.core import clock
@@ -78,7 +79,6 @@ VIEW_DEDUP_SECONDS = 300
 
 
 def audit_view(*, actor: Any, target: models.Model, account: Any = None) -> None:
-    from django.core.cache import cache
 
     key = f"audit-view:{getattr(actor, 'pk', None)}:{target._meta.label_lower}:{target.pk}"
     if cache.add(key, 1, VIEW_DEDUP_SECONDS):

@@ -7,11 +7,5 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Imported once the apps are loaded (each of these modules imports models):
-        from permanence.shop.hooks import register_order_activated  # app loading
-
-        from .services import subscriptions_create_for_order  # app loading
-
-        # An activated order gets its subscriptions through the shop's hook: the shop does
-        # not import billing (issue 8).
-        register_order_activated(subscriptions_create_for_order)
+        # Django app loading: registers the order-activation hook.
+        from . import startup  # noqa: F401

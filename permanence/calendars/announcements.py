@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts.permissions import can_manage_announcements
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core.errors import DomainError, Forbidden
@@ -17,7 +18,6 @@ from .models import Announcement
 def announcement_create(*, actor: Any, kind: str, title: str, message: str,
                         starts_at: datetime, ends_at: datetime, show_public: bool = True,
                         show_portal: bool = True) -> Announcement:
-    from permanence.accounts.permissions import can_manage_announcements
 
     if not can_manage_announcements(actor):
         raise Forbidden()
@@ -35,7 +35,6 @@ def announcement_create(*, actor: Any, kind: str, title: str, message: str,
 
 @transaction.atomic
 def announcement_delete(*, actor: Any, announcement: Announcement) -> None:
-    from permanence.accounts.permissions import can_manage_announcements
 
     if not can_manage_announcements(actor):
         raise Forbidden()

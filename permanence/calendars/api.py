@@ -7,7 +7,11 @@ from ninja import Field, Router, Schema
 
 from permanence.accounts.selectors import get_account_for_user
 from permanence.core.access import AuthedHttpRequest
+from permanence.core.business_time import add_business_time as add
+from permanence.core.business_time import business_time_between as between
 from permanence.core.errors import DomainError
+
+from .services import calendar_for_account, calendar_set, calendar_to_json, spec_for_account
 
 router = Router(tags=["calendrier"])
 
@@ -55,7 +59,6 @@ def _aware(value: datetime, field: str) -> datetime:
 @router.get("/accounts/{account_id}/calendar", response=CalendarSchema,
             summary="Calendrier ouvré d'un compte")
 def calendar_get(request: AuthedHttpRequest, account_id: int) -> dict[str, Any]:
-    from .services import calendar_for_account, calendar_to_json
 
     account = get_account_for_user(request.user, account_id)
     return calendar_to_json(calendar_for_account(account))
@@ -64,7 +67,6 @@ def calendar_get(request: AuthedHttpRequest, account_id: int) -> dict[str, Any]:
 @router.put("/accounts/{account_id}/calendar", response=CalendarSchema,
             summary="Remplacer le calendrier ouvré d'un compte")
 def calendar_put(request: AuthedHttpRequest, account_id: int, payload: CalendarSchema) -> dict[str, Any]:
-    from .services import calendar_set, calendar_to_json
 
     account = get_account_for_user(request.user, account_id, action="change")
     data = payload.dict()
@@ -80,9 +82,7 @@ def calendar_put(request: AuthedHttpRequest, account_id: int, payload: CalendarS
 @router.post("/calendar/add-business-time", response=DueOut,
              summary="Ajouter des heures ouvrées à un instant")
 def add_business_time(request: AuthedHttpRequest, payload: AddBusinessTimeIn) -> dict[str, str]:
-    from permanence.core.business_time import add_business_time as add
 
-    from .services import spec_for_account
 
     account = get_account_for_user(request.user, payload.account)
     start = _aware(payload.start, "start")
@@ -93,9 +93,7 @@ def add_business_time(request: AuthedHttpRequest, payload: AddBusinessTimeIn) ->
 @router.post("/calendar/business-time-between", response=SecondsOut,
              summary="Temps ouvré entre deux instants")
 def business_time_between(request: AuthedHttpRequest, payload: BetweenIn) -> dict[str, float]:
-    from permanence.core.business_time import business_time_between as between
 
-    from .services import spec_for_account
 
     account = get_account_for_user(request.user, payload.account)
     delta = between(spec_for_account(account), _aware(payload.start, "start"),

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import ClientAccount
 from permanence.core import clock
 
 from .models import Announcement, Closure
@@ -30,7 +31,6 @@ def active_notices(*, audience: str, accounts: Any = None) -> list[Notice]:
     audience: "public" (operator closures + public announcements) or "portal" (the same plus
     closures of the given accounts' own calendars).
     """
-    from permanence.accounts.models import ClientAccount
 
     now = clock.now()
     flag = {"public": "show_public", "portal": "show_portal"}[audience]

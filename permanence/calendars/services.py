@@ -14,6 +14,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts import permissions
+from permanence.accounts.models import ClientAccount
+from permanence.audit.models import AuditEvent
+from permanence.audit.services import audit_record
 from permanence.core import local_cache
 from permanence.core.business_time import CalendarSpec
 from permanence.core.errors import DomainError, Forbidden
@@ -88,7 +92,6 @@ def calendar_for_account(account: Any) -> BusinessCalendar:
     """
     if account is not None and account.calendar_id is not None:
         return account.calendar
-    from permanence.accounts.models import ClientAccount
 
     operator = (
         ClientAccount.objects.filter(is_operator=True, calendar__isnull=False)
@@ -148,10 +151,6 @@ def calendar_set(*, actor: Any, account: Any, data: dict[str, Any]) -> BusinessC
     deadlines.
     Raises Forbidden without the right, DomainError(422, fields=…) on invalid data.
     """
-    from permanence.accounts import permissions
-    from permanence.accounts.models import ClientAccount
-    from permanence.audit.models import AuditEvent
-    from permanence.audit.services import audit_record
 
     if not permissions.can_manage_accounts(actor):
         raise Forbidden(_("Vous ne pouvez pas modifier le calendrier de ce compte."))

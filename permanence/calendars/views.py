@@ -19,6 +19,7 @@ from permanence.core.errors import DomainError
 from .announcements import announcement_create, announcement_delete
 from .forms import AnnouncementForm, CalendarForm, ClosureForm
 from .models import Announcement
+from .services import calendar_for_account, calendar_set, calendar_to_json
 
 
 @staff_required
@@ -69,7 +70,6 @@ def announcement_remove(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def account_calendar(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    from .services import calendar_for_account, calendar_set, calendar_to_json
 
     account = get_account_for_user(request.user, pk)
     can_edit = permissions.can_manage_accounts(request.user)

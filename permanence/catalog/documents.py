@@ -6,6 +6,8 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from permanence.accounts.services import operator_identity
+
 from .models import TermsVersion
 
 PDF_CACHE_SECONDS = 7 * 24 * 3600
@@ -16,7 +18,6 @@ def terms_pdf(terms: TermsVersion) -> bytes:
 
     A published version never changes, so its PDF (about two seconds of WeasyPrint) is
     cached, keyed by the version and the operator identity shown in its header."""
-    from permanence.accounts.services import operator_identity
 
     operator = operator_identity()
     key = None

@@ -13,11 +13,19 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import holidays
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from permanence.calendars.models import Announcement, HolidayRegion
+from permanence.calendars.services import calendar_for_account, spec_for_calendar
 from permanence.core import clock
+from permanence.core.business_time import is_open, next_opening
 from permanence.core.errors import DomainError
+from permanence.inbox import sla
+from permanence.inbox.models import Kind, Priority, SlaTarget
+
+from .models import DEFAULT_ACTIVATION_BUSINESS_HOURS, VALIDATION_BUSINESS_HOURS
 
 
 def _weekday_label(index: int) -> str:
@@ -68,10 +76,7 @@ def response_delays() -> Delays:
 
     Read-only: before the first conversation creates the default policy, the engine's
     built-in defaults are shown (they are what it would create)."""
-    from permanence.inbox import sla
-    from permanence.inbox.models import Kind, Priority, SlaTarget
 
-    from .models import DEFAULT_ACTIVATION_BUSINESS_HOURS, VALIDATION_BUSINESS_HOURS
 
     stored = {(t.priority, t.kind): t for t in
               SlaTarget.objects.filter(policy__account__isnull=True)}
@@ -145,7 +150,6 @@ def weekly_lines(weekly: tuple[tuple[tuple[time, time], ...], ...]) -> list[Hour
 def _upcoming_holidays(region: str, today: date, limit: int = 6) -> list[tuple[date, str]]:
     if not region:
         return []
-    import holidays
 
     language = "en_US" if (get_language() or "fr").startswith("en") else "fr"
     kwargs: dict[str, Any] = {"years": [today.year, today.year + 1], "language": language}
@@ -156,9 +160,6 @@ def _upcoming_holidays(region: str, today: date, limit: int = 6) -> list[tuple[d
 
 
 def opening() -> Opening:
-    from permanence.calendars.models import HolidayRegion
-    from permanence.calendars.services import calendar_for_account, spec_for_calendar
-    from permanence.core.business_time import is_open, next_opening
 
     calendar = calendar_for_account(None)
     spec = spec_for_calendar(calendar)
@@ -184,7 +185,6 @@ def opening() -> Opening:
 
 def upcoming_announcements() -> list[Any]:
     """Public announcements (maintenance, closures, information) now or to come."""
-    from permanence.calendars.models import Announcement
 
     now = clock.now()
     return list(Announcement.objects.filter(show_public=True, ends_at__gt=now,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from permanence.accounts.models import Sector
 from permanence.calendars.selectors import active_notices
 from permanence.core.errors import NotFound
+from permanence.inbox.models_complaints import ComplaintStep
 
 from . import promise, selectors
 from .documents import terms_pdf
@@ -89,7 +90,6 @@ def sector(request: HttpRequest, sector: str) -> HttpResponse:
 
 @require_GET
 def service_client(request: HttpRequest) -> HttpResponse:
-    from permanence.inbox.models_complaints import ComplaintStep
 
     page = selectors.published_page_or_none("service-client")
     steps = [

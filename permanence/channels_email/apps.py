@@ -9,9 +9,5 @@ class ChannelsEmailConfig(AppConfig):
     verbose_name = _("Canal e-mail")
 
     def ready(self) -> None:
-        # Django app loading: the outbound module needs the models, ready only now.
-        from permanence.inbox.delivery import sender_register
-
-        from .outbound import send_acknowledgement, send_reply
-
-        sender_register(reply=send_reply, acknowledgement=send_acknowledgement)
+        # Django app loading: registers the inbox's e-mail senders.
+        from . import startup  # noqa: F401

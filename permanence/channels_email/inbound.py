@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 
 from permanence.accounts.models import ClientAccount
 from permanence.core.errors import DomainError
@@ -117,7 +117,6 @@ def _ingest_for_account(parsed: ParsedMail, raw: bytes, group: _Group, *,
 def _lock_message_id(account_id: int, message_id: str) -> None:
     """A transaction-scoped lock on (account, Message-ID). PostgreSQL: an advisory lock on a
     64-bit hash. SQLite: writers are already serialised (BEGIN IMMEDIATE), nothing to do."""
-    from django.db import connection
 
     if connection.vendor != "postgresql":
         return

@@ -24,6 +24,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import get_language
 
 from permanence.accounts.models import ClientAccount
+from permanence.calendars.services import spec_for_account
 from permanence.core import clock
 from permanence.inbox import delivery as inbox_delivery
 from permanence.inbox.models import Conversation, Direction, Message
@@ -85,7 +86,6 @@ def _references(parent: Message | None) -> tuple[str, str]:
 
 
 def _timezone(account: ClientAccount) -> ZoneInfo:
-    from permanence.calendars.services import spec_for_account
 
     try:
         return spec_for_account(account).tz

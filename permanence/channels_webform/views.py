@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import ClientAccount
 from permanence.accounts.permissions import is_staff_member
+from permanence.channels_email.outbound import format_deadline_ui
 from permanence.core.errors import DomainError
 from permanence.core.middleware import client_ip
 from permanence.inbox.models import Conversation
@@ -70,7 +71,6 @@ def _form_page(request: HttpRequest, account: ClientAccount, form: ContactForm, 
 
 def _acknowledgement(request: HttpRequest, account: ClientAccount, *, embed: bool,
                      conversation: Conversation | None = None) -> HttpResponse:
-    from permanence.channels_email.outbound import format_deadline_ui
 
     deadline = ""
     if conversation is not None and conversation.first_response_due_at:

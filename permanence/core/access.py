@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import Forbidden
 
@@ -57,7 +58,6 @@ else:
 
 def safe_next(request: HttpRequest, default: str) -> str:
     """The posted `next` if it points inside this site, else `default` (no open redirect)."""
-    from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.POST.get("next", "") or request.GET.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},

@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Django app loading: the scheduler's own jobs import task models.
         from .scheduler import register_builtin_jobs
 
         register_builtin_jobs()

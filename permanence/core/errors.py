@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 
@@ -48,7 +49,6 @@ class Forbidden(DomainError):
 
 def invalid_fields(fields: dict[str, list[str]]) -> DomainError:
     """A 422 with messages next to the named fields (forms) or under `errors` (API)."""
-    from django.utils.translation import gettext
 
     return DomainError("invalid", gettext("Certains champs sont invalides."), status=422,
                        fields=fields)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.test.signals import setting_changed
@@ -42,7 +43,6 @@ _ttl: float | None = None
 def ttl() -> float:
     global _ttl  # noqa: PLW0603 (per-process cache settings, read on every lookup)
     if _ttl is None:
-        from django.conf import settings
 
         _ttl = float(getattr(settings, "LOCAL_CACHE_SECONDS", DEFAULT_SECONDS))
     return _ttl

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from .tasks import send_email
+
 
 def queue_email(*, to: list[str], subject: str, body: str, html: str | None = None,
                 reply_to: list[str] | None = None) -> None:
-    from .tasks import send_email
 
     payload = {"to": to, "subject": subject, "body": body, "html": html,
                "reply_to": reply_to or []}

@@ -6,7 +6,12 @@ import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+
+from .errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,6 @@ def current_request_context() -> RequestContext:
 
 def client_ip(request: HttpRequest) -> str | None:
     # Behind a trusted proxy (PROXY_COUNT), the client is the last untrusted hop.
-    from django.conf import settings
 
     proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", None)
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
@@ -67,9 +71,7 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from django.shortcuts import render
 
-        from .errors import DomainError
 
         if not isinstance(exception, DomainError):
             return None
@@ -85,8 +87,6 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-        from django.utils import translation
 
         supported = {code for code, _name in settings.LANGUAGES}
         user = getattr(request, "user", None)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from . import clock
 from .models import ScheduledJobRun
+from .tasks import record_scheduler_tick
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,6 @@ def every(interval: timedelta, *, name: str | None = None) -> Any:
 
 
 def register_builtin_jobs() -> None:
-    from .tasks import record_scheduler_tick
 
     every(timedelta(minutes=1), name="core.scheduler_tick")(record_scheduler_tick)
 

@@ -9,6 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django_tasks import task
 
 from . import clock
+from .models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ def send_email(payload: dict[str, Any], attempt: int = 1) -> str:
 @task()
 def record_scheduler_tick() -> str:
     """A periodic job proving the scheduler → queue → worker chain works end to end."""
-    from .models import WorkerHeartbeat
 
     now = clock.now()
     WorkerHeartbeat.objects.update_or_create(

@@ -26,6 +26,7 @@ from permanence.accounts.selectors import get_account_for_user
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
 from permanence.core.errors import DomainError, Forbidden
+from permanence.core.validators import normalise_phone
 
 from . import permissions, selectors, services
 from .models import (
@@ -263,7 +264,6 @@ def conversation_list(request: AuthedHttpRequest,
 @router.post("/conversations", response={201: ConversationDetailOut},
              summary="Créer un dossier (intégrations)")
 def conversation_create(request: AuthedHttpRequest, payload: ConversationIn) -> Respond[Any]:
-    from permanence.core.validators import normalise_phone
 
     user = request.user
     if not permissions.can_work_conversations(user):

@@ -18,8 +18,15 @@ from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.errors import DomainError, invalid
 
-from .models import Status
+from .models import Priority, Status
 from .models_complaints import Complaint, ComplaintStep, Impact, Resolution
+from .selectors import conversations_visible_to
+from .services import (
+    _check_worker,
+    conversation_reply,
+    conversation_set_status,
+    conversation_update,
+)
 
 
 def _lock(complaint: Complaint) -> Complaint:
@@ -41,7 +48,6 @@ _invalid = invalid
 @transaction.atomic
 def complaint_analyse(*, actor: User, complaint: Complaint, facts: str, urgency: str,
                       impact: str, order_reference: str = "") -> Complaint:
-    from .services import _check_worker, conversation_update
 
     _check_worker(actor)
     complaint = _lock(complaint)
@@ -50,7 +56,6 @@ def complaint_analyse(*, actor: User, complaint: Complaint, facts: str, urgency:
         raise _invalid(facts=_("Décrivez les faits vérifiés."))
     if impact not in Impact.values:
         raise _invalid(impact=_("Choisissez l'impact."))
-    from .models import Priority
 
     if urgency not in Priority.values:
         raise _invalid(urgency=_("Choisissez l'urgence."))
@@ -73,7 +78,6 @@ def complaint_analyse(*, actor: User, complaint: Complaint, facts: str, urgency:
 def complaint_treat(*, actor: User, complaint: Complaint, resolution: str, details: str,
                     promised_date: date, notify_customer: bool = True) -> Complaint:
     """Choose the resolution and tell the customer the promised date (as a reply)."""
-    from .services import _check_worker, conversation_reply
 
     _check_worker(actor)
     complaint = _lock(complaint)
@@ -109,7 +113,6 @@ def complaint_treat(*, actor: User, complaint: Complaint, resolution: str, detai
 def complaint_close(*, actor: User, complaint: Complaint, customer_satisfied: bool | None,
                     comment: str = "") -> Complaint:
     """Record the customer's satisfaction when known, close and archive the conversation."""
-    from .services import _check_worker, conversation_set_status
 
     _check_worker(actor)
     complaint = _lock(complaint)
@@ -135,7 +138,6 @@ def complaint_register(user: Any, *, step: str = "", account: str = "", motif: s
                        resolution: str = "", date_from: date | None = None,
                        date_to: date | None = None) -> QuerySet[Complaint]:
     """The complaints register (filtered by what the user may see)."""
-    from .selectors import conversations_visible_to
 
     qs = Complaint.objects.filter(conversation__in=conversations_visible_to(user)).select_related(
         "conversation__account", "conversation__contact", "analysed_by", "treated_by",

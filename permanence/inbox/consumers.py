@@ -9,7 +9,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
+from permanence.accounts.permissions import is_staff_member
+
 from .live import INBOX_GROUP, conversation_group
+from .models import Message
+from .selectors import conversations_visible_to
 
 PRESENCE_TTL = 120  # seconds; a viewer whose socket died silently disappears after this
 
@@ -19,7 +23,6 @@ def _presence_key(conversation_id: int) -> str:
 
 
 def _is_staff(user: Any) -> bool:
-    from permanence.accounts.permissions import is_staff_member
 
     return bool(user and user.is_authenticated and is_staff_member(user))
 
@@ -44,14 +47,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
 @database_sync_to_async
 def _can_see(user: Any, conversation_id: int) -> bool:
-    from .selectors import conversations_visible_to
 
     return conversations_visible_to(user).filter(pk=conversation_id).exists()
 
 
 @database_sync_to_async
 def _direction(message_id: int) -> str:
-    from .models import Message
 
     return Message.objects.filter(pk=message_id).values_list("direction", flat=True).first() or ""
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
+
+from permanence.core.consumers import user_group
+
+from .models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +67,6 @@ def message_added(conversation_id: int, message_id: int) -> None:
 
 
 def notify_user(user_id: int, payload: dict[str, Any]) -> None:
-    from permanence.core.consumers import user_group
 
     _send(user_group(user_id), {"type": "notify", "payload": payload})
 
@@ -69,11 +74,8 @@ def notify_user(user_id: int, payload: dict[str, Any]) -> None:
 def notifications_create(users: Any, *, kind: str, text: str, link: str, now: Any) -> None:
     """In-app notifications that lead to a page rather than a conversation (an order, a
     quote): stored for each user, and pushed to their bell after commit."""
-    from functools import partial
 
-    from django.db import transaction
 
-    from .models import Notification
 
     users = list(users)
     Notification.objects.bulk_create([

@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import BooleanField, F, Func, QuerySet, Subquery
+from django.core.cache import cache
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from permanence.accounts import permissions
 from permanence.accounts.selectors import accounts_visible_to
+from permanence.core import clock
 from permanence.core.errors import Forbidden, NotFound
 
-from .models import Conversation, Notification
+from .models import (
+    OPEN_STATUSES,
+    PRIORITY_RANK,
+    AgentPresence,
+    Conversation,
+    Message,
+    Notification,
+    ReadMarker,
+)
 from .permissions import can_work_conversations
+from .search import search_conversations
 
 
 class _AccountIn(Func):
@@ -52,7 +78,6 @@ def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
 
 def merged_target_for_user(user: Any, pk: Any) -> int | None:
     """Where a merged conversation now lives, if the user may see it (for old links)."""
-    from permanence.accounts.selectors import accounts_visible_to
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
@@ -95,13 +120,9 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
                sort: str = "due", for_count: bool = False) -> QuerySet[Conversation]:
     """The inbox list. `for_count=True`: the same rows, written for the capped count (an
     unordered query: see search.search_conversations)."""
-    from datetime import timedelta
 
-    from django.db.models import Exists, OuterRef, Q
 
-    from permanence.core import clock
 
-    from .models import OPEN_STATUSES, ReadMarker
 
     now = clock.now()
     qs = conversations_visible_to(user)
@@ -130,7 +151,6 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
     if assignee:
         qs = qs.filter(assignee_id=int(assignee)) if assignee.isdigit() else qs.none()
     if q.strip():
-        from .search import search_conversations
 
         qs = search_conversations(qs, q, for_count=for_count)
     last_read = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user)
@@ -145,14 +165,11 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
         "priority": ["-priority_rank", "next_due_at", "-pk"],
     }.get(sort, ["next_due_at", "-last_message_at", "-pk"])
     if sort == "priority":
-        from django.db.models import Case, IntegerField, Value, When
 
-        from .models import PRIORITY_RANK
 
         qs = qs.annotate(priority_rank=Case(
             *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()],
             output_field=IntegerField()))
-    from django.db.models import F
 
     # The search text can be large; list pages never show it (cheaper sorts and fetches).
     qs = qs.defer("search_text")
@@ -163,7 +180,6 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
 
 
 def timeline(conversation: Conversation) -> QuerySet[Any]:
-    from .models import Message
 
     return (Message.objects.filter(conversation__in=[conversation.pk, *conversation_merged_ids(
         conversation)]).select_related("author", "contact", "conversation")
@@ -178,9 +194,7 @@ def conversation_merged_ids(conversation: Conversation) -> list[int]:
 def filter_accounts(user: Any, selected: str = "") -> list[Any]:
     """Accounts offered in the inbox's account filter: those with conversations (at most
     500, by name), plus the selected one — never a select of every account."""
-    from django.db.models import Exists, OuterRef
 
-    from permanence.accounts.selectors import accounts_visible_to
 
     visible = accounts_visible_to(user).only("pk", "name")
     has_conversations = Conversation.objects.filter(account=OuterRef("pk"))
@@ -195,7 +209,6 @@ COUNTS_TTL = 15  # seconds: the view counters may lag a little; the list itself 
 
 def inbox_counts(user: Any) -> dict[str, int]:
     """Counts shown next to each view (one query, cached briefly per user)."""
-    from django.core.cache import cache
 
     key = f"inbox-counts:{user.pk}"
     counts = cache.get(key)
@@ -206,13 +219,8 @@ def inbox_counts(user: Any) -> dict[str, int]:
 
 
 def _inbox_counts(user: Any) -> dict[str, int]:
-    from datetime import timedelta
 
-    from django.db.models import Count, Q
 
-    from permanence.core import clock
-
-    from .models import OPEN_STATUSES
 
     now = clock.now()
     base = conversations_visible_to(user).filter(status__in=OPEN_STATUSES)
@@ -228,7 +236,6 @@ def _inbox_counts(user: Any) -> dict[str, int]:
 
 def presence_of(user: Any) -> Any:
     """The agent's presence (unsaved default: available, capacity 20)."""
-    from .models import AgentPresence
 
     return AgentPresence.objects.filter(user=user).first() or AgentPresence(user=user)
 

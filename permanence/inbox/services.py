@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,12 +22,15 @@ from permanence.core import clock, local_cache
 from permanence.core.business_time import business_time_between
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.transitions import Machine, apply
+from permanence.core.validators import normalise_phone
 
 from . import attachments as attachment_store
 from . import events, routing, sla
 from .models import (
     OPEN_STATUSES,
     TRANSITIONS,
+    AgentPresence,
+    Category,
     Channel,
     Contact,
     Conversation,
@@ -35,7 +39,10 @@ from .models import (
     Kind,
     Mention,
     Message,
+    Motif,
+    Notification,
     Priority,
+    ReadMarker,
     ReferenceCounter,
     Status,
     StatusChange,
@@ -61,7 +68,6 @@ def reference_next(at: datetime) -> str:
     deliveries never wait for each other (a rolled-back delivery leaves a gap, which is fine
     for a reference — unlike invoice numbers). SQLite serialises writers anyway: a counter
     row, incremented with UPDATE … RETURNING, has no gaps."""
-    from django.db import connection
 
     year = timezone.localtime(at).year
     if connection.vendor == "postgresql":
@@ -80,7 +86,6 @@ def reference_next(at: datetime) -> str:
 
 
 def _pg_sequence_next(year: int) -> int:
-    from django.db import DatabaseError, connection
 
     name = f"inbox_reference_{int(year)}"
     # The usual case in one round trip and no savepoint: to_regclass() is NULL (no error,
@@ -148,7 +153,6 @@ def _contact_upsert_by_email(account: ClientAccount, email: str, phone: str,
     is known, else (the account's contact with this e-mail, False), else (None, False)
     (e.g. the phone belongs to another contact): the caller then looks up as usual.
     Other databases: (None, False)."""
-    from django.db import connection
 
     if connection.vendor != "postgresql":
         return None, False
@@ -582,7 +586,6 @@ QUALIFICATION_FIELDS = ("priority", "category", "motif", "kind", "subject")
 def conversation_update(*, actor: User, conversation: Conversation, data: dict[str, Any],
                         tags: list[str] | None = None) -> Conversation:
     """Qualification (priority, category, motif, kind, subject) and tags; SLA recomputed."""
-    from .models import Category, Motif
 
     _check_worker(actor)
     choices = {"priority": Priority.values, "category": ["", *Category.values],
@@ -640,7 +643,6 @@ def check_permission_for_account(actor: User, account: ClientAccount) -> None:
 
 
 def conversation_mark_read(*, user: User, conversation: Conversation) -> None:
-    from .models import ReadMarker
 
     ReadMarker.objects.update_or_create(conversation=conversation, user=user,
                                         defaults={"read_at": clock.now()})
@@ -731,11 +733,9 @@ def phone_message_record(*, actor: User, account: ClientAccount, caller_name: st
                          caller_phone: str, reason: str, message: str, urgent: bool,
                          caller_email: str = "") -> Conversation:
     """An agent records an incoming call (message téléphonique) as a conversation."""
-    from permanence.core.validators import normalise_phone
 
     _check_worker(actor)
     check_permission_for_account(actor, account)
-    from django.core.exceptions import ValidationError
 
     try:
         phone = normalise_phone(caller_phone) if caller_phone.strip() else ""
@@ -779,7 +779,6 @@ def bulk_apply(*, actor: User, conversations: list[Conversation], action: str,
 @transaction.atomic
 def presence_set(*, user: User, available: bool, capacity: int | None = None) -> None:
     """Disponible / absent, and how many open conversations the agent can carry (routing)."""
-    from .models import AgentPresence
 
     defaults: dict[str, Any] = {"available": available}
     if capacity is not None:
@@ -790,7 +789,6 @@ def presence_set(*, user: User, available: bool, capacity: int | None = None) ->
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
-    from .models import Notification
 
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:

@@ -7,13 +7,15 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import ClientAccount
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import local_cache
 from permanence.core.errors import Forbidden
 
-from . import permissions
-from .models import SlaPolicy
+from . import permissions, sla
+from .models import SlaPolicy, SlaTarget
+from .tasks import sla_recompute
 
 
 def _check(actor: Any) -> None:
@@ -45,9 +47,7 @@ def setting_delete(*, actor: Any, obj: models.Model) -> None:
 
 def _recompute_after_policy_change(obj: Any) -> None:
     """Targets changed: open conversations under that policy get new due instants."""
-    from permanence.accounts.models import ClientAccount
 
-    from .tasks import sla_recompute
 
     policy = obj if isinstance(obj, SlaPolicy) else obj.policy
     accounts = (ClientAccount.objects.filter(pk=policy.account_id) if policy.account_id
@@ -59,8 +59,6 @@ def _recompute_after_policy_change(obj: Any) -> None:
 @transaction.atomic
 def sla_policy_for_account_create(*, actor: Any, account: Any) -> SlaPolicy:
     """An account-specific policy, starting as a copy of the default one."""
-    from . import sla
-    from .models import SlaTarget
 
     _check(actor)
     existing = SlaPolicy.objects.filter(account=account).first()

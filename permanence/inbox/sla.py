@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Q
+
 from permanence.core import local_cache
 from permanence.core.business_time import (
     CalendarSpec,
@@ -63,7 +65,6 @@ def ensure_default_policy() -> SlaPolicy:
 
 def _candidate_rows(conversation: Conversation) -> list[SlaTarget]:
     """The account's and the default policy's rows for this priority, in one query."""
-    from django.db.models import Q
 
     rows = list(SlaTarget.objects.filter(
         Q(policy__account_id=conversation.account_id) | Q(policy__account__isnull=True),

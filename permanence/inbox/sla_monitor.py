@@ -12,6 +12,7 @@ from permanence.calendars.services import spec_for_account
 from permanence.core import background, clock
 
 from . import payloads, sla
+from .live import inbox_changed
 from .models import OPEN_STATUSES, Conversation, Message, SlaEvent
 
 TARGETS = ("first_response", "next_response", "resolution")
@@ -49,7 +50,6 @@ def _recipients(conversation: Conversation) -> list[int]:
 
 
 def run(now: datetime | None = None) -> str:
-    from .live import inbox_changed
 
     now = now or clock.now()
     warned = breached = 0

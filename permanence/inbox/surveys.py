@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from permanence.core import clock
 from permanence.core.errors import DomainError
 
-from .models import Conversation
+from .models import Conversation, Message
 from .models_complaints import SurveyResponse
 
 NPS_EVERY = timedelta(days=90)
@@ -64,7 +64,6 @@ def survey_answer(*, token: str, csat: int, comment: str = "",
             survey.contact.last_nps_at = now
             survey.contact.save(update_fields=["last_nps_at"])
     survey.save()
-    from .models import Message
 
     Message.objects.create(conversation=survey.conversation, direction="system",
                            channel=survey.conversation.channel, event="survey",

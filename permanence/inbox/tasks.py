@@ -9,12 +9,18 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from permanence.accounts.models import ClientAccount, User
 from permanence.core import background, clock
+from permanence.core.mail import queue_email
 from permanence.core.scheduler import every
 from permanence.core.tasks import retry_delay
 
-from . import delivery
+from . import delivery, live
 from .models import Conversation, Delivery, Message, Notification
+from .models_complaints import Complaint
+from .services import sla_recompute_for_account
+from .sla_monitor import run
+from .surveys import survey_create
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +33,6 @@ def send_acknowledgement(conversation_id: int) -> str:
         pk=conversation_id)
     result = str(delivery.sender("acknowledgement")(conversation))
     if result == "sent":
-        from .models_complaints import Complaint
 
         Complaint.objects.filter(conversation=conversation, acknowledged_at__isnull=True).update(
             acknowledged_at=clock.now())
@@ -38,9 +43,7 @@ def send_acknowledgement(conversation_id: int) -> str:
 @task(queue_name="email")
 def send_survey(conversation_id: int) -> str:
     """After resolution: the satisfaction link (CSAT, and NPS at most every 90 days)."""
-    from permanence.core.mail import queue_email
 
-    from .surveys import survey_create
 
     conversation = Conversation.objects.select_related("account", "contact").get(
         pk=conversation_id)
@@ -123,10 +126,7 @@ NOTIFICATION_TEXT = {
 @task()
 def notify(user_id: int, conversation_id: int, kind: str, message_id: int | None) -> str:
     """In-app notification (stored, pushed live) and e-mail when the user wants it."""
-    from permanence.accounts.models import User
-    from permanence.core.mail import queue_email
 
-    from . import live
 
     user = User.objects.filter(pk=user_id, is_active=True).first()
     conversation = Conversation.objects.filter(pk=conversation_id).first()
@@ -149,7 +149,6 @@ def notify(user_id: int, conversation_id: int, kind: str, message_id: int | None
 @task()
 def sla_check() -> str:
     """Periodic: warn at the policy's ratio (75 %), record breaches, notify."""
-    from .sla_monitor import run
 
     return run()
 
@@ -159,9 +158,7 @@ def sla_check() -> str:
 @task()
 def sla_recompute(account_ids: list[int]) -> int:
     """After a calendar or policy change: new due instants for the accounts' open files."""
-    from permanence.accounts.models import ClientAccount
 
-    from .services import sla_recompute_for_account
 
     return sum(sla_recompute_for_account(a) for a in ClientAccount.objects.filter(
         pk__in=account_ids))

@@ -31,7 +31,7 @@ from .forms import (
     ReplyForm,
     StatusForm,
 )
-from .models import Attachment, Channel, Conversation, Kind, Message, Status
+from .models import Attachment, Channel, Conversation, Kind, Message, Notification, Status
 from .views_complaints import complaint_forms
 
 PAGE_SIZE = 50
@@ -420,7 +420,6 @@ def presence(request: AuthedHttpRequest) -> HttpResponse:
 
 @staff_required
 def notifications(request: AuthedHttpRequest) -> HttpResponse:
-    from .models import Notification
 
     if request.method == "POST":
         services.notifications_mark_read(user=request.user)

@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from permanence.accounts.models import Role, User
-from permanence.accounts.selectors import active_staff
+from permanence.accounts.selectors import accounts_visible_to, active_staff
 from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import NotFound
 
 from . import permissions, sla
-from .models import CannedReply, RoutingRule, SlaTarget, Team
-from .settings_services import setting_delete, setting_save
+from .models import CannedReply, RoutingRule, SlaPolicy, SlaTarget, Team
+from .settings_services import setting_delete, setting_save, sla_policy_for_account_create
 
 
 class CannedReplyForm(forms.ModelForm):
@@ -146,10 +146,7 @@ def setting_remove(request: AuthedHttpRequest, kind: str, pk: int) -> HttpRespon
 def sla_policy(request: AuthedHttpRequest) -> HttpResponse:
     """The default policy, or ?account=<id>: that account's own policy (created on demand
     as a copy of the default)."""
-    from permanence.accounts.selectors import accounts_visible_to
 
-    from .models import SlaPolicy
-    from .settings_services import sla_policy_for_account_create
 
     accounts = accounts_visible_to(request.user).only("pk", "name")
     account = None

@@ -1,4 +1,3 @@
-from datetime import timedelta
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -11,10 +10,5 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Intégrations")
 
     def ready(self) -> None:
-        from permanence.core.scheduler import every
-
-        from .tasks import webhooks_sweep
-
-        # Safety net: re-enqueues deliveries whose retry was lost (worker crash, lost
-        # enqueue) and prunes the delivery log.
-        every(timedelta(minutes=5), name="integrations.webhooks_sweep")(webhooks_sweep)
+        # Django app loading: registers the webhook sweep.
+        from . import startup  # noqa: F401

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import override_settings
+from django.test import TestCase, override_settings
 
 from .standin import StandIn, make_standin_server, signature_header
 
@@ -37,7 +38,6 @@ class RunningStandIn:
         """Post the events the stand-in kept (no webhook URL) to our webhook through a Django
         test client, in the caller's thread (so inside the test's transaction). The processing
         enqueued on commit runs as the request ends (as it would after a real commit)."""
-        from django.test import TestCase
 
         responses = []
         while self.app.outbox:
@@ -50,7 +50,6 @@ class RunningStandIn:
         return responses
 
     def control(self, path: str) -> dict[str, Any]:
-        import urllib.request
 
         request = urllib.request.Request(f"{self.url}/_control/{path}", data=b"",  # noqa: S310
                                          method="POST")

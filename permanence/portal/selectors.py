@@ -38,6 +38,7 @@ from permanence.inbox.models import (
     Status,
     StatusChange,
 )
+from permanence.inbox.services import REOPEN_WINDOW_DAYS
 
 # What the client reads for each status (plain French, from their point of view).
 CLIENT_STATUS_LABELS: dict[str, Any] = {
@@ -133,7 +134,6 @@ def client_attachment(user: Any, account: ClientAccount, attachment_id: Any) -> 
 def can_reply(conversation: Conversation) -> bool:
     """Whether a client's message would reach someone: open, or resolved recently enough
     for their reply to reopen it (the inbox's rule). Closed ones need a new request."""
-    from permanence.inbox.services import REOPEN_WINDOW_DAYS
 
     if conversation.status in OPEN_STATUSES:
         return True

@@ -21,6 +21,7 @@ from permanence.accounts.selectors import (
 )
 from permanence.accounts.views import profile_for_template
 from permanence.calendars.selectors import active_notices
+from permanence.channels_email.outbound import format_deadline_ui
 from permanence.channels_webform.forms import too_large
 from permanence.core.access import AuthedHttpRequest, client_required
 from permanence.core.errors import DomainError, NotFound
@@ -137,7 +138,6 @@ def request_new(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _acknowledgement(conversation: Conversation) -> str:
-    from permanence.channels_email.outbound import format_deadline_ui
 
     text = _("Votre demande est enregistrée sous la référence %(reference)s. ") % {
         "reference": conversation.reference}

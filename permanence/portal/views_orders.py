@@ -10,6 +10,7 @@ from permanence.calendars.selectors import active_notices
 from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, client_required
 from permanence.shop import selectors
+from permanence.shop.documents import order_summary_pdf
 from permanence.shop.models import Order
 
 from .views import current_account
@@ -44,7 +45,6 @@ def order_detail(request: AuthedHttpRequest, reference: str) -> HttpResponse:
 
 @client_required
 def order_pdf(request: AuthedHttpRequest, reference: str) -> HttpResponse:
-    from permanence.shop.documents import order_summary_pdf
 
     order = selectors.get_client_order(request.user, reference)
     response = HttpResponse(order_summary_pdf(order), content_type="application/pdf")

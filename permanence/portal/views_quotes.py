@@ -11,6 +11,8 @@ from permanence.core.access import AuthedHttpRequest, client_required
 from permanence.shop.models import Quote, QuoteStatus
 from permanence.shop.quotes.selectors import quotes_visible_to, today
 
+from .views import current_account
+
 QUOTES_PER_PAGE = 25
 # Quotes the client can open through their link: the ones staff have sent.
 OPENABLE = (QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED, QuoteStatus.EXPIRED)
@@ -18,7 +20,6 @@ OPENABLE = (QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED, QuoteS
 
 @client_required
 def quotes(request: AuthedHttpRequest) -> HttpResponse:
-    from .views import current_account
 
     account, accounts = current_account(request)
     qs = (quotes_visible_to(request.user).filter(account=account)

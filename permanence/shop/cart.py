@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from permanence.catalog.models import Offer
 from permanence.catalog.pricing import LineSpec, line_from_offer, recurring_totals_of, totals_of
+from permanence.core import clock
 from permanence.core.errors import DomainError, NotFound, invalid
 from permanence.core.money import Totals
 
@@ -243,9 +245,7 @@ def cart_merge_at_login(*, user: Any, token: str | None) -> Cart | None:
 @transaction.atomic
 def carts_purge_abandoned() -> int:
     """Delete anonymous, open carts untouched for ABANDONED_AFTER_DAYS; the number deleted."""
-    from datetime import timedelta
 
-    from permanence.core import clock
 
     cutoff = clock.now() - timedelta(days=ABANDONED_AFTER_DAYS)
     stale = Cart.objects.filter(user__isnull=True, checked_out_at__isnull=True,

@@ -31,10 +31,14 @@ from permanence.calendars.services import spec_for_account
 from permanence.core import clock
 from permanence.core.business_time import next_opening
 from permanence.core.errors import Forbidden
+from permanence.core.mail import queue_email
 from permanence.core.models import ScheduledJobRun
+from permanence.core.scheduler import every
+from permanence.inbox.live import notifications_create
 
 from . import permissions
 from .models import Order, OrderStatus, OrderStatusChange
+from .orders import lock_order
 from .selectors import to_check_q
 
 DAILY_CHECK_JOB = "shop.daily_check.sent"
@@ -49,7 +53,6 @@ NOTIFICATION_KINDS = {"daily": "order_daily_check", "validation": "order_overdue
 @transaction.atomic
 def order_mark_checked(*, order: Order | int, actor: Any) -> Order:
     """The order has been looked at (billing details, information, payment): stamped once."""
-    from .orders import lock_order
 
     if not permissions.can_process_orders(actor):
         raise Forbidden(_("Vous ne pouvez pas traiter les commandes."))
@@ -80,8 +83,6 @@ def _notify(users: list[User], kind: str, text: str, link: str, now: datetime,
             *, email_subject: str = "", email_body: str = "") -> None:
     """In-app notification for each user (pushed live after commit), and an e-mail when
     `email_body` is given."""
-    from permanence.core.mail import queue_email
-    from permanence.inbox.live import notifications_create
 
     notifications_create(users, kind=kind, text=text, link=link, now=now)
     if email_body:
@@ -184,7 +185,6 @@ def overdue_candidates(kind: str, now: datetime) -> QuerySet[Order]:
 
 @transaction.atomic
 def _alert_one(order_id: int, kind: str, now: datetime, recipients: list[User]) -> bool:
-    from .orders import lock_order
 
     status, field = DEADLINES[kind]
     order = lock_order(order_id)
@@ -231,7 +231,6 @@ def overdue_check() -> str:
 
 def register_jobs() -> None:
     """Called from ShopConfig.ready(), like the inbox's jobs."""
-    from permanence.core.scheduler import every
 
     every(timedelta(minutes=15), name="shop.daily_check")(daily_check)
     every(timedelta(minutes=5), name="shop.overdue_check")(overdue_check)

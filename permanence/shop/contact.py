@@ -19,6 +19,8 @@ from permanence.accounts.selectors import operator_account
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core.errors import Forbidden, invalid
+from permanence.inbox import services as inbox
+from permanence.inbox.models import Channel, Direction, Kind, Message, Status
 
 from . import permissions
 from .models import Order
@@ -26,8 +28,6 @@ from .models import Order
 
 @transaction.atomic
 def order_contact_client(*, order: Order, actor: Any, subject: str, body: str) -> Any:
-    from permanence.inbox import services as inbox
-    from permanence.inbox.models import Channel, Direction, Kind, Message, Status
 
     if not permissions.can_process_orders(actor):
         raise Forbidden(_("Vous ne pouvez pas contacter ce client."))

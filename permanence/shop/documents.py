@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from permanence.accounts.services import operator_identity
+
+from . import selectors
 from .models import Order
 
 
@@ -12,9 +15,7 @@ def order_summary_pdf(order: Order, *, language: str | None = None) -> bytes:
     """Lines, totals per VAT rate, billing details, CGV version, deadlines and history."""
     from weasyprint import HTML  # heavy import, only when a PDF is asked for
 
-    from permanence.accounts.services import operator_identity
 
-    from . import selectors
 
     lines = list(order.lines.all())
     with translation.override(language or translation.get_language() or "fr"):

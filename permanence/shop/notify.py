@@ -9,6 +9,7 @@ from django.utils import translation
 from permanence.core.mail import queue_email
 
 from .models import Order, OrderStatus
+from .tasks import queue_order_confirmation
 
 # status reached → template stem under shop/email/
 TEMPLATES = {
@@ -31,8 +32,6 @@ def order_email(order: Order, stem: str, **extra: object) -> None:
     subject = " ".join(subject.split())
     if stem == "confirmation":
         # A durable medium: the CGV accepted with the order go with it as a PDF.
-        from .tasks import queue_order_confirmation
-
         queue_order_confirmation(to=[order.billing_email], subject=subject, body=body,
                                  terms_id=order.terms_id)
         return

@@ -24,6 +24,7 @@ from permanence.accounts.selectors import accounts_visible_to
 from permanence.core import clock
 from permanence.core.errors import Forbidden, NotFound
 from permanence.core.money import compute_totals
+from permanence.inbox.models import Conversation
 
 from . import permissions
 from .models import Order, OrderStatus
@@ -296,7 +297,6 @@ def order_payments(order: Order) -> QuerySet[Any]:
 
 
 def order_conversations(order: Order) -> QuerySet[Any]:
-    from permanence.inbox.models import Conversation
 
     return (Conversation.objects.filter(order=order, merged_into__isnull=True)
             .select_related("account", "contact").order_by("-created_at"))

@@ -7,6 +7,7 @@ and a failed send is retried with the same back-off as core/tasks.send_email."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,15 +15,18 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django_tasks import task
 
+from permanence.catalog.documents import terms_pdf
+from permanence.catalog.models import TermsVersion
 from permanence.core import clock
+from permanence.core.scheduler import every
 from permanence.core.tasks import retry_delay
+
+from .cart import carts_purge_abandoned
 
 logger = logging.getLogger(__name__)
 
 
 def terms_attachment(terms_id: int | None) -> tuple[str, bytes, str] | None:
-    from permanence.catalog.documents import terms_pdf
-    from permanence.catalog.models import TermsVersion
 
     terms = TermsVersion.objects.filter(pk=terms_id).first() if terms_id else None
     if terms is None:
@@ -62,15 +66,12 @@ def queue_order_confirmation(*, to: list[str], subject: str, body: str,
 
 @task()
 def purge_abandoned_carts() -> str:
-    from .cart import carts_purge_abandoned
 
     return f"{carts_purge_abandoned()} cart(s) deleted"
 
 
 def register_cart_jobs() -> None:
     """Called from ShopConfig.ready(): abandoned anonymous carts are purged every 6 hours."""
-    from datetime import timedelta
 
-    from permanence.core.scheduler import every
 
     every(timedelta(hours=6), name="shop.purge_abandoned_carts")(purge_abandoned_carts)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import ClientAccount, Role
 from permanence.accounts.services import operator_identity
+from permanence.catalog.selectors import current_terms
 from permanence.core.errors import DomainError
 from permanence.core.money import compute_totals
 
@@ -262,7 +263,6 @@ def checkout_payment(request: HttpRequest) -> HttpResponse:
             if result.order.payment_method in REDIRECT_METHODS and url:
                 return HttpResponseRedirect(url)
             return _to_order(request, result.order)
-    from permanence.catalog.selectors import current_terms
 
     return render(request, "shop/public/checkout_payment.html",
                   {"summary": summary, "form": form, "details": details, "step": 2,

@@ -24,6 +24,7 @@ from permanence.core.errors import DomainError
 from . import permissions, selectors
 from .checks import order_mark_checked
 from .contact import order_contact_client
+from .documents import order_summary_pdf
 from .forms_staff import BoardFilterForm, ContactForm, InformationForm, TransitionForm
 from .models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod
 from .orders import (
@@ -204,7 +205,6 @@ def contact(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def summary_pdf(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    from .documents import order_summary_pdf
 
     order = selectors.get_order_for_user(request.user, pk)
     response = HttpResponse(order_summary_pdf(order), content_type="application/pdf")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from permanence.catalog.promise import format_hours
 
 register = template.Library()
 
@@ -63,8 +66,6 @@ def offer_price(offer: Any) -> dict[str, Any]:
 @register.filter
 def hours(value: Any) -> str:
     """Decimal("24.00") → "24"; Decimal("1.50") → "1,5"."""
-    from decimal import Decimal
 
-    from permanence.catalog.promise import format_hours
 
     return format_hours(Decimal(str(value)))

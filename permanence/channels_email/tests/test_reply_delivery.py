@@ -139,7 +139,11 @@ def test_two_workers_at_once_send_one_reply_with_no_transaction_open(account: An
     for thread in threads:
         thread.join(30)
     assert errors == []
-    assert sorted(outcomes) == ["sent", "skipped"]
+    # The loser finds the claim taken ("skipped") or, on a loaded machine where it comes
+    # after the first send finished, the reply already sent: either way it sends nothing.
+    assert len(outcomes) == 2
+    assert outcomes.count("sent") == 1
+    assert set(outcomes) - {"sent"} <= {"skipped", "already sent"}
     assert len(mail.outbox) == 1
     assert RecordingBackend.in_transaction == [False]  # sent once, no transaction open
     assert state(reply) == (Delivery.SENT, 1)

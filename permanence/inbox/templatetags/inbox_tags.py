@@ -8,6 +8,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from permanence.inbox.models import Status
+
 register = template.Library()
 
 
@@ -41,7 +43,6 @@ def countdown(due: datetime | None, now: datetime) -> SafeString | str:
 
 @register.filter
 def status_label(value: str) -> str:
-    from permanence.inbox.models import Status
 
     try:
         return str(Status(value).label)

@@ -8,14 +8,14 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from permanence.accounts.services import operator_identity
+from permanence.core.money import compute_totals
 from permanence.shop.models import Quote
 
 from .selectors import quote_lines
 
 
 def quote_document_context(quote: Quote) -> dict[str, Any]:
-    from permanence.accounts.services import operator_identity
-    from permanence.core.money import compute_totals
 
     lines = quote_lines(quote)
     totals = compute_totals((line.total_ht_cents, line.vat_rate) for line in lines)
@@ -27,7 +27,7 @@ def quote_document_context(quote: Quote) -> dict[str, Any]:
 
 
 def quote_pdf(quote: Quote, *, language: str | None = None) -> bytes:
-    import weasyprint
+    import weasyprint  # heavy import, only when a PDF is rendered
 
     with translation.override(language or settings.LANGUAGE_CODE):
         html = render_to_string("shop/quotes/pdf.html", quote_document_context(quote))

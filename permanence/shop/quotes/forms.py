@@ -6,16 +6,18 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
-from permanence.accounts.models import ClientAccount, Sector
+from permanence.accounts.models import ClientAccount, Sector, User
 from permanence.catalog.models import Offer
 from permanence.core.money import format_eur, parse_eur
 from permanence.core.validators import normalise_phone
 from permanence.shop.models import CustomerKind, QuoteStatus
 
+from .selectors import today
 from .services import MAX_LINES, QuoteLineInput, line_input_from_offer
 
 CONSENT_VERSION = "devis-2026-01"
@@ -115,7 +117,6 @@ class QuoteHeaderForm(forms.Form):
         return _clean_phone(self.cleaned_data.get("requester_phone", ""))
 
     def clean_valid_until(self) -> Any:
-        from .selectors import today
 
         value = self.cleaned_data.get("valid_until")
         if value is not None and value < today():
@@ -310,9 +311,7 @@ class QuoteAcceptForm(forms.Form):
             del self.fields["password1"], self.fields["password2"]
 
     def clean(self) -> dict[str, Any]:
-        from django.contrib.auth.password_validation import validate_password
 
-        from permanence.accounts.models import User
 
         data = super().clean() or {}
         if not self.with_password:

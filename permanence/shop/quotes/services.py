@@ -45,6 +45,7 @@ from permanence.core.mail import queue_email
 from permanence.core.money import HUNDRED, compute_totals, line_total_cents
 from permanence.core.ratelimit import FixedWindowLimit
 from permanence.core.transitions import Machine, transition
+from permanence.inbox.live import notifications_create
 from permanence.shop.models import (
     QUOTE_TRANSITIONS,
     CustomerKind,
@@ -57,6 +58,7 @@ from permanence.shop.models import (
 from permanence.shop.orders import operator_deadline
 from permanence.shop.permissions import QUOTE_MANAGER_ROLES, can_manage_quotes
 from permanence.shop.references import reference_next
+from permanence.shop.services import order_create
 
 from .selectors import EDITABLE_STATUSES, current_terms, is_expired, today
 from .tasks import send_quote
@@ -190,7 +192,6 @@ def quote_email(quote: Quote, stem: str, **extra: Any) -> None:
 
 def _notify_staff(quote: Quote, now: datetime) -> None:
     """In-app notification to everyone who manages quotes (the bell of the back office)."""
-    from permanence.inbox.live import notifications_create
 
     text = _("Nouvelle demande de devis %(ref)s : %(name)s") % {
         "ref": quote.reference, "name": quote.company or quote.requester_name}
@@ -554,7 +555,6 @@ def quote_accept(*, quote: Quote, user: Any = None, terms_accepted: bool,
                  password: str | None = None) -> Order:
     """Accept online: the quote becomes an order awaiting payment (idempotent: accepting an
     accepted quote again returns its order)."""
-    from permanence.shop.services import order_create
 
     quote = _lock(quote)
     if quote.status == QuoteStatus.ACCEPTED:

@@ -23,7 +23,7 @@ from permanence.accounts.selectors import (
 )
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest, role_required
-from permanence.core.errors import DomainError
+from permanence.core.errors import DomainError, NotFound
 from permanence.core.middleware import client_ip
 from permanence.shop.models import Quote, QuoteStatus
 from permanence.shop.permissions import can_manage_quotes
@@ -353,7 +353,6 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
 def quote_public_pdf(request: HttpRequest, token: str) -> HttpResponse:
     quote = selectors.get_quote_by_token(token)
     if quote.status not in SHOWN_STATUSES:
-        from permanence.core.errors import NotFound
 
         raise NotFound(_("Ce devis est en cours de préparation."))
     return _pdf_response(quote)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from stdnum.fr import siret
 
 from permanence.accounts.models import (
     AccountKind,
@@ -21,6 +22,9 @@ from permanence.accounts.models import (
     User,
 )
 from permanence.calendars.models import BusinessCalendar, HolidayRegion
+from permanence.catalog.demo import seed_catalog
+from permanence.inbox.demo import seed_inbox
+from permanence.payments.demo import seed_orders  # the shop's, with their payments
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "permanence-demo")
 DOMAIN = "permanence.test"
@@ -79,7 +83,6 @@ ACCOUNTS: list[dict[str, Any]] = [
 
 
 def _siret_ok(value: str) -> str:
-    from stdnum.fr import siret
 
     return value if siret.is_valid(value) else ""
 
@@ -137,10 +140,6 @@ class Command(BaseCommand):
                                              defaults={"role": MembershipRole.OWNER})
         ContactChannel.objects.update_or_create(value=f"support@{DOMAIN}", defaults={
             "account": operator, "kind": ContactChannel.Kind.EMAIL})
-        from permanence.catalog.demo import seed_catalog
-        from permanence.inbox.demo import seed_inbox
-        from permanence.payments.demo import seed_orders  # the shop's, with their payments
-
         seed_catalog()
         created = seed_inbox()
         if created:

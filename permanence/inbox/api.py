@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
@@ -229,6 +229,29 @@ def _detail(user: Any, pk: int) -> Conversation:
     return conversation
 
 
+def _created(conversation: Conversation, message: Message) -> Conversation:
+    """The 201 of a create: the conversation and its first message as the service wrote them
+    (the timeline of a new conversation is that message), with two small reads (tags set by
+    routing, attachments) instead of reading the whole conversation back."""
+    prefetch_related_objects([conversation], "tags")
+    prefetch_related_objects([message], "attachments")
+    for obj in (conversation, message, conversation.contact):
+        _as_stored(obj)
+    conversation.api_messages = [message]  # type: ignore[attr-defined]
+    return conversation
+
+
+def _as_stored(obj: Any) -> None:
+    """Datetimes in UTC, as the database gives them back (the SLA engine computes in the
+    account's zone): the JSON then reads exactly like a GET of the same conversation."""
+    if obj is None:
+        return
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            setattr(obj, field.attname, value.astimezone(UTC))
+
+
 def _require_object(request: AuthedHttpRequest) -> None:
     """A PATCH whose schema has only optional fields still needs a JSON object."""
     try:
@@ -296,8 +319,8 @@ def conversation_create(request: AuthedHttpRequest, payload: ConversationIn) -> 
         category=payload.category, motif=payload.motif, sender=email,
         acknowledge=payload.acknowledge and bool(email), data={"api_user": user.pk},
     )
-    conversation = services.conversation_open(incoming, actor=user)
-    return Respond(201, _detail(user, conversation.pk))
+    conversation, message = services.conversation_open_with_message(incoming, actor=user)
+    return Respond(201, _created(conversation, message))
 
 
 @router.get("/conversations/{conversation_id}", response=ConversationDetailOut,

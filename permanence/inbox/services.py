@@ -263,10 +263,17 @@ def _search_text(conversation: Conversation, extra: str = "") -> str:
     return header + "\n" + bodies
 
 
-@transaction.atomic
 def conversation_open(incoming: Incoming, *, actor: User | None = None) -> Conversation:
     """A new conversation with its first inbound message, routed, with its SLA and an
     acknowledgement sent after commit."""
+    return conversation_open_with_message(incoming, actor=actor)[0]
+
+
+@transaction.atomic
+def conversation_open_with_message(incoming: Incoming, *,
+                                   actor: User | None = None) -> tuple[Conversation, Message]:
+    """`conversation_open`, also returning the first message (the API answers a create with
+    both, as written, without reading them back)."""
     now = clock.now()
     subject = (incoming.subject or "").strip()[:250] or _("(sans objet)")
     contact = None
@@ -312,7 +319,7 @@ def conversation_open(incoming: Incoming, *, actor: User | None = None) -> Conve
                  account=conversation.account, actor_label=incoming.sender if not actor else "",
                  changes={"channel": incoming.channel, "kind": incoming.kind})
     events.conversation_created(conversation, message, acknowledge=incoming.acknowledge)
-    return conversation
+    return conversation, message
 
 
 def _system(conversation: Conversation, event: str, data: dict[str, Any], now: datetime,

@@ -379,6 +379,23 @@ def test_create(api_client_for: Any, agent: Any, account: Any,
     assert any("lea@exemple.fr" in ", ".join(m.to) for m in mail.outbox)
 
 
+def test_the_201_of_a_create_is_what_reading_the_conversation_back_gives(
+        api_client_for: Any, agent: Any, account: Any) -> None:
+    """The create answers from what it wrote (no re-read): byte for byte the detail a GET
+    returns, tags set by routing and the first message included."""
+    from permanence.inbox.models import RoutingRule
+
+    RoutingRule.objects.create(position=1, name="Devis", keywords="Bonjour", add_tags="devis")
+    client = api_client_for(agent)
+    created = send(client, "POST", URL, _create_body(account))
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["tags"] == ["devis"]
+    read = send(client, "GET", f"{URL}/{body['id']}")
+    assert read.status_code == 200
+    assert body == read.json()
+
+
 def test_create_minimal_without_contact(api_client_for: Any, supervisor: Any,
                                         account: Any) -> None:
     response = send(api_client_for(supervisor), "POST", URL,

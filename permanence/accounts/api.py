@@ -2,16 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
-from permanence.core.errors import DomainError, Forbidden
-from permanence.core.validators import normalise_phone
+from permanence.core.errors import Forbidden
 
 from . import permissions, selectors, services
 from .models import AccountKind, AccountStatus, ClientAccount, ContactChannel, Sector, User
@@ -142,7 +139,7 @@ def account_create(request: AuthedHttpRequest, payload: AccountIn) -> tuple[int,
     channels = _pop_channels(request.user, data)
     with transaction.atomic():
         account = services.account_create(actor=request.user, data=data, agent_ids=agents)
-        _set_channels(request.user, account, channels)
+        services.account_channels_set(actor=request.user, account=account, wanted=channels)
     return 201, _reload(account)
 
 
@@ -165,7 +162,7 @@ def account_patch(request: AuthedHttpRequest, account_id: int, payload: AccountP
         account = services.account_update(actor=request.user, account=account, data=data)
         if agents is not None:
             services.account_set_agents(actor=request.user, account=account, agent_ids=agents)
-        _set_channels(request.user, account, channels)
+        services.account_channels_set(actor=request.user, account=account, wanted=channels)
     return _reload(account)
 
 
@@ -176,10 +173,7 @@ def _reload(account: ClientAccount) -> ClientAccount:
 
 # --- Contact channels (email_addresses / phone_numbers), administrators only ------------------
 
-CHANNEL_FIELDS = {"email_addresses": ContactChannel.Kind.EMAIL,
-                  "phone_numbers": ContactChannel.Kind.PHONE}
-CHANNEL_LABELS = {"email_addresses": gettext_lazy("Adresse e-mail"),
-                  "phone_numbers": gettext_lazy("Numéro de téléphone")}
+CHANNEL_FIELDS = services.CHANNEL_FIELDS
 
 
 def _pop_channels(user: User, data: dict[str, Any]) -> dict[str, list[str]]:
@@ -190,40 +184,3 @@ def _pop_channels(user: User, data: dict[str, Any]) -> dict[str, list[str]]:
         raise Forbidden(_("Seuls les administrateurs modifient les adresses e-mail et les "
                           "numéros d'un compte."))
     return wanted
-
-
-def _normalise(kind: str, value: str) -> str:
-
-    if kind == ContactChannel.Kind.EMAIL:
-        return (value or "").strip().lower()
-    try:
-        return normalise_phone(value)
-    except ValidationError:
-        return (value or "").strip()  # channel_add reports it with its own message
-
-
-def _set_channels(user: User, account: ClientAccount, wanted: dict[str, list[str]]) -> None:
-    """Replace the account's e-mail addresses and/or phone numbers (one transaction: the
-    caller's). Errors name the field: {"email_addresses": ["x@y.fr : Déjà utilisé…"]}."""
-    errors: dict[str, list[str]] = {}
-    for name, values in wanted.items():
-        kind = CHANNEL_FIELDS[name]
-        target = list(dict.fromkeys(_normalise(kind, v) for v in values if (v or "").strip()))
-        current = {c.value: c for c in ContactChannel.objects.filter(account=account, kind=kind)}
-        for value, channel in current.items():
-            if value not in target:
-                services.channel_remove(actor=user, channel=channel)
-        for value in target:
-            if value in current:
-                continue
-            try:
-                with transaction.atomic():
-                    services.channel_add(actor=user, account=account, kind=kind, value=value)
-            except DomainError as exc:
-                problems = [str(m) for msgs in exc.fields.values() for m in msgs]
-                label = str(CHANNEL_LABELS[name])
-                errors.setdefault(name, []).extend(
-                    f"{label} {value} : {p}" for p in (problems or [str(exc.message)]))
-    if errors:
-        raise DomainError("invalid", _("Certains champs sont invalides."), status=422,
-                          fields=errors)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record, diff_fields
@@ -28,6 +29,7 @@ from permanence.core.validators import (
 
 from . import permissions
 from .models import (
+    AccountStatus,
     ApiToken,
     ClientAccount,
     ContactChannel,
@@ -343,3 +345,98 @@ def profile_update(*, actor: User, data: dict[str, Any]) -> User:
         user.save()
         audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=user, changes=changes)
     return user
+
+
+# --- Customers created by the storefront (checkout, quote acceptance) -----------------------
+# The shop creates logins, accounts and memberships through these; it writes the audit rows
+# itself, when the customer's order is placed (see shop.checkout).
+
+def login_exists(email: str) -> bool:
+    return User.objects.filter(email__iexact=(email or "").strip()).exists()
+
+
+def account_slug_free(name: str) -> str:
+    """A slug for a new account from its name, unique among accounts."""
+    base = (slugify(name) or "client")[:70]
+    slug, n = base, 1
+    while ClientAccount.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def client_login_create(*, email: str, full_name: str, phone: str = "",
+                        password: str | None = None, password_hash: str = "") -> User:
+    """A client's login: with `password`, or an already hashed one, or none (the client sets
+    one with "mot de passe oublié")."""
+    user = User.objects.create_user(email, password or None, role=Role.CLIENT,
+                                    full_name=full_name[:150], phone=phone[:30])
+    if password_hash:
+        user.password = password_hash
+        user.save(update_fields=["password"])
+    elif not password:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def prospect_account_create(*, name: str, kind: str, billing_address: str, billing_email: str,
+                            legal_name: str = "", siret: str = "", vat_number: str = "",
+                            sector: str | None = None) -> ClientAccount:
+    """A client account created by a purchase or a quote: a prospect until an order is
+    activated."""
+    fields: dict[str, Any] = {"sector": sector} if sector is not None else {}
+    return ClientAccount.objects.create(
+        name=name[:200], slug=account_slug_free(name), kind=kind,
+        status=AccountStatus.PROSPECT, legal_name=legal_name[:200], siret=siret,
+        vat_number=vat_number, billing_address=billing_address, billing_email=billing_email,
+        **fields)
+
+
+def owner_membership_create(*, user: User, account: ClientAccount) -> Membership:
+    return Membership.objects.create(user=user, account=account, role=MembershipRole.OWNER)
+
+
+# --- Contact channels as lists (the API's email_addresses / phone_numbers) -------------------
+
+CHANNEL_FIELDS = {"email_addresses": ContactChannel.Kind.EMAIL,
+                  "phone_numbers": ContactChannel.Kind.PHONE}
+CHANNEL_LABELS = {"email_addresses": gettext_lazy("Adresse e-mail"),
+                  "phone_numbers": gettext_lazy("Numéro de téléphone")}
+
+
+def _normalise_channel(kind: str, value: str) -> str:
+    if kind == ContactChannel.Kind.EMAIL:
+        return (value or "").strip().lower()
+    try:
+        return normalise_phone(value)
+    except ValidationError:
+        return (value or "").strip()  # channel_add reports it with its own message
+
+
+@transaction.atomic
+def account_channels_set(*, actor: User, account: ClientAccount,
+                         wanted: dict[str, list[str]]) -> None:
+    """Replace the account's e-mail addresses and/or phone numbers (all or nothing). Errors name the field: {"email_addresses": ["x@y.fr : Déjà utilisé…"]}."""
+    errors: dict[str, list[str]] = {}
+    for name, values in wanted.items():
+        kind = CHANNEL_FIELDS[name]
+        target = list(dict.fromkeys(_normalise_channel(kind, v) for v in values if (v or "").strip()))
+        current = {c.value: c for c in ContactChannel.objects.filter(account=account, kind=kind)}
+        for value, channel in current.items():
+            if value not in target:
+                channel_remove(actor=actor, channel=channel)
+        for value in target:
+            if value in current:
+                continue
+            try:
+                with transaction.atomic():
+                    channel_add(actor=actor, account=account, kind=kind, value=value)
+            except DomainError as exc:
+                problems = [str(m) for msgs in exc.fields.values() for m in msgs]
+                label = str(CHANNEL_LABELS[name])
+                errors.setdefault(name, []).extend(
+                    f"{label} {value} : {p}" for p in (problems or [str(exc.message)]))
+    if errors:
+        raise DomainError("invalid", _("Certains champs sont invalides."), status=422,
+                          fields=errors)

@@ -248,6 +248,8 @@ class Incoming:
     language: str = "fr"
     acknowledge: bool = True
     order: Any = None  # shop.Order the conversation is about (e.g. staff contacting a buyer)
+    # Staff open it (conversation_open_outbound): the first entry is their internal note.
+    opened_by: User | None = None
 
 
 def _search_text(conversation: Conversation, extra: str = "") -> str:
@@ -300,9 +302,13 @@ def conversation_open_with_message(incoming: Incoming, *,
             complaint.save(update_fields=["acknowledged_at"])
     StatusChange.objects.create(conversation=conversation, from_status="",
                                 to_status=Status.NEW, actor=actor, at=now)
+    staff_note = incoming.opened_by is not None
     message = Message.objects.create(
-        conversation=conversation, direction=Direction.IN, channel=incoming.channel,
-        author=actor if incoming.channel == Channel.PHONE else None, contact=contact,
+        conversation=conversation, direction=Direction.NOTE if staff_note else Direction.IN,
+        channel=incoming.channel,
+        author=incoming.opened_by if staff_note else (
+            actor if incoming.channel == Channel.PHONE else None),
+        contact=None if staff_note else contact,
         subject=subject, body_text=incoming.body_text, body_html=incoming.body_html,
         message_id=incoming.message_id[:250], in_reply_to=incoming.in_reply_to[:250],
         references=incoming.references, sender=incoming.sender[:254],
@@ -320,6 +326,23 @@ def conversation_open_with_message(incoming: Incoming, *,
                  changes={"channel": incoming.channel, "kind": incoming.kind})
     events.conversation_created(conversation, message, acknowledge=incoming.acknowledge)
     return conversation, message
+
+
+@transaction.atomic
+def conversation_open_outbound(*, actor: User, account: ClientAccount, subject: str, note: str,
+                               body: str, contact_name: str, contact_email: str,
+                               order: Any = None, data: dict[str, Any] | None = None,
+                               kind: str = Kind.QUESTION) -> Conversation:
+    """Staff write first (contacting a buyer from an order): the conversation opens with an
+    internal note saying where it comes from, the staff member's message goes to the contact
+    (delivered by the worker after commit), and the conversation waits for the customer."""
+    conversation, _note = conversation_open_with_message(Incoming(
+        account=account, channel=Channel.EMAIL, subject=subject[:250], body_text=note,
+        contact_name=contact_name, contact_email=contact_email, kind=kind, acknowledge=False,
+        data=data or {}, order=order, opened_by=actor), actor=actor)
+    conversation_reply(actor=actor, conversation=conversation, body=body,
+                       status_after=Status.PENDING_CUSTOMER)
+    return conversation
 
 
 def _system(conversation: Conversation, event: str, data: dict[str, Any], now: datetime,

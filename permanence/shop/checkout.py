@@ -25,17 +25,21 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import (
     AccountKind,
-    AccountStatus,
     ClientAccount,
     Membership,
     MembershipRole,
     Role,
     User,
+)
+from permanence.accounts.services import (
+    client_login_create,
+    login_exists,
+    owner_membership_create,
+    prospect_account_create,
 )
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
@@ -103,43 +107,30 @@ class CheckoutResult:
 
 
 def email_taken(email: str) -> bool:
-    return User.objects.filter(email__iexact=(email or "").strip()).exists()
-
-
-def _unique_slug(name: str) -> str:
-    base = (slugify(name) or "client")[:70]
-    slug, n = base, 1
-    while ClientAccount.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
+    return login_exists(email)
 
 
 def _customer_rows(details: CheckoutDetails) -> tuple[User, ClientAccount, Membership]:
     """A new customer: a client login, their client account (prospect until an order is
-    activated) and their titulaire membership. Inside the checkout's transaction; their
-    audit rows are `_customer_audit`'s."""
+    activated) and their titulaire membership, created by the accounts services inside the
+    checkout's transaction; their audit rows are `_customer_audit`'s."""
     email = details.email.strip().lower()
     if email_taken(email):
         raise invalid(email=_("Un compte existe déjà avec cette adresse e-mail : connectez-vous "
                               "pour commander."))
     if not details.password_hash:
         raise invalid(password1=_("Choisissez un mot de passe."))
-    user = User.objects.create_user(email, None, role=Role.CLIENT, full_name=details.name[:150],
-                                    phone=details.phone[:30])
-    user.password = details.password_hash
-    user.save(update_fields=["password"])
+    user = client_login_create(email=email, full_name=details.name, phone=details.phone,
+                               password_hash=details.password_hash)
     consumer = details.is_consumer
     name = details.name if consumer else (details.legal_name or details.name)
-    account = ClientAccount.objects.create(
-        name=name[:200], slug=_unique_slug(name),
-        kind=AccountKind.INDIVIDUAL if consumer else AccountKind.PROFESSIONAL,
-        status=AccountStatus.PROSPECT, legal_name="" if consumer else details.legal_name[:200],
-        siret="" if consumer else details.siret, vat_number="" if consumer
-        else details.vat_number, billing_address=details.address, billing_email=email)
-    membership = Membership.objects.create(user=user, account=account,
-                                           role=MembershipRole.OWNER)
-    return user, account, membership
+    account = prospect_account_create(
+        name=name, kind=AccountKind.INDIVIDUAL if consumer else AccountKind.PROFESSIONAL,
+        legal_name="" if consumer else details.legal_name,
+        siret="" if consumer else details.siret,
+        vat_number="" if consumer else details.vat_number,
+        billing_address=details.address, billing_email=email)
+    return user, account, owner_membership_create(user=user, account=account)
 
 
 def _customer_audit(user: User, account: ClientAccount, membership: Membership) -> None:

@@ -1,12 +1,7 @@
-"""Staff contact the client from an order: a conversation in the inbox, linked to the order.
-
-The inbox has no "start an outbound conversation" service yet, so this composes its public
-services: `conversation_open` (acknowledgement off) creates the conversation on the
-operator's account (where the operator's own clients write to it, e.g. /contact/) with the
-billing contact; its first message is turned into an internal note saying where it comes
-from; then `conversation_reply` sends the staff member's message to the billing e-mail
-(delivered by the worker after commit) and leaves the conversation waiting for the client.
-"""
+"""Staff contact the client from an order: a conversation in the inbox, linked to the order,
+opened by the inbox's `conversation_open_outbound` on the operator's account (where the
+operator's own clients write to it, e.g. /contact/) with the billing contact: an internal note
+saying where it comes from, then the staff member's message to the billing e-mail."""
 
 from __future__ import annotations
 
@@ -20,7 +15,6 @@ from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core.errors import Forbidden, invalid
 from permanence.inbox import services as inbox
-from permanence.inbox.models import Channel, Direction, Kind, Message, Status
 
 from . import permissions
 from .models import Order
@@ -42,17 +36,10 @@ def order_contact_client(*, order: Order, actor: Any, subject: str, body: str) -
     account = operator_account() or order.account
     context = _("Dossier ouvert par %(who)s depuis la commande %(ref)s.") % {
         "who": actor.full_name or actor.email, "ref": order.reference}
-    conversation = inbox.conversation_open(inbox.Incoming(
-        account=account, channel=Channel.EMAIL,
-        subject=f"[{order.reference}] {subject}"[:250], body_text=context,
-        contact_name=order.billing_name, contact_email=order.billing_email, kind=Kind.QUESTION,
-        acknowledge=False, data={"order": order.reference, "opened_by": actor.pk},
-        order=order), actor=actor)
-    # The opening message is not the client's: it is our note about where this comes from.
-    Message.objects.filter(conversation=conversation, direction=Direction.IN).update(
-        direction=Direction.NOTE, author=actor, contact=None)
-    inbox.conversation_reply(actor=actor, conversation=conversation, body=body,
-                             status_after=Status.PENDING_CUSTOMER)
+    conversation = inbox.conversation_open_outbound(
+        actor=actor, account=account, subject=f"[{order.reference}] {subject}", note=context,
+        body=body, contact_name=order.billing_name, contact_email=order.billing_email,
+        order=order, data={"order": order.reference, "opened_by": actor.pk})
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
                  account=order.account, changes={"contacted": conversation.reference})
     return conversation

@@ -22,18 +22,19 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import (
     AccountKind,
-    AccountStatus,
     ClientAccount,
-    Membership,
-    MembershipRole,
     Role,
     Sector,
     User,
+)
+from permanence.accounts.services import (
+    client_login_create,
+    owner_membership_create,
+    prospect_account_create,
 )
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
@@ -463,15 +464,6 @@ def quote_decline(*, quote: Quote, user: Any = None, reason: str = "") -> Quote:
                             actor_label="" if actor else quote.requester_email)
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:70] or "client"
-    slug, n = base, 1
-    while ClientAccount.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
 def account_for_requester(*, quote: Quote, billing_address: str,
                           password: str | None = None) -> tuple[ClientAccount, User]:
     """A new client account (prospect) and its titulaire's login, from the request details.
@@ -481,21 +473,15 @@ def account_for_requester(*, quote: Quote, billing_address: str,
     email = quote.requester_email
     kind = (AccountKind.INDIVIDUAL if quote.customer_kind == CustomerKind.CONSUMER
             else AccountKind.PROFESSIONAL)
-    name = quote.company or quote.requester_name
-    account = ClientAccount.objects.create(
-        name=name[:200], slug=_unique_slug(name), kind=kind,
+    account = prospect_account_create(
+        name=quote.company or quote.requester_name, kind=kind,
         sector=quote.sector if quote.sector in Sector.values else Sector.OTHER,
-        status=AccountStatus.PROSPECT, legal_name=quote.company[:200],
-        billing_address=billing_address, billing_email=email)
+        legal_name=quote.company, billing_address=billing_address, billing_email=email)
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        user = User.objects.create_user(email, password or None,
-                                        full_name=quote.requester_name[:150],
-                                        phone=quote.requester_phone[:30], role=Role.CLIENT)
-        if not password:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-    Membership.objects.create(user=user, account=account, role=MembershipRole.OWNER)
+        user = client_login_create(email=email, full_name=quote.requester_name,
+                                   phone=quote.requester_phone, password=password)
+    owner_membership_create(user=user, account=account)
     audit_record(actor=None, action=AuditEvent.Action.CREATE, target=account,
                  actor_label=email, changes={"name": account.name, "quote": quote.reference})
     return account, user

@@ -8,9 +8,12 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
+from permanence.core import clock
 from permanence.core.consumers import user_group
+from permanence.core.mail import queue_email
 
 from .models import Notification
 
@@ -74,9 +77,6 @@ def notify_user(user_id: int, payload: dict[str, Any]) -> None:
 def notifications_create(users: Any, *, kind: str, text: str, link: str, now: Any) -> None:
     """In-app notifications that lead to a page rather than a conversation (an order, a
     quote): stored for each user, and pushed to their bell after commit."""
-
-
-
     users = list(users)
     Notification.objects.bulk_create([
         Notification(user=u, conversation=None, kind=kind[:20], text=text[:300],
@@ -84,3 +84,18 @@ def notifications_create(users: Any, *, kind: str, text: str, link: str, now: An
     for u in users:
         transaction.on_commit(partial(notify_user, u.pk,
                                       {"kind": kind, "text": text[:300], "link": link}))
+
+
+@transaction.atomic
+def notification_for_conversation(*, user: Any, conversation: Any, kind: str,
+                                  text: str) -> Notification:
+    """An in-app notification about a conversation, pushed to the user's bell after commit,
+    and an e-mail when the user wants one."""
+    note = Notification.objects.create(user=user, conversation=conversation, kind=kind,
+                                       text=text, created_at=clock.now())
+    if getattr(user, "notify_by_email", True):
+        queue_email(to=[user.email], subject=f"[Permanence] {text}"[:200],
+                    body=f"{text}\n\n{settings.SITE_URL}/app/boite/{conversation.pk}/")
+    payload = {"kind": kind, "text": text, "conversation": conversation.pk, "id": note.pk}
+    transaction.on_commit(partial(notify_user, user.pk, payload))
+    return note

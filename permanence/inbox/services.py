@@ -405,6 +405,12 @@ def complaint_ensure(conversation: Conversation) -> Complaint:
     return complaint
 
 
+def complaint_acknowledged(*, conversation: Conversation, at: datetime) -> None:
+    """The complaint's acknowledgement reached the customer (first time only)."""
+    Complaint.objects.filter(conversation=conversation, acknowledged_at__isnull=True).update(
+        acknowledged_at=at)
+
+
 def _check_worker(actor: User) -> None:
     if not can_work_conversations(actor):
         raise Forbidden(_("Vous ne pouvez pas traiter ce dossier."))

@@ -16,9 +16,8 @@ from permanence.core.scheduler import every
 from permanence.core.tasks import retry_delay
 
 from . import delivery, live
-from .models import Conversation, Delivery, Message, Notification
-from .models_complaints import Complaint
-from .services import sla_recompute_for_account
+from .models import Conversation, Delivery, Message
+from .services import complaint_acknowledged, sla_recompute_for_account
 from .sla_monitor import run
 from .surveys import survey_create
 
@@ -33,9 +32,7 @@ def send_acknowledgement(conversation_id: int) -> str:
         pk=conversation_id)
     result = str(delivery.sender("acknowledgement")(conversation))
     if result == "sent":
-
-        Complaint.objects.filter(conversation=conversation, acknowledged_at__isnull=True).update(
-            acknowledged_at=clock.now())
+        complaint_acknowledged(conversation=conversation, at=clock.now())
     return result
 
 
@@ -43,8 +40,6 @@ def send_acknowledgement(conversation_id: int) -> str:
 @task(queue_name="email")
 def send_survey(conversation_id: int) -> str:
     """After resolution: the satisfaction link (CSAT, and NPS at most every 90 days)."""
-
-
     conversation = Conversation.objects.select_related("account", "contact").get(
         pk=conversation_id)
     with transaction.atomic():
@@ -126,8 +121,6 @@ NOTIFICATION_TEXT = {
 @task()
 def notify(user_id: int, conversation_id: int, kind: str, message_id: int | None) -> str:
     """In-app notification (stored, pushed live) and e-mail when the user wants it."""
-
-
     user = User.objects.filter(pk=user_id, is_active=True).first()
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if user is None or conversation is None:
@@ -135,14 +128,8 @@ def notify(user_id: int, conversation_id: int, kind: str, message_id: int | None
     with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
         text = (NOTIFICATION_TEXT[kind] % {"ref": conversation.reference,
                                            "subject": conversation.subject})[:300]
-    with transaction.atomic():
-        note = Notification.objects.create(user=user, conversation=conversation, kind=kind,
-                                           text=text, created_at=clock.now())
-        if getattr(user, "notify_by_email", True):
-            queue_email(to=[user.email], subject=f"[Permanence] {text}"[:200],
-                        body=f"{text}\n\n{settings.SITE_URL}/app/boite/{conversation.pk}/")
-    live.notify_user(user_id, {"kind": kind, "text": text, "conversation": conversation_id,
-                               "id": note.pk})
+    live.notification_for_conversation(user=user, conversation=conversation, kind=kind,
+                                       text=text)
     return "ok"
 
 

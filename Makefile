@@ -49,7 +49,7 @@ bench: install
 ## of imports hidden inside functions.
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy permanence bench
+	$(VENV)/bin/mypy permanence bench testkit
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) tools/function_imports.py
 

@@ -19,7 +19,7 @@ WARMUP = 10
 def seed() -> tuple[Any, Any]:
     from permanence.accounts.models import ClientAccount, Membership, Role, User
     from permanence.catalog.models import OfferKind
-    from permanence.shop.testing import make_offer, make_terms
+    from testkit.shop import make_offer, make_terms
 
     user = User.objects.filter(email="bench-buyer@permanence.test").first() or \
         User.objects.create_user("bench-buyer@permanence.test", None, role=Role.CLIENT,

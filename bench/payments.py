@@ -29,7 +29,7 @@ def seed(run: str) -> list[Any]:
     from permanence.accounts.models import ClientAccount
     from permanence.core import clock
     from permanence.payments.models import Payment
-    from permanence.shop.testing import make_offer, make_order
+    from testkit.shop import make_offer, make_order
 
     account, _ = ClientAccount.objects.get_or_create(
         slug="bench-payments", defaults={"name": "Bench paiements", "status": "actif"})
@@ -65,8 +65,8 @@ def run() -> list[tuple[str, str, str, bool]]:
 
     from permanence.payments.events import event_process
     from permanence.payments.models import ProviderEvent
-    from permanence.payments.standin import signature_header
     from permanence.shop.models import Order
+    from testkit.stripe_standin import signature_header
 
     print(f"\n== Payments: {N_EVENTS} signed Stripe webhooks ==")
     run_id = secrets.token_hex(4)

@@ -16,7 +16,6 @@ from permanence.core.errors import DomainError
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-
         user = api_token_authenticate(token)
         if user is not None:
             request.user = user

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from permanence.accounts.permissions import is_staff_member
+from permanence.accounts.permissions import Actor, is_staff_member
 from permanence.accounts.services import operator_identity
 from permanence.catalog.permissions import can_manage_catalog
 from permanence.inbox.selectors import unread_notification_count
@@ -25,7 +25,7 @@ class Can:
     manage_catalog: bool
 
     @classmethod
-    def of(cls, user: Any) -> Can:
+    def of(cls, user: Actor) -> Can:
         return cls(manage_quotes=can_manage_quotes(user), view_payments=can_view_payments(user),
                    manage_catalog=can_manage_catalog(user))
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from permanence.accounts.permissions import is_staff_member
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.calendars.selectors import active_notices
-from permanence.catalog import promise, selectors
+from permanence.catalog import selectors, service_promise
 from permanence.catalog.views import sector_links
 from permanence.core import clock
 from permanence.core.access import staff_required
@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "page": page, "page_title": selectors.page_title(page) if page else "",
         "page_body": selectors.page_body(page) if page else "",
         "plans": selectors.featured_plans(), "sectors": sector_links(),
-        "delays": promise.response_delays()})
+        "delays": service_promise.response_delays()})
 
 
 @never_cache

@@ -649,7 +649,7 @@ def _site_world() -> dict[str, Any]:
     """Storefront: a published plan with a published option, a public page, the published
     CGV version (the one the orders accepted) and a CGV draft."""
     from permanence.catalog.models import PublicPage, TermsVersion
-    from permanence.shop.testing import make_offer, make_terms
+    from testkit.shop import make_offer, make_terms
 
     plan = make_offer("confort-authz")
     plan.options.add(make_offer("sms-authz", kind="option", monthly_price_cents=0,
@@ -667,7 +667,7 @@ def _site_world() -> dict[str, Any]:
 def _cart_world(client_user: Any) -> dict[str, Any]:
     """Storefront: the client user's open cart, with one line."""
     from permanence.shop.cart import cart_add
-    from permanence.shop.testing import make_offer
+    from testkit.shop import make_offer
 
     cart = cart_add(cart=None, user=client_user, offer=make_offer().slug)
     return {"cart_line": cart.lines.get()}
@@ -676,7 +676,7 @@ def _cart_world(client_user: Any) -> dict[str, Any]:
 def _quote_world(admin: Any, accounts: list[Any]) -> dict[str, Any]:
     """Storefront: a sent quote per account (addressed to its client user), and a draft."""
     from permanence.shop.quotes.services import line_input_from_offer, quote_create, quote_send
-    from permanence.shop.testing import make_offer, make_terms
+    from testkit.shop import make_offer, make_terms
 
     make_terms()
     lines = [line_input_from_offer(make_offer())]
@@ -724,7 +724,7 @@ def _build_world() -> Ctx:
     from permanence.inbox.models_complaints import SurveyResponse
     from permanence.integrations.models import WebhookDelivery, WebhookEndpoint
     from permanence.shop.orders import order_transition
-    from permanence.shop.testing import make_order
+    from testkit.shop import make_order
 
     def user(email: str, role: str) -> Any:
         return User.objects.create_user(email, None, role=role, full_name=email.split("@", maxsplit=1)[0])

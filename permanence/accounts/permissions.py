@@ -2,45 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeAlias
 
-from .models import Role
+from django.contrib.auth.models import AnonymousUser
+
+from .models import Role, User
+
+# Who a rule is asked about: `request.user` is a User once logged in, an AnonymousUser before.
+# A plain union rather than a Protocol: the rules read `role`, which only User has, and
+# isinstance() narrows it; the lazy `request.user` passes isinstance() as what it wraps.
+Actor: TypeAlias = User | AnonymousUser
 
 ALL_ACCOUNTS_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.BILLING)
 MANAGE_ACCOUNTS_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 
 
-def role_of(user: Any) -> str | None:
+def role_of(user: Actor) -> str | None:
     """The role of an active, logged-in user; None for anybody else. Every app's rules use it."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:  # a User is always authenticated
         return None
     return str(user.role)
 
 
-def is_staff_member(user: Any) -> bool:
+def is_staff_member(user: Actor) -> bool:
     return role_of(user) in (Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.BILLING)
 
 
-def sees_all_accounts(user: Any) -> bool:
+def sees_all_accounts(user: Actor) -> bool:
     return role_of(user) in ALL_ACCOUNTS_ROLES
 
 
-def can_manage_accounts(user: Any) -> bool:
+def can_manage_accounts(user: Actor) -> bool:
     """Create accounts, edit them, assign agents, edit their calendars."""
     return role_of(user) in MANAGE_ACCOUNTS_ROLES
 
 
-def can_manage_staff(user: Any) -> bool:
+def can_manage_staff(user: Actor) -> bool:
     return role_of(user) == Role.ADMIN
 
 
-def can_edit_operator(user: Any) -> bool:
+def can_edit_operator(user: Actor) -> bool:
     return role_of(user) == Role.ADMIN
 
 
-def can_read_audit(user: Any) -> bool:
+def can_read_audit(user: Actor) -> bool:
     return role_of(user) == Role.ADMIN
 
 
-def can_manage_announcements(user: Any) -> bool:
+def can_manage_announcements(user: Actor) -> bool:
     return role_of(user) in MANAGE_ACCOUNTS_ROLES

@@ -11,13 +11,14 @@ from permanence.core.errors import Forbidden, NotFound
 
 from . import permissions
 from .models import ASSIGNABLE_ROLES, STAFF_ROLES, ClientAccount, Role, User
+from .permissions import Actor
 
 
-def accounts_visible_to(user: Any) -> QuerySet[ClientAccount]:
+def accounts_visible_to(user: Actor) -> QuerySet[ClientAccount]:
     qs = ClientAccount.objects.all()
     if permissions.sees_all_accounts(user):
         return qs
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:  # a User is always authenticated
         return qs.none()
     if user.role == Role.AGENT:
         return qs.filter(assigned_agents=user)
@@ -26,7 +27,7 @@ def accounts_visible_to(user: Any) -> QuerySet[ClientAccount]:
     return qs.none()
 
 
-def get_account_for_user(user: Any, pk: Any, action: str = "view") -> ClientAccount:
+def get_account_for_user(user: User, pk: Any, action: str = "view") -> ClientAccount:
     """The account if `user` may see it (404 otherwise), and may do `action` (403 otherwise)."""
     try:
         account = accounts_visible_to(user).get(pk=pk)
@@ -38,7 +39,7 @@ def get_account_for_user(user: Any, pk: Any, action: str = "view") -> ClientAcco
 
 
 def account_list(
-    user: Any, *, q: str = "", status: str = "", sector: str = "", kind: str = "",
+    user: User, *, q: str = "", status: str = "", sector: str = "", kind: str = "",
     agent: int | None = None,
 ) -> QuerySet[ClientAccount]:
     qs = accounts_visible_to(user)
@@ -82,8 +83,8 @@ def agents() -> QuerySet[User]:
     return User.objects.filter(role=Role.AGENT, is_active=True).order_by("full_name", "email")
 
 
-def accounts_of_client(user: Any) -> QuerySet[ClientAccount]:
-    if not getattr(user, "is_authenticated", False):
+def accounts_of_client(user: Actor) -> QuerySet[ClientAccount]:
+    if not isinstance(user, User):  # anonymous
         return ClientAccount.objects.none()
     return ClientAccount.objects.filter(memberships__user=user).order_by("name")
 
@@ -92,7 +93,7 @@ def accounts_of_client(user: Any) -> QuerySet[ClientAccount]:
 PORTAL_ACCOUNT_SESSION_KEY = "portal_account_id"
 
 
-def client_current_account(user: Any, chosen: Any) -> tuple[ClientAccount | None,
+def client_current_account(user: User, chosen: Any) -> tuple[ClientAccount | None,
                                                            list[ClientAccount]]:
     """The account a client chose with the switcher (`chosen`, a pk from the session) among
     their own, else their first; and all their accounts."""

@@ -137,7 +137,6 @@ def channel_add(*, actor: User, account: ClientAccount, kind: str, value: str,
     if not permissions.can_manage_accounts(actor):
         raise Forbidden(_("Vous ne pouvez pas modifier ce compte client."))
     if kind == ContactChannel.Kind.EMAIL:
-
         value = (value or "").strip().lower()
         try:
             validate_email(value)

@@ -90,7 +90,6 @@ def account_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         agents = [u.pk for u in data.pop("assigned_agents")]
         try:
-
             with transaction.atomic():
                 services.account_update(actor=request.user, account=account, data=data)
                 services.account_set_agents(actor=request.user, account=account,
@@ -244,7 +243,7 @@ def operator_edit(request: AuthedHttpRequest) -> HttpResponse:
 
 # --- Own profile and API tokens (staff and clients alike) -------------------------------------
 
-def _profile_form(user: Any, data: Any = None) -> ProfileForm:
+def _profile_form(user: User, data: Any = None) -> ProfileForm:
     form = ProfileForm(data, initial={
         "full_name": user.full_name, "phone": user.phone, "language": user.language,
         "notify_by_email": user.notify_by_email})

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.db import models
 
@@ -12,6 +13,11 @@ from permanence.core.middleware import current_request_context
 
 from .models import AuditEvent
 
+if TYPE_CHECKING:  # the kernel names the identity layer's user for the type checker only
+    from django.contrib.auth.models import AnonymousUser
+
+    from permanence.accounts.models import User
+
 
 def _label(obj: models.Model | None) -> str:
     return str(obj)[:200] if obj is not None else ""
@@ -19,7 +25,7 @@ def _label(obj: models.Model | None) -> str:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: User | AnonymousUser | None,
     action: str,
     target: models.Model | None = None,
     account: Any = None,
@@ -27,7 +33,7 @@ def audit_record(
     actor_label: str = "",
 ) -> AuditEvent:
     ctx = current_request_context()
-    user = actor if getattr(actor, "pk", None) else None
+    user = actor if isinstance(actor, AbstractBaseUser) and actor.pk else None  # not anonymous
     if target is not None and account is None:
         account = _account_of(target)
     return AuditEvent.objects.create(
@@ -78,7 +84,7 @@ def diff_fields(instance: models.Model, data: dict[str, Any]) -> dict[str, list[
 VIEW_DEDUP_SECONDS = 300
 
 
-def audit_view(*, actor: Any, target: models.Model, account: Any = None) -> None:
+def audit_view(*, actor: User | AnonymousUser, target: models.Model, account: Any = None) -> None:
 
     key = f"audit-view:{getattr(actor, 'pk', None)}:{target._meta.label_lower}:{target.pk}"
     if cache.add(key, 1, VIEW_DEDUP_SECONDS):

@@ -3,7 +3,7 @@ only hook, so they write the audit rows here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -12,14 +12,17 @@ from django.dispatch import receiver
 from .models import AuditEvent
 from .services import audit_record
 
+if TYPE_CHECKING:  # the kernel names the identity layer's user for the type checker only
+    from permanence.accounts.models import User
+
 
 @receiver(user_logged_in)
-def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def on_login(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
     audit_record(actor=user, action=AuditEvent.Action.LOGIN, target=user)
 
 
 @receiver(user_logged_out)
-def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def on_logout(sender: Any, request: Any, user: User | None, **kwargs: Any) -> None:
     if user is not None:
         audit_record(actor=user, action=AuditEvent.Action.LOGOUT, target=user)
 

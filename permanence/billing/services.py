@@ -4,12 +4,12 @@ then moved only by `subscription_transition` (SUBSCRIPTION_TRANSITIONS, beside t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 
+from permanence.accounts.models import User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core.transitions import Machine, transition
@@ -66,7 +66,8 @@ def subscriptions_create_for_order(*, order: Order, at: datetime) -> list[Subscr
 
 
 @transaction.atomic
-def subscription_transition(*, subscription: Subscription | int, to: str, actor: Any = None,
+def subscription_transition(*, subscription: Subscription | int, to: str,
+                            actor: User | None = None,
                             note: str = "", actor_label: str = "") -> Subscription:
     """Move `subscription` to `to` (validated against SUBSCRIPTION_TRANSITIONS), or raise
     DomainError (409): locks it, appends a SubscriptionStatusChange and an audit row, returns

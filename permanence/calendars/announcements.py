@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import User
 from permanence.accounts.permissions import can_manage_announcements
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
@@ -15,7 +15,7 @@ from .models import Announcement
 
 
 @transaction.atomic
-def announcement_create(*, actor: Any, kind: str, title: str, message: str,
+def announcement_create(*, actor: User, kind: str, title: str, message: str,
                         starts_at: datetime, ends_at: datetime, show_public: bool = True,
                         show_portal: bool = True) -> Announcement:
 
@@ -34,7 +34,7 @@ def announcement_create(*, actor: Any, kind: str, title: str, message: str,
 
 
 @transaction.atomic
-def announcement_delete(*, actor: Any, announcement: Announcement) -> None:
+def announcement_delete(*, actor: User, announcement: Announcement) -> None:
 
     if not can_manage_announcements(actor):
         raise Forbidden()

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from permanence.accounts import permissions
-from permanence.accounts.models import ClientAccount
+from permanence.accounts.models import ClientAccount, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import local_cache
@@ -84,13 +84,14 @@ def default_calendar() -> BusinessCalendar:
     )
 
 
-def calendar_for_account(account: Any) -> BusinessCalendar:
+def calendar_for_account(account: ClientAccount | None) -> BusinessCalendar:
     """The calendar that applies to `account`.
 
     Its own calendar, else the operator account's, else an unsaved default calendar.
     `account` may be None (operator-wide computations).
     """
-    if account is not None and account.calendar_id is not None:
+    # No query when calendar_id is None: Django answers None from the empty foreign key.
+    if account is not None and account.calendar is not None:
         return account.calendar
 
     operator = (
@@ -103,7 +104,7 @@ def calendar_for_account(account: Any) -> BusinessCalendar:
     return default_calendar()
 
 
-def spec_for_account(account: Any) -> CalendarSpec:
+def spec_for_account(account: ClientAccount | None) -> CalendarSpec:
     return spec_for_calendar(calendar_for_account(account))
 
 
@@ -142,7 +143,8 @@ def calendar_to_json(calendar: BusinessCalendar) -> dict[str, Any]:
         }
 
 
-def calendar_set(*, actor: Any, account: Any, data: dict[str, Any]) -> BusinessCalendar:
+def calendar_set(*, actor: User, account: ClientAccount,
+                 data: dict[str, Any]) -> BusinessCalendar:
     """Replace an account's calendar (hours, holidays, time zone and the set of closures).
 
     The account gets its own calendar if it had none (it was inheriting the operator's or the

@@ -26,7 +26,7 @@ class OfferKind(models.TextChoices):
 # The order delays the operator promises (seed 000, "Délais de traitement des commandes en
 # ligne"): validation within 24 business hours of payment, activation within 48 business hours
 # of validation unless an offer says otherwise. Here, beside the offers, because the public
-# promise (promise.py) and the order machine (shop/orders.py) must read the same numbers.
+# promise (service_promise.py) and the order machine (shop/orders.py) must read the same numbers.
 VALIDATION_BUSINESS_HOURS = 24
 DEFAULT_ACTIVATION_BUSINESS_HOURS = 48
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from permanence.accounts.models import Role
+from permanence.accounts.permissions import Actor, role_of
 
 
-def can_manage_catalog(user: Any) -> bool:
+def can_manage_catalog(user: Actor) -> bool:
     """Offers, public pages and CGV versions: administrators only."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return str(user.role) == Role.ADMIN
+    return role_of(user) == Role.ADMIN

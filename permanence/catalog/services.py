@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from permanence.accounts.models import Sector
+from permanence.accounts.models import Sector, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record, diff_fields
 from permanence.core import clock
@@ -45,7 +45,7 @@ def _others(qs: QuerySet[Any], current: Any) -> QuerySet[Any]:
     return qs.exclude(pk=current.pk) if current is not None else qs
 
 
-def _check(actor: Any) -> None:
+def _check(actor: User) -> None:
     if not can_manage_catalog(actor):
         raise Forbidden(_("Seuls les administrateurs modifient le catalogue et le site."))
 
@@ -177,7 +177,7 @@ def _check_options(options: list[Offer], kind: Any, current: Offer | None,
 
 
 @transaction.atomic
-def offer_save(*, actor: Any, offer: Offer | None = None, data: dict[str, Any]) -> Offer:
+def offer_save(*, actor: User, offer: Offer | None = None, data: dict[str, Any]) -> Offer:
     """Create (offer=None) or edit an offer. Raises Forbidden, DomainError(422, fields)."""
     _check(actor)
     current = Offer.objects.select_for_update().get(pk=offer.pk) if offer else None
@@ -207,7 +207,7 @@ def offer_save(*, actor: Any, offer: Offer | None = None, data: dict[str, Any]) 
 
 
 @transaction.atomic
-def offer_set_published(*, actor: Any, offer: Offer, published: bool) -> Offer:
+def offer_set_published(*, actor: User, offer: Offer, published: bool) -> Offer:
     _check(actor)
     locked = Offer.objects.select_for_update().get(pk=offer.pk)
     if locked.is_published != published:
@@ -219,7 +219,7 @@ def offer_set_published(*, actor: Any, offer: Offer, published: bool) -> Offer:
 
 
 @transaction.atomic
-def page_save(*, actor: Any, page: PublicPage | None = None,
+def page_save(*, actor: User, page: PublicPage | None = None,
               data: dict[str, Any]) -> PublicPage:
     _check(actor)
     current = PublicPage.objects.select_for_update().get(pk=page.pk) if page else None
@@ -255,7 +255,7 @@ def page_save(*, actor: Any, page: PublicPage | None = None,
 
 
 @transaction.atomic
-def terms_save(*, actor: Any, terms: TermsVersion | None = None,
+def terms_save(*, actor: User, terms: TermsVersion | None = None,
                data: dict[str, Any]) -> TermsVersion:
     """Create a CGV draft or edit one. A published version is immutable (409)."""
     _check(actor)
@@ -296,7 +296,7 @@ def terms_save(*, actor: Any, terms: TermsVersion | None = None,
 
 
 @transaction.atomic
-def terms_publish(*, actor: Any, terms: TermsVersion) -> TermsVersion:
+def terms_publish(*, actor: User, terms: TermsVersion) -> TermsVersion:
     """Publish a draft: from now on it is the CGV in force, and it can no longer change."""
     _check(actor)
     locked = TermsVersion.objects.select_for_update().get(pk=terms.pk)

@@ -15,7 +15,7 @@ from permanence.calendars.selectors import active_notices
 from permanence.core.errors import NotFound
 from permanence.inbox.models_complaints import ComplaintStep
 
-from . import promise, selectors
+from . import selectors, service_promise
 from .documents import terms_pdf
 
 # Where the cart engineer's endpoint lives (POST offer, quantity, repeated options).
@@ -109,8 +109,8 @@ def service_client(request: HttpRequest) -> HttpResponse:
     ]
     return _page(request, "catalog/service_client.html", {
         "page": page, "page_body": selectors.page_body(page) if page else "",
-        "delays": promise.response_delays(), "opening": promise.opening(),
-        "announcements": promise.upcoming_announcements(), "complaint_steps": steps})
+        "delays": service_promise.response_delays(), "opening": service_promise.opening(),
+        "announcements": service_promise.upcoming_announcements(), "complaint_steps": steps})
 
 
 @require_GET

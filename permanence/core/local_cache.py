@@ -43,7 +43,6 @@ _ttl: float | None = None
 def ttl() -> float:
     global _ttl  # noqa: PLW0603 (per-process cache settings, read on every lookup)
     if _ttl is None:
-
         _ttl = float(getattr(settings, "LOCAL_CACHE_SECONDS", DEFAULT_SECONDS))
     return _ttl
 

@@ -71,8 +71,6 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-
-
         if not isinstance(exception, DomainError):
             return None
         return render(request, "core/error.html", {"error": exception}, status=exception.status)
@@ -87,7 +85,6 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-
         supported = {code for code, _name in settings.LANGUAGES}
         user = getattr(request, "user", None)
         language = None

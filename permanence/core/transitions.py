@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -24,10 +24,13 @@ from django.utils.translation import gettext as _
 from . import clock
 from .errors import DomainError
 
+if TYPE_CHECKING:  # the kernel names the identity layer's user for the type checker only
+    from permanence.accounts.models import User
+
 M = TypeVar("M", bound=models.Model)
 
 # A stamp sets the fields that go with entering a status: (instance, from, to, actor, now).
-Stamp = Callable[[Any, str, str, Any, datetime], None]
+Stamp: TypeAlias = "Callable[[Any, str, str, User | None, datetime], None]"
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def lock(machine: Machine[M], instance: M | int) -> M:
     return machine.model._default_manager.select_for_update().get(pk=pk)
 
 
-def transition(machine: Machine[M], *, instance: M | int, to: str, actor: Any = None,
+def transition(machine: Machine[M], *, instance: M | int, to: str, actor: User | None = None,
                note: str = "", stamp: Stamp | None = None, same_is_noop: bool = True,
                now: datetime | None = None) -> Moved[M]:
     """Lock `instance`, move it to `to` or raise DomainError (409), stamp, save, record.
@@ -88,7 +91,7 @@ def transition(machine: Machine[M], *, instance: M | int, to: str, actor: Any = 
     return moved
 
 
-def apply(machine: Machine[M], obj: M, *, to: str, actor: Any = None, note: str = "",
+def apply(machine: Machine[M], obj: M, *, to: str, actor: User | None = None, note: str = "",
           stamp: Stamp | None = None, same_is_noop: bool = True,
           now: datetime | None = None) -> Moved[M]:
     """The same move on a row the caller has already locked and will save itself (a service

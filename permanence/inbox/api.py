@@ -214,14 +214,14 @@ def _invalid(fields: dict[str, list[str]]) -> DomainError:
     return DomainError("invalid", _("Certains champs sont invalides."), status=422, fields=fields)
 
 
-def _visible_messages(conversation: Conversation, user: Any) -> QuerySet[Message]:
+def _visible_messages(conversation: Conversation, user: User) -> QuerySet[Message]:
     directions = [Direction.IN, Direction.OUT]
     if permissions.can_see_internal_notes(user):
         directions.append(Direction.NOTE)
     return selectors.timeline(conversation).filter(direction__in=directions)
 
 
-def _detail(user: Any, pk: int) -> Conversation:
+def _detail(user: User, pk: int) -> Conversation:
     conversation = (Conversation.objects.select_related("contact").prefetch_related("tags")
                     .get(pk=pk))
     conversation.api_messages = list(  # type: ignore[attr-defined]

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import formats
 from django.utils.timezone import localtime
 
+from permanence.accounts.models import User
+
 from .models import CannedReply, Conversation
 
 
@@ -16,7 +18,7 @@ class _Safe(dict[str, str]):
         return "{" + key + "}"
 
 
-def render_canned(body: str, conversation: Conversation, agent: Any) -> str:
+def render_canned(body: str, conversation: Conversation, agent: User) -> str:
     due = conversation.resolution_due_at or conversation.first_response_due_at
     values = _Safe(
         contact=(conversation.contact.name if conversation.contact and conversation.contact.name
@@ -29,7 +31,7 @@ def render_canned(body: str, conversation: Conversation, agent: Any) -> str:
     return body.format_map(values)
 
 
-def canned_for(conversation: Conversation, agent: Any) -> list[dict[str, Any]]:
+def canned_for(conversation: Conversation, agent: User) -> list[dict[str, Any]]:
     replies = CannedReply.objects.filter(Q(account=conversation.account) | Q(account=None))
     return [{"id": r.pk, "title": r.title, "body": render_canned(r.body, conversation, agent)}
             for r in replies]

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
-from permanence.accounts.permissions import is_staff_member
+from permanence.accounts.permissions import Actor, is_staff_member
 
 from .live import INBOX_GROUP, conversation_group
 from .models import Message
@@ -22,7 +22,7 @@ def _presence_key(conversation_id: int) -> str:
     return f"presence:{conversation_id}"
 
 
-def _is_staff(user: Any) -> bool:
+def _is_staff(user: Actor | None) -> bool:
 
     return bool(user and user.is_authenticated and is_staff_member(user))
 
@@ -46,7 +46,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
 
 @database_sync_to_async
-def _can_see(user: Any, conversation_id: int) -> bool:
+def _can_see(user: Actor, conversation_id: int) -> bool:
 
     return conversations_visible_to(user).filter(pk=conversation_id).exists()
 

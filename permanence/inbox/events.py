@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
+from permanence.accounts.models import User
 from permanence.core import background
 
 from . import live, payloads
@@ -67,7 +68,8 @@ def conversation_updated(conversation: Conversation, changes: dict[str, Any], *,
         background.enqueue_with_transaction("inbox.send_survey", conv_id)
 
 
-def conversation_assigned(conversation: Conversation, assignee: Any, actor: Any) -> None:
+def conversation_assigned(conversation: Conversation, assignee: User | None,
+                          actor: User | None) -> None:
 
     conv_id = conversation.pk
     _on_commit(lambda: live.inbox_changed(conv_id, "assigned"))

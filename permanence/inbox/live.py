@@ -11,11 +11,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from permanence.accounts.models import User
 from permanence.core import clock
 from permanence.core.consumers import user_group
 from permanence.core.mail import queue_email
 
-from .models import Notification
+from .models import Conversation, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def notifications_create(users: Any, *, kind: str, text: str, link: str, now: An
 
 
 @transaction.atomic
-def notification_for_conversation(*, user: Any, conversation: Any, kind: str,
+def notification_for_conversation(*, user: User, conversation: Conversation, kind: str,
                                   text: str) -> Notification:
     """An in-app notification about a conversation, pushed to the user's bell after commit,
     and an e-mail when the user wants one."""

@@ -7,22 +7,20 @@ accounts."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from permanence.accounts.models import Role
-from permanence.accounts.permissions import can_manage_accounts, is_staff_member, role_of
+from permanence.accounts.permissions import Actor, can_manage_accounts, is_staff_member, role_of
 
 
-def can_see_internal_notes(user: Any) -> bool:
+def can_see_internal_notes(user: Actor) -> bool:
     """Internal notes are for staff; clients see what was exchanged with them."""
     return is_staff_member(user)
 
 
-def can_work_conversations(user: Any) -> bool:
+def can_work_conversations(user: Actor) -> bool:
     """Reply, note, assign, qualify, create: staff who answer (not billing, not clients)."""
     return is_staff_member(user) and role_of(user) != Role.BILLING
 
 
-def can_configure_inbox(user: Any) -> bool:
+def can_configure_inbox(user: Actor) -> bool:
     """Routing rules, SLA targets, teams, canned replies, channels."""
     return can_manage_accounts(user)

@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from permanence.accounts import permissions
+from permanence.accounts.models import User
+from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.core import clock
 from permanence.core.errors import Forbidden, NotFound
@@ -64,9 +66,9 @@ class _AccountIn(Func):
                 (*column_params, *subquery_params))
 
 
-def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
+def conversations_visible_to(user: Actor) -> QuerySet[Conversation]:
     """Staff: conversations of the accounts they may see. Clients: their accounts' ones."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:  # a User is always authenticated
         return Conversation.objects.none()
     qs = Conversation.objects.filter(merged_into__isnull=True)
     if permissions.sees_all_accounts(user):
@@ -76,10 +78,10 @@ def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
 
 
 
-def merged_target_for_user(user: Any, pk: Any) -> int | None:
+def merged_target_for_user(user: Actor, pk: Any) -> int | None:
     """Where a merged conversation now lives, if the user may see it (for old links)."""
 
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:  # a User is always authenticated
         return None
     qs = Conversation.objects.filter(pk=pk if str(pk).isdigit() else -1,
                                      merged_into__isnull=False)
@@ -88,7 +90,7 @@ def merged_target_for_user(user: Any, pk: Any) -> int | None:
     return qs.values_list("merged_into_id", flat=True).first()
 
 
-def get_conversation_for_user(user: Any, pk: Any, action: str = "view") -> Conversation:
+def get_conversation_for_user(user: User, pk: Any, action: str = "view") -> Conversation:
     try:
         conversation = conversations_visible_to(user).select_related(
             "account", "contact", "assignee", "team").get(pk=pk)
@@ -115,14 +117,11 @@ VIEWS = {
 DUE_SOON = 4  # hours (calendar time) before the next due instant
 
 
-def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str = "",
+def inbox_list(user: User, *, view: str = "open", account: str = "", channel: str = "",
                status: str = "", kind: str = "", assignee: str = "", q: str = "",
                sort: str = "due", for_count: bool = False) -> QuerySet[Conversation]:
     """The inbox list. `for_count=True`: the same rows, written for the capped count (an
     unordered query: see search.search_conversations)."""
-
-
-
 
     now = clock.now()
     qs = conversations_visible_to(user)
@@ -151,7 +150,6 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
     if assignee:
         qs = qs.filter(assignee_id=int(assignee)) if assignee.isdigit() else qs.none()
     if q.strip():
-
         qs = search_conversations(qs, q, for_count=for_count)
     last_read = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user)
     # Unread: no marker of this user at or after the last message (one subquery, no N+1).
@@ -165,8 +163,6 @@ def inbox_list(user: Any, *, view: str = "open", account: str = "", channel: str
         "priority": ["-priority_rank", "next_due_at", "-pk"],
     }.get(sort, ["next_due_at", "-last_message_at", "-pk"])
     if sort == "priority":
-
-
         qs = qs.annotate(priority_rank=Case(
             *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()],
             output_field=IntegerField()))
@@ -191,10 +187,9 @@ def conversation_merged_ids(conversation: Conversation) -> list[int]:
                                                                                  flat=True))
 
 
-def filter_accounts(user: Any, selected: str = "") -> list[Any]:
+def filter_accounts(user: User, selected: str = "") -> list[Any]:
     """Accounts offered in the inbox's account filter: those with conversations (at most
     500, by name), plus the selected one — never a select of every account."""
-
 
     visible = accounts_visible_to(user).only("pk", "name")
     has_conversations = Conversation.objects.filter(account=OuterRef("pk"))
@@ -207,18 +202,18 @@ def filter_accounts(user: Any, selected: str = "") -> list[Any]:
 COUNTS_TTL = 15  # seconds: the view counters may lag a little; the list itself never does
 
 
-def inbox_counts(user: Any) -> dict[str, int]:
+def inbox_counts(user: User) -> dict[str, int]:
     """Counts shown next to each view (one query, cached briefly per user)."""
 
     key = f"inbox-counts:{user.pk}"
-    counts = cache.get(key)
+    counts: dict[str, int] | None = cache.get(key)
     if counts is None:
         counts = _inbox_counts(user)
         cache.set(key, counts, COUNTS_TTL)
     return counts
 
 
-def _inbox_counts(user: Any) -> dict[str, int]:
+def _inbox_counts(user: User) -> dict[str, int]:
 
 
 
@@ -234,11 +229,11 @@ def _inbox_counts(user: Any) -> dict[str, int]:
     )
 
 
-def presence_of(user: Any) -> Any:
+def presence_of(user: User) -> AgentPresence:
     """The agent's presence (unsaved default: available, capacity 20)."""
 
     return AgentPresence.objects.filter(user=user).first() or AgentPresence(user=user)
 
 
-def unread_notification_count(user: Any) -> int:
+def unread_notification_count(user: User) -> int:
     return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()

@@ -505,7 +505,7 @@ CONVERSATION_MACHINE: Machine[Conversation] = Machine(
     history_note=False)
 
 
-def _stamp(conversation: Conversation, current: str, target: str, actor: Any,
+def _stamp(conversation: Conversation, current: str, target: str, actor: User | None,
            now: datetime) -> None:
     if target == Status.PENDING_CUSTOMER:
         _pause(conversation, now)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from permanence.accounts.models import ClientAccount
+from permanence.accounts.models import ClientAccount, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import local_cache
@@ -18,18 +18,18 @@ from .models import SlaPolicy, SlaTarget
 from .tasks import sla_recompute
 
 
-def _check(actor: Any) -> None:
+def _check(actor: User) -> None:
     if not permissions.can_configure_inbox(actor):
         raise Forbidden(_("Réservé aux superviseurs et administrateurs."))
 
 
 @transaction.atomic
-def setting_save(*, actor: Any, form: Any) -> models.Model:
+def setting_save(*, actor: User, form: Any) -> models.Model:
     """Save a validated ModelForm of an inbox setting, with its audit row."""
     _check(actor)
     creating = form.instance.pk is None
     changes = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
-    obj = form.save()
+    obj: models.Model = form.save()
     audit_record(actor=actor, action=AuditEvent.Action.CREATE if creating else
                  AuditEvent.Action.UPDATE, target=obj, changes=changes)
     if isinstance(obj, SlaPolicy) or obj.__class__.__name__ == "SlaTarget":
@@ -38,7 +38,7 @@ def setting_save(*, actor: Any, form: Any) -> models.Model:
 
 
 @transaction.atomic
-def setting_delete(*, actor: Any, obj: models.Model) -> None:
+def setting_delete(*, actor: User, obj: models.Model) -> None:
     _check(actor)
     audit_record(actor=actor, action=AuditEvent.Action.DELETE, target=obj,
                  changes={"label": str(obj)})
@@ -48,7 +48,6 @@ def setting_delete(*, actor: Any, obj: models.Model) -> None:
 def _recompute_after_policy_change(obj: Any) -> None:
     """Targets changed: open conversations under that policy get new due instants."""
 
-
     policy = obj if isinstance(obj, SlaPolicy) else obj.policy
     accounts = (ClientAccount.objects.filter(pk=policy.account_id) if policy.account_id
                 else ClientAccount.objects.filter(sla_policy__isnull=True))
@@ -57,7 +56,7 @@ def _recompute_after_policy_change(obj: Any) -> None:
 
 
 @transaction.atomic
-def sla_policy_for_account_create(*, actor: Any, account: Any) -> SlaPolicy:
+def sla_policy_for_account_create(*, actor: User, account: ClientAccount) -> SlaPolicy:
     """An account-specific policy, starting as a copy of the default one."""
 
     _check(actor)

@@ -146,6 +146,5 @@ def sla_check() -> str:
 def sla_recompute(account_ids: list[int]) -> int:
     """After a calendar or policy change: new due instants for the accounts' open files."""
 
-
     return sum(sla_recompute_for_account(a) for a in ClientAccount.objects.filter(
         pk__in=account_ids))

@@ -21,7 +21,7 @@ from permanence.audit.services import audit_record
 from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.errors import DomainError, NotFound
 
-from . import complaints, selectors, surveys
+from . import complaint_selectors, complaints, selectors, surveys
 from .models import Motif, Priority
 from .models_complaints import ComplaintStep, Impact, Resolution, SurveyResponse
 
@@ -119,7 +119,7 @@ class RegisterFilter(forms.Form):
 def register(request: AuthedHttpRequest) -> HttpResponse:
     form = RegisterFilter(request.GET or None)
     filters = {k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
-    qs = complaints.complaint_register(request.user, **filters)
+    qs = complaint_selectors.complaints_register(request.user, **filters)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "inbox/complaints.html", {
         "form": form, "page": page,
@@ -135,12 +135,12 @@ class _Echo:
 def register_csv(request: AuthedHttpRequest) -> StreamingHttpResponse:
     form = RegisterFilter(request.GET or None)
     filters = {k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
-    qs = complaints.complaint_register(request.user, **filters)
+    qs = complaint_selectors.complaints_register(request.user, **filters)
     audit_record(actor=request.user, action=AuditEvent.Action.EXPORT,
                  changes={"export": "complaints", "filters": filters})
     writer = csv.writer(_Echo(), delimiter=";")
     # BOM first so that spreadsheet software opens the accents correctly.
-    rows = (writer.writerow(r) for r in complaints.complaint_csv_rows(qs))
+    rows = (writer.writerow(r) for r in complaint_selectors.complaint_csv_rows(qs))
     response = StreamingHttpResponse(_with_bom(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="registre-reclamations.csv"'
     return response

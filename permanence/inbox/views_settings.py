@@ -147,7 +147,6 @@ def sla_policy(request: AuthedHttpRequest) -> HttpResponse:
     """The default policy, or ?account=<id>: that account's own policy (created on demand
     as a copy of the default)."""
 
-
     accounts = accounts_visible_to(request.user).only("pk", "name")
     account = None
     raw = request.GET.get("account", "")

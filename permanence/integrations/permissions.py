@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from permanence.accounts.models import Role
+from permanence.accounts.permissions import Actor, role_of
 
 
-def can_manage_webhooks(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active
-                and user.role == Role.ADMIN)
+def can_manage_webhooks(user: Actor) -> bool:
+    return role_of(user) == Role.ADMIN

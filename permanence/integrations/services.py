@@ -34,7 +34,7 @@ from permanence.audit.services import audit_record
 from permanence.core import background, clock, local_cache
 from permanence.core.errors import DomainError, Forbidden
 
-from . import net, permissions
+from . import http_client, permissions
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -81,8 +81,8 @@ def webhook_endpoint_create(*, actor: User, url: str, events: list[str],
         errors["url"] = [_("URL trop longue (500 caractères au plus).")]
     else:
         try:
-            net.check_url(url, allow_private=allow_private)
-        except net.UrlRefused as exc:
+            http_client.check_url(url, allow_private=allow_private)
+        except http_client.UrlRefused as exc:
             errors["url"] = [str(exc)]
     wanted = list(dict.fromkeys(events or []))
     unknown = [e for e in wanted if e not in WebhookEvent.values]
@@ -257,21 +257,22 @@ def webhook_deliver(delivery_id: int, attempt: int) -> str:
     endpoint = delivery.endpoint
     permanent = False
     if not endpoint.is_active:
-        result = net.HttpResult(None, "Webhook désactivé.", 0, "")
+        result = http_client.HttpResult(None, "Webhook désactivé.", 0, "")
         permanent = True
     else:
         body, headers = request_for(delivery, at=now)
         try:
-            result = net.post(endpoint.url, body, headers, allow_private=endpoint.allow_private,
-                              timeout=request_timeout())
-        except net.UrlRefused as exc:
-            result = net.HttpResult(None, str(exc)[:500], 0, "")
+            result = http_client.post(endpoint.url, body, headers,
+                                      allow_private=endpoint.allow_private,
+                                      timeout=request_timeout())
+        except http_client.UrlRefused as exc:
+            result = http_client.HttpResult(None, str(exc)[:500], 0, "")
             permanent = True
     return _record(delivery, attempt, result, permanent=permanent or attempt >= limit)
 
 
 @transaction.atomic
-def _record(delivery: WebhookDelivery, attempt: int, result: net.HttpResult, *,
+def _record(delivery: WebhookDelivery, attempt: int, result: http_client.HttpResult, *,
             permanent: bool) -> str:
     now = clock.now()
     WebhookAttempt.objects.create(delivery=delivery, number=attempt, at=now,

@@ -22,7 +22,7 @@ machine allows it:
 - checkout.session.async_payment_succeeded → succeeded / payée.
 - checkout.session.async_payment_failed, payment_intent.payment_failed → payment échec; the
   order goes to « échec » (with the reason; the e-mail with the retry link is sent by
-  shop.notify) unless it is already past payment or another attempt of the same order is in
+  shop.order_emails) unless it is already past payment or another attempt of the same order is in
   progress or succeeded.
 - checkout.session.expired → the payment is cancelled; the order does NOT move: it stays
   awaiting payment (or in échec) and the buyer can start a new payment. An abandoned hosted

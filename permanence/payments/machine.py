@@ -9,10 +9,10 @@ order first (order → payment: the lock order of every payment service)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 
+from permanence.accounts.models import User
 from permanence.core.transitions import Machine, transition
 
 from .models import PAYMENT_TRANSITIONS, Payment, PaymentStatus, PaymentStatusChange
@@ -28,13 +28,13 @@ def payment_can(payment: Payment, to: str) -> bool:
 
 
 @transaction.atomic
-def payment_transition(*, payment: Payment | int, to: str, actor: Any = None, note: str = "",
+def payment_transition(*, payment: Payment | int, to: str, actor: User | None = None, note: str = "",
                        failure_message: str = "", now: datetime | None = None) -> Payment:
     """Move `payment` to `to` (validated against PAYMENT_TRANSITIONS), or raise DomainError
     (409). Succeeded: stamps succeeded_at and clears the failure message; failed: records
     `failure_message`. Moving to the status it has is a no-op."""
 
-    def stamp(obj: Payment, previous: str, to: str, actor: Any, at: datetime) -> None:
+    def stamp(obj: Payment, previous: str, to: str, actor: User | None, at: datetime) -> None:
         if to == PaymentStatus.SUCCEEDED:
             obj.succeeded_at = at
             obj.failure_message = ""

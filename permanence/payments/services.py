@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from permanence.accounts.models import OperatorIdentity
+from permanence.accounts.models import OperatorIdentity, User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core import clock
@@ -269,7 +269,7 @@ def _audit_payment_created(payment: Payment, order: Order) -> None:
                           "attempt": payment.attempt})
 
 
-def _user_or_none(user: Any) -> Any:
+def _user_or_none(user: User | None) -> User | None:
     return user if getattr(user, "pk", None) else None
 
 
@@ -320,7 +320,7 @@ def _find_order_for_transfer(reference: str) -> Order | None:
             or Order.objects.filter(reference__iexact=ref).first())
 
 
-def transfer_match(*, actor: Any, order: Order | str, amount_cents: int,
+def transfer_match(*, actor: User, order: Order | str, amount_cents: int,
                    bank_label: str = "") -> Payment:
     """Billing staff found a transfer on the bank statement: the order (or its transfer
     reference) is paid. A wrong amount is refused (field error), nothing changes."""
@@ -367,7 +367,7 @@ def transfer_match(*, actor: Any, order: Order | str, amount_cents: int,
         return payment
 
 
-def payment_refund(*, actor: Any, payment: Payment) -> dict[str, Any]:
+def payment_refund(*, actor: User, payment: Payment) -> dict[str, Any]:
     """Ask Stripe to refund a paid card/SEPA payment in full. The payment and the order move
     when Stripe's charge.refunded event arrives.
 
@@ -397,7 +397,7 @@ def payment_refund(*, actor: Any, payment: Payment) -> dict[str, Any]:
     return refund
 
 
-def _refund_prepare(*, actor: Any, payment: Payment) -> ProviderCall:
+def _refund_prepare(*, actor: User, payment: Payment) -> ProviderCall:
     """Transaction 1 of a refund: checks, then the call to send (new, or the same again)."""
     with transaction.atomic():
         order = lock_order(payment.order_id)
@@ -426,7 +426,7 @@ def _refund_prepare(*, actor: Any, payment: Payment) -> ProviderCall:
         return call
 
 
-def provider_event_retry(*, actor: Any, event: ProviderEvent) -> str:
+def provider_event_retry(*, actor: User, event: ProviderEvent) -> str:
     """Staff: process a stored event again now (after fixing what made it fail)."""
     if event.processed_at is not None:
         raise DomainError("already_processed", _("Cet événement a déjà été traité."),

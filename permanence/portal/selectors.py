@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from permanence.accounts.models import ClientAccount
+from permanence.accounts.models import ClientAccount, User
 from permanence.core import clock
 from permanence.core.errors import NotFound
 from permanence.inbox import selectors as inbox_selectors
@@ -58,7 +58,7 @@ def client_status_label(status: str) -> str:
     return str(CLIENT_STATUS_LABELS.get(status, status))
 
 
-def account_requests(user: Any, account: ClientAccount) -> QuerySet[Conversation]:
+def account_requests(user: User, account: ClientAccount) -> QuerySet[Conversation]:
     """The account's conversations, most recently active first, annotated with
     `last_reply_at` (our last answer), `has_new_reply` (an answer this user has not opened
     yet), `client_updated_at` (last message or status change: not internal activity) and
@@ -90,7 +90,7 @@ def account_requests(user: Any, account: ClientAccount) -> QuerySet[Conversation
     )
 
 
-def account_requests_summary(user: Any, account: ClientAccount) -> dict[str, int]:
+def account_requests_summary(user: User, account: ClientAccount) -> dict[str, int]:
     """For the home page: requests in progress, and answers not read yet."""
     counts: dict[str, int] = account_requests(user, account).order_by().aggregate(
         open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
@@ -99,7 +99,7 @@ def account_requests_summary(user: Any, account: ClientAccount) -> dict[str, int
     return counts
 
 
-def client_conversation(user: Any, account: ClientAccount, pk: Any) -> Conversation:
+def client_conversation(user: User, account: ClientAccount, pk: Any) -> Conversation:
     """A conversation of the current account (404 for anything else, the same message
     whether it does not exist, belongs to someone else or to another of the user's
     accounts)."""
@@ -118,7 +118,7 @@ def client_timeline(conversation: Conversation) -> QuerySet[Message]:
     return inbox_selectors.timeline(conversation).filter(direction__in=CLIENT_DIRECTIONS)
 
 
-def client_attachment(user: Any, account: ClientAccount, attachment_id: Any) -> Attachment:
+def client_attachment(user: User, account: ClientAccount, attachment_id: Any) -> Attachment:
     """An attachment of a message the client may see (404 otherwise, notes included)."""
     try:
         item = Attachment.objects.select_related("message__conversation").get(

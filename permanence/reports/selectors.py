@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
+from permanence.accounts.models import User
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.core import clock
 from permanence.inbox.models import Conversation
@@ -40,7 +41,8 @@ def _percent(part: int, whole: int) -> int | None:
     return round(100 * part / whole) if whole else None
 
 
-def _surveys(user: Any, since: datetime, account_id: int | None) -> Any:
+def _surveys(user: User, since: datetime,
+             account_id: int | None) -> QuerySet[SurveyResponse]:
     qs = SurveyResponse.objects.filter(sent_at__gte=since,
                                        conversation__account__in=accounts_visible_to(user))
     if account_id:
@@ -48,7 +50,7 @@ def _surveys(user: Any, since: datetime, account_id: int | None) -> Any:
     return qs
 
 
-def satisfaction(user: Any, *, days: int = 90, account_id: int | None = None) -> dict[str, Any]:
+def satisfaction(user: User, *, days: int = 90, account_id: int | None = None) -> dict[str, Any]:
     since = clock.now() - timedelta(days=days)
     qs = _surveys(user, since, account_id)
     agg = qs.aggregate(
@@ -89,7 +91,7 @@ def satisfaction(user: Any, *, days: int = 90, account_id: int | None = None) ->
             "per_account": per_account, "comments": comments}
 
 
-def response_delays(user: Any, *, days: int = 90,
+def response_delays(user: User, *, days: int = 90,
                     account_id: int | None = None) -> dict[str, int | None]:
     """Conversations opened in the period: how many got their first answer on time."""
     since = clock.now() - timedelta(days=days)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from permanence.accounts.selectors import accounts_visible_to
-from permanence.core.access import staff_required
+from permanence.core.access import AuthedHttpRequest, staff_required
 
 from . import selectors
 
@@ -18,7 +18,7 @@ def _int(value: str | None, default: int, allowed: tuple[int, ...] | None = None
 
 
 @staff_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     days = _int(request.GET.get("periode"), 90, selectors.PERIODS)
     accounts = list(accounts_visible_to(request.user).filter(is_operator=False)
                     .order_by("name").only("pk", "name"))

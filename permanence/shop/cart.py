@@ -12,6 +12,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import User
+from permanence.accounts.permissions import Actor
 from permanence.catalog.models import Offer
 from permanence.catalog.pricing import LineSpec, line_from_offer, recurring_totals_of, totals_of
 from permanence.core import clock
@@ -37,20 +39,21 @@ def _open(qs: Any) -> Any:
     return qs.filter(checked_out_at__isnull=True)
 
 
-def cart_find(*, user: Any, token: str | None, include_checked_out: bool = False) -> Cart | None:
+def cart_find(*, user: Actor, token: str | None,
+              include_checked_out: bool = False) -> Cart | None:
     """The cart of this visitor: the session's token first (if it is not somebody else's),
     then, for a logged-in user, their most recent open cart."""
-    authenticated = bool(getattr(user, "is_authenticated", False))
+    owner = user if isinstance(user, User) else None  # None: an anonymous visitor
     if token:
         qs = Cart.objects.filter(token=token)
         if not include_checked_out:
             qs = _open(qs)
         cart = qs.first()
-        if cart is not None and (cart.user_id is None or (authenticated
-                                                           and cart.user_id == user.pk)):
+        if cart is not None and (cart.user_id is None or (owner is not None
+                                                           and cart.user_id == owner.pk)):
             return cart
-    if authenticated:
-        return _open(Cart.objects.filter(user=user)).order_by("-updated_at", "-pk").first()
+    if owner is not None:
+        return _open(Cart.objects.filter(user=owner)).order_by("-updated_at", "-pk").first()
     return None
 
 
@@ -154,7 +157,7 @@ def _add_lines(cart: Cart, wanted: list[tuple[Offer, int]], *, new_cart: bool = 
 
 
 @transaction.atomic
-def cart_add(*, cart: Cart | None, user: Any, offer: Any, quantity: Any = 1,
+def cart_add(*, cart: Cart | None, user: Actor, offer: Any, quantity: Any = 1,
              options: list[Any] | None = None) -> Cart:
     """Add `offer` (a slug) and each of `options` (slugs) to `cart`, creating the cart when
     there is none. Unknown or unpublished offers → DomainError (422), nothing written."""
@@ -174,8 +177,8 @@ def cart_add(*, cart: Cart | None, user: Any, offer: Any, quantity: Any = 1,
     wanted = [(main, quantity)] + [(found[slug], 1) for slug in slugs
                                    if found[slug].pk != main.pk]
     if cart is None:
-        authenticated = getattr(user, "is_authenticated", False)
-        cart = Cart.objects.create(token=new_token(), user=user if authenticated else None)
+        cart = Cart.objects.create(token=new_token(),
+                                   user=user if isinstance(user, User) else None)
         _add_lines(cart, wanted, new_cart=True)
         return cart
     cart = _lock(cart)
@@ -219,7 +222,7 @@ def cart_line_remove(*, cart: Cart | None, line_id: Any) -> Cart:
 
 
 @transaction.atomic
-def cart_merge_at_login(*, user: Any, token: str | None) -> Cart | None:
+def cart_merge_at_login(*, user: User, token: str | None) -> Cart | None:
     """The anonymous cart of the session joins the user's open cart: quantities of the same
     offer are added (one line per offer); the anonymous cart is then deleted. Without an open
     cart of their own, the anonymous cart simply becomes the user's. Returns the user's cart."""
@@ -245,7 +248,6 @@ def cart_merge_at_login(*, user: Any, token: str | None) -> Cart | None:
 @transaction.atomic
 def carts_purge_abandoned() -> int:
     """Delete anonymous, open carts untouched for ABANDONED_AFTER_DAYS; the number deleted."""
-
 
     cutoff = clock.now() - timedelta(days=ABANDONED_AFTER_DAYS)
     stale = Cart.objects.filter(user__isnull=True, checked_out_at__isnull=True,

@@ -35,6 +35,7 @@ from permanence.accounts.models import (
     Role,
     User,
 )
+from permanence.accounts.permissions import Actor
 from permanence.accounts.services import (
     client_login_create,
     login_exists,
@@ -102,7 +103,7 @@ class CheckoutDetails:
 class CheckoutResult:
     order: Order
     payment: Any
-    user: Any
+    user: User
     created_user: bool
 
 
@@ -140,9 +141,9 @@ def _customer_audit(user: User, account: ClientAccount, membership: Membership) 
                  account=account, changes={"email": user.email, "role": MembershipRole.OWNER})
 
 
-def account_for_buyer(user: Any, account_id: int | None) -> ClientAccount:
+def account_for_buyer(user: Actor, account_id: int | None) -> ClientAccount:
     """The account a logged-in client orders for: one they are a member of."""
-    if not getattr(user, "is_authenticated", False) or user.role != Role.CLIENT:
+    if not isinstance(user, User) or user.role != Role.CLIENT:  # anonymous, or staff
         raise DomainError("not_a_client", _("Seuls les clients peuvent commander en ligne. "
                                             "Connectez-vous avec un compte client."),
                           status=403)
@@ -182,13 +183,14 @@ class _Placed:
     """What step (1) of a checkout wrote, to announce it (3) or undo it."""
 
     order: Order
-    buyer: Any
+    buyer: User
     cart_pk: int
     cart_user_id: int | None  # the cart's user before the checkout
     new_customer: tuple[User, ClientAccount, Membership] | None
 
 
-def checkout_place(*, cart: Cart, user: Any, details: CheckoutDetails, payment_method: str,
+def checkout_place(*, cart: Cart, user: Actor | None, details: CheckoutDetails,
+                   payment_method: str,
                    accept_terms: bool, start_before_withdrawal_end: bool = False,
                    base_url: str) -> CheckoutResult:
     """Turn `cart` into an order for `user` (None or anonymous: a new customer is created
@@ -222,7 +224,7 @@ def _result(placed: _Placed, payment: Any) -> CheckoutResult:
                           created_user=placed.new_customer is not None)
 
 
-def _place(*, cart: Cart, user: Any, details: CheckoutDetails, payment_method: str,
+def _place(*, cart: Cart, user: Actor | None, details: CheckoutDetails, payment_method: str,
            accept_terms: bool, start_before_withdrawal_end: bool, announce: bool) -> _Placed:
     """Step (1), inside the caller's transaction: checks, customer, order, cart checked out.
     `announce=False` leaves out the audit rows and the confirmation (see `_announce`)."""
@@ -250,7 +252,7 @@ def _place(*, cart: Cart, user: Any, details: CheckoutDetails, payment_method: s
                                         "publiées : la commande en ligne est indisponible."),
                           status=503)
     new_customer = None
-    if getattr(user, "is_authenticated", False):
+    if isinstance(user, User):  # logged in
         account = account_for_buyer(user, details.account_id)
         buyer = user
     else:
@@ -323,7 +325,7 @@ def _undo_rows(placed: _Placed) -> bool:
     return True
 
 
-def order_retry_payment(*, order: Order, actor: Any, method: str | None = None,
+def order_retry_payment(*, order: Order, actor: Actor, method: str | None = None,
                         base_url: str) -> Any:
     """A failed (or still unpaid) order: a new payment, and the order back to awaiting
     payment.
@@ -342,8 +344,10 @@ def order_retry_payment(*, order: Order, actor: Any, method: str | None = None,
     with transaction.atomic():
         locked = lock_order(current)
         if locked.status == OrderStatus.FAILED:
+            # Anonymous: recorded as nobody, as the transition would have done.
             locked = order_transition(order=locked, to=OrderStatus.AWAITING_PAYMENT,
-                                      actor=actor, note=_("Nouvelle tentative de paiement"))
+                                      actor=actor if isinstance(actor, User) else None,
+                                      note=_("Nouvelle tentative de paiement"))
         if (method != locked.payment_method
                 and locked.status in (OrderStatus.FAILED, OrderStatus.AWAITING_PAYMENT)):
             locked.payment_method = method
@@ -351,10 +355,10 @@ def order_retry_payment(*, order: Order, actor: Any, method: str | None = None,
     return payment
 
 
-def order_for_buyer(user: Any, reference: str) -> Order:
+def order_for_buyer(user: Actor, reference: str) -> Order:
     """An order seen from the storefront: by its buyer or a member of its account; anybody
     else gets NotFound (404), whether the reference exists or not."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):  # anonymous
         raise NotFound(_("Commande introuvable."))
     order = (Order.objects.filter(reference=str(reference)[:20])
              .filter(Q(buyer=user) | Q(account__memberships__user=user))

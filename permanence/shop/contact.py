@@ -5,23 +5,24 @@ saying where it comes from, then the staff member's message to the billing e-mai
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import User
 from permanence.accounts.selectors import operator_account
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.core.errors import Forbidden, invalid
 from permanence.inbox import services as inbox
+from permanence.inbox.models import Conversation
 
 from . import permissions
 from .models import Order
 
 
 @transaction.atomic
-def order_contact_client(*, order: Order, actor: Any, subject: str, body: str) -> Any:
+def order_contact_client(*, order: Order, actor: User, subject: str,
+                         body: str) -> Conversation:
 
     if not permissions.can_process_orders(actor):
         raise Forbidden(_("Vous ne pouvez pas contacter ce client."))

@@ -15,8 +15,6 @@ def order_summary_pdf(order: Order, *, language: str | None = None) -> bytes:
     """Lines, totals per VAT rate, billing details, CGV version, deadlines and history."""
     from weasyprint import HTML  # heavy import, only when a PDF is asked for
 
-
-
     lines = list(order.lines.all())
     with translation.override(language or translation.get_language() or "fr"):
         html = render_to_string("shop/portal/summary_pdf.html", {

@@ -17,6 +17,7 @@ from stdnum.fr import siret as fr_siret
 from stdnum.fr import tva as fr_tva
 
 from permanence.accounts.models import User
+from permanence.accounts.permissions import Actor
 
 from .cart import MAX_QUANTITY
 from .checkout import CheckoutDetails, email_taken
@@ -72,7 +73,7 @@ class CheckoutDetailsForm(forms.Form):
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                                 required=False)
 
-    def __init__(self, *args: Any, user: Any = None, accounts: list[Any] | None = None,
+    def __init__(self, *args: Any, user: Actor | None = None, accounts: list[Any] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user

@@ -174,9 +174,6 @@ class QuoteStatusChange(models.Model):
         return f"{self.from_status} → {self.to_status}"
 
 
-# --- Orders ------------------------------------------------------------------------------------
-
-
 class OrderStatus(models.TextChoices):
     AWAITING_PAYMENT = "attente_paiement", _("En attente de paiement")
     PAYMENT_PROCESSING = "paiement_en_cours", _("Paiement en cours")
@@ -320,3 +317,28 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class OrderEvent(models.Model):
+    """The order's timeline besides its status changes (those are OrderStatusChange): the
+    daily check, the client's information, overdue alerts."""
+
+    class Kind(models.TextChoices):
+        CHECKED = "verifiee", _("Commande vérifiée")
+        INFORMATION = "informations", _("Informations du client")
+        VALIDATION_OVERDUE = "retard_validation", _("Délai de validation dépassé")
+        ACTIVATION_OVERDUE = "retard_activation", _("Délai d'activation dépassé")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    note = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["order", "kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"

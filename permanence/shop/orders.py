@@ -11,11 +11,11 @@ Deadlines (seed 000, "Délais de traitement des commandes en ligne"):
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account_cached
@@ -24,8 +24,15 @@ from permanence.core import clock
 from permanence.core.business_time import add_business_time
 from permanence.core.transitions import Machine, transition
 
-from . import hooks, notify
-from .models import ORDER_TRANSITIONS, CustomerKind, Order, OrderStatus, OrderStatusChange
+from . import hooks, order_emails
+from .models import (
+    ORDER_TRANSITIONS,
+    CustomerKind,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderStatusChange,
+)
 
 
 def operator_deadline(start: datetime, hours: int) -> datetime:
@@ -54,7 +61,7 @@ def lock_order(order: Order | int) -> Order:
     return Order.objects.select_for_update().get(pk=pk)
 
 
-def _stamp(order: Order, to: str, actor: Any, now: datetime) -> None:
+def _stamp(order: Order, to: str, actor: User | None, now: datetime) -> None:
     if to == OrderStatus.PAID:
         order.paid_at = order.paid_at or now
         _start_validation_clock(order, now)
@@ -90,12 +97,13 @@ PAID_OR_LATER: frozenset[str] = frozenset(
     if status == OrderStatus.PAID or not ORDER_MACHINE.can(status, OrderStatus.PAID))
 
 
-def _stamp_transition(order: Order, previous: str, to: str, actor: Any, now: datetime) -> None:
+def _stamp_transition(order: Order, previous: str, to: str, actor: User | None,
+                      now: datetime) -> None:
     _stamp(order, to, actor, now)
 
 
 @transaction.atomic
-def order_transition(*, order: Order | int, to: str, actor: Any = None, note: str = "",
+def order_transition(*, order: Order | int, to: str, actor: User | None = None, note: str = "",
                      actor_label: str = "") -> Order:
     """Move `order` to `to` (validated against ORDER_TRANSITIONS), or raise DomainError.
 
@@ -112,12 +120,12 @@ def order_transition(*, order: Order | int, to: str, actor: Any = None, note: st
     if to == OrderStatus.ACTIVATED:
         # Billing (its subscriptions) registered here: the shop does not import billing.
         hooks.order_activated(order=order, at=now)
-    notify.order_status_changed(order, previous, to)
+    order_emails.order_status_changed(order, previous, to)
     return order
 
 
 @transaction.atomic
-def order_set_information_complete(*, order: Order | int, actor: Any,
+def order_set_information_complete(*, order: Order | int, actor: User,
                                    complete: bool = True) -> Order:
     """The client's information (consignes, documents) is complete: the validation clock
     starts now if the order is already paid (seed 000: "le délai démarre à réception des
@@ -131,8 +139,8 @@ def order_set_information_complete(*, order: Order | int, actor: Any,
     if order.status == OrderStatus.PAID:
         _start_validation_clock(order, now)
     order.save()
-    OrderStatusChange.objects.create(
-        order=order, from_status=order.status, to_status=order.status, actor=actor, at=now,
+    OrderEvent.objects.create(
+        order=order, kind=OrderEvent.Kind.INFORMATION, actor=actor, at=now,
         note=_("Informations du client complètes") if complete
         else _("Informations du client à compléter"))
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,

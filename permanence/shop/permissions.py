@@ -11,25 +11,23 @@ which is the operations team's job.
 
 from __future__ import annotations
 
-from typing import Any
-
 from permanence.accounts.models import Role
-from permanence.accounts.permissions import is_staff_member, role_of
+from permanence.accounts.permissions import Actor, is_staff_member, role_of
 
 PROCESS_ORDERS_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 
 
-def can_view_orders(user: Any) -> bool:
+def can_view_orders(user: Actor) -> bool:
     """The order board and staff order pages (agents: their accounts' orders only)."""
     return is_staff_member(user)
 
 
-def can_process_orders(user: Any) -> bool:
+def can_process_orders(user: Actor) -> bool:
     """Check, validate, activate, cancel an order; contact its client from the order."""
     return role_of(user) in PROCESS_ORDERS_ROLES
 
 
-def is_client(user: Any) -> bool:
+def is_client(user: Actor) -> bool:
     return role_of(user) == Role.CLIENT
 
 
@@ -41,6 +39,6 @@ def is_client(user: Any) -> bool:
 QUOTE_MANAGER_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.BILLING)
 
 
-def can_manage_quotes(user: Any) -> bool:
+def can_manage_quotes(user: Actor) -> bool:
     """List, build, send, cancel and duplicate quotes; link them to client accounts."""
     return role_of(user) in QUOTE_MANAGER_ROLES

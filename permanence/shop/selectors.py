@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from permanence.accounts import permissions as account_permissions
+from permanence.accounts.models import ClientAccount, User
+from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.core import clock
 from permanence.core.errors import Forbidden, NotFound
@@ -32,17 +34,17 @@ from .models import Order, OrderStatus
 # --- Visibility --------------------------------------------------------------------------------
 
 
-def orders_visible_to(user: Any) -> QuerySet[Order]:
+def orders_visible_to(user: Actor) -> QuerySet[Order]:
     """Admin, supervisor, billing: every order. Agents: their accounts' orders. Clients: the
     orders of the accounts they are a member of. Anybody else: none."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:  # a User is always authenticated
         return Order.objects.none()
     if account_permissions.sees_all_accounts(user):
         return Order.objects.all()
     return Order.objects.filter(account__in=accounts_visible_to(user))
 
 
-def get_order_for_user(user: Any, pk: Any, action: str = "view") -> Order:
+def get_order_for_user(user: User, pk: Any, action: str = "view") -> Order:
     """The order if `user` may see it (404 otherwise) and may do `action` (403 otherwise):
     "view" (staff page), "process" (check, validate, activate, cancel, contact)."""
     try:
@@ -56,7 +58,7 @@ def get_order_for_user(user: Any, pk: Any, action: str = "view") -> Order:
     return order
 
 
-def get_client_order(user: Any, reference: str) -> Order:
+def get_client_order(user: User, reference: str) -> Order:
     """An order of one of the client's accounts, by reference (anything else: 404)."""
     if not permissions.is_client(user):
         raise NotFound(_("Commande introuvable."))
@@ -153,7 +155,7 @@ def due_expression() -> Case:
                 default=None)
 
 
-def board_list(user: Any, *, tab: str = DEFAULT_TAB, status: str = "",
+def board_list(user: User, *, tab: str = DEFAULT_TAB, status: str = "",
                account: int | None = None, method: str = "", date_from: date | None = None,
                date_to: date | None = None, q: str = "", sort: str = "",
                now: datetime | None = None) -> QuerySet[Order]:
@@ -205,10 +207,10 @@ def capped_counts(querysets: dict[str, QuerySet[Any]], cap: int = COUNT_CAP) -> 
     return {name: int(value) for name, value in zip(querysets, row, strict=True)}
 
 
-def board_counts(user: Any) -> dict[str, int]:
+def board_counts(user: User) -> dict[str, int]:
     """Counter per tab (capped at COUNT_CAP + 1; shown "1 000+"), cached per user."""
     key = f"order-board-counts:{user.pk}"
-    counts = cache.get(key)
+    counts: dict[str, int] | None = cache.get(key)
     if counts is None:
         now = clock.now()
         visible = orders_visible_to(user)
@@ -224,17 +226,19 @@ def board_counts(user: Any) -> dict[str, int]:
     return counts
 
 
-def board_counts_forget(user: Any) -> None:
+def board_counts_forget(user: User) -> None:
     """After a staff action, that user's own counters are fresh at once."""
     cache.delete(f"order-board-counts:{user.pk}")
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(Paginator[Order]):
     """Counts at most COUNT_CAP + 1 rows: beyond, the pager says "1 000+" and offers the
     first pages only."""
 
+    _capped_count: int  # set on the first read of `count`
+
     @property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         if not hasattr(self, "_capped_count"):
             rows = self.object_list.order_by().values("pk")  # type: ignore[attr-defined]
             self._capped_count = rows[:COUNT_CAP + 1].count()
@@ -245,12 +249,12 @@ class CappedPaginator(Paginator):
         return self.count > COUNT_CAP
 
 
-def filter_accounts(user: Any, selected: int | None = None) -> list[Any]:
+def filter_accounts(user: User, selected: int | None = None) -> list[ClientAccount]:
     """Accounts offered in the board's account filter: those with orders (at most 500, by
     name), plus the selected one."""
     visible = accounts_visible_to(user).only("pk", "name")
     key = f"order-board-accounts:{user.pk}"
-    accounts = cache.get(key)
+    accounts: list[ClientAccount] | None = cache.get(key)
     if accounts is None:  # a filter's choices: a minute old is fine
         has_orders = Order.objects.filter(account=OuterRef("pk"))
         accounts = list(visible.filter(Exists(has_orders)).order_by("name")[:500])
@@ -283,12 +287,16 @@ def status_label(value: str) -> str:
 
 
 def order_history(order: Order) -> list[Any]:
-    """The status changes and notes, oldest first, with their statuses' labels."""
-    rows = list(order.history.select_related("actor").order_by("at", "pk"))
+    """The order's timeline, oldest first: status changes (with their statuses' labels) and
+    events (checks, information, alerts: no status change, so no arrow)."""
+    rows: list[Any] = list(order.history.select_related("actor").order_by("at", "pk"))
     for row in rows:
-        row.from_label = status_label(row.from_status)  # type: ignore[attr-defined]
-        row.to_label = status_label(row.to_status)  # type: ignore[attr-defined]
-    return rows
+        row.from_label = status_label(row.from_status)
+        row.to_label = status_label(row.to_status)
+    events: list[Any] = list(order.events.select_related("actor").order_by("at", "pk"))
+    for event in events:
+        event.from_status = event.to_status = ""
+    return sorted(rows + events, key=lambda r: r.at)
 
 
 def order_payments(order: Order) -> QuerySet[Any]:
@@ -335,7 +343,7 @@ def progress_steps(order: Order) -> list[Step]:
 # --- API ---------------------------------------------------------------------------------------
 
 
-def api_order_list(user: Any, *, status: str = "", account: int | None = None,
+def api_order_list(user: User, *, status: str = "", account: int | None = None,
                    payment_method: str = "", created_after: datetime | None = None,
                    created_before: datetime | None = None) -> QuerySet[Order]:
     qs = orders_visible_to(user)

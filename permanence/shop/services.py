@@ -8,13 +8,14 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from permanence.accounts.models import User
 from permanence.audit.models import AuditEvent
 from permanence.audit.services import audit_record
 from permanence.catalog.pricing import LineSpec, recurring_totals_of, totals_of
 from permanence.core import clock
 from permanence.core.errors import invalid
 
-from . import notify
+from . import order_emails
 from .models import CustomerKind, Order, OrderLine, OrderStatus, OrderStatusChange, PaymentMethod
 from .references import reference_next
 
@@ -22,11 +23,12 @@ WITHDRAWAL_DAYS = 14
 
 
 @transaction.atomic
-def order_create(*, account: Any, buyer: Any, lines: list[LineSpec], billing: dict[str, str],
+def order_create(*, account: Any, buyer: User | None, lines: list[LineSpec],
+                 billing: dict[str, str],
                  customer_kind: str = CustomerKind.PRO,
                  payment_method: str = PaymentMethod.CARD, terms: Any = None,
                  start_before_withdrawal_end: bool = False, quote: Any = None,
-                 information_complete: bool | None = None, actor: Any = None,
+                 information_complete: bool | None = None, actor: User | None = None,
                  announce: bool = True) -> Order:
     """`billing`: name, legal_name, siret, vat_number, address, email, phone (validated by
     the caller's form; this checks only what would make the order meaningless).
@@ -79,8 +81,8 @@ def order_create(*, account: Any, buyer: Any, lines: list[LineSpec], billing: di
     return order
 
 
-def order_announce(*, order: Order, actor: Any) -> None:
+def order_announce(*, order: Order, actor: User | None) -> None:
     """The order's creation in the audit log, and its confirmation e-mail (on commit)."""
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=order,
                  account=order.account, changes={"total_ttc_cents": order.total_ttc_cents})
-    notify.order_email(order, "confirmation")
+    order_emails.order_email(order, "confirmation")

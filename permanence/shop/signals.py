@@ -7,11 +7,13 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from permanence.accounts.models import User
+
 from .cart import SESSION_KEY, cart_merge_at_login
 
 
 @receiver(user_logged_in, dispatch_uid="shop_cart_merge_at_login")
-def merge_cart_at_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def merge_cart_at_login(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
 
     session = getattr(request, "session", None)
     if session is None:

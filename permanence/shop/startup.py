@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import signals  # noqa: F401 — connects the cart merge at login
-from .checks import register_jobs
+from .order_checks import register_jobs
 from .quotes.jobs import register_quote_jobs
 from .tasks import register_cart_jobs
 

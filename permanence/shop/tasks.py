@@ -73,5 +73,4 @@ def purge_abandoned_carts() -> str:
 def register_cart_jobs() -> None:
     """Called from ShopConfig.ready(): abandoned anonymous carts are purged every 6 hours."""
 
-
     every(timedelta(hours=6), name="shop.purge_abandoned_carts")(purge_abandoned_carts)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from permanence.accounts.forms import apply_field_errors
-from permanence.accounts.models import ClientAccount, Role
+from permanence.accounts.models import ClientAccount, Role, User
 from permanence.accounts.services import operator_identity
 from permanence.catalog.selectors import current_terms
 from permanence.core.errors import DomainError
@@ -145,8 +145,8 @@ def _client_accounts(request: HttpRequest) -> list[ClientAccount]:
 
 def _cannot_order(request: HttpRequest) -> str:
     """Why this logged-in user cannot order online ('' when they can)."""
-    user: Any = request.user
-    if not user.is_authenticated:
+    user = request.user
+    if not isinstance(user, User):  # anonymous
         return ""
     if user.role != Role.CLIENT:
         return _("Vous êtes connecté avec un compte de l'équipe : la commande en ligne est "
@@ -161,8 +161,8 @@ def _details_initial(request: HttpRequest, accounts: list[ClientAccount]) -> dic
         initial.pop("password_hash", None)
         initial["account"] = initial.pop("account_id", None)
         return initial
-    user: Any = request.user
-    if not user.is_authenticated:
+    user = request.user
+    if not isinstance(user, User):  # anonymous
         return {"customer_kind": CustomerKind.PRO}
     account = accounts[0] if accounts else None
     consumer = account is not None and account.kind == "particulier"

@@ -1,7 +1,7 @@
 """The order board and the staff order pages (/app/boutique/commandes/).
 
 Thin views: selectors read (orders_visible_to is the gate), services write (orders.py for
-the state machine, checks.py for "Vérifier", contact.py for "Contacter le client")."""
+the state machine, order_checks.py for "Vérifier", contact.py for "Contacter le client")."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.errors import DomainError
 
 from . import permissions, selectors
-from .checks import order_mark_checked
 from .contact import order_contact_client
 from .documents import order_summary_pdf
 from .forms_staff import BoardFilterForm, ContactForm, InformationForm, TransitionForm
 from .models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod
+from .order_checks import order_mark_checked
 from .orders import (
     activation_waits_for_withdrawal,
     order_set_information_complete,

@@ -2,7 +2,7 @@
 board → espace client, a refused card then a retry, and a quote requested, built, sent and
 accepted.
 
-The payment provider is the local Stripe stand-in (permanence/payments/standin.py) on a
+The payment provider is the local Stripe stand-in (testkit/stripe_standin.py) on a
 loopback port: our checkout creates real Checkout Sessions on it over HTTP, the browser is
 sent to its hosted page, and its "Payer" / "Simuler un refus" buttons POST signed webhook
 events to the live server's webhook before redirecting the browser back — the same round trip
@@ -58,7 +58,7 @@ def site_url_on_live_server(settings: Any, live_server: Any) -> None:
 @pytest.fixture
 def stripe_standin(live_server: Any) -> Iterator[Any]:
     """The Stripe stand-in, delivering its signed events to the live server's webhook."""
-    from permanence.payments.testing import WEBHOOK_PATH, run_standin
+    from testkit.payments import WEBHOOK_PATH, run_standin
 
     with run_standin(webhook_url=live_server.url + WEBHOOK_PATH) as running:
         yield running

@@ -19,7 +19,7 @@ from permanence.billing.services import subscription_transition
 from permanence.core.errors import DomainError
 from permanence.shop.models import OrderStatus
 from permanence.shop.orders import order_transition
-from permanence.shop.testing import make_order
+from testkit.shop import make_order
 
 pytestmark = pytest.mark.django_db
 

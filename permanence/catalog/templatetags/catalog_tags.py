@@ -9,7 +9,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from permanence.catalog.promise import format_hours
+from permanence.catalog.service_promise import format_hours
 
 register = template.Library()
 
@@ -66,6 +66,5 @@ def offer_price(offer: Any) -> dict[str, Any]:
 @register.filter
 def hours(value: Any) -> str:
     """Decimal("24.00") → "24"; Decimal("1.50") → "1,5"."""
-
 
     return format_hours(Decimal(str(value)))

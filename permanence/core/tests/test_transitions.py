@@ -13,7 +13,7 @@ from permanence.core.errors import DomainError
 from permanence.core.transitions import apply, transition
 from permanence.shop.models import Order, OrderStatus, OrderStatusChange
 from permanence.shop.orders import ORDER_MACHINE
-from permanence.shop.testing import make_order
+from testkit.shop import make_order
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from django.test import Client
 from permanence.audit.models import AuditEvent
 from permanence.core import clock
 from permanence.core.errors import DomainError
-from permanence.inbox import complaints, services, surveys
+from permanence.inbox import complaint_selectors, complaints, services, surveys
 from permanence.inbox.models import (
     Channel,
     Conversation,
@@ -230,7 +230,7 @@ def subjects(qs: Any) -> set[str]:
 def test_register_filters(register: dict[str, Any], account: Any, other_account: Any,
                           agent: Any, supervisor: Any) -> None:
     def reg(user: Any = supervisor, **kw: Any) -> set[str]:
-        return subjects(complaints.complaint_register(user, **kw))
+        return subjects(complaint_selectors.complaints_register(user, **kw))
 
     assert reg() == {"Reçue", "Analysée", "Archivée", "Ailleurs"}
     assert reg(agent) == {"Reçue", "Analysée", "Archivée"}  # only the agent's accounts
@@ -243,7 +243,8 @@ def test_register_filters(register: dict[str, Any], account: Any, other_account:
     assert reg(resolution="ajustement_remboursement") == {"Archivée"}
     assert reg(date_from=date(2026, 11, 3), date_to=date(2026, 11, 4)) == {"Analysée",
                                                                           "Archivée"}
-    ordered = [c.conversation.subject for c in complaints.complaint_register(supervisor)]
+    ordered = [c.conversation.subject
+               for c in complaint_selectors.complaints_register(supervisor)]
     assert ordered == ["Ailleurs", "Archivée", "Analysée", "Reçue"]  # newest first
 
 
@@ -266,7 +267,7 @@ def test_register_csv_export(register: dict[str, Any], agent: Any, account: Any)
     assert raw.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(raw[1:]), delimiter=";"))
     assert rows[0][:4] == ["Référence", "Compte", "Contact", "Reçue le"]
-    assert len(rows[0]) == len(complaints.CSV_HEADER)
+    assert len(rows[0]) == len(complaint_selectors.CSV_HEADER)
     by_ref = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert set(by_ref) == {register["received"].reference, register["archived"].reference}
     archived = by_ref[register["archived"].reference]

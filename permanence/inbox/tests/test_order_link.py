@@ -10,7 +10,7 @@ from django.test import Client
 from permanence.core.errors import DomainError
 from permanence.inbox import services
 from permanence.inbox.models import Message
-from permanence.shop.testing import make_order
+from testkit.shop import make_order
 
 
 def _conversation(account: Any) -> Any:

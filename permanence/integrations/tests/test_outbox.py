@@ -202,7 +202,7 @@ def test_an_attempt_that_outlived_its_claim_does_not_overwrite_the_next(
         receiver: Receiver, account: Any) -> None:
     """Attempt 1 hangs past its lease; the sweeper hands the delivery to attempt 2, which
     succeeds. When attempt 1 finally records its failure, it changes nothing."""
-    from permanence.integrations import net
+    from permanence.integrations import http_client as net
 
     local_endpoint(receiver, account=account)
     [delivery] = payloads.webhooks_emit("conversation.created", open_conversation(account))

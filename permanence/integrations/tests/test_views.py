@@ -120,7 +120,7 @@ def test_delete(admin_user: Any, endpoint: WebhookEndpoint, delivery: WebhookDel
 
 def test_redeliver(admin_user: Any, endpoint: WebhookEndpoint, delivery: WebhookDelivery,
                    django_capture_on_commit_callbacks: Any, monkeypatch: Any) -> None:
-    from permanence.integrations import net
+    from permanence.integrations import http_client as net
 
     monkeypatch.setattr(net, "post", lambda *a, **k: net.HttpResult(204, "", 3, ""))
     with django_capture_on_commit_callbacks(execute=True):

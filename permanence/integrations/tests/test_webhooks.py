@@ -23,7 +23,8 @@ from permanence.core.errors import DomainError, Forbidden
 from permanence.inbox import payloads
 from permanence.inbox import services as inbox
 from permanence.inbox.models import Conversation
-from permanence.integrations import net, services
+from permanence.integrations import http_client as net
+from permanence.integrations import services
 from permanence.integrations.models import (
     WebhookAttempt,
     WebhookDelivery,

@@ -4,18 +4,18 @@ from typing import Any
 
 import pytest
 
-from permanence.payments.testing import standin  # noqa: F401 (the fixture)
+from testkit.payments import standin  # noqa: F401 (the fixture)
 
 
 @pytest.fixture
 def order(account: Any, client_user: Any) -> Any:
-    from permanence.shop.testing import make_order
+    from testkit.shop import make_order
 
     return make_order(account, client_user)
 
 
 @pytest.fixture
 def sepa_order(account: Any, client_user: Any) -> Any:
-    from permanence.shop.testing import make_order
+    from testkit.shop import make_order
 
     return make_order(account, client_user, payment_method="sepa")

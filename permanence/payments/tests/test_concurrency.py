@@ -19,8 +19,8 @@ from django.test import Client
 
 from permanence.payments.models import Payment, ProviderEvent
 from permanence.payments.services import payment_start
-from permanence.payments.testing import WEBHOOK_PATH, run_standin
 from permanence.shop.models import OrderStatusChange
+from testkit.payments import WEBHOOK_PATH, run_standin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

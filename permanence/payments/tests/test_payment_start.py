@@ -61,7 +61,7 @@ def test_card_checkout_session_parameters(standin: Any, order: Any) -> None:
 
 def test_line_items_absorb_rounding_so_the_total_is_exact(standin: Any, account: Any,
                                                           client_user: Any) -> None:
-    from permanence.shop.testing import make_offer, make_order
+    from testkit.shop import make_offer, make_order
 
     offers = [make_offer(f"option-{i}", kind="option", monthly_price_cents=333 + i,
                          name=f"Option {i}") for i in range(3)]

@@ -39,7 +39,7 @@ from permanence.payments.models import (
 )
 from permanence.payments.services import idempotency_key_for, payment_refund, payment_start
 from permanence.payments.stripe_client import ProviderCallInTransaction
-from permanence.payments.testing import RunningStandIn, run_standin
+from testkit.payments import RunningStandIn, run_standin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,7 +101,7 @@ def assert_outside_transactions(calls: list[dict[str, Any]], path: str) -> None:
 def _cart_and_details(email: str = "jeanne@dupont.fr") -> tuple[Any, Any]:
     from permanence.shop.cart import cart_add
     from permanence.shop.checkout import CheckoutDetails
-    from permanence.shop.testing import make_offer, make_terms
+    from testkit.shop import make_offer, make_terms
 
     make_offer("essentiel")
     make_terms()
@@ -148,7 +148,7 @@ def test_payment_retry_from_the_order_page_calls_stripe_with_no_transaction_open
         client_user: Any) -> None:
     from permanence.shop.checkout import order_retry_payment
     from permanence.shop.orders import order_transition
-    from permanence.shop.testing import make_order
+    from testkit.shop import make_order
 
     order = make_order(account, client_user, payment_method="virement")
     order_transition(order=order, to="echec")
@@ -452,7 +452,7 @@ def test_retry_from_the_order_page_that_cannot_start_changes_nothing(
         live_standin: RunningStandIn, account: Any, client_user: Any) -> None:
     from permanence.shop.checkout import order_retry_payment
     from permanence.shop.orders import order_transition
-    from permanence.shop.testing import make_order
+    from testkit.shop import make_order
 
     order = make_order(account, client_user, payment_method="virement")
     order_transition(order=order, to="echec")

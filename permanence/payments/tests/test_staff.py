@@ -57,7 +57,7 @@ def test_supervisor_reads_but_cannot_act(client: Any, supervisor: Any, order: An
 def test_list_filters_and_constant_queries(client: Any, billing: Any, account: Any,
                                            client_user: Any,
                                            django_assert_max_num_queries: Any) -> None:
-    from permanence.shop.testing import make_order
+    from testkit.shop import make_order
 
     def add(n: int) -> None:
         for _ in range(n):

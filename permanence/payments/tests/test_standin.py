@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from permanence.payments import standin as standin_module
-from permanence.payments.standin import StandIn, decode_form, signature_header
 from permanence.payments.stripe_client import sign, verify_signature
+from testkit import stripe_standin as standin_module
+from testkit.stripe_standin import StandIn, decode_form, signature_header
 
 
 def test_decode_form_builds_nested_params() -> None:

@@ -17,8 +17,8 @@ from permanence.core import clock
 from permanence.payments import events
 from permanence.payments.models import Payment, ProviderEvent
 from permanence.payments.services import payment_start
-from permanence.payments.testing import WEBHOOK_PATH, signed
 from permanence.shop.models import OrderStatusChange
+from testkit.payments import WEBHOOK_PATH, signed
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_stale_signature_is_refused(standin: Any, order: Any, client: Any) -> No
 
 def test_signed_but_unreadable_body_is_refused(standin: Any, client: Any) -> None:
     for payload in (b"not json", b"[1, 2]", json.dumps({"type": "x"}).encode()):
-        from permanence.payments.standin import signature_header
+        from testkit.stripe_standin import signature_header
 
         response = post(client, payload, signature_header(payload.decode(), standin.secret))
         assert response.status_code == 400

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
-from permanence.accounts.models import Role
+from permanence.accounts.models import Role, User
 from permanence.accounts.selectors import get_account_for_user
 from permanence.audit.services import audit_view
 from permanence.catalog.models import Offer
@@ -130,7 +130,7 @@ class QuoteIn(Schema):
 
 # --- Helpers -------------------------------------------------------------------------------
 
-def _require_access(user: Any) -> None:
+def _require_access(user: User) -> None:
     if not (can_manage_quotes(user) or user.role == Role.CLIENT):
         raise Forbidden(_("Vous n'avez pas accès aux devis."))
 

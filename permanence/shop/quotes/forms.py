@@ -117,7 +117,6 @@ class QuoteHeaderForm(forms.Form):
         return _clean_phone(self.cleaned_data.get("requester_phone", ""))
 
     def clean_valid_until(self) -> Any:
-
         value = self.cleaned_data.get("valid_until")
         if value is not None and value < today():
             raise ValidationError(_("La date de validité est déjà passée."), code="past")
@@ -311,8 +310,6 @@ class QuoteAcceptForm(forms.Form):
             del self.fields["password1"], self.fields["password2"]
 
     def clean(self) -> dict[str, Any]:
-
-
         data = super().clean() or {}
         if not self.with_password:
             return data

@@ -9,7 +9,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from permanence.accounts.models import Role
+from permanence.accounts.models import Role, User
+from permanence.accounts.permissions import Actor
 from permanence.catalog.models import Offer, TermsVersion
 from permanence.core import clock
 from permanence.core.errors import Forbidden, NotFound
@@ -26,16 +27,16 @@ def today() -> date:
     return timezone.localdate(clock.now())
 
 
-def quotes_visible_to(user: Any) -> QuerySet[Quote]:
+def quotes_visible_to(user: Actor) -> QuerySet[Quote]:
     qs = Quote.objects.all()
     if can_manage_quotes(user):
         return qs
-    if getattr(user, "is_authenticated", False) and user.is_active and user.role == Role.CLIENT:
+    if isinstance(user, User) and user.is_active and user.role == Role.CLIENT:  # not anonymous
         return qs.filter(account__memberships__user=user)
     return qs.none()
 
 
-def get_quote_for_staff(user: Any, pk: Any) -> Quote:
+def get_quote_for_staff(user: User, pk: Any) -> Quote:
     """The quote for the back office: 403 for anyone who may not manage quotes, 404 if absent."""
     if not can_manage_quotes(user):
         raise Forbidden(_("Vous n'avez pas accès aux devis."))
@@ -45,7 +46,7 @@ def get_quote_for_staff(user: Any, pk: Any) -> Quote:
         raise NotFound(_("Devis introuvable.")) from None
 
 
-def get_quote_for_user(user: Any, pk: Any) -> Quote:
+def get_quote_for_user(user: User, pk: Any) -> Quote:
     try:
         return quotes_visible_to(user).select_related("account").get(pk=pk)
     except (Quote.DoesNotExist, ValueError, TypeError):
@@ -62,7 +63,7 @@ def get_quote_by_token(token: str) -> Quote:
         raise NotFound(_("Devis introuvable.")) from None
 
 
-def quote_list(user: Any, *, status: str = "", overdue: bool = False, q: str = "",
+def quote_list(user: User, *, status: str = "", overdue: bool = False, q: str = "",
                account: int | None = None) -> QuerySet[Quote]:
     qs = quotes_visible_to(user).select_related("account")
     if status:
@@ -78,7 +79,7 @@ def quote_list(user: Any, *, status: str = "", overdue: bool = False, q: str = "
     return qs.order_by("-created_at", "-pk")
 
 
-def quote_counters(user: Any) -> dict[str, int]:
+def quote_counters(user: User) -> dict[str, int]:
     """Counts per status, plus the requests whose answer is overdue: one query."""
     now = clock.now()
     aggregates: dict[str, Any] = {

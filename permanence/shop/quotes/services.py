@@ -31,6 +31,7 @@ from permanence.accounts.models import (
     Sector,
     User,
 )
+from permanence.accounts.permissions import Actor
 from permanence.accounts.services import (
     client_login_create,
     owner_membership_create,
@@ -110,11 +111,11 @@ def _new_token() -> str:
     return secrets.token_urlsafe(32)  # 43 characters, 256 bits
 
 
-def _actor_or_none(actor: Any) -> Any:
+def _actor_or_none(actor: User | None) -> User | None:
     return actor if getattr(actor, "pk", None) else None
 
 
-def _require_manager(actor: Any) -> None:
+def _require_manager(actor: User) -> None:
     if not can_manage_quotes(actor):
         raise Forbidden(_("Vous ne pouvez pas modifier les devis."))
 
@@ -167,7 +168,7 @@ def _write_lines(quote: Quote, lines: list[QuoteLineInput]) -> None:
     quote.total_ttc_cents = totals.ttc
 
 
-def _record(quote: Quote, previous: str, to: str, actor: Any, now: datetime, *,
+def _record(quote: Quote, previous: str, to: str, actor: User | None, now: datetime, *,
             note: str = "") -> None:
     QuoteStatusChange.objects.create(quote=quote, from_status=previous, to_status=to,
                                      actor=_actor_or_none(actor), at=now, note=note[:300])
@@ -206,7 +207,7 @@ def _notify_staff(quote: Quote, now: datetime) -> None:
 @transaction.atomic
 def quote_request(*, name: str, email: str, phone: str = "", company: str = "",
                   customer_kind: str = CustomerKind.PRO, sector: str = "", needs: str = "",
-                  expected_volume: str = "", hours: str = "", user: Any = None,
+                  expected_volume: str = "", hours: str = "", user: Actor | None = None,
                   account: ClientAccount | None = None, consent_text: str = "") -> Quote:
     """A request becomes a quote in status "demande", answered within 48 business hours.
 
@@ -225,7 +226,7 @@ def quote_request(*, name: str, email: str, phone: str = "", company: str = "",
     if errors:
         raise invalid_fields(errors)
     now = clock.now()
-    requester = user if getattr(user, "is_authenticated", False) else None
+    requester = user if isinstance(user, User) else None  # not anonymous
     quote = Quote.objects.create(
         reference=reference_next("DV", now), account=account, status=QuoteStatus.REQUESTED,
         requester_name=name.strip()[:150], requester_email=email.strip().lower(),
@@ -274,7 +275,7 @@ def _clean_header(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
 
 
 @transaction.atomic
-def quote_create(*, actor: Any, data: dict[str, Any], lines: list[QuoteLineInput] | None = None,
+def quote_create(*, actor: User, data: dict[str, Any], lines: list[QuoteLineInput] | None = None,
                  account: ClientAccount | None = None) -> Quote:
     """A quote built by staff from scratch (status "brouillon")."""
     _require_manager(actor)
@@ -301,7 +302,7 @@ def quote_create(*, actor: Any, data: dict[str, Any], lines: list[QuoteLineInput
 
 
 @transaction.atomic
-def quote_save(*, actor: Any, quote: Quote, data: dict[str, Any],
+def quote_save(*, actor: User, quote: Quote, data: dict[str, Any],
                lines: list[QuoteLineInput]) -> Quote:
     """The editor: header fields and the whole set of lines. A request becomes a draft."""
     _require_manager(actor)
@@ -336,7 +337,7 @@ QUOTE_MACHINE: Machine[Quote] = Machine(
     error_message=lambda: _("Impossible de passer ce devis de « %(a)s » à « %(b)s »."))
 
 
-def _stamp(quote: Quote, previous: str, to: str, actor: Any, now: datetime) -> None:
+def _stamp(quote: Quote, previous: str, to: str, actor: User | None, now: datetime) -> None:
     if to == QuoteStatus.SENT:
         quote.sent_at = now
         quote.reminded_at = None
@@ -345,7 +346,7 @@ def _stamp(quote: Quote, previous: str, to: str, actor: Any, now: datetime) -> N
 
 
 @transaction.atomic
-def quote_transition(*, quote: Quote | int, to: str, actor: Any = None, note: str = "",
+def quote_transition(*, quote: Quote | int, to: str, actor: User | None = None, note: str = "",
                      actor_label: str = "") -> Quote:
     """Move `quote` to `to` (validated against QUOTE_TRANSITIONS), or raise DomainError."""
     moved = transition(QUOTE_MACHINE, instance=quote, to=to, actor=actor, note=note,
@@ -357,7 +358,7 @@ def quote_transition(*, quote: Quote | int, to: str, actor: Any = None, note: st
 
 
 @transaction.atomic
-def quote_send(*, actor: Any, quote: Quote) -> Quote:
+def quote_send(*, actor: User, quote: Quote) -> Quote:
     """"Envoyer": status envoyé, e-mail with the PDF and the link (after commit)."""
     _require_manager(actor)
     quote = _lock(quote)
@@ -384,20 +385,20 @@ def quote_send(*, actor: Any, quote: Quote) -> Quote:
 
 
 @transaction.atomic
-def quote_cancel(*, actor: Any, quote: Quote, note: str = "") -> Quote:
+def quote_cancel(*, actor: User, quote: Quote, note: str = "") -> Quote:
     _require_manager(actor)
     return quote_transition(quote=quote, to=QuoteStatus.CANCELLED, actor=actor, note=note)
 
 
 @transaction.atomic
-def quote_reopen(*, actor: Any, quote: Quote) -> Quote:
+def quote_reopen(*, actor: User, quote: Quote) -> Quote:
     """Back to draft (a sent, expired or declined quote), to change it and send it again."""
     _require_manager(actor)
     return quote_transition(quote=quote, to=QuoteStatus.DRAFT, actor=actor)
 
 
 @transaction.atomic
-def quote_duplicate(*, actor: Any, quote: Quote) -> Quote:
+def quote_duplicate(*, actor: User, quote: Quote) -> Quote:
     """A new draft with the same requester and lines (new reference, new link, new validity)."""
     _require_manager(actor)
     data = {key: getattr(quote, key) for key in REQUESTER_FIELDS}
@@ -416,7 +417,7 @@ def quote_duplicate(*, actor: Any, quote: Quote) -> Quote:
 
 
 @transaction.atomic
-def quote_link_account(*, actor: Any, quote: Quote, account: ClientAccount | None) -> Quote:
+def quote_link_account(*, actor: User, quote: Quote, account: ClientAccount | None) -> Quote:
     _require_manager(actor)
     quote = _lock(quote)
     if quote.status in (QuoteStatus.ACCEPTED, QuoteStatus.CANCELLED):
@@ -455,10 +456,10 @@ def _check_answerable(quote: Quote) -> None:
 
 
 @transaction.atomic
-def quote_decline(*, quote: Quote, user: Any = None, reason: str = "") -> Quote:
+def quote_decline(*, quote: Quote, user: Actor | None = None, reason: str = "") -> Quote:
     quote = _lock(quote)
     _check_answerable(quote)
-    actor = user if getattr(user, "is_authenticated", False) else None
+    actor = user if isinstance(user, User) else None  # not anonymous
     return quote_transition(quote=quote, to=QuoteStatus.DECLINED, actor=actor,
                             note=reason.strip()[:300],
                             actor_label="" if actor else quote.requester_email)
@@ -487,18 +488,17 @@ def account_for_requester(*, quote: Quote, billing_address: str,
     return account, user
 
 
-def requester_needs_login(quote: Quote, user: Any) -> bool:
+def requester_needs_login(quote: Quote, user: Actor) -> bool:
     """True when accepting will create the requester's login (no account on the quote, no
     logged-in client, nobody with that e-mail): the acceptance form asks for a password."""
-    if quote.account_id or (getattr(user, "is_authenticated", False)
-                            and user.role == Role.CLIENT):
+    if quote.account_id or (isinstance(user, User) and user.role == Role.CLIENT):
         return False
     return not User.objects.filter(email__iexact=quote.requester_email).exists()
 
 
-def _account_and_buyer(quote: Quote, user: Any, billing_address: str,
+def _account_and_buyer(quote: Quote, user: Actor | None, billing_address: str,
                        password: str | None = None) -> tuple[ClientAccount, User | None]:
-    logged_client = (user if getattr(user, "is_authenticated", False) and user.is_active
+    logged_client = (user if isinstance(user, User) and user.is_active
                      and user.role == Role.CLIENT else None)
     if quote.account_id:
         account = ClientAccount.objects.get(pk=quote.account_id)
@@ -536,7 +536,7 @@ def quote_line_specs(quote: Quote) -> list[LineSpec]:
 
 
 @transaction.atomic
-def quote_accept(*, quote: Quote, user: Any = None, terms_accepted: bool,
+def quote_accept(*, quote: Quote, user: Actor | None = None, terms_accepted: bool,
                  billing_address: str, terms: TermsVersion | None = None,
                  password: str | None = None) -> Order:
     """Accept online: the quote becomes an order awaiting payment (idempotent: accepting an
@@ -565,7 +565,7 @@ def quote_accept(*, quote: Quote, user: Any = None, terms_accepted: bool,
     if not lines:
         raise invalid(lines=_("Ce devis ne contient aucune ligne."))
     account, buyer = _account_and_buyer(quote, user, billing_address.strip(), password)
-    actor = user if getattr(user, "is_authenticated", False) else buyer
+    actor = user if isinstance(user, User) else buyer  # anonymous: the buyer found or created
     order = order_create(
         account=account, buyer=buyer, lines=lines,
         billing={"name": quote.requester_name, "legal_name": quote.company or account.legal_name,

@@ -22,10 +22,11 @@ from permanence.accounts.selectors import (
     client_current_account,
 )
 from permanence.audit.services import audit_view
+from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import DomainError, NotFound
 from permanence.core.middleware import client_ip
-from permanence.shop.models import Quote, QuoteStatus
+from permanence.shop.models import QUOTE_TRANSITIONS, Quote, QuoteStatus
 from permanence.shop.permissions import can_manage_quotes
 
 from . import selectors, services
@@ -77,7 +78,7 @@ def quote_list(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "shop/quotes/list.html", {
         "form": form, "page": page, "counters": selectors.quote_counters(request.user),
         "filtered": any(filters.values()), "query": query.urlencode(),
-        "statuses": QuoteStatus.choices, "now": services.clock.now(),
+        "statuses": QuoteStatus.choices, "now": clock.now(),
     })
 
 
@@ -162,13 +163,12 @@ def quote_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "formset": formset, "history": _labelled(selectors.quote_history(quote)),
         "orders": list(quote.orders.order_by("pk")),
         "link_form": LinkAccountForm(initial={"account": quote.account_id}),
-        "can_send": QuoteStatus.SENT in services.QUOTE_TRANSITIONS.get(quote.status, set()),
-        "can_cancel": QuoteStatus.CANCELLED in services.QUOTE_TRANSITIONS.get(quote.status,
-                                                                              set()),
+        "can_send": QuoteStatus.SENT in QUOTE_TRANSITIONS.get(quote.status, set()),
+        "can_cancel": QuoteStatus.CANCELLED in QUOTE_TRANSITIONS.get(quote.status, set()),
         "can_reopen": quote.status in (QuoteStatus.SENT, QuoteStatus.EXPIRED,
                                        QuoteStatus.DECLINED),
         "overdue": quote.status in selectors.OPEN_REQUEST_STATUSES
-        and quote.response_due_at is not None and quote.response_due_at < services.clock.now(),
+        and quote.response_due_at is not None and quote.response_due_at < clock.now(),
     }, status=status)
 
 
@@ -353,7 +353,6 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
 def quote_public_pdf(request: HttpRequest, token: str) -> HttpResponse:
     quote = selectors.get_quote_by_token(token)
     if quote.status not in SHOWN_STATUSES:
-
         raise NotFound(_("Ce devis est en cours de préparation."))
     return _pdf_response(quote)
 

@@ -11,7 +11,7 @@ import pytest
 from permanence.core import clock
 from permanence.shop.models import OrderStatus, PaymentMethod
 from permanence.shop.orders import order_transition
-from permanence.shop.testing import make_order
+from testkit.shop import make_order
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -13,7 +13,7 @@ from conftest import PASSWORD
 from permanence.catalog.models import OfferKind
 from permanence.shop.cart import SESSION_KEY, cart_add, cart_merge_at_login, cart_summary
 from permanence.shop.models import Cart, CartLine
-from permanence.shop.testing import make_offer
+from testkit.shop import make_offer
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from permanence.payments import services as payments
 from permanence.shop.cart import cart_add
 from permanence.shop.checkout import CheckoutDetails, checkout_place
 from permanence.shop.models import Cart, Order, OrderStatus
-from permanence.shop.testing import make_offer, make_terms
+from testkit.shop import make_offer, make_terms
 
 pytestmark = pytest.mark.django_db
 

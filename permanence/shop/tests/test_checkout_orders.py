@@ -13,7 +13,7 @@ from permanence.accounts.models import Membership, OperatorIdentity
 from permanence.payments import services as payments
 from permanence.shop.models import OrderStatus, PaymentMethod
 from permanence.shop.orders import order_transition
-from permanence.shop.testing import make_order
+from testkit.shop import make_order
 
 pytestmark = pytest.mark.django_db
 

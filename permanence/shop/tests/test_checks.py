@@ -11,10 +11,10 @@ from django.core import mail
 
 from permanence.core import clock, scheduler
 from permanence.inbox.models import Notification
-from permanence.shop import checks
-from permanence.shop.models import Order, OrderStatus, OrderStatusChange
+from permanence.shop import order_checks as checks
+from permanence.shop.models import Order, OrderEvent, OrderStatus
 from permanence.shop.orders import order_set_information_complete, order_transition
-from permanence.shop.testing import make_order
+from testkit.shop import make_order
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -98,7 +98,7 @@ def test_overdue_alert_once_per_order_and_deadline(managers: Any, account: Any,
     assert sorted(n.user.email for n in notes) == ["admin@test.fr", "superviseur@test.fr"]
     assert order.reference in notes[0].text
     assert notes[0].link.endswith(f"/app/boutique/commandes/{order.pk}/")  # the bell leads there
-    alerts = OrderStatusChange.objects.filter(order=order, note__startswith="Délai de valid")
+    alerts = OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.VALIDATION_OVERDUE)
     assert alerts.count() == 1
     assert "25/11/2026 17:00" in alerts.get().note
     # Validated late: the activation deadline gets its own alert, once.

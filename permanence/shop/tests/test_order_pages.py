@@ -17,7 +17,7 @@ from permanence.core import clock
 from permanence.inbox.models import Conversation, Direction, Status
 from permanence.shop.models import CustomerKind, OrderStatus
 from permanence.shop.orders import order_transition
-from permanence.shop.testing import make_order
+from testkit.shop import make_order
 
 PARIS = ZoneInfo("Europe/Paris")
 

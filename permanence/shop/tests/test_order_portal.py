@@ -14,7 +14,7 @@ from django.urls import reverse
 from permanence.core import clock
 from permanence.shop.models import OrderStatus
 from permanence.shop.orders import order_transition
-from permanence.shop.testing import make_order
+from testkit.shop import make_order
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -99,7 +99,7 @@ def test_cart_and_order_totals_agree(account: Any, client_user: Any,
     from permanence.shop.cart import cart_add
     from permanence.shop.models import Order
     from permanence.shop.services import order_create
-    from permanence.shop.testing import make_offer, make_terms
+    from testkit.shop import make_offer, make_terms
 
     sid = transaction.savepoint()
     try:

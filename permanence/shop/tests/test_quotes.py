@@ -22,7 +22,7 @@ from permanence.shop.orders import operator_deadline
 from permanence.shop.quotes import services
 from permanence.shop.quotes.selectors import today
 from permanence.shop.quotes.services import QuoteLineInput
-from permanence.shop.testing import make_offer, make_terms
+from testkit.shop import make_offer, make_terms
 
 PARIS = ZoneInfo("Europe/Paris")
 

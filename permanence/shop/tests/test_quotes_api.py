@@ -12,7 +12,7 @@ from permanence.core.money import compute_totals, line_total_cents
 from permanence.shop.models import Quote, QuoteStatus
 from permanence.shop.quotes import services
 from permanence.shop.quotes.services import QuoteLineInput
-from permanence.shop.testing import make_offer
+from testkit.shop import make_offer
 
 pytestmark = pytest.mark.django_db
 

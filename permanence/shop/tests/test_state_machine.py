@@ -8,19 +8,26 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.db.models import F
 
 from permanence.audit.models import AuditEvent
 from permanence.billing.models import Subscription
 from permanence.catalog.models import OfferKind
 from permanence.core import clock
 from permanence.core.errors import DomainError
-from permanence.shop.models import ORDER_TRANSITIONS, CustomerKind, OrderStatus, OrderStatusChange
+from permanence.shop.models import (
+    ORDER_TRANSITIONS,
+    CustomerKind,
+    OrderEvent,
+    OrderStatus,
+    OrderStatusChange,
+)
 from permanence.shop.orders import (
     activation_waits_for_withdrawal,
     order_set_information_complete,
     order_transition,
 )
-from permanence.shop.testing import make_offer, make_order
+from testkit.shop import make_offer, make_order
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -91,6 +98,11 @@ def test_incomplete_information_holds_the_clock_until_complete(account: Any,
     with clock.frozen(paris(2026, 11, 24, 10, 0)):  # Tuesday 10:00: the clock starts now
         order = order_set_information_complete(order=order, actor=supervisor)
     assert order.validation_due_at == paris(2026, 11, 27, 10, 0)  # Friday 10:00 (3 × 8 h)
+    # A timeline event, not a status change from "payée" to "payée".
+    assert not order.history.filter(from_status=F("to_status")).exists()
+    [event] = order.events.all()
+    assert (event.kind, event.actor, event.note) == (
+        OrderEvent.Kind.INFORMATION, supervisor, "Informations du client complètes")
 
 
 def test_impossible_transition_is_refused_and_changes_nothing(order: Any) -> None:

@@ -28,7 +28,9 @@ def processes(host: str, port: int) -> dict[str, list[str]]:
         "scheduler": [python, "manage.py", "scheduler"],
         # Inbound e-mail: SMTP on 127.0.0.1:MAILGATEWAY_PORT (2525 by default).
         "mailgateway": [python, "manage.py", "mailgateway"],
-        # Payments test mode (no STRIPE_SECRET_KEY): the local Stripe stand-in.
+        # Payments test mode (no STRIPE_SECRET_KEY): the local Stripe stand-in. Dev tool: test
+        # mode only — through manage.py stripe_standin, the only production code that imports
+        # testkit/stripe_standin.py (inside its handle()).
         **({"stripe-standin": [
             python, "manage.py", "stripe_standin", "--port", str(settings.STRIPE_STANDIN_PORT),
             "--webhook-url", f"http://{_loopback(host)}:{port}/api/v1/payments/stripe/webhook",

@@ -1,4 +1,5 @@
-"""manage.py stripe_standin: the local Stripe stand-in (test mode of the demo, browser tests).
+"""manage.py stripe_standin: the local Stripe stand-in (test mode of the demo), a dev tool: the
+stand-in itself is testkit/stripe_standin.py, imported only when this command runs.
 
     manage.py stripe_standin --port 12111 \\
         --webhook-url http://127.0.0.1:8000/api/v1/payments/stripe/webhook --secret whsec_…
@@ -10,8 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-
-from permanence.payments.standin import StandIn, make_standin_server
 
 
 class Command(BaseCommand):
@@ -26,6 +25,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, webhook_url: str, secret: str,
                **options: Any) -> None:
+        # dev tool: test mode only. The stand-in lives in testkit/, outside the production
+        # package; runstack starts this command only in payments test mode (make demo).
+        from testkit.stripe_standin import StandIn, make_standin_server
+
         app = StandIn(secret=secret, webhook_url=webhook_url)
         server = make_standin_server(app, host, port)
         self.stdout.write(f"Stripe stand-in (test mode) on http://{host}:{port}/ → webhooks to "

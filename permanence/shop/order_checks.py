@@ -7,7 +7,7 @@ service a staff member uses on an order.
   ScheduledJobRun row, so several schedulers/workers never send it twice.
 - `overdue_check` runs every 5 minutes: an order whose validation (payée) or activation
   (validée) deadline has passed gets ONE history note and ONE in-app notification per
-  manager, per deadline. The history note is the record: the order row is locked and the
+  supervisor, per deadline. The history note is the record: the order row is locked and the
   note looked for before writing, so a second run (or a concurrent one) never alerts twice;
   a new deadline (the clock restarted) gets its own alert.
 """
@@ -37,7 +37,7 @@ from permanence.core.scheduler import every
 from permanence.inbox.live import notifications_create
 
 from . import permissions
-from .models import Order, OrderStatus, OrderStatusChange
+from .models import Order, OrderEvent, OrderStatus
 from .orders import lock_order
 from .selectors import to_check_q
 
@@ -51,7 +51,7 @@ NOTIFICATION_KINDS = {"daily": "order_daily_check", "validation": "order_overdue
 
 
 @transaction.atomic
-def order_mark_checked(*, order: Order | int, actor: Any) -> Order:
+def order_mark_checked(*, order: Order | int, actor: User) -> Order:
     """The order has been looked at (billing details, information, payment): stamped once."""
 
     if not permissions.can_process_orders(actor):
@@ -63,9 +63,8 @@ def order_mark_checked(*, order: Order | int, actor: Any) -> Order:
     order.checked_at = now
     order.checked_by = actor
     order.save(update_fields=["checked_at", "checked_by", "updated_at"])
-    OrderStatusChange.objects.create(order=order, from_status=order.status,
-                                     to_status=order.status, actor=actor, at=now,
-                                     note=_("Commande vérifiée (contrôle quotidien)"))
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CHECKED, actor=actor, at=now,
+                              note=_("Commande vérifiée (contrôle quotidien)"))
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
                  account=order.account, changes={"checked_at": [None, now.isoformat()]})
     return order
@@ -74,7 +73,8 @@ def order_mark_checked(*, order: Order | int, actor: Any) -> Order:
 # --- Who is told -------------------------------------------------------------------------------
 
 
-def managers() -> list[User]:
+def supervisors() -> list[User]:
+    """The active administrators and supervisors: who is told of new and overdue orders."""
     return list(User.objects.filter(role__in=[Role.ADMIN, Role.SUPERVISOR], is_active=True)
                 .order_by("pk"))
 
@@ -150,7 +150,7 @@ def daily_check_run(now: datetime | None = None) -> str:
                     "count": total - DAILY_CHECK_MAX_LINES})
             body = "\n".join([_("Bonjour,"), "", text + " :", "", *lines, "",
                               _("Le tableau des commandes : %(link)s") % {"link": link}])
-        _notify(managers(), NOTIFICATION_KINDS["daily"], text, link, now,
+        _notify(supervisors(), NOTIFICATION_KINDS["daily"], text, link, now,
                 email_subject=f"[Permanence] {text}", email_body=body)
     return f"sent ({total} orders)"
 
@@ -162,18 +162,20 @@ DEADLINES = {"validation": (OrderStatus.PAID, "validation_due_at"),
 
 
 def _alert_prefix(kind: str) -> str:
-    """The history note's first words, in the site's language (the alert's durable mark)."""
+    """The alert note's first words, in the site's language."""
     with translation.override(settings.LANGUAGE_CODE):
         if kind == "validation":
             return _("Délai de validation dépassé")
         return _("Délai d'activation dépassé")
 
 
+ALERT_EVENTS = {"validation": OrderEvent.Kind.VALIDATION_OVERDUE,
+                "activation": OrderEvent.Kind.ACTIVATION_OVERDUE}
+
+
 def _already_alerted(kind: str, order_ref: Any, due_ref: Any) -> Exists:
-    status, _field = DEADLINES[kind]
-    return Exists(OrderStatusChange.objects.filter(
-        order=order_ref, from_status=status, to_status=status,
-        note__startswith=_alert_prefix(kind), at__gte=due_ref))
+    return Exists(OrderEvent.objects.filter(order=order_ref, kind=ALERT_EVENTS[kind],
+                                            at__gte=due_ref))
 
 
 def overdue_candidates(kind: str, now: datetime) -> QuerySet[Order]:
@@ -191,16 +193,14 @@ def _alert_one(order_id: int, kind: str, now: datetime, recipients: list[User]) 
     due = getattr(order, field)
     if order.status != status or due is None or due > now:
         return False  # changed meanwhile
-    if OrderStatusChange.objects.filter(order=order, from_status=status, to_status=status,
-                                        note__startswith=_alert_prefix(kind),
-                                        at__gte=due).exists():
+    if OrderEvent.objects.filter(order=order, kind=ALERT_EVENTS[kind], at__gte=due).exists():
         return False
     with translation.override(settings.LANGUAGE_CODE):
         note = f"{_alert_prefix(kind)} (" + _("échéance %(due)s") % {"due": _local(due)} + ")"
         text = _("Commande %(ref)s : %(what)s") % {"ref": order.reference,
                                                    "what": note[0].lower() + note[1:]}
-    OrderStatusChange.objects.create(order=order, from_status=status, to_status=status,
-                                     actor=None, at=now, note=note[:300])
+    OrderEvent.objects.create(order=order, kind=ALERT_EVENTS[kind], actor=None, at=now,
+                              note=note[:300])
     _notify(recipients, NOTIFICATION_KINDS[kind], text,
             f"{settings.SITE_URL}/app/boutique/commandes/{order.pk}/", now)
     return True
@@ -208,7 +208,7 @@ def _alert_one(order_id: int, kind: str, now: datetime, recipients: list[User]) 
 
 def overdue_run(now: datetime | None = None) -> str:
     now = now or clock.now()
-    recipients = managers()
+    recipients = supervisors()
     counts = {}
     for kind in DEADLINES:
         ids = list(overdue_candidates(kind, now).values_list("pk", flat=True)[:1000])

@@ -1,4 +1,5 @@
-"""Builders shared by the storefront tests (and the authorization matrix): offers, orders."""
+"""Builders shared by the storefront tests (and the authorization matrix, the benchmarks):
+offers, terms, orders."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from typing import Any
 from permanence.catalog.models import Offer, OfferKind, TermsVersion, Unit
 from permanence.catalog.pricing import line_from_offer
 from permanence.core import clock
-
-from .models import CustomerKind, Order, PaymentMethod
-from .services import order_create
+from permanence.shop.models import CustomerKind, Order, PaymentMethod
+from permanence.shop.services import order_create
 
 
 def make_offer(slug: str = "essentiel", **fields: Any) -> Offer:

@@ -77,7 +77,6 @@ def response_delays() -> Delays:
     Read-only: before the first conversation creates the default policy, the engine's
     built-in defaults are shown (they are what it would create)."""
 
-
     stored = {(t.priority, t.kind): t for t in
               SlaTarget.objects.filter(policy__account__isnull=True)}
 

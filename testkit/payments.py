@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from django.test import TestCase, override_settings
 
-from .standin import StandIn, make_standin_server, signature_header
+from testkit.stripe_standin import StandIn, make_standin_server, signature_header
 
 WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
 TEST_API_KEY = "sk_test_standin_tests"

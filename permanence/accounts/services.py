@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record, diff_fields
 from permanence.core.errors import DomainError, Forbidden, invalid_fields
 from permanence.core.validators import (
@@ -87,7 +87,7 @@ def account_create(*, actor: User, data: dict[str, Any],
     account = ClientAccount.objects.create(**clean)
     if agent_ids:
         _set_agents(account, agent_ids)
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=account,
+    audit_record(actor=actor, action=Action.CREATE, target=account,
                  changes={k: clean[k] for k in clean if k != "notes"})
     return account
 
@@ -104,7 +104,7 @@ def account_update(*, actor: User, account: ClientAccount, data: dict[str, Any])
         for name, value in clean.items():
             setattr(account, name, value)
         account.save()
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=account,
+        audit_record(actor=actor, action=Action.UPDATE, target=account,
                      changes=changes)
     return account
 
@@ -126,7 +126,7 @@ def account_set_agents(*, actor: User, account: ClientAccount, agent_ids: list[i
     account = ClientAccount.objects.select_for_update().get(pk=account.pk)
     added, removed = _set_agents(account, agent_ids)
     if added or removed:
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=account,
+        audit_record(actor=actor, action=Action.UPDATE, target=account,
                      changes={"assigned_agents": {"added": sorted(added),
                                                   "removed": sorted(removed)}})
 
@@ -160,7 +160,7 @@ def channel_add(*, actor: User, account: ClientAccount, kind: str, value: str,
                                                     label=label[:80])
     except IntegrityError:
         raise _field_errors({"value": [_("Déjà utilisé par un autre compte.")]}) from None
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=channel, account=account,
+    audit_record(actor=actor, action=Action.CREATE, target=channel, account=account,
                  changes={"kind": kind, "value": value})
     return channel
 
@@ -169,7 +169,7 @@ def channel_add(*, actor: User, account: ClientAccount, kind: str, value: str,
 def channel_remove(*, actor: User, channel: ContactChannel) -> None:
     if not permissions.can_manage_accounts(actor):
         raise Forbidden(_("Vous ne pouvez pas modifier ce compte client."))
-    audit_record(actor=actor, action=AuditEvent.Action.DELETE, target=channel,
+    audit_record(actor=actor, action=Action.DELETE, target=channel,
                  account=channel.account, changes={"value": channel.value})
     channel.delete()
 
@@ -193,7 +193,7 @@ def staff_create(*, actor: User, data: dict[str, Any], password: str | None = No
     if password is None:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=user,
+    audit_record(actor=actor, action=Action.CREATE, target=user,
                  changes={"email": email, "role": user.role})
     return user
 
@@ -217,7 +217,7 @@ def staff_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
         for name, value in clean.items():
             setattr(user, name, value)
         user.save()
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=user, changes=changes)
+        audit_record(actor=actor, action=Action.UPDATE, target=user, changes=changes)
     return user
 
 
@@ -240,7 +240,7 @@ def client_user_add(*, actor: User, account: ClientAccount, email: str, full_nam
         user=user, account=account, defaults={"role": role}
     )
     if created:
-        audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=membership,
+        audit_record(actor=actor, action=Action.CREATE, target=membership,
                      account=account, changes={"email": email, "role": role})
     return membership
 
@@ -283,7 +283,7 @@ def operator_update(*, actor: User, data: dict[str, Any], logo: Any = None) -> O
         changes["logo"] = ["", getattr(logo, "name", "logo")]
     identity.save()
     if changes:
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=identity,
+        audit_record(actor=actor, action=Action.UPDATE, target=identity,
                      changes=changes)
     return identity
 
@@ -298,7 +298,7 @@ def api_token_create(*, actor: User, user: User, name: str) -> tuple[ApiToken, s
     raw = "pmt_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=(name or "API")[:80], prefix=raw[:10],
                                     token_hash=hash_token(raw))
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=token,
+    audit_record(actor=actor, action=Action.CREATE, target=token,
                  changes={"user": user.email, "name": token.name})
     return token, raw
 
@@ -311,7 +311,7 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=token,
+        audit_record(actor=actor, action=Action.UPDATE, target=token,
                      changes={"revoked": True})
 
 
@@ -342,7 +342,7 @@ def profile_update(*, actor: User, data: dict[str, Any]) -> User:
         for name, value in clean.items():
             setattr(user, name, value)
         user.save()
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=user, changes=changes)
+        audit_record(actor=actor, action=Action.UPDATE, target=user, changes=changes)
     return user
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from permanence.accounts.permissions import can_read_audit
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.selectors import audit_events
 from permanence.core.access import role_required
 
@@ -16,7 +16,7 @@ from permanence.core.access import role_required
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("Utilisateur"), required=False)
     action = forms.ChoiceField(label=_("Action"), required=False,
-                               choices=[("", _("Toutes")), *AuditEvent.Action.choices])
+                               choices=[("", _("Toutes")), *Action.choices])
     target = forms.CharField(label=pgettext_lazy("audited object", "Objet"), required=False)
     date_from = forms.DateField(label=pgettext_lazy("date range start", "Du"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .actions import Action
+
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
@@ -18,15 +20,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """Append-only record of who did or saw what, when, from where."""
 
-    class Action(models.TextChoices):
-        LOGIN = "login", _("Connexion")
-        LOGIN_FAILED = "login_failed", _("Échec de connexion")
-        LOGOUT = "logout", _("Déconnexion")
-        CREATE = "create", _("Création")
-        UPDATE = "update", _("Modification")
-        DELETE = "delete", _("Suppression")
-        VIEW = "view", _("Consultation")
-        EXPORT = "export", _("Export")
+    Action = Action  # the constants live in audit.actions, the public module
 
     created_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(

@@ -11,6 +11,7 @@ from django.db import models
 from permanence.core import clock
 from permanence.core.middleware import current_request_context
 
+from .actions import Action
 from .models import AuditEvent
 
 if TYPE_CHECKING:  # the kernel names the identity layer's user for the type checker only
@@ -88,4 +89,4 @@ def audit_view(*, actor: User | AnonymousUser, target: models.Model, account: An
 
     key = f"audit-view:{getattr(actor, 'pk', None)}:{target._meta.label_lower}:{target.pk}"
     if cache.add(key, 1, VIEW_DEDUP_SECONDS):
-        audit_record(actor=actor, action=AuditEvent.Action.VIEW, target=target, account=account)
+        audit_record(actor=actor, action=Action.VIEW, target=target, account=account)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from permanence.accounts.models import User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core.transitions import Machine, transition
 from permanence.payments.selectors import payment_for_recurring_debits
@@ -59,7 +59,7 @@ def subscriptions_create_for_order(*, order: Order, at: datetime) -> list[Subscr
                       "provider_payment_method_id":
                           paid.provider_payment_method_id if paid else ""})
         if was_created:
-            audit_record(actor=None, action=AuditEvent.Action.CREATE, target=sub,
+            audit_record(actor=None, action=Action.CREATE, target=sub,
                          account=order.account, actor_label="system")
             created.append(sub)
     return created
@@ -75,7 +75,7 @@ def subscription_transition(*, subscription: Subscription | int, to: str,
     moved = transition(SUBSCRIPTION_MACHINE, instance=subscription, to=to, actor=actor,
                        note=note)
     if moved.previous != to:
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=moved.instance,
+        audit_record(actor=actor, action=Action.UPDATE, target=moved.instance,
                      account=moved.instance.account, changes={"status": [moved.previous, to]},
                      actor_label=actor_label)
     return moved.instance

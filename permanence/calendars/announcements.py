@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from permanence.accounts.models import User
 from permanence.accounts.permissions import can_manage_announcements
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core.errors import DomainError, Forbidden
 
@@ -28,7 +28,7 @@ def announcement_create(*, actor: User, kind: str, title: str, message: str,
         kind=kind, title=title.strip(), message=message.strip(), starts_at=starts_at,
         ends_at=ends_at, show_public=show_public, show_portal=show_portal,
     )
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=announcement,
+    audit_record(actor=actor, action=Action.CREATE, target=announcement,
                  changes={"title": announcement.title, "kind": kind})
     return announcement
 
@@ -38,6 +38,6 @@ def announcement_delete(*, actor: User, announcement: Announcement) -> None:
 
     if not can_manage_announcements(actor):
         raise Forbidden()
-    audit_record(actor=actor, action=AuditEvent.Action.DELETE, target=announcement,
+    audit_record(actor=actor, action=Action.DELETE, target=announcement,
                  changes={"title": announcement.title})
     announcement.delete()

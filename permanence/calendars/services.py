@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from permanence.accounts import permissions
 from permanence.accounts.models import ClientAccount, User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import local_cache
 from permanence.core.business_time import CalendarSpec
@@ -196,7 +196,7 @@ def calendar_set(*, actor: User, account: ClientAccount,
             changes["own_calendar"] = [False, True]
         if changes:
             audit_record(
-                actor=actor, action=AuditEvent.Action.UPDATE, target=calendar,
+                actor=actor, action=Action.UPDATE, target=calendar,
                 account=locked, changes=changes,
             )
             affected = [locked.pk]

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import Sector, User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record, diff_fields
 from permanence.core import clock
 from permanence.core.errors import DomainError, Forbidden, invalid_fields
@@ -186,7 +186,7 @@ def offer_save(*, actor: User, offer: Offer | None = None, data: dict[str, Any])
         current = Offer(**clean)
         current.save()
         current.options.set(options)
-        audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=current,
+        audit_record(actor=actor, action=Action.CREATE, target=current,
                      changes={k: [None, v] for k, v in clean.items()}
                      | {"options": [None, sorted(o.slug for o in options)]})
         return current
@@ -201,7 +201,7 @@ def offer_save(*, actor: User, offer: Offer | None = None, data: dict[str, Any])
     if "options" in changes:
         current.options.set(options)
     if changes:
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=current,
+        audit_record(actor=actor, action=Action.UPDATE, target=current,
                      changes=changes)
     return current
 
@@ -211,7 +211,7 @@ def offer_set_published(*, actor: User, offer: Offer, published: bool) -> Offer:
     _check(actor)
     locked = Offer.objects.select_for_update().get(pk=offer.pk)
     if locked.is_published != published:
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=locked,
+        audit_record(actor=actor, action=Action.UPDATE, target=locked,
                      changes={"is_published": [locked.is_published, published]})
         locked.is_published = published
         locked.save(update_fields=["is_published", "updated_at"])
@@ -240,7 +240,7 @@ def page_save(*, actor: User, page: PublicPage | None = None,
     user = actor if getattr(actor, "pk", None) else None
     if current is None:
         current = PublicPage.objects.create(**clean, updated_by=user)
-        audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=current,
+        audit_record(actor=actor, action=Action.CREATE, target=current,
                      changes={k: [None, v] for k, v in clean.items()})
         return current
     changes = diff_fields(current, clean)
@@ -249,7 +249,7 @@ def page_save(*, actor: User, page: PublicPage | None = None,
             setattr(current, name, value)
         current.updated_by = user
         current.save()
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=current,
+        audit_record(actor=actor, action=Action.UPDATE, target=current,
                      changes=changes)
     return current
 
@@ -281,7 +281,7 @@ def terms_save(*, actor: User, terms: TermsVersion | None = None,
     if current is None:
         user = actor if getattr(actor, "pk", None) else None
         current = TermsVersion.objects.create(**clean, created_by=user)
-        audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=current,
+        audit_record(actor=actor, action=Action.CREATE, target=current,
                      changes={"version": [None, clean["version"]]})
         return current
     changes = diff_fields(current, clean)
@@ -289,7 +289,7 @@ def terms_save(*, actor: User, terms: TermsVersion | None = None,
         for name, value in clean.items():
             setattr(current, name, value)
         current.save()
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=current,
+        audit_record(actor=actor, action=Action.UPDATE, target=current,
                      changes={k: v for k, v in changes.items() if k == "version"}
                      | {k: ["…", "…"] for k in changes if k != "version"})
     return current
@@ -304,6 +304,6 @@ def terms_publish(*, actor: User, terms: TermsVersion) -> TermsVersion:
         raise DomainError("already_published", _("Cette version est déjà publiée."), status=409)
     locked.published_at = clock.now()
     locked.save(update_fields=["published_at"])
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=locked,
+    audit_record(actor=actor, action=Action.UPDATE, target=locked,
                  changes={"published_at": [None, locked.published_at.isoformat()]})
     return locked

@@ -11,7 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.errors import DomainError, invalid
@@ -65,7 +65,7 @@ def complaint_analyse(*, actor: User, complaint: Complaint, facts: str, urgency:
     # The urgency assessed during the analysis drives the conversation's priority (and SLA).
     conversation_update(actor=actor, conversation=complaint.conversation,
                         data={"priority": urgency})
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=complaint,
+    audit_record(actor=actor, action=Action.UPDATE, target=complaint,
                  account=complaint.conversation.account,
                  changes={"step": "analyse", "impact": impact, "urgency": urgency})
     return complaint
@@ -99,7 +99,7 @@ def complaint_treat(*, actor: User, complaint: Complaint, resolution: str, detai
              "details": f"\n{details.strip()}" if details.strip() else "",
              "date": formats.date_format(promised_date, "l j F Y")}
         conversation_reply(actor=actor, conversation=complaint.conversation, body=body)
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=complaint,
+    audit_record(actor=actor, action=Action.UPDATE, target=complaint,
                  account=complaint.conversation.account,
                  changes={"step": "traitement", "resolution": resolution,
                           "promised_date": promised_date.isoformat()})
@@ -125,7 +125,7 @@ def complaint_close(*, actor: User, complaint: Complaint, customer_satisfied: bo
     if complaint.conversation.status != Status.CLOSED:
         conversation_set_status(actor=actor, conversation=complaint.conversation,
                                 status=Status.CLOSED)
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=complaint,
+    audit_record(actor=actor, action=Action.UPDATE, target=complaint,
                  account=complaint.conversation.account,
                  changes={"step": "cloture", "customer_satisfied": customer_satisfied})
     return complaint

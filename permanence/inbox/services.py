@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from permanence.accounts.models import ClientAccount, Role, User
 from permanence.accounts.selectors import accounts_visible_to, active_staff
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account_cached
 from permanence.core import clock, local_cache
@@ -321,7 +321,7 @@ def conversation_open_with_message(incoming: Incoming, *,
         attachment_store.store(message, upload)
     if conversation.assignee_id:
         _system(conversation, "assigned", {"assignee": conversation.assignee_id}, now)
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=conversation,
+    audit_record(actor=actor, action=Action.CREATE, target=conversation,
                  account=conversation.account, actor_label=incoming.sender if not actor else "",
                  changes={"channel": incoming.channel, "kind": incoming.kind})
     events.conversation_created(conversation, message, acknowledge=incoming.acknowledge)
@@ -457,7 +457,7 @@ def conversation_reply(*, actor: User, conversation: Conversation, body: str,
         _transition(conversation, target, actor, now)
     sla_compute(conversation, now=now)
     conversation.save()
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=message,
+    audit_record(actor=actor, action=Action.CREATE, target=message,
                  account=conversation.account, changes={"direction": "out"})
     events.message_created(conversation, message, deliver=needs_delivery)
     return message
@@ -548,7 +548,7 @@ def conversation_set_status(*, actor: User, conversation: Conversation,
     conversation.updated_at = now
     sla_compute(conversation, now=now)
     conversation.save()
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
+    audit_record(actor=actor, action=Action.UPDATE, target=conversation,
                  changes={"status": [previous, status]})
     events.conversation_updated(conversation, {"status": [previous, status]},
                                 resolved=status == Status.RESOLVED)
@@ -585,7 +585,7 @@ def conversation_link_order(*, actor: User, conversation: Conversation,
     conversation.save(update_fields=["order", "updated_at"])
     _system(conversation, "order_linked",
             {"order": order.reference if order else "", "previous": previous}, now, actor=actor)
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
+    audit_record(actor=actor, action=Action.UPDATE, target=conversation,
                  changes={"order": [previous, order.pk if order else None]})
     return conversation
 
@@ -609,7 +609,7 @@ def conversation_assign(*, actor: User | None, conversation: Conversation,
     conversation.save(update_fields=["assignee", "updated_at"])
     _system(conversation, "assigned", {"assignee": assignee.pk if assignee else None,
                                        "previous": previous}, now, actor=actor)
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
+    audit_record(actor=actor, action=Action.UPDATE, target=conversation,
                  changes={"assignee": [previous, assignee.pk if assignee else None]})
     events.conversation_assigned(conversation, assignee, actor)
     return conversation
@@ -651,7 +651,7 @@ def conversation_update(*, actor: User, conversation: Conversation, data: dict[s
     if conversation.kind == Kind.COMPLAINT:
         complaint_ensure(conversation)
     _system(conversation, "qualified", {k: v for k, v in changes.items()}, now, actor=actor)
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=conversation,
+    audit_record(actor=actor, action=Action.UPDATE, target=conversation,
                  changes=changes)
     events.conversation_updated(conversation, changes)
     return conversation
@@ -716,7 +716,7 @@ def conversation_merge(*, actor: User, source: Conversation, target: Conversatio
     target.save()
     _system(target, "merged", {"from": source.reference}, now, actor=actor)
     _system(source, "merged_into", {"into": target.reference}, now, actor=actor)
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=target,
+    audit_record(actor=actor, action=Action.UPDATE, target=target,
                  changes={"merged": source.reference})
     if inform_customer and target.contact and target.contact.email:
         body = _("Votre demande %(a)s a été regroupée avec la demande %(b)s : nous vous "
@@ -757,7 +757,7 @@ def message_split(*, actor: User, message: Message) -> Conversation:
     _system(original, "split", {"into": conversation.reference, "message": message.pk}, now,
             actor=actor)
     _system(conversation, "split_from", {"from": original.reference}, now, actor=actor)
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=conversation,
+    audit_record(actor=actor, action=Action.CREATE, target=conversation,
                  changes={"split_from": original.reference})
     events.conversation_updated(original, {"split": conversation.reference})
     events.conversation_created(conversation, message, acknowledge=False)

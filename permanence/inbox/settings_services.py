@@ -8,7 +8,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import ClientAccount, User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import local_cache
 from permanence.core.errors import Forbidden
@@ -30,8 +30,8 @@ def setting_save(*, actor: User, form: Any) -> models.Model:
     creating = form.instance.pk is None
     changes = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
     obj: models.Model = form.save()
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE if creating else
-                 AuditEvent.Action.UPDATE, target=obj, changes=changes)
+    audit_record(actor=actor, action=Action.CREATE if creating else
+                 Action.UPDATE, target=obj, changes=changes)
     if isinstance(obj, SlaPolicy) or obj.__class__.__name__ == "SlaTarget":
         _recompute_after_policy_change(obj)
     return obj
@@ -40,7 +40,7 @@ def setting_save(*, actor: User, form: Any) -> models.Model:
 @transaction.atomic
 def setting_delete(*, actor: User, obj: models.Model) -> None:
     _check(actor)
-    audit_record(actor=actor, action=AuditEvent.Action.DELETE, target=obj,
+    audit_record(actor=actor, action=Action.DELETE, target=obj,
                  changes={"label": str(obj)})
     obj.delete()
 
@@ -73,6 +73,6 @@ def sla_policy_for_account_create(*, actor: User, account: ClientAccount) -> Sla
                   next_response_hours=t.next_response_hours, resolution_hours=t.resolution_hours)
         for t in default.targets.all()])
     local_cache.invalidate()  # bulk_create sends no signal
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=policy, account=account,
+    audit_record(actor=actor, action=Action.CREATE, target=policy, account=account,
                  changes={"copied_from": default.pk})
     return policy

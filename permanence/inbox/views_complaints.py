@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from permanence.accounts.selectors import accounts_visible_to
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.errors import DomainError, NotFound
@@ -136,7 +136,7 @@ def register_csv(request: AuthedHttpRequest) -> StreamingHttpResponse:
     form = RegisterFilter(request.GET or None)
     filters = {k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
     qs = complaint_selectors.complaints_register(request.user, **filters)
-    audit_record(actor=request.user, action=AuditEvent.Action.EXPORT,
+    audit_record(actor=request.user, action=Action.EXPORT,
                  changes={"export": "complaints", "filters": filters})
     writer = csv.writer(_Echo(), delimiter=";")
     # BOM first so that spreadsheet software opens the accents correctly.

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from ninja.responses import NinjaJSONEncoder
 
 from permanence.accounts.models import ClientAccount, User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import background, clock, local_cache
 from permanence.core.errors import DomainError, Forbidden
@@ -94,7 +94,7 @@ def webhook_endpoint_create(*, actor: User, url: str, events: list[str],
     endpoint = WebhookEndpoint.objects.create(
         account=account, url=url, events=wanted, description=(description or "")[:200],
         allow_private=allow_private, created_by=actor)
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=endpoint, account=account,
+    audit_record(actor=actor, action=Action.CREATE, target=endpoint, account=account,
                  changes={"url": url, "events": wanted, "allow_private": allow_private,
                           "account": account.pk if account else None})
     return endpoint
@@ -103,7 +103,7 @@ def webhook_endpoint_create(*, actor: User, url: str, events: list[str],
 @transaction.atomic
 def webhook_endpoint_delete(*, actor: User, endpoint: WebhookEndpoint) -> None:
     _check_admin(actor)
-    audit_record(actor=actor, action=AuditEvent.Action.DELETE, target=endpoint,
+    audit_record(actor=actor, action=Action.DELETE, target=endpoint,
                  account=endpoint.account, changes={"url": endpoint.url})
     endpoint.delete()
 
@@ -117,7 +117,7 @@ def webhook_delivery_redeliver(*, actor: User, delivery: WebhookDelivery) -> Web
     copy = WebhookDelivery.objects.create(
         endpoint=delivery.endpoint, event=delivery.event, event_id=delivery.event_id,
         payload=delivery.payload, created_at=now, next_attempt_at=now)
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=copy,
+    audit_record(actor=actor, action=Action.CREATE, target=copy,
                  account=delivery.endpoint.account,
                  changes={"redelivery_of": delivery.pk, "event_id": str(delivery.event_id)})
     _enqueue_on_commit(copy.pk, 1)

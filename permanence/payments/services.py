@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import OperatorIdentity, User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.errors import DomainError, invalid
@@ -263,7 +263,7 @@ def _payment_from_session(call: ProviderCall, order: Order,
 
 
 def _audit_payment_created(payment: Payment, order: Order) -> None:
-    audit_record(actor=order.buyer, action=AuditEvent.Action.CREATE, target=payment,
+    audit_record(actor=order.buyer, action=Action.CREATE, target=payment,
                  account=order.account,
                  changes={"method": payment.method, "amount_cents": payment.amount_cents,
                           "attempt": payment.attempt})
@@ -358,7 +358,7 @@ def transfer_match(*, actor: User, order: Order | str, amount_cents: int,
         payment.save()
         payment = payment_transition(payment=payment, to=PaymentStatus.SUCCEEDED, actor=actor,
                                      note=bank_label, now=now)
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=payment,
+        audit_record(actor=actor, action=Action.UPDATE, target=payment,
                      account=locked.account,
                      changes={"status": [PaymentStatus.PENDING, PaymentStatus.SUCCEEDED],
                               "bank_label": bank_label[:200]})
@@ -390,7 +390,7 @@ def payment_refund(*, actor: User, payment: Payment) -> dict[str, Any]:
         _call_succeeded(call, refund)
         call.save()
         order = Order.objects.select_related("account").get(pk=payment.order_id)
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=payment,
+        audit_record(actor=actor, action=Action.UPDATE, target=payment,
                      account=order.account,
                      changes={"refund_requested": call.amount_cents,
                               "refund_id": str(refund.get("id", ""))})
@@ -432,6 +432,6 @@ def provider_event_retry(*, actor: User, event: ProviderEvent) -> str:
         raise DomainError("already_processed", _("Cet événement a déjà été traité."),
                           status=409)
     with transaction.atomic():
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=None,
+        audit_record(actor=actor, action=Action.UPDATE, target=None,
                      changes={"provider_event_retry": event.event_id})
     return event_process(event.pk)

@@ -42,7 +42,7 @@ from permanence.accounts.services import (
     owner_membership_create,
     prospect_account_create,
 )
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.catalog.pricing import line_from_offer
 from permanence.catalog.selectors import current_terms
@@ -135,9 +135,9 @@ def _customer_rows(details: CheckoutDetails) -> tuple[User, ClientAccount, Membe
 
 
 def _customer_audit(user: User, account: ClientAccount, membership: Membership) -> None:
-    audit_record(actor=user, action=AuditEvent.Action.CREATE, target=account, account=account,
+    audit_record(actor=user, action=Action.CREATE, target=account, account=account,
                  changes={"source": "checkout", "kind": account.kind})
-    audit_record(actor=user, action=AuditEvent.Action.CREATE, target=membership,
+    audit_record(actor=user, action=Action.CREATE, target=membership,
                  account=account, changes={"email": user.email, "role": MembershipRole.OWNER})
 
 

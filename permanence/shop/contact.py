@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from permanence.accounts.models import User
 from permanence.accounts.selectors import operator_account
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core.errors import Forbidden, invalid
 from permanence.inbox import services as inbox
@@ -41,6 +41,6 @@ def order_contact_client(*, order: Order, actor: User, subject: str,
         actor=actor, account=account, subject=f"[{order.reference}] {subject}", note=context,
         body=body, contact_name=order.billing_name, contact_email=order.billing_email,
         order=order, data={"order": order.reference, "opened_by": actor.pk})
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
+    audit_record(actor=actor, action=Action.UPDATE, target=order,
                  account=order.account, changes={"contacted": conversation.reference})
     return conversation

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from permanence.accounts.models import Role, User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account
 from permanence.core import clock
@@ -65,7 +65,7 @@ def order_mark_checked(*, order: Order | int, actor: User) -> Order:
     order.save(update_fields=["checked_at", "checked_by", "updated_at"])
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CHECKED, actor=actor, at=now,
                               note=_("Commande vérifiée (contrôle quotidien)"))
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
+    audit_record(actor=actor, action=Action.UPDATE, target=order,
                  account=order.account, changes={"checked_at": [None, now.isoformat()]})
     return order
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account_cached
 from permanence.catalog.models import DEFAULT_ACTIVATION_BUSINESS_HOURS, VALIDATION_BUSINESS_HOURS
@@ -114,7 +114,7 @@ def order_transition(*, order: Order | int, to: str, actor: User | None = None, 
     order, previous, now = moved.instance, moved.previous, moved.at
     if previous == to:
         return order
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
+    audit_record(actor=actor, action=Action.UPDATE, target=order,
                  account=order.account, changes={"status": [previous, to]},
                  actor_label=actor_label)
     if to == OrderStatus.ACTIVATED:
@@ -143,7 +143,7 @@ def order_set_information_complete(*, order: Order | int, actor: User,
         order=order, kind=OrderEvent.Kind.INFORMATION, actor=actor, at=now,
         note=_("Informations du client complètes") if complete
         else _("Informations du client à compléter"))
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=order,
+    audit_record(actor=actor, action=Action.UPDATE, target=order,
                  account=order.account,
                  changes={"information_complete": [not complete, complete]})
     return order

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import User
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.catalog.pricing import LineSpec, recurring_totals_of, totals_of
 from permanence.core import clock
@@ -83,6 +83,6 @@ def order_create(*, account: Any, buyer: User | None, lines: list[LineSpec],
 
 def order_announce(*, order: Order, actor: User | None) -> None:
     """The order's creation in the audit log, and its confirmation e-mail (on commit)."""
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=order,
+    audit_record(actor=actor, action=Action.CREATE, target=order,
                  account=order.account, changes={"total_ttc_cents": order.total_ttc_cents})
     order_emails.order_email(order, "confirmation")

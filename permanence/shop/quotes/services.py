@@ -37,7 +37,7 @@ from permanence.accounts.services import (
     owner_membership_create,
     prospect_account_create,
 )
-from permanence.audit.models import AuditEvent
+from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.catalog.models import Offer, TermsVersion
 from permanence.catalog.pricing import LineSpec
@@ -236,7 +236,7 @@ def quote_request(*, name: str, email: str, phone: str = "", company: str = "",
         token=_new_token(), requested_by=requester,
         response_due_at=operator_deadline(now, RESPONSE_BUSINESS_HOURS))
     _record(quote, "", QuoteStatus.REQUESTED, requester, now)
-    audit_record(actor=requester, action=AuditEvent.Action.CREATE, target=quote,
+    audit_record(actor=requester, action=Action.CREATE, target=quote,
                  account=account, actor_label="" if requester else quote.requester_email,
                  changes={"reference": quote.reference, "consent_text": consent_text,
                           "consent_at": now.isoformat()})
@@ -296,7 +296,7 @@ def quote_create(*, actor: User, data: dict[str, Any], lines: list[QuoteLineInpu
     _write_lines(quote, lines)
     quote.save(update_fields=["total_ht_cents", "total_vat_cents", "total_ttc_cents"])
     _record(quote, "", QuoteStatus.DRAFT, actor, now)
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, target=quote, account=account,
+    audit_record(actor=actor, action=Action.CREATE, target=quote, account=account,
                  changes={"reference": quote.reference, "total_ttc_cents": quote.total_ttc_cents})
     return quote
 
@@ -324,7 +324,7 @@ def quote_save(*, actor: User, quote: Quote, data: dict[str, Any],
     if quote.status == QuoteStatus.REQUESTED:
         quote = transition(QUOTE_MACHINE, instance=quote, to=QuoteStatus.DRAFT,
                            actor=actor).instance
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=quote,
+    audit_record(actor=actor, action=Action.UPDATE, target=quote,
                  account=quote.account,
                  changes={"total_ttc_cents": [before["total_ttc_cents"], quote.total_ttc_cents],
                           "lines": [before["lines"], len(lines)]})
@@ -351,7 +351,7 @@ def quote_transition(*, quote: Quote | int, to: str, actor: User | None = None, 
     """Move `quote` to `to` (validated against QUOTE_TRANSITIONS), or raise DomainError."""
     moved = transition(QUOTE_MACHINE, instance=quote, to=to, actor=actor, note=note,
                        stamp=_stamp, same_is_noop=False)
-    audit_record(actor=_actor_or_none(actor), action=AuditEvent.Action.UPDATE,
+    audit_record(actor=_actor_or_none(actor), action=Action.UPDATE,
                  target=moved.instance, account=moved.instance.account,
                  actor_label=actor_label, changes={"status": [moved.previous, to]})
     return moved.instance
@@ -426,7 +426,7 @@ def quote_link_account(*, actor: User, quote: Quote, account: ClientAccount | No
     previous = quote.account_id
     quote.account = account
     quote.save(update_fields=["account", "updated_at"])
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=quote, account=account,
+    audit_record(actor=actor, action=Action.UPDATE, target=quote, account=account,
                  changes={"account": [previous, account.pk if account else None]})
     return quote
 
@@ -483,7 +483,7 @@ def account_for_requester(*, quote: Quote, billing_address: str,
         user = client_login_create(email=email, full_name=quote.requester_name,
                                    phone=quote.requester_phone, password=password)
     owner_membership_create(user=user, account=account)
-    audit_record(actor=None, action=AuditEvent.Action.CREATE, target=account,
+    audit_record(actor=None, action=Action.CREATE, target=account,
                  actor_label=email, changes={"name": account.name, "quote": quote.reference})
     return account, user
 

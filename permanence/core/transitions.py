@@ -45,7 +45,7 @@ class Machine(Generic[M]):
     status_choices: type[models.TextChoices]
     status_field: str = "status"
     error_code: str = "invalid_transition"
-    # Translated at call time; may use %(from)s/%(a)s, %(to)s/%(b)s and %(ref)s.
+    # Translated at call time; may use %(from)s (or %(a)s, %(s)s), %(to)s/%(b)s and %(ref)s.
     error_message: Callable[[], str] = field(
         default=lambda: _("Passage de « %(a)s » à « %(b)s » impossible."))
     note_max_length: int = 300
@@ -105,7 +105,7 @@ def apply(machine: Machine[M], obj: M, *, to: str, actor: User | None = None, no
     if not machine.can(previous, to):
         labels = {"from": machine.label(previous), "to": machine.label(to)}
         raise DomainError(machine.error_code, machine.error_message() % {
-            **labels, "a": labels["from"], "b": labels["to"],
+            **labels, "a": labels["from"], "b": labels["to"], "s": labels["from"],
             "ref": getattr(obj, machine.ref_field, "")}, status=409)
     setattr(obj, machine.status_field, to)
     if stamp is not None:

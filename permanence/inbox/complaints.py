@@ -15,9 +15,16 @@ from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.errors import DomainError, invalid
+from permanence.core.transitions import Machine, apply
 
 from .models import Priority, Status
-from .models_complaints import Complaint, ComplaintStep, Impact, Resolution
+from .models_complaints import (
+    COMPLAINT_TRANSITIONS,
+    Complaint,
+    ComplaintStep,
+    Impact,
+    Resolution,
+)
 from .services import (
     _check_worker,
     conversation_reply,
@@ -32,11 +39,24 @@ def _lock(complaint: Complaint) -> Complaint:
         "conversation__account", "conversation__contact").get(pk=complaint.pk)
 
 
-def _require_step(complaint: Complaint, *allowed: str) -> None:
-    if complaint.step not in allowed:
-        raise DomainError("bad_step", _("Cette étape n'est pas disponible : la réclamation est "
-                                        "à l'étape « %(s)s ».") % {
-            "s": ComplaintStep(complaint.step).label}, status=409)
+COMPLAINT_MACHINE: Machine[Complaint] = Machine(
+    model=Complaint, transitions=COMPLAINT_TRANSITIONS, history_model=None, history_fk="",
+    status_choices=ComplaintStep, status_field="step", error_code="bad_step",
+    error_message=lambda: _("Cette étape n'est pas disponible : la réclamation est à l'étape "
+                            "« %(s)s »."))
+
+
+def _bad_step(complaint: Complaint) -> DomainError:
+    return DomainError("bad_step", _("Cette étape n'est pas disponible : la réclamation est "
+                                     "à l'étape « %(s)s ».") % {
+        "s": ComplaintStep(complaint.step).label}, status=409)
+
+
+def _require_move(complaint: Complaint, to: str) -> None:
+    """Checked before the fields are: a complaint at the wrong step is a 409 whatever the
+    input (the move itself is made by the machine once the input is valid)."""
+    if not COMPLAINT_MACHINE.can(complaint.step, to):
+        raise _bad_step(complaint)
 
 
 _invalid = invalid
@@ -48,7 +68,7 @@ def complaint_analyse(*, actor: User, complaint: Complaint, facts: str, urgency:
 
     _check_worker(actor)
     complaint = _lock(complaint)
-    _require_step(complaint, ComplaintStep.RECEPTION, ComplaintStep.ANALYSIS)
+    _require_move(complaint, ComplaintStep.TREATMENT)
     if not facts.strip():
         raise _invalid(facts=_("Décrivez les faits vérifiés."))
     if impact not in Impact.values:
@@ -60,7 +80,7 @@ def complaint_analyse(*, actor: User, complaint: Complaint, facts: str, urgency:
     complaint.facts, complaint.urgency, complaint.impact = facts.strip(), urgency, impact
     complaint.order_reference = order_reference.strip()[:60]
     complaint.analysed_at, complaint.analysed_by = now, actor
-    complaint.step = ComplaintStep.TREATMENT
+    apply(COMPLAINT_MACHINE, complaint, to=ComplaintStep.TREATMENT, actor=actor, now=now)
     complaint.save()
     # The urgency assessed during the analysis drives the conversation's priority (and SLA).
     conversation_update(actor=actor, conversation=complaint.conversation,
@@ -78,7 +98,7 @@ def complaint_treat(*, actor: User, complaint: Complaint, resolution: str, detai
 
     _check_worker(actor)
     complaint = _lock(complaint)
-    _require_step(complaint, ComplaintStep.TREATMENT)
+    _require_move(complaint, ComplaintStep.CLOSURE)
     if resolution not in Resolution.values:
         raise _invalid(resolution=_("Choisissez la solution retenue."))
     today = timezone.localtime(clock.now()).date()  # the date in Paris, not the host's zone
@@ -88,7 +108,7 @@ def complaint_treat(*, actor: User, complaint: Complaint, resolution: str, detai
     complaint.resolution, complaint.resolution_details = resolution, details.strip()
     complaint.promised_date = promised_date
     complaint.treated_at, complaint.treated_by = now, actor
-    complaint.step = ComplaintStep.CLOSURE
+    apply(COMPLAINT_MACHINE, complaint, to=ComplaintStep.CLOSURE, actor=actor, now=now)
     complaint.save()
     if notify_customer:
         body = _(
@@ -113,7 +133,8 @@ def complaint_close(*, actor: User, complaint: Complaint, customer_satisfied: bo
 
     _check_worker(actor)
     complaint = _lock(complaint)
-    _require_step(complaint, ComplaintStep.CLOSURE)
+    if complaint.step != ComplaintStep.CLOSURE:
+        raise _bad_step(complaint)
     if complaint.closed_at is not None:
         raise DomainError("already_closed", _("Cette réclamation est déjà clôturée."),
                           status=409)

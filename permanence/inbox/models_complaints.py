@@ -18,6 +18,15 @@ class ComplaintStep(models.TextChoices):
 
 COMPLAINT_STEPS = [s.value for s in ComplaintStep]
 
+# The analysis moves a received complaint to its treatment, the treatment to its closure;
+# closing then stamps the closure step (complaints.complaint_close).
+COMPLAINT_TRANSITIONS: dict[str, set[str]] = {
+    ComplaintStep.RECEPTION: {ComplaintStep.TREATMENT},
+    ComplaintStep.ANALYSIS: {ComplaintStep.TREATMENT},
+    ComplaintStep.TREATMENT: {ComplaintStep.CLOSURE},
+    ComplaintStep.CLOSURE: set(),
+}
+
 
 class Resolution(models.TextChoices):
     ORDER_FIX = "correction_commande", _("Correction de commande")

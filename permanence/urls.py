@@ -7,7 +7,7 @@ from django.views.static import serve
 from permanence import views as core_views
 from permanence.accounts.forms import EmailAuthenticationForm, FrenchPasswordResetForm
 from permanence.api import api
-from permanence.inbox import views_complaints as inbox_complaints
+from permanence.inbox.surveys import views as surveys_views
 from permanence.reports import views as reports_views
 from permanence.shop import views_staff as shop_staff_views
 
@@ -53,7 +53,7 @@ urlpatterns = [
     path("devis/", include("permanence.shop.quotes.urls_public")),
     path("", include("permanence.shop.urls")),
     path("", include("permanence.catalog.urls")),
-    path("satisfaction/<str:token>/", inbox_complaints.survey, name="survey"),
+    path("satisfaction/<str:token>/", surveys_views.survey, name="survey"),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

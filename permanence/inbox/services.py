@@ -399,7 +399,7 @@ def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Messa
 
 def complaint_ensure(conversation: Conversation) -> Complaint:
     """Called when a conversation is (or becomes) a complaint: the reception step (the
-    complaint's later steps are complaints.py's, above this module)."""
+    complaint's later steps are complaints/services.py's, above this module)."""
     complaint, _created = Complaint.objects.get_or_create(
         conversation=conversation, defaults={"received_at": conversation.created_at})
     return complaint

@@ -19,7 +19,7 @@ from . import delivery, live
 from .models import Conversation, Delivery, Message
 from .services import complaint_acknowledged, sla_recompute_for_account
 from .sla_monitor import run
-from .surveys import survey_create
+from .surveys.services import survey_create
 
 logger = logging.getLogger(__name__)
 

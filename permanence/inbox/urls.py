@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views, views_complaints, views_settings
+from . import views, views_settings
+from .complaints import views as views_complaints
 
 app_name = "inbox"
 

@@ -20,6 +20,7 @@ from permanence.core.errors import DomainError, Forbidden, NotFound
 
 from . import permissions, selectors, services
 from .canned import canned_for
+from .complaints.views import complaint_forms
 from .forms import (
     AssignForm,
     BulkForm,
@@ -32,7 +33,6 @@ from .forms import (
     StatusForm,
 )
 from .models import Attachment, Channel, Conversation, Kind, Message, Notification, Status
-from .views_complaints import complaint_forms
 
 PAGE_SIZE = 50
 # Counting every match of a large inbox costs more than the page itself: beyond this many,

@@ -17,7 +17,9 @@ from django.test import Client
 from permanence.audit.models import AuditEvent
 from permanence.core import clock
 from permanence.core.errors import DomainError
-from permanence.inbox import complaint_selectors, complaints, services, surveys
+from permanence.inbox import services
+from permanence.inbox.complaints import selectors as complaint_selectors
+from permanence.inbox.complaints import services as complaints
 from permanence.inbox.models import (
     Channel,
     Conversation,
@@ -30,6 +32,7 @@ from permanence.inbox.models import (
 )
 from permanence.inbox.models_complaints import Complaint, ComplaintStep, SurveyResponse
 from permanence.inbox.services import Incoming
+from permanence.inbox.surveys import services as surveys
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=PARIS)  # a Monday

@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 
 from permanence.core import clock
 from permanence.core.errors import DomainError
-
-from .models import Conversation, Message
-from .models_complaints import SurveyResponse
+from permanence.inbox.models import Conversation, Message
+from permanence.inbox.models_complaints import SurveyResponse
 
 NPS_EVERY = timedelta(days=90)
 

@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from permanence.accounts.models import User
-
-from .models_complaints import Complaint
-from .selectors import conversations_visible_to
+from permanence.inbox.models_complaints import Complaint
+from permanence.inbox.selectors import conversations_visible_to
 
 
 def complaints_register(user: User, *, step: str = "", account: str = "", motif: str = "",

@@ -1,6 +1,6 @@
 """The complaint procedure (seed 000, "Gestion des réclamations"):
 réception → analyse → traitement → clôture, each step stamped with who and when. The register
-(reads) is complaint_selectors.py's."""
+(reads) is selectors.py's."""
 
 from __future__ import annotations
 
@@ -16,16 +16,15 @@ from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.errors import DomainError, invalid
 from permanence.core.transitions import Machine, apply
-
-from .models import Priority, Status
-from .models_complaints import (
+from permanence.inbox.models import Priority, Status
+from permanence.inbox.models_complaints import (
     COMPLAINT_TRANSITIONS,
     Complaint,
     ComplaintStep,
     Impact,
     Resolution,
 )
-from .services import (
+from permanence.inbox.services import (
     _check_worker,
     conversation_reply,
     conversation_set_status,

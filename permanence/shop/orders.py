@@ -10,6 +10,7 @@ Deadlines (seed 000, "Délais de traitement des commandes en ligne"):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -54,6 +55,29 @@ def activation_waits_for_withdrawal(order: Order, now: datetime) -> datetime | N
             or order.withdrawal_ends_at is None or order.withdrawal_ends_at <= now):
         return None
     return order.withdrawal_ends_at
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What the client waits for now, and by when: the one answer every page gives."""
+
+    kind: str  # awaiting_payment, awaiting_information, validation, activation, active, ""
+    at: datetime | None = None
+
+
+def order_next_step(order: Order) -> NextStep:
+    """The order's next step as promised to the client (espace client, order pages)."""
+    if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.FAILED):
+        return NextStep("awaiting_payment")
+    if order.status == OrderStatus.PAID:
+        if order.validation_due_at is None:
+            return NextStep("awaiting_information")
+        return NextStep("validation", order.validation_due_at)
+    if order.status == OrderStatus.VALIDATED and order.activation_due_at:
+        return NextStep("activation", order.activation_due_at)
+    if order.status == OrderStatus.ACTIVATED:
+        return NextStep("active", order.activated_at)
+    return NextStep("")
 
 
 def lock_order(order: Order | int) -> Order:

@@ -23,7 +23,9 @@ from permanence.shop.models import (
     OrderStatusChange,
 )
 from permanence.shop.orders import (
+    NextStep,
     activation_waits_for_withdrawal,
+    order_next_step,
     order_set_information_complete,
     order_transition,
 )
@@ -199,3 +201,23 @@ def test_activation_waits_for_the_withdrawal_period_of_consumers_only(account: A
     assert activation_waits_for_withdrawal(consumer, ends) is None  # the period is over
     assert activation_waits_for_withdrawal(early, start) is None  # asked to start early
     assert activation_waits_for_withdrawal(pro, start) is None  # no withdrawal right
+
+
+def test_the_next_step_promised_to_the_client_follows_the_order(account: Any,
+                                                                 supervisor: Any) -> None:
+    setup = make_offer("mise-en-place", kind=OfferKind.ONE_OFF, unit_price_cents=0,
+                       one_off_price_cents=15000, requires_information=True)
+    order = make_order(account, offers=[setup])
+    assert order_next_step(order) == NextStep("awaiting_payment")
+    with clock.frozen(paris(2026, 11, 23, 9, 0)):
+        order = order_transition(order=order, to=OrderStatus.PAID)
+    assert order_next_step(order) == NextStep("awaiting_information")
+    with clock.frozen(paris(2026, 11, 24, 10, 0)):
+        order = order_set_information_complete(order=order, actor=supervisor)
+    assert order_next_step(order) == NextStep("validation", paris(2026, 11, 27, 10, 0))
+    with clock.frozen(paris(2026, 11, 25, 10, 0)):
+        order = order_transition(order=order, to=OrderStatus.VALIDATED, actor=supervisor)
+    assert order_next_step(order) == NextStep("activation", order.activation_due_at)
+    with clock.frozen(paris(2026, 11, 26, 10, 0)):
+        order = order_transition(order=order, to=OrderStatus.ACTIVATED, actor=supervisor)
+    assert order_next_step(order) == NextStep("active", paris(2026, 11, 26, 10, 0))

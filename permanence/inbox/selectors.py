@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -121,58 +121,90 @@ def inbox_list(user: User, *, view: str = "open", account: str = "", channel: st
                status: str = "", kind: str = "", assignee: str = "", q: str = "",
                sort: str = "due", for_count: bool = False) -> QuerySet[Conversation]:
     """The inbox list. `for_count=True`: the same rows, written for the capped count (an
-    unordered query: see search.search_conversations)."""
+    unordered query: see search.search_conversations).
+
+    The steps below always apply in this order (view, field filters, search, read state,
+    sort): the same filters, annotations and ordering, hence the same PostgreSQL plans."""
 
     now = clock.now()
-    qs = conversations_visible_to(user)
-    if view == "mine":
-        qs = qs.filter(assignee=user, status__in=OPEN_STATUSES)
-    elif view == "unassigned":
-        qs = qs.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
-    elif view == "team":
-        qs = qs.filter(Q(team__members=user) | Q(assignee__teams__members=user),
-                       status__in=OPEN_STATUSES).distinct()
-    elif view == "due_soon":
-        qs = qs.filter(status__in=OPEN_STATUSES, next_due_at__gt=now,
-                       next_due_at__lte=now + timedelta(hours=DUE_SOON))
-    elif view == "breached":
-        qs = qs.filter(status__in=OPEN_STATUSES, next_due_at__lte=now)
-    elif view == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    if account:
-        qs = qs.filter(account_id=int(account)) if account.isdigit() else qs.none()
-    if channel:
-        qs = qs.filter(channel=channel)
-    if status:
-        qs = qs.filter(status=status)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if assignee:
-        qs = qs.filter(assignee_id=int(assignee)) if assignee.isdigit() else qs.none()
+    qs = _in_view(conversations_visible_to(user), user, view, now)
+    qs = _with_field_filters(qs, account=account, channel=channel, status=status, kind=kind,
+                             assignee=assignee)
     if q.strip():
         qs = search_conversations(qs, q, for_count=for_count)
+    return _sorted(_with_read_state(qs, user), sort)
+
+
+def _in_view(qs: QuerySet[Conversation], user: User, view: str,
+             now: datetime) -> QuerySet[Conversation]:
+    """`qs` narrowed to one of VIEWS ("all", or an unknown view: unchanged)."""
+    if view == "mine":
+        return qs.filter(assignee=user, status__in=OPEN_STATUSES)
+    if view == "unassigned":
+        return qs.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    if view == "team":
+        return qs.filter(Q(team__members=user) | Q(assignee__teams__members=user),
+                         status__in=OPEN_STATUSES).distinct()
+    if view == "due_soon":
+        return qs.filter(status__in=OPEN_STATUSES, next_due_at__gt=now,
+                         next_due_at__lte=now + timedelta(hours=DUE_SOON))
+    if view == "breached":
+        return qs.filter(status__in=OPEN_STATUSES, next_due_at__lte=now)
+    if view == "open":
+        return qs.filter(status__in=OPEN_STATUSES)
+    return qs
+
+
+def _with_field_filters(qs: QuerySet[Conversation], *, account: str, channel: str,
+                        status: str, kind: str,
+                        assignee: str) -> QuerySet[Conversation]:
+    """The list's filters on one field each, in this order; an empty value filters nothing."""
+    qs = _with_id_filter(qs, "account_id", account)
+    for field, value in (("channel", channel), ("status", status), ("kind", kind)):
+        if value:
+            qs = qs.filter(**{field: value})
+    return _with_id_filter(qs, "assignee_id", assignee)
+
+
+def _with_id_filter(qs: QuerySet[Conversation], field: str,
+                    value: str) -> QuerySet[Conversation]:
+    """`field` equal to the id in `value`; an id that is not a number matches nothing."""
+    if not value:
+        return qs
+    return qs.filter(**{field: int(value)}) if value.isdigit() else qs.none()
+
+
+def _with_read_state(qs: QuerySet[Conversation], user: User) -> QuerySet[Conversation]:
+    """Annotates `is_read`: no marker of this user at or after the last message means unread
+    (one subquery, no N+1)."""
     last_read = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user)
-    # Unread: no marker of this user at or after the last message (one subquery, no N+1).
-    qs = qs.annotate(is_read=Exists(last_read.filter(read_at__gte=OuterRef("last_message_at"))))
-    # Each order ends with the id: ties (same instant, same priority) keep one order from a
-    # page to the next, and between a page's ids and its rows (inbox.views.CappedPaginator).
-    order = {
-        "due": ["next_due_at", "-last_message_at", "-pk"],
-        "recent": ["-last_message_at", "-pk"],
-        "oldest": ["created_at", "pk"],
-        "priority": ["-priority_rank", "next_due_at", "-pk"],
-    }.get(sort, ["next_due_at", "-last_message_at", "-pk"])
+    return qs.annotate(
+        is_read=Exists(last_read.filter(read_at__gte=OuterRef("last_message_at"))))
+
+
+# Each order ends with the id: ties (same instant, same priority) keep one order from a page
+# to the next, and between a page's ids and its rows (inbox.views.CappedPaginator).
+_SORTS = {
+    "due": ["next_due_at", "-last_message_at", "-pk"],
+    "recent": ["-last_message_at", "-pk"],
+    "oldest": ["created_at", "pk"],
+    "priority": ["-priority_rank", "next_due_at", "-pk"],
+}
+
+
+def _sorted(qs: QuerySet[Conversation], sort: str) -> QuerySet[Conversation]:
+    """`qs` in the order `sort` names (an unknown sort: "due"), ready for a list page."""
+    order = _SORTS.get(sort, _SORTS["due"])
     if sort == "priority":
         qs = qs.annotate(priority_rank=Case(
             *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()],
             output_field=IntegerField()))
 
     # The search text can be large; list pages never show it (cheaper sorts and fetches).
-    qs = qs.defer("search_text")
+    qs = qs.defer("search_text").select_related("account", "contact", "assignee")
     if order[0] == "next_due_at":
-        return qs.select_related("account", "contact", "assignee").order_by(
-            F("next_due_at").asc(nulls_last=True), *order[1:])
-    return qs.select_related("account", "contact", "assignee").order_by(*order)
+        return qs.order_by(F("next_due_at").asc(nulls_last=True), *order[1:])
+    return qs.order_by(*order)
 
 
 def timeline(conversation: Conversation) -> QuerySet[Any]:

@@ -27,6 +27,7 @@ from permanence.core.money import compute_totals
 from . import cart as carts
 from .checkout import (
     CheckoutDetails,
+    CheckoutResult,
     checkout_place,
     order_for_buyer,
     order_retry_payment,
@@ -210,64 +211,115 @@ def _to_order(request: HttpRequest, order: Order) -> HttpResponseRedirect:
 def checkout_payment(request: HttpRequest) -> HttpResponse:
     """Step 2: payment method, CGV, withdrawal period; "Commande avec obligation de
     paiement" places the order and starts the payment."""
-    cart = _cart(request, include_checked_out=True)
-    if cart is not None and cart.checked_out_at is not None:
-        # A second submit (or a back button) after the order was placed: show that order.
-        order = cart.order
-        if order is not None and request.user.is_authenticated:
-            messages.info(request, _("Cette commande a déjà été enregistrée."))
-            return _to_order(request, order)
-        cart = _cart(request)
+    cart = _cart_for_payment(request)
+    if isinstance(cart, HttpResponse):
+        return cart
     summary = carts.cart_summary(cart)
-    if summary.is_empty:
-        messages.info(request, _("Votre panier est vide."))
-        return redirect("shop:cart")
-    if _cannot_order(request):
-        return redirect("shop:checkout")
-    details = CheckoutDetails.from_session(request.session.get(CHECKOUT_SESSION_KEY))
-    if details is None or (not request.user.is_authenticated and not details.password_hash):
+    refusal = _payment_refusal(request, summary)
+    if refusal is not None:
+        return refusal
+    details = _payment_details(request)
+    if details is None:
         return redirect("shop:checkout")
     form = CheckoutPaymentForm(request.POST or None, consumer=details.is_consumer)
     if request.method == "POST" and form.is_valid():
         assert cart is not None  # noqa: S101 — summary is not empty
-        data = form.cleaned_data
-        try:
-            result = checkout_place(
-                cart=cart, user=request.user, details=details,
-                payment_method=data["payment_method"], accept_terms=data["accept_terms"],
-                start_before_withdrawal_end=data.get("start_before_withdrawal_end", False),
-                base_url=_base_url(request))
-        except DomainError as exc:
-            if exc.code == "checked_out":
-                placed = Cart.objects.filter(pk=cart.pk).values_list("order", flat=True).first()
-                if placed and request.user.is_authenticated:
-                    messages.info(request, str(exc.message))
-                    return redirect("shop:order_detail", reference=Order.objects.get(
-                        pk=placed).reference)
-                return redirect("shop:cart")
-            step1 = {"email", "password1", "account", "name", "address", "siret",
-                     "legal_name", "vat_number"}
-            if set(exc.fields) & step1:
-                messages.error(request, " ".join(str(m) for msgs in exc.fields.values()
-                                                 for m in msgs))
-                return redirect("shop:checkout")
-            apply_field_errors(form, exc.fields, str(exc.message))
-        else:
-            request.session.pop(CHECKOUT_SESSION_KEY, None)
-            if result.created_user:
-                login(request, result.user,
-                      backend="django.contrib.auth.backends.ModelBackend")
-            _remember(request, cart)  # a second submit finds the order through the cart
-            payment = result.payment
-            url = getattr(payment, "checkout_url", "")
-            if result.order.payment_method in REDIRECT_METHODS and url:
-                return HttpResponseRedirect(url)
-            return _to_order(request, result.order)
+        response = _place_order(request, cart, form, details)
+        if response is not None:
+            return response
 
     return render(request, "shop/public/checkout_payment.html",
                   {"summary": summary, "form": form, "details": details, "step": 2,
                    "terms": current_terms(), "test_mode": _test_mode()},
                   status=422 if form.errors else 200)
+
+
+def _cart_for_payment(request: HttpRequest) -> Cart | HttpResponse | None:
+    """The cart to pay; once it was turned into an order (a second submit, or a back button
+    after the order was placed), a redirect to that order for its logged-in buyer."""
+    cart = _cart(request, include_checked_out=True)
+    if cart is None or cart.checked_out_at is None:
+        return cart
+    order = cart.order
+    if order is not None and request.user.is_authenticated:
+        messages.info(request, _("Cette commande a déjà été enregistrée."))
+        return _to_order(request, order)
+    return _cart(request)
+
+
+def _payment_refusal(request: HttpRequest,
+                     summary: carts.CartSummary) -> HttpResponse | None:
+    """Where to send a buyer who cannot pay this cart (None: they can)."""
+    if summary.is_empty:
+        messages.info(request, _("Votre panier est vide."))
+        return redirect("shop:cart")
+    if _cannot_order(request):
+        return redirect("shop:checkout")
+    return None
+
+
+def _payment_details(request: HttpRequest) -> CheckoutDetails | None:
+    """The details of step 1 (None: step 1 is to do, or redo — an anonymous buyer must have
+    chosen a password there)."""
+    details = CheckoutDetails.from_session(request.session.get(CHECKOUT_SESSION_KEY))
+    if details is None or (not request.user.is_authenticated and not details.password_hash):
+        return None
+    return details
+
+
+def _place_order(request: HttpRequest, cart: Cart, form: CheckoutPaymentForm,
+                 details: CheckoutDetails) -> HttpResponse | None:
+    """Places the order and starts its payment. None: the refusal is now on the form."""
+    data = form.cleaned_data
+    try:
+        result = checkout_place(
+            cart=cart, user=request.user, details=details,
+            payment_method=data["payment_method"], accept_terms=data["accept_terms"],
+            start_before_withdrawal_end=data.get("start_before_withdrawal_end", False),
+            base_url=_base_url(request))
+    except DomainError as exc:
+        return _placement_refused(request, cart, form, exc)
+    return _order_placed(request, cart, result)
+
+
+# Fields of step 1 (CheckoutDetailsForm): refused there, the buyer goes back to that step.
+_STEP1_FIELDS = frozenset({"email", "password1", "account", "name", "address", "siret",
+                           "legal_name", "vat_number"})
+
+
+def _placement_refused(request: HttpRequest, cart: Cart, form: CheckoutPaymentForm,
+                       exc: DomainError) -> HttpResponse | None:
+    if exc.code == "checked_out":
+        return _placed_meanwhile(request, cart, exc)
+    if set(exc.fields) & _STEP1_FIELDS:
+        messages.error(request, " ".join(str(m) for msgs in exc.fields.values()
+                                         for m in msgs))
+        return redirect("shop:checkout")
+    apply_field_errors(form, exc.fields, str(exc.message))
+    return None
+
+
+def _placed_meanwhile(request: HttpRequest, cart: Cart, exc: DomainError) -> HttpResponse:
+    """The cart became an order in another request: that order, for its logged-in buyer."""
+    placed = Cart.objects.filter(pk=cart.pk).values_list("order", flat=True).first()
+    if placed and request.user.is_authenticated:
+        messages.info(request, str(exc.message))
+        return redirect("shop:order_detail", reference=Order.objects.get(
+            pk=placed).reference)
+    return redirect("shop:cart")
+
+
+def _order_placed(request: HttpRequest, cart: Cart, result: CheckoutResult) -> HttpResponse:
+    request.session.pop(CHECKOUT_SESSION_KEY, None)
+    if result.created_user:
+        login(request, result.user,
+              backend="django.contrib.auth.backends.ModelBackend")
+    _remember(request, cart)  # a second submit finds the order through the cart
+    payment = result.payment
+    url = getattr(payment, "checkout_url", "")
+    if result.order.payment_method in REDIRECT_METHODS and url:
+        return HttpResponseRedirect(url)
+    return _to_order(request, result.order)
 
 
 # --- Order pages for the buyer -----------------------------------------------------------------

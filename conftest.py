@@ -10,7 +10,9 @@ import pytest
 # `make test-future` runs the fast suite with the clock a year ahead, so a test that mixes a
 # fixed date with the real time (a library's or the database's) fails the day it is written,
 # not the day the calendar passes that date. time-machine moves every Python clock (datetime,
-# time.time) but not the monotonic one, so timeouts and sleeps keep working.
+# time.time) but not the monotonic one, so timeouts and sleeps keep working (Debian's
+# libfaketime 0.9.10 was tried first: with it Python 3.11's time.sleep fails with EINVAL or
+# Event.wait never returns).
 _SHIFT_DAYS = os.environ.get("PERMANENCE_TEST_CLOCK_SHIFT_DAYS")
 if _SHIFT_DAYS:
     import time

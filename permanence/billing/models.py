@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from permanence.core.models import StatusHistory
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -53,18 +54,8 @@ class Subscription(models.Model):
         return self.label
 
 
-class SubscriptionStatusChange(models.Model):
+class SubscriptionStatusChange(StatusHistory):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
                                      related_name="history")
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
-    at = models.DateTimeField()
-    note = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"

@@ -1,6 +1,24 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+
+
+class StatusHistory(models.Model):
+    """A state machine's history row, written by core.transitions: each machine's model adds
+    the foreign key to its row and from_status/to_status sized to its statuses."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    at = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{getattr(self, 'from_status', '')} → {getattr(self, 'to_status', '')}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -3,9 +3,10 @@ events (webhooks) stored before they are processed."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from permanence.core.models import StatusHistory
 
 
 class PaymentStatus(models.TextChoices):
@@ -73,20 +74,10 @@ class Payment(models.Model):
         return f"{self.provider} {self.amount_cents} ({self.status})"
 
 
-class PaymentStatusChange(models.Model):
+class PaymentStatusChange(StatusHistory):
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=10, blank=True)
     to_status = models.CharField(max_length=10)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
-    at = models.DateTimeField()
-    note = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class ProviderEvent(models.Model):

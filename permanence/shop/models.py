@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from permanence.core.models import StatusHistory
+
 
 class CustomerKind(models.TextChoices):
     PRO = "professionnel", _("Professionnel")
@@ -158,20 +160,10 @@ class QuoteLine(models.Model):
         return self.label
 
 
-class QuoteStatusChange(models.Model):
+class QuoteStatusChange(StatusHistory):
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=10, blank=True)
     to_status = models.CharField(max_length=10)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
-    at = models.DateTimeField()
-    note = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class OrderStatus(models.TextChoices):
@@ -303,20 +295,10 @@ class OrderLine(models.Model):
         return self.label
 
 
-class OrderStatusChange(models.Model):
+class OrderStatusChange(StatusHistory):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=18, blank=True)
     to_status = models.CharField(max_length=18)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
-    at = models.DateTimeField()
-    note = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class OrderEvent(models.Model):

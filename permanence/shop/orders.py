@@ -23,7 +23,7 @@ from permanence.calendars.services import spec_for_account_cached
 from permanence.catalog.models import DEFAULT_ACTIVATION_BUSINESS_HOURS, VALIDATION_BUSINESS_HOURS
 from permanence.core import clock
 from permanence.core.business_time import add_business_time
-from permanence.core.transitions import Machine, transition
+from permanence.core.transitions import Machine, lock, transition
 
 from . import hooks, order_emails
 from .models import (
@@ -81,11 +81,10 @@ def order_next_step(order: Order) -> NextStep:
 
 
 def lock_order(order: Order | int) -> Order:
-    pk = order if isinstance(order, int) else order.pk
-    return Order.objects.select_for_update().get(pk=pk)
+    return lock(ORDER_MACHINE, order)
 
 
-def _stamp(order: Order, to: str, actor: User | None, now: datetime) -> None:
+def _stamp(order: Order, previous: str, to: str, actor: User | None, now: datetime) -> None:
     if to == OrderStatus.PAID:
         order.paid_at = order.paid_at or now
         _start_validation_clock(order, now)
@@ -121,11 +120,6 @@ PAID_OR_LATER: frozenset[str] = frozenset(
     if status == OrderStatus.PAID or not ORDER_MACHINE.can(status, OrderStatus.PAID))
 
 
-def _stamp_transition(order: Order, previous: str, to: str, actor: User | None,
-                      now: datetime) -> None:
-    _stamp(order, to, actor, now)
-
-
 @transaction.atomic
 def order_transition(*, order: Order | int, to: str, actor: User | None = None, note: str = "",
                      actor_label: str = "") -> Order:
@@ -134,7 +128,7 @@ def order_transition(*, order: Order | int, to: str, actor: User | None = None, 
     The order row is locked for the whole transaction, so concurrent callers (webhook
     redeliveries, two staff clicking) serialise here and the second sees the new status."""
     moved = transition(ORDER_MACHINE, instance=order, to=to, actor=actor, note=note,
-                       stamp=_stamp_transition)
+                       stamp=_stamp)
     order, previous, now = moved.instance, moved.previous, moved.at
     if previous == to:
         return order

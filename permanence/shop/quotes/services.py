@@ -46,7 +46,7 @@ from permanence.core.errors import DomainError, Forbidden, invalid, invalid_fiel
 from permanence.core.mail import queue_email
 from permanence.core.money import HUNDRED, compute_totals, line_total_cents
 from permanence.core.ratelimit import FixedWindowLimit
-from permanence.core.transitions import Machine, transition
+from permanence.core.transitions import Machine, lock, transition
 from permanence.inbox.live import notifications_create
 from permanence.shop.models import (
     QUOTE_TRANSITIONS,
@@ -121,8 +121,7 @@ def _require_manager(actor: User) -> None:
 
 
 def _lock(quote: Quote | int) -> Quote:
-    pk = quote if isinstance(quote, int) else quote.pk
-    return Quote.objects.select_for_update().get(pk=pk)
+    return lock(QUOTE_MACHINE, quote)
 
 
 def validate_lines(lines: list[QuoteLineInput]) -> None:

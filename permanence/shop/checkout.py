@@ -107,16 +107,12 @@ class CheckoutResult:
     created_user: bool
 
 
-def email_taken(email: str) -> bool:
-    return login_exists(email)
-
-
 def _customer_rows(details: CheckoutDetails) -> tuple[User, ClientAccount, Membership]:
     """A new customer: a client login, their client account (prospect until an order is
     activated) and their titulaire membership, created by the accounts services inside the
     checkout's transaction; their audit rows are `_customer_audit`'s."""
     email = details.email.strip().lower()
-    if email_taken(email):
+    if login_exists(email):
         raise invalid(email=_("Un compte existe déjà avec cette adresse e-mail : connectez-vous "
                               "pour commander."))
     if not details.password_hash:

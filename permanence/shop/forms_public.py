@@ -18,9 +18,10 @@ from stdnum.fr import tva as fr_tva
 
 from permanence.accounts.models import User
 from permanence.accounts.permissions import Actor
+from permanence.accounts.services import login_exists
 
 from .cart import MAX_QUANTITY
-from .checkout import CheckoutDetails, email_taken
+from .checkout import CheckoutDetails
 from .models import CustomerKind, PaymentMethod
 
 
@@ -110,7 +111,7 @@ class CheckoutDetailsForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if not self.logged_in and email_taken(email):
+        if not self.logged_in and login_exists(email):
             login = reverse("login") + "?next=" + reverse("shop:checkout")
             raise ValidationError(format_html(
                 '{} <a href="{}">{}</a>',

@@ -27,9 +27,9 @@ def main() -> int:
 
     # Each benchmark is a module of this package with a `run()` returning
     # [(name, value, target, ok), ...]; listed here in the order they run.
-    names = ["business_time", "api_accounts", "healthz", "mail_ingest", "inbox",
+    names = ["business_time", "api_accounts", "healthz", "mail_ingest", "inbox", "inbox_search",
              "conversation_create",
-             "checkout", "payments", "orders"]
+             "checkout", "payments", "orders", "live"]
     benches = {name: importlib.import_module(f"bench.{name}").run for name in names
                if (ROOT / "bench" / f"{name}.py").exists()}
     wanted = sys.argv[1:] or list(benches)

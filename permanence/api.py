@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import BaseModel
 
 from permanence.accounts.services import api_token_authenticate
 from permanence.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 class BearerToken(HttpBearer):
@@ -30,7 +38,75 @@ class ActiveSession(SessionAuth):
         return user if user is not None and user.is_active else None
 
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Erreur",
+    "type": "object",
+    "description": "Toute erreur de l'API : un code stable, un message en français, et les "
+                   "erreurs par champ (`__all__` : la requête entière).",
+    "properties": {
+        "code": {"type": "string", "title": "Code",
+                 "examples": ["invalid", "not_found", "forbidden", "invalid_transition"]},
+        "message": {"type": "string", "title": "Message"},
+        "errors": {"type": "object", "title": "Erreurs par champ",
+                   "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+    "required": ["code", "message", "errors"],
+}
+ERROR_DESCRIPTIONS = {
+    400: "Requête refusée (règle métier)",
+    401: "Authentification requise",
+    403: "Action non autorisée pour ce rôle",
+    404: "Introuvable, ou non visible pour cet utilisateur",
+    409: "Conflit avec l'état actuel (transition impossible, déjà fait)",
+    422: "Champs invalides (détail par champ dans `errors`)",
+}
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    """The 4xx an operation may answer, read from what it declares: writes may break a
+    business rule (400) or conflict with the current state (409); authenticated operations
+    may answer 401 and 403; a path parameter or an id in the body may name nothing visible
+    (404); any input may be
+    invalid (422). The Stripe webhook (public) declares its own 400."""
+    statuses = set()
+    params = operation.get("parameters", [])
+    has_input = bool(params or operation.get("requestBody"))
+    if method != "get":
+        statuses.add(400)
+    if operation.get("security"):
+        statuses.add(401)
+        if has_input:
+            statuses.add(403)
+        if method != "get":
+            statuses.add(409)
+    if operation.get("requestBody") or any(p.get("in") == "path" for p in params):
+        statuses.add(404)
+    if has_input:
+        statuses.add(422)
+    return sorted(statuses)
+
+
+class PermanenceAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> Any:
+        """ninja's document, with the 4xx answers of each operation and their schema (the
+        exception handlers below produce them; ninja does not know of them)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"$ref": "#/components/schemas/Error"}
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(method, operation):
+                    existing = responses.get(status) or responses.get(str(status))
+                    if existing is None:
+                        responses[status] = {
+                            "description": ERROR_DESCRIPTIONS[status],
+                            "content": {"application/json": {"schema": ref}}}
+        return schema
+
+
+api = PermanenceAPI(
     title="Permanence API",
     version="1",
     description="API de Permanence. Authentification : `Authorization: Bearer <jeton>`.",
@@ -74,6 +150,9 @@ FRENCH_MESSAGES = {
     "dict_type": "Objet JSON attendu.",
     "model_attributes_type": "Objet JSON attendu.",
     "json_invalid": "JSON invalide.",
+    "int_out_of_range": "Nombre hors limites (entre -9223372036854775808 et "
+                        "9223372036854775807).",
+    "object_expected": "Un objet JSON est attendu.",
 }
 
 
@@ -108,6 +187,131 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The last net under `_bounded_integers`: a value the database cannot hold (a number
+    beyond its column) is the client's mistake, answered like any other bad input."""
+    logger.warning("API input refused by the database on %s: %s", request.path, exc)
+    return _error(request, 422, "invalid", "Certains champs sont invalides.",
+                  {"__all__": ["Valeur hors limites."]})
+
+
+# --- Input guards, applied to every operation ----------------------------------------------
+# Integers: pydantic accepts any size, the databases do not (PostgreSQL's bigint and SQLite's
+# INTEGER stop at 2^63 - 1), and a number beyond is an OverflowError or a DataError deep in
+# a query. Rather than an annotation on each of the API's integers, one guard checks every
+# validated argument (path, query, body, nested, in lists) before the operation runs.
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def _out_of_range(value: Any, loc: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not INT_MIN <= value <= INT_MAX:
+            yield loc
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _out_of_range(getattr(value, name, None), (*loc, name))
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:  # the field is named, not the item's index
+            yield from _out_of_range(item, loc)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _out_of_range(item, (*loc, str(key)))
+
+
+def _bounded_integers(view_func: Callable[..., Any]) -> Callable[..., Any]:
+    """Operation decorator (runs after validation): refuses integers out of the 64-bit range
+    with a 422 naming the field, before the operation touches the database."""
+
+    @functools.wraps(view_func)
+    def guarded(request: HttpRequest, *args: Any, **values: Any) -> Any:
+        bad = sorted({loc for name, value in values.items()
+                      for loc in _out_of_range(value, ("path", name))})
+        if bad:
+            raise NinjaValidationError([{"type": "int_out_of_range", "loc": loc,
+                                         "msg": "integer out of range"} for loc in bad])
+        return view_func(request, *args, **values)
+
+    return guarded
+
+
+def _variants(schema: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:
+    while "$ref" in schema:
+        schema = defs.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    options = schema.get("anyOf") or schema.get("oneOf") or schema.get("allOf")
+    return [v for o in options for v in _variants(o, defs)] if options else [schema]
+
+
+def _not_objects(value: Any, schema: dict[str, Any], defs: dict[str, Any],
+                 loc: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Where `value` holds something else than the JSON object its schema asks for."""
+    if value is None:
+        return
+    variants = _variants(schema, defs)
+    kinds = {v.get("type") for v in variants} - {"null"}
+    if kinds == {"object"} and not isinstance(value, dict):
+        yield loc
+        return
+    for variant in variants:
+        if variant.get("type") == "object" and isinstance(value, dict):
+            for name, prop in variant.get("properties", {}).items():
+                if name in value:
+                    yield from _not_objects(value[name], prop, defs, (*loc, name))
+        elif variant.get("type") == "array" and isinstance(value, list):
+            for item in value:
+                yield from _not_objects(item, variant.get("items", {}), defs, loc)
+
+
+def _body_schema(operation: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(schema of the JSON body, its definitions), if the operation reads one."""
+    for model in getattr(operation, "models", []):
+        if getattr(model, "__ninja_param_source__", None) != "body":
+            continue
+        full = model.model_json_schema()
+        name = getattr(model, "__read_from_single_attr__", None)
+        root = full.get("properties", {}).get(name, {}) if name else full
+        return root, full.get("$defs", {})
+    return None
+
+
+def _object_body(run: Callable[..., Any]) -> Callable[..., Any]:
+    """View decorator (runs before validation) of an operation that reads a JSON body: the
+    body, and each field its schema declares as an object, must be JSON objects. ninja's
+    schemas read attributes from whatever they are given, so `[null, null]` or `"texte"`
+    would otherwise pass as an empty object (a PATCH doing nothing, answered 200; a
+    conversation created with a `contact` of "texte")."""
+    found = _body_schema(getattr(run, "__self__", None))
+    if found is None:
+        return run
+    schema, defs = found
+
+    @functools.wraps(run)
+    def guarded(request: HttpRequest, *args: Any, **kw: Any) -> Any:
+        bad: list[tuple[str, ...]]
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            bad, kind = [()], "json_invalid"
+        else:
+            bad = [()] if not isinstance(body, dict) else list(
+                _not_objects(body, schema, defs, ()))
+            kind = "object_expected"
+        if bad:
+            return api.on_exception(request, NinjaValidationError(
+                [{"type": kind, "loc": ("body", *loc), "msg": kind} for loc in bad]))
+        return run(request, *args, **kw)
+
+    return guarded
+
+
+api.add_decorator(_bounded_integers, mode="operation")
+api.add_decorator(_object_body, mode="view")
 
 
 from permanence.accounts.api import router as accounts_router  # noqa: E402

@@ -48,7 +48,15 @@ DEBUG = env_bool("DEBUG")
 PRODUCTION = env_bool("PRODUCTION")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Public base URL (links in e-mails). Unset: derived from HOST/PORT, those `make demo` and
+# `manage.py runstack` listen on (0.0.0.0 / :: are reached through 127.0.0.1).
+_SITE_HOST = os.environ.get("HOST", "127.0.0.1").strip() or "127.0.0.1"
+if _SITE_HOST in ("0.0.0.0", "::"):  # noqa: S104 (not a bind: the address to link to)
+    _SITE_HOST = "127.0.0.1"
+elif ":" in _SITE_HOST:
+    _SITE_HOST = f"[{_SITE_HOST}]"
+SITE_URL = (os.environ.get("SITE_URL", "").strip() or (
+    f"http://{_SITE_HOST}:{os.environ.get('PORT', '').strip() or '8000'}")).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -158,7 +166,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # In-memory in the web process; the other processes (gateway, worker, scheduler) relay
+    # their pushes to it over loopback when runstack gives them LIVE_RELAY_URL
+    # (see permanence/core/live_layer.py).
+    CHANNEL_LAYERS = {"default": {
+        "BACKEND": "permanence.core.live_layer.RelayChannelLayer",
+        "CONFIG": {"relay_url": os.environ.get("LIVE_RELAY_URL", "")},
+    }}
 
 # --- Background tasks -------------------------------------------------------------------------
 TASKS = {
@@ -257,7 +271,8 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 # /healthz is probed over plain HTTP by load balancers.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The live relay is posted to over loopback HTTP by the other local processes.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^internal/live-relay/$"]
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

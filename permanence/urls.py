@@ -7,6 +7,7 @@ from django.views.static import serve
 from permanence import views as core_views
 from permanence.accounts.forms import EmailAuthenticationForm, FrenchPasswordResetForm
 from permanence.api import api
+from permanence.core import live_layer
 from permanence.inbox.surveys import views as surveys_views
 from permanence.reports import views as reports_views
 from permanence.shop import views_staff as shop_staff_views
@@ -20,6 +21,9 @@ admin.site.site_header = "Permanence — maintenance"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
+    # Live pushes of the other local processes (gateway, worker, scheduler) without Redis.
+    path("internal/live-relay/", live_layer.relay, name="live_relay"),
     path("connexion/", auth_views.LoginView.as_view(
         authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True,
     ), name="login"),

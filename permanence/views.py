@@ -1,21 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from permanence.accounts.permissions import is_staff_member
+from permanence.accounts.permissions import Actor, can_use_agenda, is_staff_member
 from permanence.accounts.selectors import accounts_visible_to
+from permanence.billing.permissions import can_view_billing
 from permanence.calendars.selectors import active_notices
 from permanence.catalog import selectors, service_promise
 from permanence.catalog.views import sector_links
 from permanence.core import clock
 from permanence.core.access import staff_required
+from permanence.core.errors import Forbidden
 from permanence.core.models import WorkerHeartbeat
 
 
@@ -98,8 +103,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
+# Sections kept for some roles only; the menu shows them by the same rules (context_processors).
+SECTION_RULES: dict[str, Callable[[Actor], bool]] = {
+    "billing": can_view_billing,
+    "agenda": can_use_agenda,
+}
+
+
 @staff_required
 def section(request: HttpRequest, name: str) -> HttpResponse:
+    rule = SECTION_RULES.get(name)
+    if rule is not None and not rule(request.user):
+        raise Forbidden()
     title, text = SECTIONS[name]
     return render(request, "core/section_empty.html",
                   {"section": name, "title": title, "text": text})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the pages' <link rel="icon"> says."""
+    response = redirect(static("permanence/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

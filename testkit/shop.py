@@ -42,3 +42,12 @@ def make_order(account: Any, buyer: Any = None, *, offers: list[Offer] | None = 
                  "address": "1 rue de la Paix\n75002 Paris", "siret": ""},
         customer_kind=customer_kind, payment_method=payment_method, terms=make_terms(),
         **kwargs)
+
+
+def mark_checked(order: Order) -> Order:
+    """The order as staff leave it after « Vérifier » (order_checks.order_mark_checked), for
+    tests that walk an order to « validée », which needs its checks done."""
+    now = clock.now()
+    Order.objects.filter(pk=order.pk).update(checked_at=now)
+    order.checked_at = now
+    return order

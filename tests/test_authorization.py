@@ -124,6 +124,11 @@ def _conversation(ctx: Ctx) -> dict[str, Any]:
     return {"pk": ctx.of_target("conversation").pk}
 
 
+def _request(ctx: Ctx) -> dict[str, Any]:
+    """The client business's own request (espace client), not a contact's conversation."""
+    return {"pk": ctx.of_target("request").pk}
+
+
 ACCOUNT_VIEWERS = STAFF - {OTHER_AGENT}  # for `account`; OTHER_AGENT gets a 404
 # Storefront quotes: who manages them (shop/permissions.can_manage_quotes).
 QUOTE_MANAGERS = frozenset({SUPERVISOR, BILLING, ADMIN})
@@ -150,6 +155,10 @@ MATRIX: dict[str, Route] = {
     # Public pages.
     "home": Route(everyone()),
     "healthz": Route(everyone()),
+    "favicon": Route(everyone()),
+    # The live relay of the local processes: only signed pushes from loopback (an unsigned
+    # request, even from 127.0.0.1 as here, is refused whoever is logged in).
+    "live_relay": Route(everyone(403), method="POST"),
     "login": Route(everyone()),  # logged in: redirected to after_login
     "logout": Route(everyone(), method="POST"),
     "password_reset": Route(everyone()),
@@ -162,8 +171,9 @@ MATRIX: dict[str, Route] = {
     # Back office: any staff role.
     "dashboard": Route(expect(STAFF)),
     "shop": Route(expect(STAFF)),
-    "billing": Route(expect(STAFF)),
-    "agenda": Route(expect(STAFF)),
+    # Menus fit the role: no Facturation for télésecrétaires, no Agenda for billing staff.
+    "billing": Route(expect(STAFF - {AGENT, OTHER_AGENT})),
+    "agenda": Route(expect(STAFF - {BILLING})),
     "reports": Route(expect(STAFF)),
     "settings": Route(expect(STAFF)),
     "accounts:list": Route(expect(STAFF)),
@@ -206,7 +216,7 @@ MATRIX: dict[str, Route] = {
     # Inbox: any staff role lists; conversations need visibility; working them excludes
     # billing.
     "inbox:list": Route(expect(STAFF)),
-    "inbox:phone": Route(expect(STAFF)),
+    "inbox:phone": Route(expect(STAFF - {BILLING})),  # recording a call: staff who answer
     "inbox:complaints": Route(expect(STAFF)),
     "inbox:complaints_csv": Route(expect(STAFF)),
     "inbox:presence": Route(expect(STAFF), method="POST", data=lambda c: {"available": "1"}),
@@ -223,6 +233,12 @@ MATRIX: dict[str, Route] = {
     "inbox:note": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
                         kwargs=_conversation, data=lambda c: {"body": "Rappeler demain."},
                         scoped=True),
+    "inbox:callback_done": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                                 kwargs=_conversation,
+                                 data=lambda c: {"note": "Rappelé, RDV jeudi."}, scoped=True),
+    "inbox:callback_plan": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                                 kwargs=_conversation,
+                                 data=lambda c: {"at": "2099-01-05T10:00"}, scoped=True),
     "inbox:status": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
                           kwargs=_conversation, data=lambda c: {"status": "ouvert"},
                           scoped=True),
@@ -247,6 +263,7 @@ MATRIX: dict[str, Route] = {
                                         "ids": str(c.of_target("conversation").pk)},
                         scoped=True),
     "inbox:notifications": Route(expect(STAFF)),
+    "inbox:unread": Route(expect(STAFF)),
     # Inbox settings (canned replies, routing, teams, SLA): admin and supervisor.
     "inbox:sla": Route(expect(MANAGERS)),
     "inbox:settings": Route(expect(MANAGERS), kwargs=lambda c: {"kind": "equipes"}),
@@ -274,11 +291,19 @@ MATRIX: dict[str, Route] = {
     "portal:requests": Route(expect(CLIENTS)),
     "portal:request_new": Route(expect(CLIENTS)),
     # A client's requests: only those of their own account (outsider: 404).
-    "portal:request_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=_conversation,
+    "portal:request_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=_request,
                                    scoped=True),
     "portal:request_reply": Route(expect({CLIENT}, hidden={OUTSIDER}), method="POST",
-                                  kwargs=_conversation, data=lambda c: {"body": "Merci !"},
+                                  kwargs=_request, data=lambda c: {"body": "Merci !"},
                                   scoped=True),
+    # Its activity (its contacts' conversations): read, and instructions left on them.
+    "portal:activity": Route(expect(CLIENTS)),
+    "portal:activity_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=_conversation,
+                                    scoped=True),
+    "portal:activity_instruction": Route(expect({CLIENT}, hidden={OUTSIDER}), method="POST",
+                                         kwargs=_conversation,
+                                         data=lambda c: {"body": "Ne pas rappeler."},
+                                         scoped=True),
     "portal:request_attachment": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {
         "attachment_id": c.of_target("attachment").pk}, scoped=True),
     "portal:switch": Route(expect({CLIENT}, hidden={OUTSIDER}), method="POST",
@@ -724,7 +749,7 @@ def _build_world() -> Ctx:
     from permanence.inbox.models_complaints import SurveyResponse
     from permanence.integrations.models import WebhookDelivery, WebhookEndpoint
     from permanence.shop.orders import order_transition
-    from testkit.shop import make_order
+    from testkit.shop import make_order, mark_checked
 
     def user(email: str, role: str) -> Any:
         return User.objects.create_user(email, None, role=role, full_name=email.split("@", maxsplit=1)[0])
@@ -760,10 +785,15 @@ def _build_world() -> Ctx:
             "second_message": second,
             "attachment": attachments.store(second, SimpleUploadedFile("note.txt", b"Bonjour")),
             "complaint": services.conversation_open(incoming("Réclamation", Kind.COMPLAINT)),
+            # The client's own request from the espace client.
+            "request": services.conversation_open(services.Incoming(
+                account=acc, channel="espace_client", subject="Ma demande", body_text="Bonjour",
+                contact_email=member.email, origin="client", acknowledge=False)),
             # Storefront: a paid order of this account, bought by its client user.
             "order": make_order(acc, member),
         }
         order_transition(order=objects[acc.pk]["order"], to="payee")
+        mark_checked(objects[acc.pk]["order"])  # « Vérifier » done: validation is allowed
     now = timezone.now()
     token, _raw = api_token_create(actor=users[AGENT], user=users[AGENT], name="révocable")
     webhook = WebhookEndpoint.objects.create(url="https://hooks.example.com/permanence",

@@ -8,6 +8,7 @@ from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from permanence.core.mail import queue_email
+from permanence.core.validators import normalise_phone
 
 from .models import (
     AccountKind,
@@ -120,6 +121,11 @@ class ClientUserForm(forms.Form):
     role = forms.ChoiceField(label=_("Rôle"), choices=MembershipRole.choices)
 
 
+def optional_phone(value: str) -> str:
+    """A phone field: empty, or stored in E.164 (shown in the national format)."""
+    return normalise_phone(value) if (value or "").strip() else ""
+
+
 STAFF_ROLE_CHOICES = [(r.value, r.label) for r in (Role.ADMIN, Role.SUPERVISOR, Role.AGENT,
                                                     Role.BILLING)]
 
@@ -130,6 +136,9 @@ class StaffForm(forms.Form):
     phone = forms.CharField(label=_("Téléphone"), max_length=30, required=False)
     role = forms.ChoiceField(label=_("Rôle"), choices=STAFF_ROLE_CHOICES)
     is_active = forms.BooleanField(label=_("Actif"), required=False, initial=True)
+
+    def clean_phone(self) -> str:
+        return optional_phone(self.cleaned_data.get("phone", ""))
 
 
 class OperatorForm(forms.Form):
@@ -147,6 +156,9 @@ class OperatorForm(forms.Form):
     opening_hours_text = forms.CharField(label=_("Horaires d'ouverture (texte)"), required=False,
                                          widget=forms.Textarea(attrs={"rows": 2}))
     logo = forms.FileField(label=_("Logo (PNG ou JPEG, 1 Mo max.)"), required=False)
+
+    def clean_support_phone(self) -> str:
+        return optional_phone(self.cleaned_data.get("support_phone", ""))
 
     def clean_logo(self) -> Any:
         logo = self.cleaned_data.get("logo")
@@ -175,6 +187,9 @@ class ProfileForm(forms.Form):
     notify_by_email = forms.BooleanField(
         label=_("Recevoir aussi mes notifications par e-mail"), required=False,
         help_text=_("Attributions, mentions, alertes de délai."))
+
+    def clean_phone(self) -> str:
+        return optional_phone(self.cleaned_data.get("phone", ""))
 
 
 def apply_field_errors(form: forms.Form, fields: dict[str, list[str]], message: str) -> None:

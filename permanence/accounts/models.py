@@ -171,6 +171,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("accès à un compte client")
+        verbose_name_plural = _("accès aux comptes clients")
         constraints = [
             models.UniqueConstraint(fields=["user", "account"], name="membership_unique")
         ]

@@ -51,3 +51,12 @@ def can_read_audit(user: Actor) -> bool:
 
 def can_manage_announcements(user: Actor) -> bool:
     return role_of(user) in MANAGE_ACCOUNTS_ROLES
+
+
+AGENDA_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
+
+
+def can_use_agenda(user: Actor) -> bool:
+    """The client accounts' agendas (appointments booked by the télésecrétaires): staff who
+    answer; billing staff take no calls and book nothing."""
+    return role_of(user) in AGENDA_ROLES

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from permanence.core.errors import Forbidden, NotFound
 
 from . import permissions
-from .models import ASSIGNABLE_ROLES, STAFF_ROLES, ClientAccount, Role, User
+from .models import ASSIGNABLE_ROLES, STAFF_ROLES, ClientAccount, ContactChannel, Role, User
 from .permissions import Actor
 
 
@@ -43,11 +45,8 @@ def account_list(
     agent: int | None = None,
 ) -> QuerySet[ClientAccount]:
     qs = accounts_visible_to(user)
-    if q:
-        qs = qs.filter(
-            Q(name__icontains=q) | Q(slug__icontains=q) | Q(legal_name__icontains=q)
-            | Q(siret__icontains=q.replace(" ", "")) | Q(channels__value__icontains=q)
-        ).distinct()
+    if q.strip():
+        qs = qs.filter(_search_condition(q.strip()[:MAX_QUERY_CHARS]))
     if status:
         qs = qs.filter(status=status)
     if sector:
@@ -57,6 +56,50 @@ def account_list(
     if agent:
         qs = qs.filter(assigned_agents__id=agent)
     return qs.order_by("-is_operator", "name")
+
+
+MAX_QUERY_CHARS = 200
+_SEPARATORS = re.compile(r"[\s.\-/()]")
+
+
+def _search_condition(text: str) -> Q:
+    """Substrings of the name, identifier, legal name, billing e-mail, SIRET and of the
+    account's e-mail addresses and phone numbers (a French number typed with its leading 0
+    or with spaces matches the stored E.164 "+33…"); on PostgreSQL also a name or legal
+    name with a typo ("ordonance" finds "Pharmacie de l'Ordonnance"): pg_trgm's word
+    similarity, read from the trigram indexes of migration accounts/0005."""
+    channels = ContactChannel.objects.filter(value__icontains=text)
+    condition = (Q(name__icontains=text) | Q(slug__icontains=text)
+                 | Q(legal_name__icontains=text) | Q(billing_email__icontains=text))
+    number = _SEPARATORS.sub("", text)
+    digits = number[1:] if number.startswith("+") else number
+    if digits.isdigit() and len(digits) >= 3:
+        condition |= Q(siret__contains=digits)
+        variants = [number] + (["+33" + number[1:]] if number.startswith("0")
+                               and not number.startswith("00") else [])
+        for variant in variants:
+            channels = channels | ContactChannel.objects.filter(value__contains=variant)
+    condition |= Q(pk__in=channels.values("account_id"))
+    if connection.vendor == "postgresql" and len(text) >= 3:
+        condition |= Q(_WordSimilar(F("name"), text)) | Q(_WordSimilar(F("legal_name"), text))
+    return condition
+
+
+class _WordSimilar(Func):
+    """`text <% column` (pg_trgm): some word of the column looks like `text` (word
+    similarity above pg_trgm.word_similarity_threshold, 0.6 by default)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: F, text: str) -> None:
+        super().__init__(column)
+        self.text = text
+
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,
+               template: str | None = None, arg_joiner: str | None = None,
+               **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        return f"%s <%% {column_sql}", (self.text, *column_params)
 
 
 def operator_account() -> ClientAccount | None:

@@ -439,3 +439,30 @@ def account_channels_set(*, actor: User, account: ClientAccount,
     if errors:
         raise DomainError("invalid", _("Certains champs sont invalides."), status=422,
                           fields=errors)
+
+
+# --- The account's status, as its orders move ------------------------------------------------
+
+# The statuses an activated order turns into « Actif »: a prospect becomes a client, a former
+# client comes back. A suspended account stays suspended (billing lifts it, not a new order).
+ACTIVATED_BY_AN_ORDER = (AccountStatus.PROSPECT, AccountStatus.TERMINATED)
+
+
+@transaction.atomic
+def account_activate_for_order(*, account: ClientAccount | int, actor: User | None,
+                               order_reference: str, actor_label: str = "") -> ClientAccount:
+    """An order of `account` has been activated (called by the shop's order_transition in its
+    transaction): « Prospect » (or « Résilié ») becomes « Actif », with an audit row naming the
+    order. Any other status is left alone; calling it twice changes nothing."""
+    pk = account if isinstance(account, int) else account.pk
+    locked = ClientAccount.objects.select_for_update().get(pk=pk)
+    if locked.status not in ACTIVATED_BY_AN_ORDER:
+        return locked
+    previous = locked.status
+    locked.status = AccountStatus.ACTIVE
+    locked.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action=Action.UPDATE, target=locked,
+                 changes={"status": [previous, AccountStatus.ACTIVE],
+                          "order": order_reference},
+                 actor_label=actor_label or ("" if actor else "system"))
+    return locked

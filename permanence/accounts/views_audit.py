@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 
 from permanence.accounts.permissions import can_read_audit
 from permanence.audit.actions import Action
+from permanence.audit.display import describe_events
 from permanence.audit.selectors import audit_events
 from permanence.core.access import role_required
 
@@ -29,4 +30,5 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = Paginator(audit_events(**filters), 50).get_page(request.GET.get("page"))
-    return render(request, "audit/audit_list.html", {"form": form, "page": page})
+    return render(request, "audit/audit_list.html", {
+        "form": form, "page": page, "rows": describe_events(page.object_list)})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -87,6 +90,38 @@ VIEW_DEDUP_SECONDS = 300
 
 def audit_view(*, actor: User | AnonymousUser, target: models.Model, account: Any = None) -> None:
 
-    key = f"audit-view:{getattr(actor, 'pk', None)}:{target._meta.label_lower}:{target.pk}"
-    if cache.add(key, 1, VIEW_DEDUP_SECONDS):
+    if audit_view_due(actor=actor, target=target):
         audit_record(actor=actor, action=Action.VIEW, target=target, account=account)
+
+
+def audit_view_due(*, actor: User | AnonymousUser, target: models.Model) -> bool:
+    """True if this view of `target` by `actor` must be logged (the first in
+    VIEW_DEDUP_SECONDS). Claims the window: the caller must then log it, at once
+    (`audit_view`) or through `audit_views_record` (views kept in a durable row first)."""
+    key = f"audit-view:{getattr(actor, 'pk', None)}:{target._meta.label_lower}:{target.pk}"
+    return bool(cache.add(key, 1, VIEW_DEDUP_SECONDS))
+
+
+@dataclass(frozen=True)
+class PastView:
+    """A view recorded elsewhere first (in the same write as the page's own state), copied
+    into the audit log later with its own time and request context."""
+
+    actor: User
+    target: models.Model
+    account: Any
+    at: datetime
+    ip: str | None
+    user_agent: str
+    path: str
+
+
+def audit_views_record(views: Sequence[PastView]) -> int:
+    """Append VIEW events for views that happened earlier (one INSERT for all)."""
+    events = [AuditEvent(created_at=v.at, actor=v.actor, actor_label=v.actor.email,
+                         action=Action.VIEW, target_type=v.target._meta.label_lower,
+                         target_id=str(v.target.pk), target_label=_label(v.target),
+                         account=v.account, changes={}, ip=v.ip, user_agent=v.user_agent,
+                         path=v.path)
+              for v in views]
+    return len(AuditEvent.objects.bulk_create(events))

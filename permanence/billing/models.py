@@ -47,6 +47,7 @@ class Subscription(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
+        verbose_name = _("abonnement")
         constraints = [models.UniqueConstraint(fields=["order", "offer"],
                                                name="subscription_once_per_order_offer")]
 

@@ -18,8 +18,8 @@ from permanence.accounts import permissions
 from permanence.accounts.models import ClientAccount, User
 from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
-from permanence.core import local_cache
-from permanence.core.business_time import CalendarSpec
+from permanence.core import clock, local_cache
+from permanence.core.business_time import CalendarSpec, never_opens
 from permanence.core.errors import DomainError, Forbidden
 
 from .models import BusinessCalendar, Closure, HolidayRegion, default_weekly
@@ -157,6 +157,7 @@ def calendar_set(*, actor: User, account: ClientAccount,
     if not permissions.can_manage_accounts(actor):
         raise Forbidden(_("Vous ne pouvez pas modifier le calendrier de ce compte."))
     spec = CalendarSpec.from_json(data)
+    _refuse_never_open(spec)
     new = spec.to_json()
 
     with transaction.atomic():
@@ -205,6 +206,19 @@ def calendar_set(*, actor: User, account: ClientAccount,
                                  .values_list("pk", flat=True))
             transaction.on_commit(lambda: calendar_changed(affected))
     return calendar
+
+
+def _refuse_never_open(spec: CalendarSpec) -> None:
+    """A calendar that never opens has no deadline to give: every SLA and order deadline of
+    its accounts would fail. Refused with a field error (the form shows it; the API answers
+    422 JSON)."""
+    if not any(spec.weekly):
+        raise DomainError("invalid", _("Ce calendrier n'ouvre jamais."), status=422, fields={
+            "weekly": [_("Indiquez au moins une plage d'ouverture dans la semaine.")]})
+    if never_opens(spec, clock.now()):
+        raise DomainError("invalid", _("Ce calendrier n'ouvre jamais."), status=422, fields={
+            "closures": [_("Les jours fériés et les fermetures couvrent toutes les plages "
+                           "d'ouverture des trois prochaines années.")]})
 
 
 # Called after commit with the ids of accounts whose business hours changed; other apps

@@ -17,6 +17,7 @@ import holidays
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from permanence.calendars.clocks import clock_explanation
 from permanence.calendars.models import Announcement, HolidayRegion
 from permanence.calendars.services import calendar_for_account, spec_for_calendar
 from permanence.core import clock
@@ -69,6 +70,8 @@ class Delays:
     complaint_max: Decimal
     order_validation_hours: int
     order_activation_hours: int
+    clock: str  # how "heures ouvrées" count: calendars.clocks.DeadlineClock
+    clock_text: str  # the same, in plain words for customers
 
 
 def response_delays() -> Delays:
@@ -106,7 +109,19 @@ def response_delays() -> Delays:
                   cap_hours=sla.MAX_HOURS, complaint_min=min(complaint),
                   complaint_max=max(complaint),
                   order_validation_hours=VALIDATION_BUSINESS_HOURS,
-                  order_activation_hours=DEFAULT_ACTIVATION_BUSINESS_HOURS)
+                  order_activation_hours=DEFAULT_ACTIVATION_BUSINESS_HOURS,
+                  clock=operator_clock(), clock_text=clock_explanation(operator_clock()))
+
+
+def operator_clock() -> str:
+    """The operator's one clock setting (the default SLA policy's): it governs the response
+    delays, the order and quote deadlines, and what the public pages and the CGV say."""
+    return sla.operator_clock()
+
+
+def deadline_clock_text() -> str:
+    """How "heures ouvrées" count, in plain words (service-client page, CGV, order pages)."""
+    return clock_explanation(operator_clock())
 
 
 @dataclass(frozen=True)

@@ -14,20 +14,19 @@ import re
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.utils import make_msgid
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.utils.formats import date_format
 from django.utils.html import escape, linebreaks
-from django.utils.translation import get_language
 
 from permanence.accounts.models import ClientAccount
-from permanence.calendars.services import spec_for_account
 from permanence.core import clock
 from permanence.inbox import delivery as inbox_delivery
 from permanence.inbox.models import Conversation, Direction, Message
+from permanence.inbox.promise import customer_promise
+from permanence.inbox.promise import format_deadline as format_deadline  # noqa: PLC0414
+from permanence.inbox.promise import format_deadline_ui as format_deadline_ui  # noqa: PLC0414
 
 from .addressing import account_address, default_from_address, domain_of, reply_address
 from .models import AutoReplyLog
@@ -35,28 +34,8 @@ from .parsing import MSGID_RE, ROBOT_LOCALS, one_line
 
 logger = logging.getLogger(__name__)
 
-DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
 MAX_REFERENCES = 20
 REPLY_PREFIX_RE = re.compile(r"^\s*((re|tr|fw|fwd)\s*:\s*)+", re.IGNORECASE)
-
-
-def format_deadline(at: datetime, tz: ZoneInfo | None = None) -> str:
-    """« lundi 23 novembre 2026 à 12:00 », in the account's business time zone."""
-    local = at.astimezone(tz or ZoneInfo("Europe/Paris"))
-    day = "1er" if local.day == 1 else str(local.day)
-    return (f"{DAYS[local.weekday()]} {day} {MONTHS[local.month - 1]} {local.year} "
-            f"à {local:%H:%M}")
-
-
-def format_deadline_ui(at: datetime, tz: ZoneInfo | None = None) -> str:
-    """format_deadline for a page, in the page's language: French as in the e-mails, other
-    languages through Django's localized names (« Monday 23 November 2026 at 12:00 »)."""
-    if (get_language() or "fr").startswith("fr"):
-        return format_deadline(at, tz)
-    local = at.astimezone(tz or ZoneInfo("Europe/Paris"))
-    return date_format(local, r"l j F Y \a\t H:i")
 
 
 def _mailbox(name: str, address: str) -> str:
@@ -76,6 +55,14 @@ def _sender(account: ClientAccount) -> tuple[str, str]:
     return _mailbox(account.name, base), base
 
 
+def contact_mail_identity(conversation: Conversation) -> tuple[str, str]:
+    """(From header, Reply-To) of any other mail to a conversation's contact (the
+    satisfaction survey): the account's name and address, answers threading back, like the
+    acknowledgement and the replies."""
+    from_header, base = _sender(conversation.account)
+    return from_header, reply_address(conversation, base)
+
+
 def _references(parent: Message | None) -> tuple[str, str]:
     """(In-Reply-To, References) answering `parent`; References capped (RFC 5322 §3.6.4
     allows trimming the middle; we keep the newest)."""
@@ -83,16 +70,6 @@ def _references(parent: Message | None) -> tuple[str, str]:
         return "", ""
     ids = list(dict.fromkeys([*MSGID_RE.findall(parent.references), parent.message_id]))
     return parent.message_id, " ".join(ids[-MAX_REFERENCES:])
-
-
-def _timezone(account: ClientAccount) -> ZoneInfo:
-
-    try:
-        return spec_for_account(account).tz
-    except Exception:  # a broken calendar must not block the acknowledgement
-        logger.warning("No calendar for account %s; using Europe/Paris", account.pk,
-                       exc_info=True)
-        return ZoneInfo("Europe/Paris")
 
 
 def _first_inbound(conversation: Conversation) -> Message | None:
@@ -140,8 +117,9 @@ def send_acknowledgement(conversation: Conversation) -> str:
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to
         headers["References"] = references
-    due = conversation.first_response_due_at
-    deadline = format_deadline(due, _timezone(account)) if due else ""
+    # The one promise the customer is told everywhere (inbox.promise).
+    promise = customer_promise(conversation)
+    deadline = promise.text if promise else ""
     text, html = _acknowledgement_body(conversation, deadline)
     reply_to = reply_address(conversation, base)
     email = EmailMultiAlternatives(
@@ -211,16 +189,10 @@ def _record_acknowledgement(conversation: Conversation, *, to: str, sender: str,
             message_id=message_id, deadline=deadline, at=now)
 
 
-def signature_for(account: ClientAccount, author: object | None) -> str:
-    """The closing lines of an agent's reply. An account may later carry its own
-    `email_signature` (with an optional {agent} placeholder); until then: agent + account."""
-    agent = ""
-    if author is not None:
-        agent = getattr(author, "full_name", "") or getattr(author, "email", "")
-    custom = (getattr(account, "email_signature", "") or "").strip()
-    if custom:
-        return custom.replace("{agent}", agent)
-    return "\n".join([f"— {agent}" if agent else "—", account.name])
+def reply_address_of(conversation: Conversation) -> str:
+    """Where an e-mail reply to the conversation goes: its contact's address ("" if none)."""
+    contact = conversation.contact
+    return (contact.email if contact else "").strip().lower()
 
 
 def reply_subject(conversation: Conversation) -> str:
@@ -252,11 +224,10 @@ def send_reply(message: Message) -> None:
         message=message, message_id=message_id, in_reply_to=in_reply_to,
         references=references, sender=base, recipients=[to])
 
-    signature = signature_for(account, message.author)
-    text = f"{message.body_text.rstrip()}\n\n{signature}\n"
+    # Signed when it was written (inbox.signature, one place for every reply): as stored.
+    text = f"{message.body_text.rstrip()}\n"
     html = ('<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"></head><body>'
-            f"{linebreaks(escape(message.body_text.strip()))}"
-            f"{linebreaks(escape(signature))}</body></html>")
+            f"{linebreaks(escape(message.body_text.strip()))}</body></html>")
     headers = {"Message-ID": message_id}
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to

@@ -23,10 +23,10 @@ from django.views.decorators.http import require_http_methods
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import ClientAccount
 from permanence.accounts.permissions import is_staff_member
-from permanence.channels_email.outbound import format_deadline_ui
 from permanence.core.errors import DomainError
 from permanence.core.middleware import client_ip
 from permanence.inbox.models import Conversation
+from permanence.inbox.promise import customer_promise
 
 from . import selectors, services
 from .forms import (
@@ -72,9 +72,9 @@ def _form_page(request: HttpRequest, account: ClientAccount, form: ContactForm, 
 def _acknowledgement(request: HttpRequest, account: ClientAccount, *, embed: bool,
                      conversation: Conversation | None = None) -> HttpResponse:
 
-    deadline = ""
-    if conversation is not None and conversation.first_response_due_at:
-        deadline = format_deadline_ui(conversation.first_response_due_at)  # Europe/Paris
+    # The one promise every customer-facing text shares (inbox.promise).
+    promise = customer_promise(conversation, ui=True) if conversation is not None else None
+    deadline = promise.text if promise else ""
     return render(request, "channels_webform/acknowledgement.html",
                   _context(request, account, embed=embed, conversation=conversation,
                            deadline=deadline))

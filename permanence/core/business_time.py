@@ -432,13 +432,16 @@ class CalendarSpec:
         cached = self._days.get(ordinal)
         if cached is not None:
             return cached
-        weekday = (ordinal - 1) % 7  # date.fromordinal(1) is a Monday
-        raw = _raw_day(self.tz, self._slot_minutes[weekday], self.holidays, ordinal)
-        out = self._subtract_closures(raw) if raw else raw
+        out = self._compute_day(ordinal)
         if len(self._days) >= _DAY_CACHE_MAX:
             self._days.clear()
         self._days[ordinal] = out
         return out
+
+    def _compute_day(self, ordinal: int) -> tuple[tuple[int, int], ...]:
+        weekday = (ordinal - 1) % 7  # date.fromordinal(1) is a Monday
+        raw = _raw_day(self.tz, self._slot_minutes[weekday], self.holidays, ordinal)
+        return self._subtract_closures(raw) if raw else raw
 
     def _subtract_closures(
         self, raw: tuple[tuple[int, int], ...]
@@ -487,6 +490,56 @@ class CalendarSpec:
                 if idle > NEVER_OPEN_DAYS:
                     raise _never_open()
             ordinal += 1
+
+
+# --------------------------------------------------------------------------- deadline clocks
+
+# How a deadline written in "heures ouvrées" counts (an SLA policy's or the operator's
+# setting, see calendars.models.DeadlineClock):
+# - WORKING_DAYS ("jours ouvrés", as French customers read "24 à 48 heures ouvrées"): each
+#   working day — a local date with at least one opening, holidays and whole-day closures
+#   excluded — counts as a whole day (24 h, midnight to midnight), other days count nothing.
+#   24 h is one working day: Friday 10:00 + 24 h → Monday 10:00. A deadline never ends inside
+#   a closed day (at the latest at the end, midnight, of its last working day).
+# - OPENING_HOURS ("heures d'ouverture"): only the opening slots count (8-hour days: 24 h is
+#   three working days).
+WORKING_DAYS = "jours_ouvres"
+OPENING_HOURS = "heures_ouverture"
+CLOCKS = (WORKING_DAYS, OPENING_HOURS)
+
+
+@dataclass(frozen=True)
+class _WorkingDays(CalendarSpec):
+    """The "jours ouvrés" view of a calendar: each working day open from 00:00 to 24:00."""
+
+    def _compute_day(self, ordinal: int) -> tuple[tuple[int, int], ...]:
+        if not super()._compute_day(ordinal):
+            return ()
+        return ((_wall_to_us(self.tz, ordinal, 0), _wall_to_us(self.tz, ordinal + 1, 0)),)
+
+
+@functools.lru_cache(maxsize=512)
+def _working_days_view(spec: CalendarSpec) -> CalendarSpec:
+    return _WorkingDays(tz=spec.tz, weekly=spec.weekly, holidays=spec.holidays,
+                        closures=spec.closures, closure_messages=spec.closure_messages)
+
+
+def clock_view(spec: CalendarSpec, clock: str) -> CalendarSpec:
+    """The calendar deadlines are counted in under `clock` (WORKING_DAYS or OPENING_HOURS):
+    pass it to add_business_time / business_time_between like any spec."""
+    if clock == WORKING_DAYS and not isinstance(spec, _WorkingDays):
+        return _working_days_view(spec)
+    return spec
+
+
+def never_opens(spec: CalendarSpec, start: datetime) -> bool:
+    """True when the calendar has no opening at all from `start` on (no weekly slot, or
+    holidays and closures covering every one for years): no deadline can be computed."""
+    try:
+        next_opening(spec, start)
+    except DomainError:
+        return True
+    return False
 
 
 def _never_open() -> DomainError:

@@ -8,9 +8,10 @@ from .tasks import send_email
 
 
 def queue_email(*, to: list[str], subject: str, body: str, html: str | None = None,
-                reply_to: list[str] | None = None) -> None:
-
+                reply_to: list[str] | None = None, from_email: str | None = None) -> None:
+    """`from_email`: the From header (default: DEFAULT_FROM_EMAIL, the platform's own
+    address); mail to an account's contacts goes out under the account's name instead."""
     payload = {"to": to, "subject": subject, "body": body, "html": html,
-               "reply_to": reply_to or []}
+               "reply_to": reply_to or [], "from_email": from_email}
     # ENQUEUE_ON_COMMIT also defers, but being explicit keeps it true for any backend.
     transaction.on_commit(lambda: send_email.enqueue(payload, 1))

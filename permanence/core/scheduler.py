@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from . import clock
+from .isolation import each_isolated
 from .models import ScheduledJobRun
 from .tasks import record_scheduler_tick
 
@@ -61,9 +62,15 @@ def claim(job: Job) -> bool:
 
 
 def run_due_jobs() -> list[str]:
-    enqueued = []
-    for job in REGISTRY.values():
+    """Enqueue the due jobs; one job failing to enqueue (or, with an immediate backend, to
+    run) is logged and never stops the others."""
+
+    def run(job: Job) -> str | None:
         if claim(job):
             job.task.enqueue()
-            enqueued.append(job.name)
-    return enqueued
+            return job.name
+        return None
+
+    outcome = each_isolated(list(REGISTRY.values()), run, job="scheduler",
+                            key=lambda job: job.name)
+    return [name for name in outcome.results if name]

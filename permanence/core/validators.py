@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from schwifty import IBAN
@@ -9,6 +10,9 @@ from schwifty.exceptions import SchwiftyException
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
+
+# Numbers written without a country prefix are French.
+PHONE_REGION = "FR"
 
 
 def clean_siret(value: str) -> str:
@@ -60,16 +64,38 @@ def clean_iban(value: str) -> str:
         raise ValidationError(_("IBAN invalide."), code="invalid_iban") from None
 
 
+def _parsed_phone(value: str) -> phonenumbers.PhoneNumber | None:
+    """A French number (0X XX XX XX XX, 0033…) or an international one (+…); None if it is
+    not a valid number."""
+    text = (value or "").strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
 def normalise_phone(value: str) -> str:
-    """French numbers to E.164 (+33…); other numbers kept with their + prefix."""
-    digits = "".join(ch for ch in (value or "") if ch.isdigit() or ch == "+")
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if digits.startswith("0") and len(digits) == 10:
-        digits = "+33" + digits[1:]
-    if not digits.startswith("+") or not 8 <= len(digits) <= 16 or "+" in digits[1:]:
+    """Any way of writing a phone number → E.164 (+33145000004), with the phonenumbers
+    library (numbers without a country prefix are French)."""
+    number = _parsed_phone(value)
+    if number is None:
         raise ValidationError(
             _("Numéro de téléphone invalide (ex. 01 23 45 67 89 ou +33 1 23 45 67 89)."),
             code="invalid_phone",
         )
-    return digits
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def phone_display(value: str) -> str:
+    """For people: French numbers in the national format (01 45 00 00 04), others in the
+    international one (+44 20 7946 0958); what cannot be parsed is shown as stored."""
+    number = _parsed_phone(value) if value else None
+    if number is None:
+        return value or ""
+    region = phonenumbers.region_code_for_number(number)
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if region == PHONE_REGION
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return str(phonenumbers.format_number(number, style))

@@ -7,6 +7,7 @@ read their accounts' conversations without internal notes; billing reads only.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -84,7 +85,8 @@ class AttachmentOut(Schema):
 class MessageOut(Schema):
     id: int
     conversation: int
-    direction: Literal["in", "out", "note"]
+    # "consigne": the client business's instruction to the secretaries (never sent).
+    direction: Literal["in", "out", "note", "consigne"]
     channel: str
     author: int | None
     body_text: str
@@ -149,9 +151,17 @@ class ConversationDetailOut(ConversationOut):
 
 
 class ConversationPage(Schema):
-    count: int
+    count: int = Field(description=(
+        "Nombre de dossiers correspondants, compté jusqu'à 10 000 (1 000 pour une "
+        "recherche `q`) : exact quand `count_capped` est faux ; sinon il y en a plus de "
+        "`count`."))
+    count_capped: bool = Field(description=(
+        "Vrai quand le compte s'arrête au plafond (10 000, ou 1 000 pour une recherche)."))
     limit: int
     offset: int
+    next_cursor: str | None = Field(description=(
+        "À passer en paramètre `cursor` pour la page suivante (stable même si des dossiers "
+        "arrivent entre deux pages) ; null sur la dernière page."))
     items: list[ConversationOut]
 
 
@@ -165,6 +175,9 @@ class ConversationFilters(Schema):
     sort: Literal["recent", "due", "oldest", "priority"] = "recent"
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0)
+    cursor: str = Field("", max_length=500, description=(
+        "Pagination par curseur : la valeur `next_cursor` de la page précédente (avec les "
+        "mêmes filtres et le même tri ; `offset` doit alors valoir 0)."))
 
 
 class ContactIn(Schema):
@@ -217,7 +230,7 @@ def _invalid(fields: dict[str, list[str]]) -> DomainError:
 def _visible_messages(conversation: Conversation, user: User) -> QuerySet[Message]:
     directions = [Direction.IN, Direction.OUT]
     if permissions.can_see_internal_notes(user):
-        directions.append(Direction.NOTE)
+        directions += [Direction.NOTE, Direction.INSTRUCTION]
     return selectors.timeline(conversation).filter(direction__in=directions)
 
 
@@ -278,10 +291,72 @@ def conversation_list(request: AuthedHttpRequest,
         assignee=str(filters.assignee) if filters.assignee is not None else "",
         q=filters.q, sort=filters.sort,
     )
-    qs = qs.order_by(*qs.query.order_by, "-pk")  # a stable order for pagination
-    count = qs.count()
-    page = list(qs.prefetch_related("tags")[filters.offset: filters.offset + filters.limit])
-    return {"count": count, "limit": filters.limit, "offset": filters.offset, "items": page}
+    # Every sort ends with the id: a stable order for offsets and cursors alike.
+    cap = API_SEARCH_COUNT_CAP if filters.q.strip() else API_COUNT_CAP
+    count = qs.order_by().values("pk")[:cap + 1].count()
+    if filters.cursor and filters.offset:
+        raise _invalid({"offset": [_("Avec un curseur, offset doit valoir 0.")]})
+    # The page's ids first (an index walk), then only those rows with their joins.
+    if filters.cursor:
+        ids = selectors.keyset_page_ids(qs, filters.sort, _cursor_values(filters),
+                                        filters.limit)
+    else:
+        ids = list(qs.values_list("pk", flat=True)
+                   [filters.offset: filters.offset + filters.limit])
+    rows = {c.pk: c for c in qs.model.objects.filter(pk__in=ids).defer("search_text")
+            .select_related("contact").prefetch_related("tags")}
+    page = [rows[pk] for pk in ids if pk in rows]
+    next_cursor = None
+    if len(ids) == filters.limit and page:
+        next_cursor = _cursor(filters, selectors.sort_key_of(page[-1], filters.sort))
+    return {"count": min(count, cap), "count_capped": count > cap,
+            "limit": filters.limit, "offset": filters.offset, "next_cursor": next_cursor,
+            "items": page}
+
+
+API_COUNT_CAP = 10_000
+# A search's count checks the rows one by one for a common word (inbox.search): the first
+# 1,000 matches cost about what the page does, 10,000 ten times more.
+API_SEARCH_COUNT_CAP = 1_000
+
+
+def _cursor(filters: ConversationFilters, values: list[Any]) -> str:
+    """Opaque to clients: the sort and the last row's sort key, in URL-safe base64 JSON."""
+    keys = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps({"s": filters.sort, "k": keys}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _cursor_values(filters: ConversationFilters) -> list[Any]:
+    """The sort key a cursor carries, checked value by value; 422 for anything else."""
+    error = _invalid({"cursor": [_("Curseur invalide : reprenez depuis la première page.")]})
+    try:
+        text = filters.cursor + "=" * (-len(filters.cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(text.encode("ascii")))
+    except (ValueError, UnicodeError):
+        raise error from None
+    keys = selectors.SORT_KEYS[filters.sort]
+    if (not isinstance(data, dict) or data.get("s") != filters.sort
+            or not isinstance(data.get("k"), list) or len(data["k"]) != len(keys)):
+        raise error
+    values: list[Any] = []
+    for (field, _desc), value in zip(keys, data["k"], strict=True):
+        if field.endswith("_at"):
+            if value is None and field == "next_due_at":
+                values.append(None)
+                continue
+            try:
+                moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                moment = None
+            if moment is None or moment.tzinfo is None:
+                raise error
+            values.append(moment)
+        elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+            values.append(value)
+        else:
+            raise error
+    return values
 
 
 @router.post("/conversations", response={201: ConversationDetailOut},

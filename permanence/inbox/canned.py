@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
-from django.utils import formats
-from django.utils.timezone import localtime
 
 from permanence.accounts.models import User
 
 from .models import CannedReply, Conversation
+from .promise import customer_promise
 
 
 class _Safe(dict[str, str]):
@@ -19,12 +18,14 @@ class _Safe(dict[str, str]):
 
 
 def render_canned(body: str, conversation: Conversation, agent: User) -> str:
-    due = conversation.resolution_due_at or conversation.first_response_due_at
+    # {echeance} is the promise the customer was told (the acknowledgement's date), from the
+    # one function every customer-facing text uses; never the internal resolution target.
+    promise = customer_promise(conversation)
     values = _Safe(
         contact=(conversation.contact.name if conversation.contact and conversation.contact.name
                  else "Madame, Monsieur"),
         reference=conversation.reference,
-        echeance=formats.date_format(localtime(due), "l j F Y à H:i") if due else "",
+        echeance=promise.text if promise else "",
         compte=conversation.account.name,
         agent=getattr(agent, "full_name", "") or getattr(agent, "email", ""),
     )

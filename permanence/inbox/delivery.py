@@ -39,25 +39,35 @@ from django.utils.translation import gettext as _
 from permanence.core import clock
 from permanence.core.tasks import retry_delay
 
-from . import live
+from . import live, reach
 from .models import Conversation, Delivery, Direction, Message
+from .services import conversation_reached
 
-# What carries e-mail out: the e-mail channel (an adapter above the inbox) registers its
-# senders here when it loads (channels_email.apps), so the inbox never imports it.
+# What sends acknowledgements: the e-mail channel (an adapter above the inbox) registers it
+# here when it loads (channels_email.startup), so the inbox never imports it. Replies go
+# through the reply channels registered in reach.py.
 _SENDERS: dict[str, Callable[..., str | None]] = {}
 
 
-def sender_register(*, reply: Callable[[Message], None],
-                    acknowledgement: Callable[[Conversation], str]) -> None:
-    _SENDERS["reply"], _SENDERS["acknowledgement"] = reply, acknowledgement
+def sender_register(*, acknowledgement: Callable[[Conversation], str]) -> None:
+    _SENDERS["acknowledgement"] = acknowledgement
 
 
 def sender(kind: str) -> Callable[..., str | None]:
-    """The registered sender of `kind` ("reply" or "acknowledgement")."""
+    """The registered sender of `kind` ("acknowledgement")."""
     try:
         return _SENDERS[kind]
     except KeyError:
         raise LookupError(f"no {kind} sender registered: is channels_email installed?") from None
+
+
+def reply_sender(message: Message) -> Callable[[Message], None] | None:
+    """The sender of the channel the reply was queued on, if it can still reach the contact
+    (None: undeliverable — the address was removed meanwhile, or the channel is gone)."""
+    channel = reach.reply_channel(str((message.data or {}).get("via") or "email"))
+    if channel is None or not (channel.address_of(message.conversation) or "").strip():
+        return None
+    return channel.send
 
 
 GRACE = timedelta(minutes=5)
@@ -103,6 +113,21 @@ def message_delivery_mark_sent(*, message: Message) -> bool:
     """The reply went out, whichever attempt sent it. False if already recorded as sent."""
     done = Message.objects.filter(pk=message.pk, delivery_status=Delivery.PENDING).update(
         delivery_status=Delivery.SENT, delivery_error="")
+    if done:
+        conv_id, msg_id = message.conversation_id, message.pk
+        # It reached the contact: only now does it count as the (first) response.
+        conversation_reached(conversation_id=conv_id, at=clock.now())
+        transaction.on_commit(lambda: live.message_added(conv_id, msg_id))
+    return bool(done)
+
+
+@transaction.atomic
+def message_delivery_mark_undeliverable(*, message: Message, attempt: int,
+                                        reason: str) -> bool:
+    """No channel can carry the claimed reply any more: « non distribuable », no retry."""
+    done = Message.objects.filter(
+        pk=message.pk, delivery_status=Delivery.PENDING, delivery_attempts=attempt,
+    ).update(delivery_status=Delivery.UNDELIVERABLE, delivery_error=reason[:500])
     if done:
         conv_id, msg_id = message.conversation_id, message.pk
         transaction.on_commit(lambda: live.message_added(conv_id, msg_id))

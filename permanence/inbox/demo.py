@@ -6,20 +6,25 @@ from typing import Any
 
 from permanence.accounts.models import ClientAccount, User
 
-from .models import CannedReply, Conversation, RoutingRule
+from .models import CannedReply, Channel, Conversation, Origin, RoutingRule
 from .services import Incoming, conversation_open, conversation_reply, phone_message_record
 
+# No sign-off in the texts: every reply gets the one signature (inbox.signature) when it is
+# written. {echeance} is the answer promised to the customer (inbox.promise).
 CANNED = [
-    (None, "Accusé de prise en charge",
-     "Bonjour {contact},\n\nNous avons bien reçu votre demande {reference} et la traitons. "
-     "Vous aurez une réponse au plus tard le {echeance}.\n\nBien cordialement,\n{agent}\n{compte}"),
+    (None, "Demande traitée",
+     "Bonjour {contact},\n\nVotre demande {reference} est traitée. Si quelque chose reste "
+     "à régler, répondez simplement à ce message : il rejoindra votre dossier.\n\n"
+     "Bien cordialement,"),
     (None, "Demande d'informations complémentaires",
      "Bonjour {contact},\n\nPour traiter votre demande {reference}, pourriez-vous nous préciser "
-     "votre numéro de commande ou de dossier ?\n\nBien cordialement,\n{agent}"),
+     "votre numéro de commande ou de dossier ?\n\nBien cordialement,"),
     ("cabinet-martin", "Rendez-vous confirmé",
      "Bonjour {contact},\n\nVotre rendez-vous au cabinet du Dr Martin est confirmé. Merci de "
-     "prévenir 24 h à l'avance en cas d'empêchement.\n\nLe secrétariat"),
+     "prévenir 24 h à l'avance en cas d'empêchement.\n\nBien cordialement,"),
 ]
+# Seeded once, then retired: it repeated the automatic acknowledgement.
+RETIRED_CANNED = ["Accusé de prise en charge"]
 
 MESSAGES: list[dict[str, Any]] = [
     {"slug": "cabinet-martin", "channel": "email", "subject": "Demande de rendez-vous",
@@ -55,8 +60,9 @@ MESSAGES: list[dict[str, Any]] = [
 
 def seed_inbox() -> int:
     accounts = {a.slug: a for a in ClientAccount.objects.all()}
+    CannedReply.objects.filter(title__in=RETIRED_CANNED).delete()
     for slug, title, body in CANNED:
-        CannedReply.objects.get_or_create(title=title, defaults={
+        CannedReply.objects.update_or_create(title=title, defaults={
             "body": body, "account": accounts.get(slug) if slug else None})
     RoutingRule.objects.get_or_create(name="Urgences artisan : priorité haute", defaults={
         "position": 10, "account": accounts.get("bati-renov"), "keywords": "fuite,urgent,dégât",
@@ -87,5 +93,17 @@ def seed_inbox() -> int:
                              reason="Résultats d'analyse",
                              message="Souhaite que le docteur la rappelle au sujet de ses "
                                      "résultats, avant 18 h.", urgent=True)
+        created += 1
+    doctor = User.objects.filter(email="cabinet-medical@permanence.test").first()
+    if doctor and "cabinet-martin" in accounts:
+        # The practice's own request to the operator ("Mes demandes"), apart from the
+        # patients' conversations above (its "Activité").
+        conversation_open(Incoming(
+            account=accounts["cabinet-martin"], channel=Channel.PORTAL,
+            subject="Fermeture du cabinet du 24 au 31 décembre",
+            body_text="Bonjour, le cabinet sera fermé du 24 au 31 décembre : merci de proposer "
+                      "aux patients des rendez-vous à partir du 2 janvier.",
+            contact_name=doctor.full_name, contact_email=doctor.email, origin=Origin.CLIENT,
+            acknowledge=False, data={"portal_user": doctor.pk}))
         created += 1
     return created

@@ -58,6 +58,13 @@ def note_created(conversation: Conversation, message: Message, mentioned: list[A
         background.enqueue_with_transaction("inbox.notify", uid, conv_id, "mention", msg_id)
 
 
+def timeline_event(conversation: Conversation, message: Message) -> None:
+    """A staff-only timeline entry (a call back made or planned): shown live, no webhook."""
+
+    conv_id, msg_id = conversation.pk, message.pk
+    _on_commit(lambda: live.message_added(conv_id, msg_id))
+
+
 def conversation_updated(conversation: Conversation, changes: dict[str, Any], *,
                          resolved: bool = False) -> None:
 

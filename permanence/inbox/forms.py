@@ -91,3 +91,18 @@ class BulkForm(forms.Form):
             return [int(x) for x in self.cleaned_data["ids"].split(",") if x.strip()][:200]
         except ValueError:
             raise forms.ValidationError(_("Sélection invalide.")) from None
+
+
+class CallbackDoneForm(forms.Form):
+    """« Rappel effectué »: the contact was called back; what was said, in a few words."""
+
+    note = forms.CharField(label=_("Ce qui a été dit"), max_length=500,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CallbackPlanForm(forms.Form):
+    """« Rappeler plus tard »: when to call the contact back."""
+
+    at = forms.DateTimeField(label=_("Rappeler le"), widget=forms.DateTimeInput(
+        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    note = forms.CharField(label=_("Note (facultatif)"), max_length=500, required=False)

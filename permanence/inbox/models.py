@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from permanence.accounts.models import ClientAccount
+from permanence.calendars.clocks import DEFAULT_CLOCK, DeadlineClock
 
 
 class Channel(models.TextChoices):
@@ -57,6 +58,14 @@ class Priority(models.TextChoices):
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
+def priority_rank() -> models.Case:
+    """The priority as a number (urgent highest): the priority sort and its index
+    (conv_priority_visible) use this one expression, so that the index matches the query."""
+    return models.Case(*[models.When(priority=str(p), then=models.Value(r))
+                         for p, r in PRIORITY_RANK.items()],
+                       output_field=models.IntegerField())
+
+
 class Category(models.TextChoices):
     TECHNICAL = "technique", _("Technique")
     COMMERCIAL = "commerciale", _("Commerciale")
@@ -84,6 +93,15 @@ class Kind(models.TextChoices):
     SUPPORT = "assistance", _("Assistance")
     COMPLAINT = "reclamation", _("Réclamation")
     PHONE_MESSAGE = "message_telephonique", _("Message téléphonique")
+
+
+class Origin(models.TextChoices):
+    """Who asked: one of the account's contacts (a patient, a buyer: the work done on the
+    client's behalf, its "Activité" in the espace client), or the client business itself,
+    asking the operator (its own requests, "Mes demandes")."""
+
+    CONTACT = "contact", _("Contact du client")
+    CLIENT = "client", _("Le client")
 
 
 class Contact(models.Model):
@@ -135,6 +153,15 @@ def new_reply_token() -> str:
     return secrets.token_hex(8)
 
 
+PREVIEW_LENGTH = 120
+
+
+def preview_of(text: str) -> str:
+    """`text` on one line, cut to PREVIEW_LENGTH characters (an ellipsis when cut)."""
+    line = " ".join((text or "").split())
+    return line if len(line) <= PREVIEW_LENGTH else line[:PREVIEW_LENGTH - 1].rstrip() + "…"
+
+
 class ReferenceCounter(models.Model):
     """Per-year counter behind D-2026-000123 references (row-locked when incremented)."""
 
@@ -162,6 +189,8 @@ class Conversation(models.Model):
     motif = models.CharField(_("motif"), max_length=24, choices=Motif.choices, blank=True)
     kind = models.CharField(_("nature"), max_length=24, choices=Kind.choices,
                             default=Kind.QUESTION)
+    origin = models.CharField(_("origine"), max_length=8, choices=Origin.choices,
+                              default=Origin.CONTACT)
     language = models.CharField(_("langue"), max_length=8, default="fr")
     tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -194,6 +223,9 @@ class Conversation(models.Model):
     sla_breached_at = models.DateTimeField(null=True, blank=True)
     # Denormalised text for full-text search (subject, contact, messages).
     search_text = models.TextField(blank=True, default="")
+    # The start of the last message, on one line, for the inbox list (set by the services that
+    # add messages: the list never reads the messages).
+    preview = models.CharField(_("aperçu"), max_length=PREVIEW_LENGTH, blank=True, default="")
 
     class Meta:
         ordering = ["-last_message_at"]
@@ -204,6 +236,9 @@ class Conversation(models.Model):
             models.Index(fields=["status", "next_due_at"]),
             models.Index(fields=["status", "-last_message_at"]),
             models.Index(fields=["account", "next_due_at"], name="conv_account_due"),
+            # The espace client's two lists: the account's own requests, its activity.
+            models.Index(fields=["account", "origin", "-last_message_at"],
+                         name="conv_account_origin"),
             # The inbox lists at 200k+ conversations, in their two orders (due first, recent
             # first): a page's ids are read from the index alone, in order, the account and
             # status filters checked on its entries (see inbox.views.CappedPaginator).
@@ -213,6 +248,11 @@ class Conversation(models.Model):
             models.Index(fields=["-last_message_at", "-id", "account", "status"],
                          condition=models.Q(merged_into__isnull=True),
                          name="conv_recent_visible"),
+            # The priority sort (inbox.selectors._SORTS["priority"]), see migration 0008.
+            models.Index(priority_rank().desc(), models.F("next_due_at").asc(),
+                         models.F("id").desc(), models.F("account"), models.F("status"),
+                         condition=models.Q(merged_into__isnull=True),
+                         name="conv_priority_visible"),
         ]
 
     def __str__(self) -> str:
@@ -244,13 +284,21 @@ class Direction(models.TextChoices):
     OUT = "out", _("Envoyé")
     NOTE = "note", _("Note interne")
     SYSTEM = "system", _("Événement")
+    # The client business's instruction to the secretaries about one of its contacts'
+    # conversations (inbox/instructions.py): never sent to the contact, never an incoming
+    # message (no reopening, no deadline restarted).
+    INSTRUCTION = "consigne", _("Consigne du client")
 
 
 class Delivery(models.TextChoices):
+    """Where an outgoing reply stands. Only SENT means it reached the contact."""
+
     NONE = "", _("—")
-    PENDING = "pending", _("En cours d'envoi")
+    PENDING = "pending", _("En file")
     SENT = "sent", _("Envoyé")
-    FAILED = "failed", _("Échec d'envoi")
+    FAILED = "failed", _("Échec")
+    # No channel could carry it (no address for the contact): nothing was sent.
+    UNDELIVERABLE = "undeliverable", _("Non distribuable")
 
 
 class Message(models.Model):
@@ -274,7 +322,7 @@ class Message(models.Model):
     raw = models.FileField(upload_to="raw/%Y/%m/", blank=True)
     needs_review = models.BooleanField(default=False)
     auto_generated = models.BooleanField(default=False)
-    delivery_status = models.CharField(max_length=8, choices=Delivery.choices, blank=True,
+    delivery_status = models.CharField(max_length=16, choices=Delivery.choices, blank=True,
                                        default=Delivery.NONE)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     delivery_error = models.CharField(max_length=500, blank=True)
@@ -317,17 +365,29 @@ class Mention(models.Model):
 
 
 class ReadMarker(models.Model):
-    """When a staff user last opened a conversation (unread = newer message since)."""
+    """When a staff user last opened a conversation (unread = newer message since).
+
+    It also holds the last view not yet copied into the audit log (`view_at` and where it
+    came from): opening a conversation costs one write, this row, and the scheduler's
+    `inbox.views_audit` job appends the VIEW audit events (services.conversation_viewed)."""
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
                                      related_name="read_markers")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+")
     read_at = models.DateTimeField()
+    view_at = models.DateTimeField(null=True, blank=True)
+    view_ip = models.GenericIPAddressField(null=True, blank=True)
+    # Defaults in the database too: processes still running the previous release during a
+    # deploy insert markers without these columns.
+    view_user_agent = models.CharField(max_length=300, blank=True, default="", db_default="")
+    view_path = models.CharField(max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["conversation", "user"],
                                                name="read_marker_unique")]
+        indexes = [models.Index(fields=["view_at"], condition=models.Q(view_at__isnull=False),
+                                name="read_marker_view_pending")]
 
     def __str__(self) -> str:
         return f"ReadMarker #{self.pk}"
@@ -341,6 +401,10 @@ class SlaPolicy(models.Model):
     name = models.CharField(_("nom"), max_length=100)
     # Warn the assignee and supervisors at this share of the time spent.
     warn_ratio = models.DecimalField(max_digits=3, decimal_places=2, default=0.75)
+    # How its "heures ouvrées" count (calendars.clocks); the default policy's also governs
+    # the operator's order and quote deadlines.
+    clock = models.CharField(_("comptage des délais"), max_length=16,
+                             choices=DeadlineClock.choices, default=DEFAULT_CLOCK)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -398,7 +462,8 @@ class CannedReply(models.Model):
                                 related_name="canned_replies")
     title = models.CharField(_("titre"), max_length=120)
     body = models.TextField(_("texte"), help_text=_(
-        "Variables : {contact}, {reference}, {echeance}, {compte}, {agent}"))
+        "Variables : {contact}, {reference}, {echeance} (la réponse promise au client), "
+        "{compte}, {agent}. La signature est ajoutée automatiquement à chaque réponse."))
 
     class Meta:
         ordering = ["title"]
@@ -442,6 +507,25 @@ class RoutingRule(models.Model):
     class Meta:
         ordering = ["position", "id"]
         verbose_name = _("règle de routage")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyExclusion(models.Model):
+    """Resolved conversations matching one of these rules get no satisfaction survey. A
+    rule's set conditions must all match (blank: any); account blank: every account."""
+
+    name = models.CharField(_("nom"), max_length=120)
+    account = models.ForeignKey(ClientAccount, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+", verbose_name=_("compte"))
+    kind = models.CharField(_("nature"), max_length=24, choices=Kind.choices, blank=True)
+    motif = models.CharField(_("motif"), max_length=24, choices=Motif.choices, blank=True)
+    tag = models.CharField(_("étiquette"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("exclusion de l'enquête de satisfaction")
 
     def __str__(self) -> str:
         return self.name

@@ -31,14 +31,16 @@ How a query is read:
   only (PostgreSQL ``to_tsquery``) or as quoted FTS5 strings (SQLite), and is always passed
   as a parameter; a query with nothing searchable (punctuation only) filters nothing.
 
-The result is one SQL query (subqueries inside the caller's query); the caller's ordering is
-kept unless ``ordered=True`` asks for relevance first: on PostgreSQL ``ts_rank`` of the
+The result is one SQL query (subqueries inside the caller's query; on PostgreSQL, small
+queries first read the vocabulary and the planner's estimates: see _Postgres); the caller's
+ordering is kept unless ``ordered=True`` asks for relevance first: on PostgreSQL ``ts_rank`` of the
 subject, on SQLite FTS5 ``bm25`` of the whole text for the best RANKED_ROWS matches; ties (and
 the rest) keep the caller's order.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -69,43 +71,10 @@ MAX_TERM_CHARS = 64
 RANKED_ROWS = 100  # SQLite: rows scored by bm25 when ordered=True (the others rank 0)
 
 # --- SQL fragments: module constants; user input is only ever a bound parameter ---------------
-# PostgreSQL. `to_tsvector('french_unaccent'::regconfig, search_text)` is the GIN-indexed
-# expression. Every full-text match is a subquery ending with OFFSET 0, a planner fence: the
-# matching ids are read from the GIN index once. Unfenced, the condition is one more filter
-# on the caller's rows, and for a paginated list (ORDER BY … LIMIT 50) PostgreSQL prefers to
-# walk the list's order index and run to_tsvector() on each row until 50 match: it costs that
-# function far below its real ~0.5 ms a row, and a name found in 1 % of 200k conversations
-# then took seconds instead of ~20 ms. (An OR, as for e-mails and phones also matched on
-# their contact, cannot use the GIN index at all.)
-_PG_MATCH_WORDS = (
-    "SELECT id FROM inbox_conversation WHERE "
-    "to_tsvector('french_unaccent'::regconfig, search_text) "
-    "@@ to_tsquery('french_unaccent'::regconfig, %s) "
-    "OFFSET 0"
-)
-#
 # The entries of PostgreSQL's french.stop that can still match once unaccent has run (the
 # accented ones never do). Dropped from queries beforehand, on both engines: PostgreSQL drops
 # them too, and a query left empty ("le 06 12 34 56 78") would otherwise match nothing.
 PG_STOP_WORDS = frozenset(["au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il", "je", "la", "le", "leur", "lui", "ma", "mais", "me", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "c", "d", "j", "l", "m", "n", "s", "t", "y", "suis", "es", "est", "sommes", "sont", "serai", "seras", "sera", "serons", "serez", "seront", "serais", "serait", "serions", "seriez", "seraient", "fus", "fut", "furent", "sois", "soit", "soyons", "soyez", "soient", "fusse", "fusses", "fussions", "fussiez", "fussent", "ayant", "ayante", "ayantes", "ayants", "eu", "eue", "eues", "eus", "ai", "as", "avons", "avez", "ont", "aurai", "auras", "aura", "aurons", "aurez", "auront", "aurais", "aurait", "aurions", "auriez", "auraient", "avais", "avait", "avions", "aviez", "avaient", "eut", "eurent", "aie", "aies", "ait", "ayons", "ayez", "aient", "eusse", "eusses", "eussions", "eussiez", "eussent"])
-# E-mails and domains: the token as the parser reads it (an e-mail is one lexeme) or its
-# letters/digits runs, the last one a prefix ("dupont@exa" while typing).
-_PG_MATCH_COMPOUND = (
-    "SELECT id FROM inbox_conversation WHERE "
-    "to_tsvector('french_unaccent'::regconfig, search_text) "
-    "@@ (plainto_tsquery('french_unaccent'::regconfig, %s) "
-    "|| to_tsquery('french_unaccent'::regconfig, %s)) "
-    "OFFSET 0"
-)
-# Digits: as a number, or as the last part of a reference ("D-2026-000123" is parsed into the
-# lexemes '-2026' and '-000123').
-_PG_MATCH_NUMBER = (
-    "SELECT id FROM inbox_conversation WHERE "
-    "to_tsvector('french_unaccent'::regconfig, search_text) "
-    "@@ (plainto_tsquery('french_unaccent'::regconfig, %s) "
-    "|| plainto_tsquery('french_unaccent'::regconfig, %s)) "
-    "OFFSET 0"
-)
 _SQLITE_MATCH = "SELECT rowid FROM inbox_conversation_fts WHERE inbox_conversation_fts MATCH %s"
 
 _REFERENCE_RE = re.compile(r"[A-Za-z]{1,3}-\d{4}(?:-\d{0,8})?")
@@ -206,8 +175,8 @@ def search_conversations(qs: QuerySet[Conversation], q: str, *, ordered: bool = 
 
     Never widens `qs`; empty or unsearchable `q` returns `qs` unchanged. With `ordered=True`
     the result is annotated with `search_rank` and ordered by it, then by `qs`'s ordering.
-    `for_count=True`: the same rows, written for an unordered (capped) count — on
-    PostgreSQL the words are matched without the planner fence (see _PgMatch).
+    `for_count=True` (an unordered, capped count) gives the same condition as a page: on
+    PostgreSQL both are planned from the term's estimated number of matches (_Postgres).
     """
     # French stop words alone ("le", "de", "d" while typing "dupont") search nothing: dropped
     # on both engines (PostgreSQL would drop them anyway, SQLite would match nearly all rows).
@@ -218,7 +187,7 @@ def search_conversations(qs: QuerySet[Conversation], q: str, *, ordered: bool = 
     vendor = connections[qs.db].vendor
     backend: _Backend
     if vendor == "postgresql":
-        backend = _Postgres(fenced=not for_count)
+        backend = _Postgres(qs.db)
     elif vendor == "sqlite":
         backend = _Sqlite()
     else:
@@ -244,15 +213,22 @@ def _contacts(term: Term) -> QuerySet[Contact]:
     """Contacts whose e-mail (compound terms) or phone number (phone terms) contains the term:
     the contact columns are short, unlike search_text whose first line repeats them."""
     contacts = Contact._default_manager.order_by()
+    return contacts.filter(_contact_condition(term, connections[contacts.db].vendor))
+
+
+def _contact_condition(term: Term, vendor: str, prefix: str = "") -> Q:
+    """The condition on a contact (`prefix` "contact__": through the conversation's join)."""
     if term.kind == "compound":
-        return contacts.filter(email__icontains=term.text)
-    phone: Any = F("phone")
+        if vendor == "postgresql":
+            return Q(_ILike(F(f"{prefix}email"), term.text))  # trigram index
+        return Q(**{f"{prefix}email__icontains": term.text})
+    phone: Any = F(f"{prefix}phone")
     for sep in (" ", ".", "-", "/"):
         phone = Replace(phone, Value(sep), Value(""), output_field=CharField())
     condition = Q()
     for variant in phone_variants(term.text):
         condition |= Q(Contains(phone, variant))
-    return contacts.filter(condition)
+    return condition
 
 
 def _reference_match(term: Term, *, as_range: bool = False) -> Q:
@@ -269,6 +245,23 @@ def _reference_match(term: Term, *, as_range: bool = False) -> Q:
     matching = Conversation._default_manager.order_by().filter(prefix)
     return Q(pk__in=matching.values("pk").union(
         matching.filter(merged_into__isnull=False).values("merged_into_id"), all=True))
+
+
+class _ILike(Func):
+    """`column ILIKE '%text%'` (PostgreSQL): what a trigram GIN index answers, unlike
+    Django's icontains (UPPER(column) LIKE …)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: F, text: str) -> None:
+        super().__init__(column)
+        self.pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,
+               template: str | None = None, arg_joiner: str | None = None,
+               **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        return f"{column_sql} ILIKE %s", (*column_params, self.pattern)
 
 
 class _Backend:
@@ -308,28 +301,6 @@ def pg_tsquery(words: list[str], *, prefix_last: bool, operator: str = " & ") ->
     return operator.join(parts)
 
 
-class _PgMatch(Func):
-    """to_tsvector('french_unaccent'::regconfig, search_text) @@ to_tsquery(…, %s) as a plain
-    condition on the caller's rows (unfenced): only for unordered queries such as the capped
-    count, where PostgreSQL reads the GIN bitmap and stops after the LIMIT (~20 ms where the
-    fenced form builds every matching id first, ~150 ms for a word in 1 conversation out of
-    6). Never for an ORDER BY … LIMIT query (see _PG_MATCH_WORDS), never inside an OR."""
-
-    output_field = BooleanField()
-
-    def __init__(self, tsquery: str) -> None:
-        super().__init__(F("search_text"))
-        self.tsquery = tsquery
-
-    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,
-               template: str | None = None, arg_joiner: str | None = None,
-               **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
-        column_sql, column_params = compiler.compile(self.source_expressions[0])
-        return (f"to_tsvector('french_unaccent'::regconfig, {column_sql}) "
-                "@@ to_tsquery('french_unaccent'::regconfig, %s)",
-                (*column_params, self.tsquery))
-
-
 class _PgRank(Func):
     """ts_rank of the subject for the query. Ranking the whole text would parse every matching
     conversation's text again (~0.5 ms each: minutes for a common word over 200k rows); the
@@ -351,34 +322,81 @@ class _PgRank(Func):
 
 
 class _Postgres(_Backend):
-    def __init__(self, *, fenced: bool = True) -> None:
-        self.fenced = fenced
+    """PostgreSQL: the stored `search_vector` (GIN) and trigram indexes on the contacts.
 
-    @staticmethod
-    def _either(match: RawSQL, term: Term) -> Q:
-        """Full-text match or a matching contact, as one union of index scans (GIN,
-        contact_id) rather than an OR over the caller's rows."""
-        ids = Conversation._default_manager.order_by()
-        return Q(pk__in=ids.filter(pk__in=match).values("pk").union(
-            ids.filter(contact__in=_contacts(term).values("pk")).values("pk"), all=True))
+    How many conversations a term matches decides how it is searched, read first from the
+    planner's statistics (EXPLAIN: about a millisecond, whatever the number of matches;
+    counting or collecting them would read the whole GIN posting list of a common word,
+    50–100 ms at 200,000 conversations and five times that at 1,000,000):
+
+    * at most COLLECT_MAX: `search_vector @@ query`, which the planner reads from the GIN
+      index and sorts (a few hundred rows); a contact term (e-mail, phone) first collects
+      its few matching conversation and contact ids in one query (an OR across two tables
+      cannot be read from two indexes otherwise); so do several words each common whose
+      AND the planner, taking them as independent, finds rare ("fuite d'eau");
+    * more (a common word, a domain every contact shares): `ts_match_vq(search_vector,
+      query)`, the function behind `@@`, which no index answers: each row the list walks
+      in its sort index is checked on its stored vector (no text parsing), and a page
+      needs about 50 / (share of matching rows) rows, a capped count COUNT_CAP / share,
+      never every match."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
 
     def condition(self, terms: list[Term]) -> Q:
-        condition = Q()
         words = [w for t in terms if t.kind == "word" for w in t.words if not _is_stop_word(w)]
-        if words:
-            tsquery = pg_tsquery(words, prefix_last=True)
-            condition &= (Q(pk__in=_raw(_PG_MATCH_WORDS, tsquery)) if self.fenced
-                          else Q(_PgMatch(tsquery)))
+        known, typos = _pg_vocabulary(self.db, words)
+        # (query SQL, its params, the term for a contact match or None)
+        parts: list[tuple[str, tuple[str, ...], Term | None]] = []
+        if known:
+            parts.append((_PG_WORDS, (pg_tsquery(known, prefix_last=words[-1] in known),),
+                          None))
+        parts += [(_PG_SIMPLE, (" | ".join(alternatives),), None) for alternatives in typos]
+        parts += [(*_pg_term_query(t), t) for t in terms if t.kind in ("compound", "phone")]
+        # The planner's estimates, all in one EXPLAIN: each part's conversations, the
+        # contacts of a contact term, and each word alone (an AND is estimated as if the
+        # words were independent: "fuite d'eau", 16,000 conversations, reads as 1,500).
+        contacts = [_contacts(t).values("pk").query.sql_with_params() if t else None
+                    for _sql, _params, t in parts]
+        alone: list[list[tuple[str, tuple[str, ...]]]] = [[(_PG_WORDS, (pg_tsquery([w], prefix_last=w == known[-1]
+                                          and words[-1] in known),)) for w in known]
+                 if query_sql == _PG_WORDS and len(known) > 1 else []
+                 for query_sql, _params, _t in parts]
+        queries: list[tuple[str, Any]] = []
+        for (query_sql, params, _t), contact, words_alone in zip(parts, contacts, alone,
+                                                                  strict=True):
+            queries += [(_PG_ESTIMATE.format(query=sql), values) for sql, values in
+                        [(query_sql, params), *words_alone]]
+            queries += [contact] if contact else []
+        verdicts = _verdicts(parts, alone, iter(_pg_estimates(self.db, queries)))
+        probes: list[tuple[str, tuple[Any, ...]]] = []
+        for (query_sql, params, term), contact, verdict in zip(parts, contacts, verdicts,
+                                                               strict=True):
+            if verdict == "probe":
+                probes.append((_PG_PROBE.format(query=query_sql), params))
+                if term and contact:
+                    probes.append((f"ARRAY({contact[0]} LIMIT {COLLECT_MAX + 1})",
+                                   contact[1]))
+        found = iter(_pg_probe(self.db, probes))
+        condition = Q()
+        for (query_sql, params, term), verdict in zip(parts, verdicts, strict=True):
+            ids = next(found) if verdict == "probe" else []
+            if term is None:
+                few = verdict == "few" or (verdict == "probe" and len(ids) <= COLLECT_MAX)
+                condition &= Q(_PgVectorMatch(query_sql, params, indexed=few))
+                continue
+            if verdict == "probe":
+                contact_ids = next(found)
+                if len(ids) <= COLLECT_MAX and len(contact_ids) <= COLLECT_MAX:
+                    condition &= Q(pk__in=ids) | Q(contact_id__in=contact_ids)
+                    continue
+            # Through the contact join, checked on the rows the list walks (an EXISTS
+            # here becomes a hashed subplan over every matching contact).
+            condition &= Q(_PgVectorMatch(query_sql, params, indexed=False)) | (
+                _contact_condition(term, "postgresql", "contact__"))
         for term in terms:
             if term.kind == "reference":
                 condition &= _reference_match(term)
-            elif term.kind == "compound":
-                match = _raw(_PG_MATCH_COMPOUND, term.text,
-                             pg_tsquery(term.words, prefix_last=True))
-                condition &= self._either(match, term)
-            elif term.kind == "phone":
-                match = _raw(_PG_MATCH_NUMBER, term.text, "-" + term.text.lstrip("+"))
-                condition &= self._either(match, term)
         return condition
 
     def rank(self, terms: list[Term]) -> Expression:
@@ -386,6 +404,140 @@ class _Postgres(_Backend):
         if not words:
             return Value(0.0, output_field=FloatField())
         return _PgRank(pg_tsquery(words, prefix_last=True, operator=" | "))
+
+
+# Beyond this many matching conversations (the planner's estimate), a term is checked row by
+# row instead of read from the index (see _Postgres); also the most ids a contact term collects.
+COLLECT_MAX = 3000
+_PG_WORDS = "to_tsquery('french_unaccent'::regconfig, %s)"
+_PG_SIMPLE = "to_tsquery('simple'::regconfig, %s)"
+_PG_ESTIMATE = "SELECT id FROM inbox_conversation WHERE search_vector @@ {query}"
+_PG_PROBE = ("ARRAY(SELECT id FROM inbox_conversation WHERE search_vector @@ {query} "  # noqa: S608
+             f"LIMIT {COLLECT_MAX + 1})")
+# The query words that are in the index's vocabulary (stems of 4+ letters: inbox_search_word)
+# as they are, and for each one that is not, the closest known words (typo tolerance).
+_PG_VOCABULARY = """
+SELECT q.i, s.stem,
+       s.stem IS NULL OR s.stem !~ '^[a-z]{4,30}$' OR EXISTS (
+           SELECT 1 FROM inbox_search_word v
+           WHERE v.word >= s.stem AND v.word < s.stem || '{' AND (q.i = %s OR v.word = s.stem)),
+       ARRAY(SELECT v.word FROM inbox_search_word v
+             WHERE v.word %% s.stem AND similarity(v.word, s.stem) >= 0.4
+             ORDER BY similarity(v.word, s.stem) DESC, v.word LIMIT 3)
+FROM unnest(%s::text[]) WITH ORDINALITY AS q(w, i)
+CROSS JOIN LATERAL (SELECT (tsvector_to_array(
+    to_tsvector('french_unaccent'::regconfig, q.w)))[1] AS stem) AS s
+ORDER BY q.i
+"""
+
+
+def _pg_vocabulary(db: str, words: list[str]) -> tuple[list[str], list[list[str]]]:
+    """(words to search as typed, [closest known stems for each word the index never saw])."""
+    if not words:
+        return [], []
+    with connections[db].cursor() as cursor:
+        cursor.execute(_PG_VOCABULARY, [len(words), words])
+        rows = cursor.fetchall()
+    known: list[str] = []
+    typos: list[list[str]] = []
+    for (_i, _stem, is_known, closest), word in zip(rows, words, strict=True):
+        similar = [w for w in closest or [] if w.isascii() and w.isalpha()]
+        if is_known or not similar:
+            known.append(word)
+        else:
+            typos.append(similar)
+    return known, typos
+
+
+def _verdicts(parts: list[tuple[str, tuple[str, ...], Term | None]],
+              alone: list[list[tuple[str, tuple[str, ...]]]], estimates: Any) -> list[str]:
+    """Per part of a query: "few" (read from the index), "many" (checked per row) or "probe"
+    (the AND of words each common, or a contact term with few matches on both sides: the
+    ids are collected first, at most COLLECT_MAX + 1). `estimates` yields, per part, the
+    part's, then each word's alone, then a contact term's contacts (_Postgres.condition)."""
+    verdicts: list[str] = []
+    for (_sql, _params, term), words_alone in zip(parts, alone, strict=True):
+        together = next(estimates)
+        each = [next(estimates) for _w in words_alone]
+        verdict = ("many" if together > COLLECT_MAX
+                   else "probe" if each and min(each) > COLLECT_MAX else "few")
+        if term is not None:
+            few_contacts = next(estimates) <= COLLECT_MAX
+            verdict = "probe" if verdict == "few" and few_contacts else "many"
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _pg_estimates(db: str, queries: list[tuple[str, Any]]) -> list[float]:
+    """The planner's estimate of the rows each query returns (its statistics; nothing is
+    read), from one EXPLAIN: each query is an InitPlan `(… LIMIT 1)`, whose Limit node's
+    child carries the estimate for the whole query."""
+    if not queries:
+        return []
+    params: list[Any] = [p for _sql, values in queries for p in values]
+    sql = "SELECT " + ", ".join(f"({query} LIMIT 1)" for query, _values in queries)
+    with connections[db].cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    initplans = [node for node in plan[0]["Plan"].get("Plans", [])
+                 if node.get("Parent Relationship") == "InitPlan"]
+    if len(initplans) != len(queries):  # an unexpected plan shape: read as "few matches"
+        return [0.0] * len(queries)
+    return [float(node["Plans"][0]["Plan Rows"]) if node.get("Plans")
+            else float(node["Plan Rows"]) for node in initplans]
+
+
+def _pg_probe(db: str, probes: list[tuple[str, tuple[Any, ...]]]) -> list[list[int]]:
+    """Runs every probe in one query: each is an ARRAY(SELECT id … LIMIT n) expression."""
+    if not probes:
+        return []
+    params: list[Any] = [p for _sql, values in probes for p in values]
+    with connections[db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(sql for sql, _values in probes), params)
+        row = cursor.fetchone()
+    return [list(ids) for ids in row]
+
+
+# A term's full-text query as SQL over bound parameters (see _Postgres.condition).
+_PG_COMPOUND = ("(plainto_tsquery('french_unaccent'::regconfig, %s) "
+                "|| to_tsquery('french_unaccent'::regconfig, %s))")
+_PG_NUMBER = ("(plainto_tsquery('french_unaccent'::regconfig, %s) "
+              "|| plainto_tsquery('french_unaccent'::regconfig, %s))")
+
+
+def _pg_term_query(term: Term) -> tuple[str, tuple[str, ...]]:
+    """E-mails and domains: the token as the parser reads it (an e-mail is one lexeme) or its
+    letters/digits runs, the last one a prefix ("dupont@exa"). Digits: as a number, or as the
+    last part of a reference ("D-2026-000123" is parsed into '-2026' and '-000123')."""
+    if term.kind == "compound":
+        return _PG_COMPOUND, (term.text, pg_tsquery(term.words, prefix_last=True))
+    return _PG_NUMBER, (term.text, "-" + term.text.lstrip("+"))
+
+
+class _PgVectorMatch(Func):
+    """The term's full-text query on the caller's rows. `indexed`: `search_vector @@ query`,
+    read from the GIN index (or checked per row, as the planner finds cheaper); otherwise
+    `ts_match_vq(search_vector, query)`, the same test as a function call, which no index
+    answers: always checked per row on the stored vector, never a bitmap of every match."""
+
+    output_field = BooleanField()
+
+    def __init__(self, query_sql: str, params: tuple[str, ...], *, indexed: bool) -> None:
+        super().__init__()
+        self.query_sql = query_sql
+        self.query_params = params
+        self.indexed = indexed
+
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,
+               template: str | None = None, arg_joiner: str | None = None,
+               **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        table = compiler.query.get_initial_alias()
+        column = f"{compiler.quote_name_unless_alias(table)}.search_vector"
+        if self.indexed:
+            return f"{column} @@ {self.query_sql}", self.query_params
+        return f"ts_match_vq({column}, {self.query_sql})", self.query_params
 
 
 # --- SQLite ----------------------------------------------------------------------------------

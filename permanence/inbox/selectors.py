@@ -6,20 +6,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BooleanField,
-    Case,
-    Count,
     Exists,
     F,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,10 +31,13 @@ from .models import (
     OPEN_STATUSES,
     PRIORITY_RANK,
     AgentPresence,
+    Attachment,
     Conversation,
+    Direction,
     Message,
     Notification,
     ReadMarker,
+    priority_rank,
 )
 from .permissions import can_work_conversations
 from .search import search_conversations
@@ -101,6 +100,21 @@ def get_conversation_for_user(user: User, pk: Any, action: str = "view") -> Conv
     if action == "client" and not user.is_client:
         raise Forbidden()
     return conversation
+
+
+def get_attachment_for_user(user: User, attachment_id: Any) -> Attachment:
+    """An attachment of a conversation the user may see (404 otherwise). The messages of a
+    conversation merged into another show on that one's timeline (timeline()), so their
+    attachments are reached through it: the folded-in conversation itself is no longer
+    visible (conversations_visible_to)."""
+    try:
+        item = Attachment.objects.select_related("message__conversation").get(
+            pk=attachment_id)
+    except (Attachment.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(_("Pièce jointe introuvable.")) from None
+    conversation = item.message.conversation
+    get_conversation_for_user(user, conversation.merged_into_id or conversation.pk)
+    return item
 
 
 # --- The inbox list ------------------------------------------------------------------------
@@ -190,33 +204,129 @@ _SORTS = {
     "oldest": ["created_at", "pk"],
     "priority": ["-priority_rank", "next_due_at", "-pk"],
 }
+# Every sort as (field, descending): the keyset of the API's cursor (inbox.api). Null due
+# dates come last, on both engines.
+SORT_KEYS: dict[str, list[tuple[str, bool]]] = {
+    sort: [(key.lstrip("-"), key.startswith("-")) for key in order]
+    for sort, order in _SORTS.items()}
 
 
 def _sorted(qs: QuerySet[Conversation], sort: str) -> QuerySet[Conversation]:
     """`qs` in the order `sort` names (an unknown sort: "due"), ready for a list page."""
     order = _SORTS.get(sort, _SORTS["due"])
     if sort == "priority":
-        qs = qs.annotate(priority_rank=Case(
-            *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()],
-            output_field=IntegerField()))
+        # The expression of the conv_priority_visible index: the sort reads it in order.
+        qs = qs.annotate(priority_rank=priority_rank())
 
     # The search text can be large; list pages never show it (cheaper sorts and fetches).
     qs = qs.defer("search_text").select_related("account", "contact", "assignee")
-    if order[0] == "next_due_at":
-        return qs.order_by(F("next_due_at").asc(nulls_last=True), *order[1:])
-    return qs.order_by(*order)
+    return qs.order_by(*[F("next_due_at").asc(nulls_last=True) if key == "next_due_at" else key
+                         for key in order])
+
+
+def _key_after(field: str, descending: bool, value: Any) -> Q:
+    """Rows strictly after `value` on one key of a sort (null due dates come last)."""
+    if field == "next_due_at":
+        return Q(next_due_at__gt=value) | Q(next_due_at__isnull=True) if value is not None \
+            else Q(pk__in=[])
+    return Q(**{f"{field}__{'lt' if descending else 'gt'}": value})
+
+
+def _key_equal(field: str, value: Any) -> Q:
+    return Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
+
+
+def after_keyset(qs: QuerySet[Conversation], sort: str,
+                 values: list[Any]) -> QuerySet[Conversation]:
+    """The rows of `qs` (an `inbox_list` in `sort` order) after the row whose sort key is
+    `values` (see `sort_key_of`): keyset pagination, whatever was inserted or removed
+    before. The first key also bounds the range (`<=`/`>=`), so that the index walk starts
+    at the cursor instead of filtering every row before it."""
+    keys = SORT_KEYS.get(sort, SORT_KEYS["due"])
+    condition = Q(pk__in=[])
+    for i, (field, descending) in enumerate(keys):
+        part = _key_after(field, descending, values[i])
+        for previous, (previous_field, _desc) in enumerate(keys[:i]):
+            part &= _key_equal(previous_field, values[previous])
+        condition |= part
+    first_field, first_desc = keys[0]
+    if first_field == "next_due_at":
+        bound = Q()
+        if values[0] is None:  # among the undated rows: a range on the second key too
+            second_field, second_desc = keys[1]
+            bound = Q(next_due_at__isnull=True, **{
+                f"{second_field}__{'lte' if second_desc else 'gte'}": values[1]})
+    else:
+        bound = Q(**{f"{first_field}__{'lte' if first_desc else 'gte'}": values[0]})
+    return qs.filter(bound, condition)
+
+
+def keyset_page_ids(qs: QuerySet[Conversation], sort: str, values: list[Any],
+                    limit: int) -> list[int]:
+    """The ids of the `limit` rows of `qs` after the row whose sort key is `values`.
+
+    The "due" sort after a dated row reads two ranges of the due-date index: the dated
+    rows from that date on, then, only when the page is not full yet, the undated rows
+    (they all come last). As one condition (`next_due_at > d OR next_due_at IS NULL`) no
+    index range answers it, and every entry before the cursor would be walked."""
+    after = after_keyset(qs, sort, values)
+    keys = SORT_KEYS.get(sort, SORT_KEYS["due"])
+    if keys[0][0] != "next_due_at" or values[0] is None:
+        return list(after.values_list("pk", flat=True)[:limit])
+    ids = list(after.filter(next_due_at__gte=values[0]).values_list("pk", flat=True)[:limit])
+    if len(ids) < limit:
+        ids += list(qs.filter(next_due_at__isnull=True).values_list("pk", flat=True)
+                    [:limit - len(ids)])
+    return ids
+
+
+def sort_key_of(conversation: Conversation, sort: str) -> list[Any]:
+    """The values of `sort`'s keys for one row of an `inbox_list` (the cursor's content)."""
+    return [PRIORITY_RANK.get(conversation.priority) if field == "priority_rank"  # type: ignore[call-overload]
+            else getattr(conversation, field) for field, _desc in
+            SORT_KEYS.get(sort, SORT_KEYS["due"])]
 
 
 def timeline(conversation: Conversation) -> QuerySet[Any]:
-
-    return (Message.objects.filter(conversation__in=[conversation.pk, *conversation_merged_ids(
-        conversation)]).select_related("author", "contact", "conversation")
+    """The messages of the conversation and of those merged into it, oldest first (the
+    merged ones found by a subquery: one query)."""
+    folded = Conversation.objects.filter(Q(pk=conversation.pk) | Q(merged_into=conversation.pk))
+    return (Message.objects.filter(conversation__in=folded.values("pk"))
+            .select_related("author", "contact", "conversation")
             .prefetch_related("attachments").order_by("created_at", "id"))
 
 
 def conversation_merged_ids(conversation: Conversation) -> list[int]:
     return list(Conversation.objects.filter(merged_into=conversation).values_list("pk",
                                                                                  flat=True))
+
+
+def get_conversation_page(user: User, pk: Any) -> Conversation | int:
+    """The conversation page's conversation with what the page shows of it (account,
+    contact, assignee, linked order) in one query — or, for the link of a conversation
+    merged since, the pk of the one it now lives in (if the user may see it)."""
+    try:
+        return conversations_visible_to(user).select_related(
+            "account", "contact", "assignee", "team", "order", "complaint").get(pk=pk)
+    except (Conversation.DoesNotExist, ValueError, TypeError):
+        merged_into = merged_target_for_user(user, pk)
+        if merged_into is None:
+            raise NotFound(_("Dossier introuvable.")) from None
+        return merged_into
+
+
+CONTACT_OTHERS = 5
+
+
+def contact_other_conversations(user: User,
+                                conversation: Conversation) -> list[Conversation]:
+    """The contact's latest other conversations the user may see (at most CONTACT_OTHERS)."""
+    if conversation.contact_id is None:
+        return []
+    return list(conversations_visible_to(user)
+                .filter(contact_id=conversation.contact_id).exclude(pk=conversation.pk)
+                .only("pk", "reference", "subject", "status", "last_message_at")
+                .order_by("-last_message_at", "-pk")[:CONTACT_OTHERS])
 
 
 def filter_accounts(user: User, selected: str = "") -> list[Any]:
@@ -232,10 +342,12 @@ def filter_accounts(user: User, selected: str = "") -> list[Any]:
 
 
 COUNTS_TTL = 15  # seconds: the view counters may lag a little; the list itself never does
+COUNT_CAP = 1000  # beyond, a view counter says "1 000+" (count_label)
 
 
 def inbox_counts(user: User) -> dict[str, int]:
-    """Counts shown next to each view (one query, cached briefly per user)."""
+    """Counts shown next to each view, each stopped at COUNT_CAP + 1 (one query, cached
+    briefly per user)."""
 
     key = f"inbox-counts:{user.pk}"
     counts: dict[str, int] | None = cache.get(key)
@@ -245,20 +357,40 @@ def inbox_counts(user: User) -> dict[str, int]:
     return counts
 
 
+def count_label(count: int) -> str:
+    """A view counter as shown: "1 000+" beyond COUNT_CAP (French thousands separator)."""
+    if count > COUNT_CAP:
+        return f"{COUNT_CAP:,}".replace(",", "\u202f") + "+"
+    return str(count)
+
+
 def _inbox_counts(user: User) -> dict[str, int]:
-
-
-
+    """Each view's rows, counted up to COUNT_CAP + 1 only: every count is an index range walk
+    that stops there, instead of counting 100,000 open conversations every COUNTS_TTL."""
     now = clock.now()
     base = conversations_visible_to(user).filter(status__in=OPEN_STATUSES)
-    return base.aggregate(
-        open=Count("pk"),
-        mine=Count("pk", filter=Q(assignee=user)),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        due_soon=Count("pk", filter=Q(next_due_at__gt=now,
-                                      next_due_at__lte=now + timedelta(hours=DUE_SOON))),
-        breached=Count("pk", filter=Q(next_due_at__lte=now)),
-    )
+    return _capped_counts({
+        "open": base,
+        "mine": base.filter(assignee=user),
+        "unassigned": base.filter(assignee__isnull=True),
+        "due_soon": base.filter(next_due_at__gt=now,
+                                next_due_at__lte=now + timedelta(hours=DUE_SOON)),
+        "breached": base.filter(next_due_at__lte=now),
+    })
+
+
+def _capped_counts(querysets: dict[str, QuerySet[Conversation]]) -> dict[str, int]:
+    """SELECT (SELECT COUNT(*) FROM (… LIMIT COUNT_CAP + 1)), …: all counts in one query."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for i, qs in enumerate(querysets.values()):
+        sql, p = qs.order_by().values("pk")[:COUNT_CAP + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{i})")  # noqa: S608 (our SQL)
+        params.extend(p)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {name: int(value) for name, value in zip(querysets, row, strict=True)}
 
 
 def presence_of(user: User) -> AgentPresence:
@@ -269,3 +401,30 @@ def presence_of(user: User) -> AgentPresence:
 
 def unread_notification_count(user: User) -> int:
     return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+
+
+UNREAD_CAP = 99  # beyond, the menu says "99+"
+
+
+def inbox_unread_count(user: User) -> int:
+    """Open conversations the user may see with a message since they last opened them (the
+    rows in bold in the list), counted up to UNREAD_CAP + 1: one query, whose cost stays
+    bounded however large the inbox (it stops at the hundredth unread row)."""
+    if not isinstance(user, User) or not user.is_active:
+        return 0
+    read = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user,
+                                     read_at__gte=OuterRef("last_message_at"))
+    unread = conversations_visible_to(user).filter(~Exists(read), status__in=OPEN_STATUSES)
+    return unread.order_by().values("pk")[:UNREAD_CAP + 1].count()
+
+
+def unread_label(count: int) -> str:
+    return f"{UNREAD_CAP}+" if count > UNREAD_CAP else str(count)
+
+
+def callback_pending(conversation: Conversation) -> Message | None:
+    """The latest « Rappeler plus tard » not followed by a « Rappel effectué », if any."""
+    events = list(conversation.messages.filter(
+        direction=Direction.SYSTEM, event__in=("callback_planned", "callback_done"))
+        .select_related("author").order_by("-created_at", "-id")[:1])
+    return events[0] if events and events[0].event == "callback_planned" else None

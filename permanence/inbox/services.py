@@ -16,16 +16,21 @@ from django.utils.translation import gettext as _
 from permanence.accounts.models import ClientAccount, Role, User
 from permanence.accounts.selectors import accounts_visible_to, active_staff
 from permanence.audit.actions import Action
-from permanence.audit.services import audit_record
-from permanence.calendars.services import spec_for_account_cached
+from permanence.audit.services import (
+    PastView,
+    audit_record,
+    audit_view_due,
+    audit_views_record,
+)
 from permanence.core import clock, local_cache
 from permanence.core.business_time import business_time_between
 from permanence.core.errors import DomainError, Forbidden, invalid
+from permanence.core.middleware import current_request_context
 from permanence.core.transitions import Machine, apply
 from permanence.core.validators import normalise_phone
 
 from . import attachments as attachment_store
-from . import events, routing, sla
+from . import events, reach, routing, sla
 from .models import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -41,15 +46,18 @@ from .models import (
     Message,
     Motif,
     Notification,
+    Origin,
     Priority,
     ReadMarker,
     ReferenceCounter,
     Status,
     StatusChange,
     Tag,
+    preview_of,
 )
 from .models_complaints import Complaint
 from .permissions import can_work_conversations
+from .signature import signed
 
 # A customer's reply within this many days reopens a resolved conversation.
 REOPEN_WINDOW_DAYS = 7
@@ -179,13 +187,14 @@ def _contact_upsert_by_email(account: ClientAccount, email: str, phone: str,
 def sla_compute(conversation: Conversation, *, now: datetime | None = None) -> None:
     """(Re)compute the due instants from the policy, the priority and the calendar."""
     now = now or clock.now()
-    spec = spec_for_account_cached(conversation.account)
+    spec = sla.account_spec(conversation.account)
     targets = sla.targets_for(conversation)
     paused = conversation.sla_paused_seconds
+    counting = targets.clock  # the policy's clock: jours ouvrés or opening hours
     if conversation.first_response_at is None:
         conversation.first_response_due_at = sla.due(
             spec, conversation.created_at, targets.first_response_hours, paused_seconds=paused,
-            same_day=targets.first_response_same_day)
+            same_day=targets.first_response_same_day, clock=counting)
     else:
         conversation.first_response_due_at = None
     awaiting_reply = (conversation.first_response_at is not None
@@ -193,10 +202,12 @@ def sla_compute(conversation: Conversation, *, now: datetime | None = None) -> N
                       and conversation.last_inbound_at > (conversation.last_replied_at or
                                                           conversation.first_response_at))
     conversation.next_response_due_at = (
-        sla.due(spec, conversation.last_inbound_at, targets.next_response_hours)
+        sla.due(spec, conversation.last_inbound_at, targets.next_response_hours,
+                clock=counting)
         if awaiting_reply and conversation.last_inbound_at else None)
     conversation.resolution_due_at = sla.due(spec, conversation.created_at,
-                                             targets.resolution_hours, paused_seconds=paused)
+                                             targets.resolution_hours, paused_seconds=paused,
+                                             clock=counting)
     pending = [d for d in (conversation.first_response_due_at,
                            conversation.next_response_due_at,
                            conversation.resolution_due_at) if d is not None]
@@ -211,8 +222,8 @@ def _pause(conversation: Conversation, now: datetime) -> None:
 
 def _resume(conversation: Conversation, now: datetime) -> None:
     if conversation.sla_paused_at is not None:
-        spec = spec_for_account_cached(conversation.account)
-        paused = business_time_between(spec, conversation.sla_paused_at, now)
+        paused = business_time_between(sla.clock_spec(conversation),
+                                       conversation.sla_paused_at, now)
         conversation.sla_paused_seconds += max(0, int(paused.total_seconds()))
         conversation.sla_paused_at = None
 
@@ -250,6 +261,9 @@ class Incoming:
     order: Any = None  # shop.Order the conversation is about (e.g. staff contacting a buyer)
     # Staff open it (conversation_open_outbound): the first entry is their internal note.
     opened_by: User | None = None
+    # Who asks: one of the account's contacts, or the client business itself (its own
+    # request from the espace client: models.Origin).
+    origin: str = Origin.CONTACT
 
 
 def _search_text(conversation: Conversation, extra: str = "") -> str:
@@ -287,9 +301,10 @@ def conversation_open_with_message(incoming: Incoming, *,
         contact=contact, channel=incoming.channel, kind=incoming.kind,
         priority=incoming.priority, motif=incoming.motif, category=incoming.category,
         language=incoming.language, created_at=now, updated_at=now, last_message_at=now,
-        last_inbound_at=now, status=Status.NEW, order=incoming.order,
+        last_inbound_at=now, status=Status.NEW, order=incoming.order, origin=incoming.origin,
     )
     conversation.search_text = _search_text(conversation, incoming.body_text)
+    conversation.preview = preview_of(incoming.body_text)
     routing.apply_rules(conversation)  # may set priority, team, assignee (before SLA)
     sla_compute(conversation, now=now)
     conversation.save()
@@ -389,6 +404,7 @@ def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Messa
         _transition(conversation, Status.OPEN, None, now, reason="customer_reply")
     conversation.last_inbound_at = now
     conversation.last_message_at = now
+    conversation.preview = preview_of(incoming.body_text)
     conversation.updated_at = now
     conversation.search_text = _search_text(conversation, incoming.body_text)
     sla_compute(conversation, now=now)
@@ -416,11 +432,38 @@ def _check_worker(actor: User) -> None:
         raise Forbidden(_("Vous ne pouvez pas traiter ce dossier."))
 
 
+def _outgoing(conversation: Conversation, *, actor: User | None, body: str, now: datetime,
+              route: reach.Route) -> Message:
+    """An outgoing reply on `route`, signed (one signature, from one place): queued for its
+    channel ("en file"), or at once visible to the client in the espace client."""
+    published = route.channel == reach.ESPACE_CLIENT
+    return Message.objects.create(
+        conversation=conversation, direction=Direction.OUT, channel=conversation.channel,
+        author=actor, contact=conversation.contact,
+        subject=f"Re: {conversation.subject}"[:250],
+        body_text=signed(body, account=conversation.account, author=actor),
+        created_at=now, recipients=[route.address] if route.address else [],
+        data={"via": route.channel},
+        delivery_status=Delivery.SENT if published else Delivery.PENDING,
+    )
+
+
+def _reached(conversation: Conversation, at: datetime) -> None:
+    """Something reached the contact (a reply sent, a call back made): the first response,
+    and the latest answer, count from now. The row is locked and saved by the caller."""
+    if conversation.first_response_at is None:
+        conversation.first_response_at = at
+    conversation.last_replied_at = max(filter(None, (conversation.last_replied_at, at)))
+
+
 @transaction.atomic
 def conversation_reply(*, actor: User, conversation: Conversation, body: str,
                        attachments: list[Any] | None = None,
                        status_after: str | None = None) -> Message:
-    """An agent's answer to the customer, sent on the conversation's channel after commit."""
+    """An agent's answer to the customer, on the first channel that can reach them (queued,
+    sent by the worker after commit). Refused when no channel can reach the contact: nothing
+    would be sent. The first response counts once the reply is sent (delivery's
+    `message_delivery_mark_sent`), not when it is written."""
     _check_worker(actor)
     body = (body or "").strip()
     if not body:
@@ -430,23 +473,18 @@ def conversation_reply(*, actor: User, conversation: Conversation, body: str,
     if conversation.status == Status.CLOSED:
         raise DomainError("closed", _("Ce dossier est clos : rouvrez-le pour répondre."),
                           status=409)
-    # Espace-client requests get the answer by e-mail too: clients should not have to log
-    # in to learn that we replied.
-    needs_delivery = conversation.channel in (Channel.EMAIL, Channel.WEBFORM, Channel.PHONE,
-                                              Channel.API, Channel.PORTAL) and bool(
-        conversation.contact and conversation.contact.email)
-    message = Message.objects.create(
-        conversation=conversation, direction=Direction.OUT, channel=conversation.channel,
-        author=actor, contact=conversation.contact, subject=f"Re: {conversation.subject}"[:250],
-        body_text=body, created_at=now,
-        delivery_status=Delivery.PENDING if needs_delivery else Delivery.NONE,
-    )
+    routes = reach.reply_channels(conversation)
+    if not routes:
+        reason = reach.unreachable_reason(conversation)
+        raise DomainError("unreachable", reason, status=409, fields={"body": [reason]})
+    route = routes[0]
+    message = _outgoing(conversation, actor=actor, body=body, now=now, route=route)
     for upload in attachments or []:
         attachment_store.store(message, upload)
-    if conversation.first_response_at is None:
-        conversation.first_response_at = now
-    conversation.last_replied_at = now
+    if message.delivery_status == Delivery.SENT:
+        _reached(conversation, now)
     conversation.last_message_at = now
+    conversation.preview = preview_of(body)
     conversation.updated_at = now
     if conversation.assignee_id is None:
         conversation.assignee = actor
@@ -458,9 +496,94 @@ def conversation_reply(*, actor: User, conversation: Conversation, body: str,
     sla_compute(conversation, now=now)
     conversation.save()
     audit_record(actor=actor, action=Action.CREATE, target=message,
-                 account=conversation.account, changes={"direction": "out"})
-    events.message_created(conversation, message, deliver=needs_delivery)
+                 account=conversation.account, changes={"direction": "out",
+                                                        "via": route.channel})
+    events.message_created(conversation, message,
+                           deliver=message.delivery_status == Delivery.PENDING)
     return message
+
+
+@transaction.atomic
+def conversation_reached(*, conversation_id: int, at: datetime) -> None:
+    """A reply was sent (delivery's `message_delivery_mark_sent`): the first response counts
+    from then; deadlines recomputed."""
+    conversation = _lock(Conversation(pk=conversation_id))
+    _reached(conversation, at)
+    sla_compute(conversation, now=at)
+    conversation.save(update_fields=["first_response_at", "last_replied_at",
+                                     "first_response_due_at", "next_response_due_at",
+                                     "resolution_due_at", "next_due_at"])
+    events.conversation_updated(conversation, {"reached": at.isoformat()})
+
+
+CALLBACK_NOTE_MAX = 500
+CALLBACK_HORIZON = timedelta(days=90)
+
+
+@transaction.atomic
+def conversation_callback_done(*, actor: User, conversation: Conversation,
+                               note: str) -> Message:
+    """« Rappel effectué »: the agent called the contact back. It reached them, so it counts
+    as the (first) response; the note says what was said."""
+    _check_worker(actor)
+    note = " ".join((note or "").split())
+    if not note:
+        raise _invalid(note=_("Notez en quelques mots ce qui a été dit."))
+    if len(note) > CALLBACK_NOTE_MAX:
+        raise _invalid(note=_("%(max)s caractères au plus.") % {"max": CALLBACK_NOTE_MAX})
+    now = clock.now()
+    conversation = _lock(conversation)
+    if conversation.status == Status.CLOSED:
+        raise DomainError("closed", _("Ce dossier est clos : rouvrez-le d'abord."), status=409)
+    contact = conversation.contact
+    event = _system(conversation, "callback_done",
+                    {"note": note, "phone": contact.phone if contact else ""}, now, actor=actor)
+    _reached(conversation, now)
+    conversation.last_message_at = now
+    conversation.updated_at = now
+    if conversation.assignee_id is None:
+        conversation.assignee = actor
+    if conversation.status == Status.NEW:
+        _transition(conversation, Status.OPEN, actor, now)
+    conversation.search_text = _search_text(conversation, note)
+    sla_compute(conversation, now=now)
+    conversation.save()
+    audit_record(actor=actor, action=Action.CREATE, target=event,
+                 account=conversation.account, changes={"callback": "done"})
+    events.conversation_updated(conversation, {"callback": "done"})
+    events.timeline_event(conversation, event)
+    return event
+
+
+@transaction.atomic
+def conversation_callback_plan(*, actor: User, conversation: Conversation, at: datetime,
+                               note: str = "") -> Message:
+    """« Rappeler plus tard »: a call back to make at `at`. Nothing reached the contact yet,
+    so the deadlines run on; the planned call shows beside the reply form."""
+    _check_worker(actor)
+    note = " ".join((note or "").split())
+    now = clock.now()
+    if at.tzinfo is None:
+        raise _invalid(at=_("Indiquez une date et une heure."))
+    if at <= now:
+        raise _invalid(at=_("Choisissez un moment à venir."))
+    if at > now + CALLBACK_HORIZON:
+        raise _invalid(at=_("Au plus tard dans 90 jours."))
+    if len(note) > CALLBACK_NOTE_MAX:
+        raise _invalid(note=_("%(max)s caractères au plus.") % {"max": CALLBACK_NOTE_MAX})
+    conversation = _lock(conversation)
+    if conversation.status == Status.CLOSED:
+        raise DomainError("closed", _("Ce dossier est clos : rouvrez-le d'abord."), status=409)
+    event = _system(conversation, "callback_planned", {"at": at.isoformat(), "note": note},
+                    now, actor=actor)
+    conversation.updated_at = now
+    if conversation.assignee_id is None:
+        conversation.assignee = actor
+    conversation.save(update_fields=["updated_at", "assignee"])
+    audit_record(actor=actor, action=Action.CREATE, target=event,
+                 account=conversation.account, changes={"callback": at.isoformat()})
+    events.timeline_event(conversation, event)
+    return event
 
 
 MENTION_RE = re.compile(r"@([\w.+-]+@[\w-]+\.[\w.-]+|[\w.-]+)")
@@ -684,6 +807,66 @@ def conversation_mark_read(*, user: User, conversation: Conversation) -> None:
                                         defaults={"read_at": clock.now()})
 
 
+def conversation_viewed(*, user: User, conversation: Conversation) -> bool:
+    """A staff user opened the conversation: mark it read and record the view for the audit
+    log, in at most ONE write (the user's read marker); True if a write was made.
+
+    - Read: the marker moves only when a message arrived since it was last set (unread
+      means "a message after read_at"; a later read_at would change nothing).
+    - Audit (who saw this patient's data, when, from where): the first view in the audit
+      window (audit.services.VIEW_DEDUP_SECONDS) is kept on the marker, in the same write,
+      and `conversation_views_audit` (the scheduler's `inbox.views_audit`, every minute)
+      appends it to the audit log with its own time and request context. Not lossy: the
+      marker is committed before the page is sent, and the copy is transactional. If an
+      earlier view is still waiting to be copied (the scheduler is late), this one goes to
+      the audit log at once."""
+    now = clock.now()
+    markers = ReadMarker.objects.filter(conversation=conversation, user=user)
+    marker = markers.values("read_at", "view_at").first()
+    last = conversation.last_message_at
+    changes: dict[str, Any] = {}
+    if marker is None or (last is not None and marker["read_at"] < last):
+        changes["read_at"] = now
+    if audit_view_due(actor=user, target=conversation):
+        if marker is not None and marker["view_at"] is not None:
+            audit_record(actor=user, action=Action.VIEW, target=conversation,
+                         account=conversation.account)
+        else:
+            ctx = current_request_context()
+            changes.update(view_at=now, view_ip=ctx.ip, view_user_agent=ctx.user_agent,
+                           view_path=ctx.path)
+    if not changes:
+        return False
+    if marker is not None:
+        markers.update(**changes)
+    else:  # INSERT … ON CONFLICT DO UPDATE: one statement, even if another tab got there first
+        ReadMarker.objects.bulk_create(
+            [ReadMarker(conversation=conversation, user=user, **{"read_at": now, **changes})],
+            update_conflicts=True, unique_fields=["conversation", "user"],
+            update_fields=list(changes))
+    return True
+
+
+VIEWS_AUDIT_BATCH = 1000
+
+
+@transaction.atomic
+def conversation_views_audit(*, limit: int = VIEWS_AUDIT_BATCH) -> int:
+    """Append the views kept on read markers to the audit log (oldest first, at most `limit`),
+    then clear them, in one transaction; the rows are locked (SKIP LOCKED: two runs share
+    the work). Returns how many were copied."""
+    markers = list(ReadMarker.objects.select_for_update(skip_locked=True, of=("self",))
+                   .filter(view_at__isnull=False)
+                   .select_related("user", "conversation__account").order_by("view_at")[:limit])
+    audit_views_record([PastView(actor=m.user, target=m.conversation,
+                                 account=m.conversation.account, at=m.view_at, ip=m.view_ip,
+                                 user_agent=m.view_user_agent, path=m.view_path)
+                        for m in markers if m.view_at is not None])
+    ReadMarker.objects.filter(pk__in=[m.pk for m in markers]).update(
+        view_at=None, view_ip=None, view_user_agent="", view_path="")
+    return len(markers)
+
+
 @transaction.atomic
 def conversation_merge(*, actor: User, source: Conversation, target: Conversation,
                        inform_customer: bool = True) -> Conversation:
@@ -709,6 +892,8 @@ def conversation_merge(*, actor: User, source: Conversation, target: Conversatio
     source.updated_at = now
     sla_compute(source, now=now)
     source.save()
+    if source.last_message_at > target.last_message_at:
+        target.preview = source.preview
     target.last_message_at = max(target.last_message_at, source.last_message_at)
     target.search_text = _search_text(target, (source.search_text or "").partition("\n")[2])
     target.search_text = target.search_text + "\n" + source.reference
@@ -718,14 +903,12 @@ def conversation_merge(*, actor: User, source: Conversation, target: Conversatio
     _system(source, "merged_into", {"into": target.reference}, now, actor=actor)
     audit_record(actor=actor, action=Action.UPDATE, target=target,
                  changes={"merged": source.reference})
-    if inform_customer and target.contact and target.contact.email:
+    routes = reach.reply_channels(target) if inform_customer else []
+    if routes:
         body = _("Votre demande %(a)s a été regroupée avec la demande %(b)s : nous vous "
                  "répondrons dans ce dossier.") % {"a": source.reference, "b": target.reference}
-        msg = Message.objects.create(
-            conversation=target, direction=Direction.OUT, channel=target.channel, author=actor,
-            contact=target.contact, subject=f"Re: {target.subject}"[:250], body_text=body,
-            created_at=now, delivery_status=Delivery.PENDING)
-        events.message_created(target, msg, deliver=True)
+        msg = _outgoing(target, actor=actor, body=body, now=now, route=routes[0])
+        events.message_created(target, msg, deliver=msg.delivery_status == Delivery.PENDING)
     events.conversation_updated(target, {"merged": source.reference})
     events.conversation_updated(source, {"merged_into": target.reference})
     return target
@@ -747,8 +930,9 @@ def message_split(*, actor: User, message: Message) -> Conversation:
         original.contact, channel=message.channel, kind=original.kind,
         priority=original.priority, created_at=message.created_at, updated_at=now,
         last_message_at=message.created_at, last_inbound_at=message.created_at,
-        status=Status.OPEN, assignee=actor)
+        status=Status.OPEN, assignee=actor, origin=original.origin)
     conversation.search_text = _search_text(conversation, message.body_text)
+    conversation.preview = preview_of(message.body_text)
     sla_compute(conversation, now=now)
     conversation.save()
     StatusChange.objects.create(conversation=conversation, from_status="", to_status=Status.OPEN,

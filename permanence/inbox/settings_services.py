@@ -65,7 +65,7 @@ def sla_policy_for_account_create(*, actor: User, account: ClientAccount) -> Sla
         return existing
     default = sla.ensure_default_policy()
     policy = SlaPolicy.objects.create(account=account, name=f"Délais — {account.name}"[:100],
-                                      warn_ratio=default.warn_ratio)
+                                      warn_ratio=default.warn_ratio, clock=default.clock)
     SlaTarget.objects.bulk_create([
         SlaTarget(policy=policy, priority=t.priority, kind=t.kind,
                   first_response_hours=t.first_response_hours,

@@ -7,22 +7,34 @@ day, never beyond 72 business hours; complaints acknowledged within 48 business 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q
 
-from permanence.core import local_cache
+from permanence.calendars.clocks import DEFAULT_CLOCK
+from permanence.calendars.services import (
+    default_calendar,
+    spec_for_account_cached,
+    spec_for_calendar,
+)
+from permanence.core import clock, local_cache
 from permanence.core.business_time import (
     CalendarSpec,
     add_business_time,
     business_time_between,
+    clock_view,
+    never_opens,
     next_opening,
     open_intervals,
 )
 
 from .models import Conversation, Kind, Priority, SlaPolicy, SlaTarget
+
+logger = logging.getLogger(__name__)
 
 MAX_HOURS = Decimal(72)
 
@@ -43,6 +55,8 @@ class Targets:
     first_response_same_day: bool
     next_response_hours: Decimal
     resolution_hours: Decimal
+    # How the hours count (calendars.clocks.DeadlineClock): the policy's setting.
+    clock: str = DEFAULT_CLOCK
 
 
 def ensure_default_policy() -> SlaPolicy:
@@ -103,9 +117,37 @@ def _targets_for(conversation: Conversation) -> Targets:
                 first = min(first, COMPLAINT_FIRST_RESPONSE)
             return Targets(first, row.first_response_same_day,
                            min(row.next_response_hours, MAX_HOURS),
-                           min(row.resolution_hours, MAX_HOURS))
+                           min(row.resolution_hours, MAX_HOURS), row.policy.clock)
     f, sd, n, r = DEFAULT_TARGETS[Priority.NORMAL]
     return Targets(f, sd, n, r)
+
+
+def operator_clock() -> str:
+    """The default policy's clock: how the operator's own promises count (orders, quotes,
+    the public pages). One setting, edited with the default SLA policy."""
+    return str(_OPERATOR_CLOCK.get_or_compute("operator", lambda: SlaPolicy.objects.filter(
+        account__isnull=True).values_list("clock", flat=True).first() or DEFAULT_CLOCK))
+
+
+_OPERATOR_CLOCK = local_cache.LocalCache("sla_operator_clock")
+
+
+def account_spec(account: Any) -> CalendarSpec:
+    """The account's business calendar; the built-in default one when the stored calendar
+    never opens (saved before such calendars were refused): no deadline could be computed,
+    and a new message must never be refused for it."""
+    spec = spec_for_account_cached(account)
+    if never_opens(spec, clock.now()):
+        logger.warning("Calendar of account %s never opens: deadlines use the default one",
+                       getattr(account, "pk", None))
+        return spec_for_calendar(default_calendar())
+    return spec
+
+
+def clock_spec(conversation: Conversation) -> CalendarSpec:
+    """The calendar the conversation's deadlines count in: its account's business calendar,
+    seen through its policy's clock (core.business_time.clock_view)."""
+    return clock_view(account_spec(conversation.account), targets_for(conversation).clock)
 
 
 def end_of_business_day(spec: CalendarSpec, start: datetime) -> datetime:
@@ -125,14 +167,17 @@ def hours(h: Decimal) -> timedelta:
 
 
 def due(spec: CalendarSpec, start: datetime, h: Decimal, *, paused_seconds: int = 0,
-        same_day: bool = False) -> datetime:
-    """Due instant `h` business hours after `start`, pushed by time spent paused."""
+        same_day: bool = False, clock: str | None = None) -> datetime:
+    """Due instant `h` business hours after `start`, pushed by time spent paused. `clock`
+    (a DeadlineClock) says how they count; `spec` is then the plain business calendar (the
+    "same business day" still ends when the office closes). Without it, `spec` is used as
+    given (already a clock view, or plain opening hours)."""
+    counted = clock_view(spec, clock) if clock else spec
+    base = add_business_time(counted, start, hours(h))
     if same_day:
-        base = min(end_of_business_day(spec, start), add_business_time(spec, start, hours(h)))
-    else:
-        base = add_business_time(spec, start, hours(h))
+        base = min(end_of_business_day(spec, start), base)
     if paused_seconds:
-        base = add_business_time(spec, base, timedelta(seconds=paused_seconds))
+        base = add_business_time(counted, base, timedelta(seconds=paused_seconds))
     return base
 
 

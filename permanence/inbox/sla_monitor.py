@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from permanence.accounts.models import Role, User
-from permanence.calendars.services import spec_for_account
 from permanence.core import background, clock
 
 from . import payloads, sla
 from .live import inbox_changed
 from .models import OPEN_STATUSES, Conversation, Message, SlaEvent
+
+logger = logging.getLogger(__name__)
 
 TARGETS = ("first_response", "next_response", "resolution")
 
@@ -50,9 +52,10 @@ def _recipients(conversation: Conversation) -> list[int]:
 
 
 def run(now: datetime | None = None) -> str:
-
+    """One pass over the open conversations. One conversation's failure (its account's
+    calendar never opens, say) is logged and skipped: it never stops the others."""
     now = now or clock.now()
-    warned = breached = 0
+    warned = breached = failed = 0
     candidates = (Conversation.objects.filter(status__in=OPEN_STATUSES,
                                               sla_paused_at__isnull=True,
                                               next_due_at__isnull=False,
@@ -61,32 +64,48 @@ def run(now: datetime | None = None) -> str:
     # Read once per run: looking it up per conversation was a query each.
     default_ratio = float(sla.ensure_default_policy().warn_ratio)
     for conversation in candidates.iterator(chunk_size=500):
-        spec = spec_for_account(conversation.account)
-        own_policy = getattr(conversation.account, "sla_policy", None)
-        ratio_limit = float(own_policy.warn_ratio) if own_policy else default_ratio
-        for target in TARGETS:
-            due_at = getattr(conversation, f"{target}_due_at")
-            if due_at is None:
-                continue
-            kind = None
-            if now >= due_at:
-                kind = SlaEvent.Kind.BREACH
-            elif sla.elapsed_ratio(spec, _start_of(conversation, target), due_at, now,
-                                   paused_seconds=_paused(conversation, target)) >= ratio_limit:
-                kind = SlaEvent.Kind.WARNING
-            if kind is None or not _record(conversation, kind, target, due_at, now):
-                continue
-            _after_event(conversation, kind, target, due_at, now)
-            if kind == SlaEvent.Kind.BREACH:
-                breached += 1
-            else:
-                warned += 1
-            note_kind = "sla_breach" if kind == SlaEvent.Kind.BREACH else "sla_warning"
-            for uid in _recipients(conversation):
-                background.enqueue_on_commit("inbox.notify", uid, conversation.pk, note_kind,
-                                             None)
-            inbox_changed(conversation.pk, "sla")
-    return f"warned {warned}, breached {breached}"
+        try:
+            with transaction.atomic():  # a savepoint: a failure undoes this one only
+                w, b = _check(conversation, now, default_ratio)
+        except Exception:
+            failed += 1
+            logger.exception("SLA check of conversation %s (account %s) failed; skipped",
+                             conversation.pk, conversation.account_id)
+            continue
+        warned += w
+        breached += b
+    return f"warned {warned}, breached {breached}" + (f", failed {failed}" if failed else "")
+
+
+def _check(conversation: Conversation, now: datetime, default_ratio: float) -> tuple[int, int]:
+    """Warnings and breaches of one conversation: (warned, breached)."""
+    warned = breached = 0
+    spec = sla.clock_spec(conversation)
+    own_policy = getattr(conversation.account, "sla_policy", None)
+    ratio_limit = float(own_policy.warn_ratio) if own_policy else default_ratio
+    for target in TARGETS:
+        due_at = getattr(conversation, f"{target}_due_at")
+        if due_at is None:
+            continue
+        kind = None
+        if now >= due_at:
+            kind = SlaEvent.Kind.BREACH
+        elif sla.elapsed_ratio(spec, _start_of(conversation, target), due_at, now,
+                               paused_seconds=_paused(conversation, target)) >= ratio_limit:
+            kind = SlaEvent.Kind.WARNING
+        if kind is None or not _record(conversation, kind, target, due_at, now):
+            continue
+        _after_event(conversation, kind, target, due_at, now)
+        if kind == SlaEvent.Kind.BREACH:
+            breached += 1
+        else:
+            warned += 1
+        note_kind = "sla_breach" if kind == SlaEvent.Kind.BREACH else "sla_warning"
+        for uid in _recipients(conversation):
+            background.enqueue_on_commit("inbox.notify", uid, conversation.pk, note_kind,
+                                         None)
+        inbox_changed(conversation.pk, "sla")
+    return warned, breached
 
 
 def _after_event(conversation: Conversation, kind: str, target: str, due_at: datetime,

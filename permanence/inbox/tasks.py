@@ -5,21 +5,28 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from permanence.accounts.models import ClientAccount, User
 from permanence.core import background, clock
+from permanence.core.isolation import each_isolated
 from permanence.core.mail import queue_email
 from permanence.core.scheduler import every
 from permanence.core.tasks import retry_delay
 
-from . import delivery, live
+from . import delivery, live, reach
 from .models import Conversation, Delivery, Message
-from .services import complaint_acknowledged, sla_recompute_for_account
+from .services import (
+    VIEWS_AUDIT_BATCH,
+    complaint_acknowledged,
+    conversation_views_audit,
+    sla_recompute_for_account,
+)
 from .sla_monitor import run
-from .surveys.services import survey_create
+from .surveys.services import survey_create, survey_identity
 
 logger = logging.getLogger(__name__)
 
@@ -42,17 +49,21 @@ def send_survey(conversation_id: int) -> str:
     """After resolution: the satisfaction link (CSAT, and NPS at most every 90 days)."""
     conversation = Conversation.objects.select_related("account", "contact").get(
         pk=conversation_id)
+    # Like every mail to the account's contacts: under the account's name, answers thread
+    # back to the conversation (the e-mail channel says how: surveys.survey_identity).
+    from_header, reply_to = survey_identity(conversation)
     with transaction.atomic():
         survey = survey_create(conversation)
         if survey is None:
             return "skipped"
-        url = f"{settings.SITE_URL}/satisfaction/{survey.token}/"
+        url = settings.SITE_URL.rstrip("/") + reverse("survey", args=[survey.token])
         queue_email(
             to=[conversation.contact.email],  # type: ignore[union-attr]
             subject=f"[{conversation.reference}] Votre avis sur notre réponse",
             body=(f"Bonjour,\n\nVotre demande {conversation.reference} « {conversation.subject} » "
                   f"a été traitée par {conversation.account.name}.\n\nDonnez-nous votre avis "
-                  f"en une minute : {url}\n\nMerci !"),
+                  f"en une minute : {url}\n\nMerci !\n{conversation.account.name}\n"),
+            from_email=from_header, reply_to=[reply_to] if reply_to else None,
         )
     return "sent"
 
@@ -70,8 +81,14 @@ def deliver_message(message_id: int, attempt: int = 1) -> str:
         if Message.objects.filter(pk=message_id, delivery_status=Delivery.SENT).exists():
             return "already sent"
         return "skipped"
+    send = delivery.reply_sender(message)
+    if send is None:
+        delivery.message_delivery_mark_undeliverable(
+            message=message, attempt=attempt,
+            reason=reach.unreachable_reason(message.conversation))
+        return "undeliverable"
     try:
-        delivery.sender("reply")(message)
+        send(message)
     except Exception as exc:  # SMTP or network: record, retry later
         error = f"{exc.__class__.__name__}: {exc}"[:500]
         final = attempt >= delivery.max_attempts()
@@ -103,9 +120,10 @@ def replies_sweep() -> str:
     """Periodic: enqueue again the replies whose delivery was lost (the wake-up after the
     commit, a retry, or a worker that died while sending); give up those out of attempts."""
     overdue = delivery.message_delivery_overdue()
-    for message_id, attempt in overdue:
-        deliver_message.enqueue(message_id, attempt)
-    return f"requeued {len(overdue)}"
+    # One reply's failure is logged and skipped: the others are still re-enqueued.
+    done = each_isolated(overdue, lambda row: deliver_message.enqueue(*row),
+                         job="inbox.replies_sweep", key=lambda row: row[0])
+    return f"requeued {len(done.results)}"
 
 
 # Written in the recipient's language (User.language, French by default).
@@ -114,6 +132,7 @@ NOTIFICATION_TEXT = {
     "mention": _("Vous êtes mentionné(e) dans le dossier %(ref)s : %(subject)s"),
     "sla_warning": _("Le dossier %(ref)s approche de son échéance : %(subject)s"),
     "sla_breach": _("Le dossier %(ref)s a dépassé son échéance : %(subject)s"),
+    "instruction": _("Consigne du client sur le dossier %(ref)s : %(subject)s"),
 }
 
 
@@ -140,11 +159,23 @@ def sla_check() -> str:
     return run()
 
 
+@task()
+def views_audit() -> str:
+    """Periodic: copy the conversation views kept on read markers into the audit log."""
+    copied = total = conversation_views_audit()
+    while copied == VIEWS_AUDIT_BATCH:
+        copied = conversation_views_audit()
+        total += copied
+    return f"copied {total}"
+
+
 
 
 @task()
 def sla_recompute(account_ids: list[int]) -> int:
     """After a calendar or policy change: new due instants for the accounts' open files."""
 
-    return sum(sla_recompute_for_account(a) for a in ClientAccount.objects.filter(
-        pk__in=account_ids))
+    # One account's failure (a calendar that never opens) is logged and skipped.
+    return sum(each_isolated(list(ClientAccount.objects.filter(pk__in=account_ids)),
+                             sla_recompute_for_account, job="inbox.sla_recompute",
+                             key=lambda account: account.pk).results)

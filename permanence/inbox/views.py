@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models.sql.where import WhereNode
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,17 +13,18 @@ from django.views.decorators.http import require_POST
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import User
 from permanence.accounts.selectors import accounts_visible_to, assignable_staff
-from permanence.audit.services import audit_view
 from permanence.core import clock
-from permanence.core.access import AuthedHttpRequest, safe_next, staff_required
+from permanence.core.access import AuthedHttpRequest, role_required, safe_next, staff_required
 from permanence.core.errors import DomainError, Forbidden, NotFound
 
-from . import permissions, selectors, services
+from . import permissions, reach, selectors, services
 from .canned import canned_for
 from .complaints.views import complaint_forms
 from .forms import (
     AssignForm,
     BulkForm,
+    CallbackDoneForm,
+    CallbackPlanForm,
     MergeForm,
     NoteForm,
     OrderLinkForm,
@@ -32,7 +33,16 @@ from .forms import (
     ReplyForm,
     StatusForm,
 )
-from .models import Attachment, Channel, Conversation, Kind, Message, Notification, Status
+from .models import (
+    Attachment,
+    Channel,
+    Conversation,
+    Delivery,
+    Kind,
+    Message,
+    Notification,
+    Status,
+)
 
 PAGE_SIZE = 50
 # Counting every match of a large inbox costs more than the page itself: beyond this many,
@@ -101,11 +111,12 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
         f["sort"] = "recent"  # no deadline to sort by once a conversation is done
     filters: dict[str, Any] = {k: v for k, v in f.items() if v}
     qs = selectors.inbox_list(request.user, **filters)
-    count_list = selectors.inbox_list(request.user, **filters, for_count=True) if f["q"] else None
-    page = CappedPaginator(qs, PAGE_SIZE, count_list=count_list).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.inbox_counts(request.user)
     context = {
         "page": page, "f": f, "views": selectors.VIEWS,
-        "counts": selectors.inbox_counts(request.user),
+        "counts": counts,
+        "count_labels": {k: selectors.count_label(v) for k, v in counts.items()},
         "accounts": selectors.filter_accounts(request.user, f["account"]),
         "channels": Channel.choices, "statuses": Status.choices, "kinds": Kind.choices,
         "agents": _agents(), "now": clock.now(),
@@ -116,46 +127,82 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@staff_required
+def unread(request: AuthedHttpRequest) -> HttpResponse:
+    """The menu's unread count, re-read when the inbox websocket says something changed."""
+    count = selectors.inbox_unread_count(request.user)
+    return JsonResponse({"count": count, "label": selectors.unread_label(count)},
+                        headers={"Cache-Control": "no-store"})
+
+
 def _agents() -> Any:
     return assignable_staff()
 
 
 def _conversation_context(request: AuthedHttpRequest, conversation: Conversation,
                           **forms: Any) -> dict[str, Any]:
-    initial = {"subject": conversation.subject, "priority": conversation.priority,
-               "kind": conversation.kind, "category": conversation.category,
-               "motif": conversation.motif,
-               "tags": ", ".join(t.name for t in conversation.tags.all())}
-    return {
+    can_work = permissions.can_work_conversations(request.user)
+    complaint = getattr(conversation, "complaint", None)
+    contact = conversation.contact
+    context = {
         "c": conversation,
         "timeline": selectors.timeline(conversation),
-        "reply_form": forms.get("reply_form") or ReplyForm(),
-        # Own ids: the reply form's "body" is already id_body on the same page.
-        "note_form": forms.get("note_form") or NoteForm(auto_id=NOTE_IDS),
-        "qualify_form": forms.get("qualify_form") or QualifyForm(initial=initial),
-        "merge_form": forms.get("merge_form") or MergeForm(),
-        "order_form": forms.get("order_form") or OrderLinkForm(
-            initial={"order": conversation.order.reference if conversation.order else ""}),
         "statuses": Status.choices,
-        "agents": _agents(),
-        "canned": canned_for(conversation, request.user),
         "now": clock.now(),
-        "can_work": permissions.can_work_conversations(request.user),
+        "can_work": can_work,
+        # A resolved or closed case offers "Rouvrir" instead of the reply form.
+        "is_done": conversation.status in (Status.RESOLVED, Status.CLOSED),
+        "resolved": Status.RESOLVED, "reopened": Status.OPEN, "closed": Status.CLOSED,
         "history": conversation.status_changes.select_related("actor"),
-        "complaint": getattr(conversation, "complaint", None),
-        "complaint_form": complaint_forms(getattr(conversation, "complaint", None)),
+        "complaint": complaint,
+        "complaint_form": complaint_forms(complaint) if can_work else {},
         "surveys": conversation.surveys.filter(answered_at__isnull=False),
+        "contact_conversations": selectors.contact_other_conversations(request.user,
+                                                                        conversation),
+        "contact_search": (contact.email or contact.phone) if contact else "",
+    }
+    if can_work:  # the forms, for those who may use them
+        initial = {"subject": conversation.subject, "priority": conversation.priority,
+                   "kind": conversation.kind, "category": conversation.category,
+                   "motif": conversation.motif,
+                   "tags": ", ".join(t.name for t in conversation.tags.all())}
+        context.update({
+            "reply_form": forms.get("reply_form") or ReplyForm(),
+            # Own ids: the reply form's "body" is already id_body on the same page.
+            "note_form": forms.get("note_form") or NoteForm(auto_id=NOTE_IDS),
+            "qualify_form": forms.get("qualify_form") or QualifyForm(initial=initial),
+            "merge_form": forms.get("merge_form") or MergeForm(),
+            "order_form": forms.get("order_form") or OrderLinkForm(
+                initial={"order": conversation.order.reference if conversation.order else ""}),
+            "agents": _agents(),
+            "canned": canned_for(conversation, request.user),
+            **_reply_context(conversation, forms),
+        })
+    return context
+
+
+def _reply_context(conversation: Conversation, forms: dict[str, Any]) -> dict[str, Any]:
+    """The reply-form region: where a reply would go, or why none can be sent and the call
+    back forms offered instead."""
+    routes = reach.reply_channels(conversation)
+    return {
+        "reply_route": routes[0] if routes else None,
+        "unreachable": "" if routes else reach.unreachable_reason(conversation),
+        "callback_done_form": forms.get("callback_done_form") or CallbackDoneForm(
+            auto_id="id_cb_done_%s"),
+        "callback_plan_form": forms.get("callback_plan_form") or CallbackPlanForm(
+            auto_id="id_cb_plan_%s"),
+        "callback_pending": selectors.callback_pending(conversation),
     }
 
 
 @staff_required
 def conversation_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    merged_into = selectors.merged_target_for_user(request.user, pk)
-    if merged_into is not None:
-        return redirect("inbox:detail", pk=merged_into)
-    conversation = selectors.get_conversation_for_user(request.user, pk)
-    services.conversation_mark_read(user=request.user, conversation=conversation)
-    audit_view(actor=request.user, target=conversation, account=conversation.account)
+    conversation = selectors.get_conversation_page(request.user, pk)
+    if isinstance(conversation, int):  # merged since: its old links lead to the target
+        return redirect("inbox:detail", pk=conversation)
+    # One write at most: the read marker, which also keeps the view for the audit log.
+    services.conversation_viewed(user=request.user, conversation=conversation)
     return render(request, "inbox/conversation.html",
                   _conversation_context(request, conversation))
 
@@ -164,7 +211,7 @@ def conversation_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def conversation_timeline(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The timeline fragment, re-fetched when the websocket says something changed."""
     conversation = selectors.get_conversation_for_user(request.user, pk)
-    services.conversation_mark_read(user=request.user, conversation=conversation)
+    services.conversation_viewed(user=request.user, conversation=conversation)
     return render(request, "inbox/_timeline.html", {
         "c": conversation, "now": clock.now(), "timeline": selectors.timeline(conversation),
         # As on the full page: without it the "Scinder" buttons vanish on a live refresh.
@@ -197,13 +244,55 @@ def reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         return render(request, "inbox/conversation.html",
                       _conversation_context(request, conversation, reply_form=form), status=422)
     try:
-        services.conversation_reply(
+        message = services.conversation_reply(
             actor=request.user, conversation=conversation, body=form.cleaned_data["body"],
             attachments=form.cleaned_data["attachments"],
             status_after=form.cleaned_data["status_after"] or None)
     except DomainError as exc:
         return _fail(request, conversation, exc, reply_form=form)
-    messages.success(request, _("Réponse envoyée."))
+    # Only what happened: queued for its channel, or published in the espace client.
+    if message.delivery_status == Delivery.SENT:
+        messages.success(request, _("Réponse publiée dans l'espace client."))
+    else:
+        messages.success(request, _("Réponse mise en file d'envoi vers %(to)s.") % {
+            "to": ", ".join(message.recipients)})
+    return redirect("inbox:detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def callback_done(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """« Rappel effectué »: a call back made, with what was said."""
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = CallbackDoneForm(request.POST, auto_id="id_cb_done_%s")
+    if not form.is_valid():
+        return render(request, "inbox/conversation.html", _conversation_context(
+            request, conversation, callback_done_form=form), status=422)
+    try:
+        services.conversation_callback_done(actor=request.user, conversation=conversation,
+                                            note=form.cleaned_data["note"])
+    except DomainError as exc:
+        return _fail(request, conversation, exc, callback_done_form=form)
+    messages.success(request, _("Rappel enregistré."))
+    return redirect("inbox:detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def callback_plan(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """« Rappeler plus tard »: a call back to make, at a given time."""
+    conversation = selectors.get_conversation_for_user(request.user, pk, action="work")
+    form = CallbackPlanForm(request.POST, auto_id="id_cb_plan_%s")
+    if not form.is_valid():
+        return render(request, "inbox/conversation.html", _conversation_context(
+            request, conversation, callback_plan_form=form), status=422)
+    try:
+        services.conversation_callback_plan(actor=request.user, conversation=conversation,
+                                            at=form.cleaned_data["at"],
+                                            note=form.cleaned_data["note"])
+    except DomainError as exc:
+        return _fail(request, conversation, exc, callback_plan_form=form)
+    messages.success(request, _("Rappel prévu."))
     return redirect("inbox:detail", pk=pk)
 
 
@@ -338,7 +427,7 @@ def split(request: AuthedHttpRequest, message_id: int) -> HttpResponse:
     return redirect("inbox:detail", pk=new.pk)
 
 
-@staff_required
+@role_required(permissions.can_work_conversations)
 def phone_message(request: AuthedHttpRequest) -> HttpResponse:
     accounts = accounts_visible_to(request.user).only("pk", "name")
     form = PhoneMessageForm(request.POST or None, initial={"account": request.GET.get(
@@ -390,9 +479,7 @@ def bulk(request: AuthedHttpRequest) -> HttpResponse:
 
 @staff_required
 def attachment(request: AuthedHttpRequest, attachment_id: int) -> FileResponse:
-    item = get_object_or_404(Attachment.objects.select_related("message"), pk=attachment_id)
-    selectors.get_conversation_for_user(request.user, item.message.conversation_id)
-    return attachment_response(item)
+    return attachment_response(selectors.get_attachment_for_user(request.user, attachment_id))
 
 
 def attachment_response(item: Attachment) -> FileResponse:

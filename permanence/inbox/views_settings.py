@@ -18,7 +18,7 @@ from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import NotFound
 
 from . import permissions, sla
-from .models import CannedReply, RoutingRule, SlaPolicy, SlaTarget, Team
+from .models import CannedReply, RoutingRule, SlaPolicy, SlaTarget, SurveyExclusion, Team
 from .settings_services import setting_delete, setting_save, sla_policy_for_account_create
 
 
@@ -91,10 +91,42 @@ class SlaTargetForm(forms.ModelForm):
         return data
 
 
+class SlaClockForm(forms.ModelForm):
+    """How the policy's hours count (jours ouvrés or opening hours only)."""
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["clock"]
+        labels = {"clock": gettext_lazy("Comptage des délais")}
+        widgets = {"clock": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clock"].required = False  # not posted: unchanged
+
+    def clean_clock(self) -> str:
+        return str(self.cleaned_data.get("clock") or self.instance.clock)
+
+
+class SurveyExclusionForm(forms.ModelForm):
+    class Meta:
+        model = SurveyExclusion
+        fields = ["name", "account", "kind", "motif", "tag"]
+        labels = {"account": gettext_lazy("Si le compte est (vide : tous les comptes)"),
+                  "kind": gettext_lazy("Si la nature est"),
+                  "motif": gettext_lazy("Si le motif est"),
+                  "tag": gettext_lazy("Si le dossier porte l'étiquette")}
+
+    def clean_tag(self) -> str:
+        return str(self.cleaned_data.get("tag") or "").strip().lower()
+
+
 KINDS = {
     "reponses": (CannedReply, CannedReplyForm, gettext_lazy("Réponses types")),
     "routage": (RoutingRule, RoutingRuleForm, gettext_lazy("Règles de routage")),
     "equipes": (Team, TeamForm, gettext_lazy("Équipes")),
+    "satisfaction": (SurveyExclusion, SurveyExclusionForm,
+                     gettext_lazy("Enquêtes de satisfaction : exclusions")),
 }
 
 manage = role_required(permissions.can_configure_inbox)
@@ -164,14 +196,18 @@ def sla_policy(request: AuthedHttpRequest) -> HttpResponse:
     targets = list(policy.targets.order_by("kind", "priority")) if policy else []
     forms_ = [SlaTargetForm(request.POST or None, instance=t, prefix=f"t{t.pk}")
               for t in targets]
-    if policy and request.method == "POST" and all(f.is_valid() for f in forms_):
-        for f in forms_:
+    clock_form = SlaClockForm(request.POST or None, instance=policy, prefix="policy") \
+        if policy else None
+    if policy and clock_form and request.method == "POST" and all(
+            f.is_valid() for f in [clock_form, *forms_]):
+        for f in [clock_form, *forms_]:
             if f.has_changed():
                 setting_save(actor=request.user, form=f)
         messages.success(request, _("Délais enregistrés ; les échéances des dossiers "
                                     "ouverts sont recalculées."))
         return redirect(request.get_full_path())
     return render(request, "inbox/sla.html", {
-        "policy": policy, "account": account, "accounts": accounts,
+        "policy": policy, "account": account, "accounts": accounts, "clock_form": clock_form,
         "rows": zip(targets, forms_, strict=True)},
-        status=422 if any(f.errors for f in forms_) else 200)
+        status=422 if any(f.errors for f in [*forms_, *([clock_form] if clock_form else [])])
+        else 200)

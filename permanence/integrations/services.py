@@ -33,6 +33,7 @@ from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import background, clock, local_cache
 from permanence.core.errors import DomainError, Forbidden
+from permanence.core.isolation import each_isolated
 
 from . import http_client, permissions
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -316,16 +317,22 @@ def webhooks_sweep(*, grace: timedelta = timedelta(minutes=5),
     limit = max_attempts()
     overdue = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING,
                                              next_attempt_at__lte=now - grace)
-    requeued = 0
-    for pk, attempts in overdue.values_list("pk", "attempts")[:1000]:
+
+    def sweep_one(row: tuple[int, int]) -> bool:
+        pk, attempts = row
         if attempts >= limit:
             WebhookDelivery.objects.filter(pk=pk, attempts=attempts,
                                            status=WebhookDelivery.Status.PENDING).update(
                 status=WebhookDelivery.Status.FAILED, next_attempt_at=None,
                 last_error=_("Abandon : dernier essai sans réponse."))
-            continue
+            return False
         background.enqueue(DELIVER_TASK, pk, attempts + 1)
-        requeued += 1
+        return True
+
+    # One delivery's failure is logged and skipped: the others are still re-enqueued.
+    requeued = each_isolated(list(overdue.values_list("pk", "attempts")[:1000]), sweep_one,
+                             job="integrations.webhooks_sweep",
+                             key=lambda row: row[0]).count(True)
     pruned, _detail = WebhookDelivery.objects.filter(
         created_at__lt=now - keep).exclude(status=WebhookDelivery.Status.PENDING).delete()
     return {"requeued": requeued, "pruned": pruned}

@@ -36,7 +36,7 @@ PAYMENT_TRANSITIONS: dict[str, set[str]] = {
 
 class Provider(models.TextChoices):
     STRIPE = "stripe", _("Stripe")
-    TRANSFER = "virement", _("Virement bancaire")
+    TRANSFER = "virement", _("Virement")
 
 
 class Payment(models.Model):
@@ -44,7 +44,7 @@ class Payment(models.Model):
     provider = models.CharField(max_length=10, choices=Provider.choices)
     method = models.CharField(max_length=10, choices=[
         ("carte", _("Carte bancaire")), ("sepa", _("Prélèvement SEPA")),
-        ("virement", _("Virement bancaire"))])  # shop.models.PaymentMethod
+        ("virement", _("Virement"))])  # shop.models.PaymentMethod
     status = models.CharField(max_length=10, choices=PaymentStatus.choices,
                               default=PaymentStatus.PENDING)
     amount_cents = models.IntegerField()
@@ -69,6 +69,7 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("paiement")
 
     def __str__(self) -> str:
         return f"{self.provider} {self.amount_cents} ({self.status})"

@@ -1,4 +1,4 @@
-"""Forms of the espace client's "Mes demandes"."""
+"""Forms of the espace client's "Mes demandes" and "Activité"."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from permanence.channels_webform.forms import (
     REQUEST_KINDS,
     AttachmentsField,
 )
+from permanence.inbox.instructions import MAX_INSTRUCTION_CHARS
 from permanence.inbox.models import Kind
 
 
@@ -27,3 +28,10 @@ class RequestReplyForm(forms.Form):
     body = forms.CharField(label=_("Votre message"), max_length=MAX_MESSAGE_CHARS,
                            widget=forms.Textarea(attrs={"rows": 5}))
     attachments = AttachmentsField()
+
+
+class InstructionForm(forms.Form):
+    body = forms.CharField(
+        label=_("Consigne pour ce dossier"), max_length=MAX_INSTRUCTION_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Pour nos télésecrétaires uniquement : jamais transmise à votre contact."))

@@ -1,6 +1,8 @@
-"""Writes of the espace client's "Mes demandes": thin wrappers that check the client's
-membership, then hand over to the inbox's services (which lock, route, time the SLA and
-send the acknowledgement after commit)."""
+"""Writes of the espace client: thin wrappers that check the client's membership, then hand
+over to the inbox's services. "Mes demandes": the client business's own requests (origin
+"client"; the inbox locks, routes, times the SLA and sends the acknowledgement after commit)
+and its replies on them. "Activité": on its contacts' conversations it only leaves
+instructions for the secretaries (inbox.instructions), never a message in the thread."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.selectors import accounts_of_client
 from permanence.channels_webform.forms import REQUEST_KINDS
 from permanence.core.errors import DomainError, Forbidden, NotFound
-from permanence.inbox.models import Channel, Conversation, Message
+from permanence.inbox.instructions import instruction_add
+from permanence.inbox.models import Channel, Conversation, Message, Origin
 from permanence.inbox.services import (
     Incoming,
     conversation_mark_read,
@@ -42,14 +45,16 @@ def _incoming(user: User, account: ClientAccount, *, subject: str, body: str,
         account=account, channel=Channel.PORTAL, subject=subject, body_text=body,
         contact_name=user.full_name, contact_email=user.email, sender=user.email,
         kind=kind, attachments=list(attachments), data={"portal_user": user.pk},
+        origin=Origin.CLIENT,
     )
 
 
 @transaction.atomic
 def request_open(*, user: User, account: ClientAccount, kind: str, subject: str, body: str,
                  attachments: list[Any] | None = None) -> Conversation:
-    """A client's new request from the espace client: a conversation on the account, the
-    client as its contact; the e-mail acknowledgement goes out too (the durable proof)."""
+    """A client's new request from the espace client: a conversation of origin "client" on
+    the account, the client as its contact; the e-mail acknowledgement goes out too (the
+    durable proof)."""
     _check_member(user, account)
     subject, body = " ".join((subject or "").split()), (body or "").strip()
     errors = {}
@@ -69,10 +74,12 @@ def request_open(*, user: User, account: ClientAccount, kind: str, subject: str,
 @transaction.atomic
 def request_reply(*, user: User, account: ClientAccount, conversation: Conversation,
                   body: str, attachments: list[Any] | None = None) -> Message:
-    """The client's answer on one of their account's conversations (reopens it or resumes
-    its SLA clock, as any customer message does)."""
+    """The client's answer on one of their own requests (reopens it or resumes its SLA
+    clock, as any customer message does). Never on a contact's conversation (404): there
+    the client leaves an instruction (`activity_instruction`)."""
     _check_member(user, account)
-    conversation = selectors.client_conversation(user, account, conversation.pk)
+    conversation = selectors.client_conversation(user, account, conversation.pk,
+                                                 origin=Origin.CLIENT)
     if not selectors.can_reply(conversation):
         raise DomainError("closed", _("Cette demande est close : pour une nouvelle question, "
                                       "créez une nouvelle demande."), status=409)
@@ -86,3 +93,13 @@ def request_reply(*, user: User, account: ClientAccount, conversation: Conversat
 def request_mark_seen(*, user: User, conversation: Conversation) -> None:
     """Remember that this client opened the conversation (answers before now are read)."""
     conversation_mark_read(user=user, conversation=conversation)
+
+
+def activity_instruction(*, user: User, account: ClientAccount, conversation: Conversation,
+                         body: str) -> Message:
+    """The client's instruction for the secretaries on one of its contacts' conversations
+    ("Consigne pour ce dossier"): shown to staff only, it changes nothing else."""
+    _check_member(user, account)
+    conversation = selectors.client_conversation(user, account, conversation.pk,
+                                                 origin=Origin.CONTACT)
+    return instruction_add(user=user, conversation=conversation, body=body)

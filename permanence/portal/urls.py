@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_orders, views_quotes
+from . import views, views_activity, views_orders, views_quotes
 
 app_name = "portal"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("demandes/<int:pk>/repondre/", views.request_reply, name="request_reply"),
     path("demandes/piece-jointe/<int:attachment_id>/", views.request_attachment,
          name="request_attachment"),
+    path("activite/", views_activity.activity_list, name="activity"),
+    path("activite/<int:pk>/", views_activity.activity_detail, name="activity_detail"),
+    path("activite/<int:pk>/consigne/", views_activity.activity_instruction,
+         name="activity_instruction"),
     path("commandes/", views_orders.orders, name="orders"),
     path("commandes/<str:reference>/", views_orders.order_detail, name="order_detail"),
     path("commandes/<str:reference>/recapitulatif.pdf", views_orders.order_pdf,

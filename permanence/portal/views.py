@@ -21,11 +21,11 @@ from permanence.accounts.selectors import (
 )
 from permanence.accounts.views import profile_for_template
 from permanence.calendars.selectors import active_notices
-from permanence.channels_email.outbound import format_deadline_ui
 from permanence.channels_webform.forms import too_large
 from permanence.core.access import AuthedHttpRequest, client_required
 from permanence.core.errors import DomainError, NotFound
-from permanence.inbox.models import Conversation
+from permanence.inbox.models import Conversation, Origin
+from permanence.inbox.promise import customer_promise
 from permanence.inbox.views import attachment_response
 
 from . import selectors, services
@@ -35,9 +35,6 @@ SESSION_KEY = PORTAL_ACCOUNT_SESSION_KEY
 
 REQUESTS_PER_PAGE = 25
 SECTIONS = {
-    "appels": (gettext_lazy("Appels et messages"),
-               gettext_lazy("Les appels pris et les messages laissés pour vous "
-                            "apparaîtront ici.")),
     "agenda": (gettext_lazy("Agenda"),
                gettext_lazy("Les rendez-vous pris par nos télésecrétaires s'afficheront ici.")),
     "factures": (gettext_lazy("Factures"),
@@ -61,11 +58,15 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
         "notices": active_notices(audience="portal", accounts=accounts),
         "requests": selectors.account_requests_summary(request.user, account)
         if account else None,
+        "activity": selectors.account_activity_summary(request.user, account)
+        if account else None,
     })
 
 
 @client_required
 def section(request: AuthedHttpRequest, name: str) -> HttpResponse:
+    if name == "appels":  # the calls and messages taken for the client are its activity
+        return redirect("portal:activity")
     if name not in SECTIONS:
         raise NotFound()
     account, accounts = current_account(request)
@@ -137,13 +138,23 @@ def request_new(request: AuthedHttpRequest) -> HttpResponse:
                   status=status)
 
 
+def promised_answer(conversation: Conversation) -> str:
+    """The answer promised for a conversation, as the page shows it ("" when none is owed,
+    or when closed): the one promise every customer-facing text shares (inbox.promise)."""
+    if not conversation.is_open:
+        return ""
+    promise = customer_promise(conversation, ui=True)
+    return promise.text if promise else ""
+
+
 def _acknowledgement(conversation: Conversation) -> str:
 
     text = _("Votre demande est enregistrée sous la référence %(reference)s. ") % {
         "reference": conversation.reference}
-    if conversation.first_response_due_at:
+    promised = promised_answer(conversation)
+    if promised:
         text += _("Nous vous répondrons au plus tard le %(deadline)s. ") % {
-            "deadline": format_deadline_ui(conversation.first_response_due_at)}
+            "deadline": promised}
     return text + _("Un accusé de réception vous est également envoyé par e-mail.")
 
 
@@ -154,6 +165,7 @@ def _detail(request: AuthedHttpRequest, conversation: Conversation,
         **context, "c": conversation, "timeline": selectors.client_timeline(conversation),
         "status_label": selectors.client_status_label(conversation.status),
         "can_reply": selectors.can_reply(conversation),
+        "promised": promised_answer(conversation),
         "form": form or RequestReplyForm(),
     }, status=status)
 
@@ -162,6 +174,9 @@ def _detail(request: AuthedHttpRequest, conversation: Conversation,
 def request_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     account, context = _base(request)
     conversation = selectors.client_conversation(request.user, account, pk)
+    if conversation.origin != Origin.CLIENT:
+        # A contact's conversation (an old link to it): it lives in "Activité".
+        return redirect("portal:activity_detail", pk=conversation.pk)
     services.request_mark_seen(user=request.user, conversation=conversation)
     return _detail(request, conversation, context)
 
@@ -170,7 +185,9 @@ def request_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @client_required
 def request_reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     account, context = _base(request)
-    conversation = selectors.client_conversation(request.user, account, pk)
+    # Only on the client's own requests: a contact's conversation has no reply form (404).
+    conversation = selectors.client_conversation(request.user, account, pk,
+                                                 origin=Origin.CLIENT)
     form = RequestReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, conversation, context, form=form,

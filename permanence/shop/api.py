@@ -132,6 +132,11 @@ class OrderFilters(Schema):
 class TransitionIn(Schema):
     to: Literal["validee", "activee", "annulee"]
     note: str = Field("", max_length=300)
+    override_reason: str = Field(
+        "", max_length=300,
+        description="Validation d'une commande dont les contrôles ne sont pas faits "
+                    "(non vérifiée, informations incomplètes) : le motif, exigé, gardé dans "
+                    "l'historique ; superviseurs et administrateurs seulement")
 
 
 @router.get("/orders", response=OrderPage, summary="Commandes visibles")
@@ -163,6 +168,8 @@ def order_change_status(request: AuthedHttpRequest, order_id: int,
     note = payload.note.strip()
     if payload.to == OrderStatus.CANCELLED and not note:
         raise invalid(note=_("Indiquez le motif de l'annulation."))
-    order = order_transition(order=order, to=payload.to, actor=request.user, note=note)
+    order = order_transition(order=order, to=payload.to, actor=request.user, note=note,
+                             override_reason=payload.override_reason
+                             if payload.to == OrderStatus.VALIDATED else "")
     selectors.board_counts_forget(request.user)
     return _detail(order)

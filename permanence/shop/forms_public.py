@@ -19,6 +19,7 @@ from stdnum.fr import tva as fr_tva
 from permanence.accounts.models import User
 from permanence.accounts.permissions import Actor
 from permanence.accounts.services import login_exists
+from permanence.core.validators import normalise_phone
 
 from .cart import MAX_QUANTITY
 from .checkout import CheckoutDetails
@@ -73,6 +74,10 @@ class CheckoutDetailsForm(forms.Form):
     password2 = forms.CharField(label=_("Mot de passe (confirmation)"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                                 required=False)
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data.get("phone", "")
+        return normalise_phone(value) if value.strip() else ""
 
     def __init__(self, *args: Any, user: Actor | None = None, accounts: list[Any] | None = None,
                  **kwargs: Any) -> None:

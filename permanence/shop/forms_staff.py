@@ -45,6 +45,9 @@ class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=TARGETS, label=_("Action"))
     note = forms.CharField(required=False, max_length=300, label=_("Note (historique)"),
                            widget=forms.TextInput)
+    override_reason = forms.CharField(
+        required=False, max_length=300, widget=forms.TextInput,
+        label=_("Motif de la validation sans contrôles complets (superviseur)"))
     confirm = forms.BooleanField(label=_("Je confirme"),
                                  error_messages={"required": _("Cochez pour confirmer.")})
 

@@ -132,6 +132,8 @@ class Quote(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("devis")
+        verbose_name_plural = _("devis")
         indexes = [models.Index(fields=["status", "valid_until"], name="quote_status_valid")]
 
     def __str__(self) -> str:
@@ -196,7 +198,7 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
 class PaymentMethod(models.TextChoices):
     CARD = "carte", _("Carte bancaire")
     SEPA = "sepa", _("Prélèvement SEPA")
-    TRANSFER = "virement", _("Virement bancaire")
+    TRANSFER = "virement", _("Virement")
 
 
 class Order(models.Model):
@@ -255,6 +257,7 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("commande")
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="order_recent"),
             models.Index(fields=["status", "-created_at"], name="order_status_recent"),
@@ -310,6 +313,8 @@ class OrderEvent(models.Model):
         INFORMATION = "informations", _("Informations du client")
         VALIDATION_OVERDUE = "retard_validation", _("Délai de validation dépassé")
         ACTIVATION_OVERDUE = "retard_activation", _("Délai d'activation dépassé")
+        # Validated before its checks were done, by a supervisor who gave the reason (note).
+        CHECKS_OVERRIDDEN = "sans_controles", _("Validation sans contrôles complets")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

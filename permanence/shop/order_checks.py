@@ -14,6 +14,7 @@ service a staff member uses on an order.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,13 +25,14 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from permanence.accounts.models import Role, User
+from permanence.accounts.models import User
 from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account
 from permanence.core import clock
 from permanence.core.business_time import next_opening
 from permanence.core.errors import Forbidden
+from permanence.core.isolation import each_isolated
 from permanence.core.mail import queue_email
 from permanence.core.models import ScheduledJobRun
 from permanence.core.scheduler import every
@@ -38,6 +40,7 @@ from permanence.inbox.live import notifications_create
 
 from . import permissions
 from .models import Order, OrderEvent, OrderStatus
+from .order_alerts import supervisors
 from .orders import lock_order
 from .selectors import to_check_q
 
@@ -71,12 +74,6 @@ def order_mark_checked(*, order: Order | int, actor: User) -> Order:
 
 
 # --- Who is told -------------------------------------------------------------------------------
-
-
-def supervisors() -> list[User]:
-    """The active administrators and supervisors: who is told of new and overdue orders."""
-    return list(User.objects.filter(role__in=[Role.ADMIN, Role.SUPERVISOR], is_active=True)
-                .order_by("pk"))
 
 
 def _notify(users: list[User], kind: str, text: str, link: str, now: datetime,
@@ -206,13 +203,20 @@ def _alert_one(order_id: int, kind: str, now: datetime, recipients: list[User]) 
     return True
 
 
+def _alert_kind(order_id: int, *, kind: str, now: datetime, recipients: list[User]) -> bool:
+    return _alert_one(order_id, kind, now, recipients)
+
+
 def overdue_run(now: datetime | None = None) -> str:
     now = now or clock.now()
     recipients = supervisors()
     counts = {}
     for kind in DEADLINES:
         ids = list(overdue_candidates(kind, now).values_list("pk", flat=True)[:1000])
-        counts[kind] = sum(1 for pk in ids if _alert_one(pk, kind, now, recipients))
+        # One order's failure is logged and skipped: the others are still alerted.
+        counts[kind] = each_isolated(
+            ids, functools.partial(_alert_kind, kind=kind, now=now, recipients=recipients),
+            job=f"shop.overdue_check {kind}").count(True)
     return f"validation {counts['validation']}, activation {counts['activation']}"
 
 

@@ -17,15 +17,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from permanence.accounts.models import User
+from permanence.accounts.services import account_activate_for_order
 from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account_cached
 from permanence.catalog.models import DEFAULT_ACTIVATION_BUSINESS_HOURS, VALIDATION_BUSINESS_HOURS
 from permanence.core import clock
-from permanence.core.business_time import add_business_time
+from permanence.core.business_time import add_business_time, clock_view
+from permanence.core.errors import DomainError, Forbidden
 from permanence.core.transitions import Machine, lock, transition
+from permanence.inbox.sla import operator_clock
 
-from . import hooks, order_emails
+from . import hooks, order_alerts, order_emails, permissions
 from .models import (
     ORDER_TRANSITIONS,
     CustomerKind,
@@ -38,8 +41,11 @@ from .models import (
 
 def operator_deadline(start: datetime, hours: int) -> datetime:
     """`hours` business hours after `start`, in the operator's calendar (cached per process
-    like the inbox's SLA computations: webhook processing calls this for every payment)."""
-    return add_business_time(spec_for_account_cached(None), start, timedelta(hours=hours))
+    like the inbox's SLA computations: webhook processing calls this for every payment),
+    counted with the operator's one clock setting (the default SLA policy's: "24 heures
+    ouvrées" is one working day under the seeded jours-ouvrés clock)."""
+    return add_business_time(clock_view(spec_for_account_cached(None), operator_clock()),
+                             start, timedelta(hours=hours))
 
 
 def activation_hours(order: Order) -> int:
@@ -120,22 +126,72 @@ PAID_OR_LATER: frozenset[str] = frozenset(
     if status == OrderStatus.PAID or not ORDER_MACHINE.can(status, OrderStatus.PAID))
 
 
+def order_checks_pending(order: Order) -> list[str]:
+    """The checks still to do before `order` may be validated, in words for the staff: the
+    daily check (« Vérifier », order_checks.py) and the client's information."""
+    pending = []
+    if order.checked_at is None:
+        pending.append(_("la commande n'a pas été vérifiée"))
+    if not order.information_complete:
+        pending.append(_("les informations du client sont incomplètes"))
+    return pending
+
+
+def _check_before_validation(order: Order, actor: User | None, override_reason: str,
+                             now: datetime) -> bool:
+    """Refuse to validate a locked, paid order whose checks are pending, unless a supervisor
+    overrides them with a reason (written to the order's timeline)."""
+    pending = order_checks_pending(order)
+    if not pending:
+        return False
+    if not override_reason:
+        message = _("Validation impossible : %(pending)s. Faites les contrôles, ou un "
+                    "superviseur peut valider en indiquant le motif.") % {
+            "pending": ", ".join(pending)}
+        raise DomainError("checks_pending", message, status=409,
+                          fields={"override_reason": [message]})
+    if actor is None or not permissions.can_override_order_checks(actor):
+        raise Forbidden(_("Seul un superviseur peut valider une commande dont les contrôles "
+                          "ne sont pas faits."))
+    OrderEvent.objects.create(
+        order=order, kind=OrderEvent.Kind.CHECKS_OVERRIDDEN, actor=actor, at=now,
+        note=(_("Validée sans contrôles complets (%(pending)s) — motif : %(reason)s") % {
+            "pending": ", ".join(pending), "reason": override_reason})[:300])
+    return True
+
+
 @transaction.atomic
 def order_transition(*, order: Order | int, to: str, actor: User | None = None, note: str = "",
-                     actor_label: str = "") -> Order:
+                     actor_label: str = "", override_reason: str = "") -> Order:
     """Move `order` to `to` (validated against ORDER_TRANSITIONS), or raise DomainError.
+
+    Validation needs the order's checks done (order_checks_pending); a supervisor may
+    validate without them by giving `override_reason`, kept in the order's timeline.
 
     The order row is locked for the whole transaction, so concurrent callers (webhook
     redeliveries, two staff clicking) serialise here and the second sees the new status."""
+    override_reason = override_reason.strip()
+    overridden = False
+    if to == OrderStatus.VALIDATED:
+        order = lock_order(order)
+        if ORDER_MACHINE.can(order.status, to):
+            overridden = _check_before_validation(order, actor, override_reason, clock.now())
     moved = transition(ORDER_MACHINE, instance=order, to=to, actor=actor, note=note,
                        stamp=_stamp)
     order, previous, now = moved.instance, moved.previous, moved.at
     if previous == to:
         return order
+    changes: dict[str, object] = {"status": [previous, to]}
+    if overridden:
+        changes["checks_overridden"] = override_reason
     audit_record(actor=actor, action=Action.UPDATE, target=order,
-                 account=order.account, changes={"status": [previous, to]},
-                 actor_label=actor_label)
+                 account=order.account, changes=changes, actor_label=actor_label)
+    if to == OrderStatus.PAID:
+        order_alerts.order_paid_alert(order, now)  # live, to each supervisor's bell
     if to == OrderStatus.ACTIVATED:
+        # The buyer's account becomes a client (« Actif »): the accounts app writes it.
+        account_activate_for_order(account=order.account_id, actor=actor,
+                                   order_reference=order.reference, actor_label=actor_label)
         # Billing (its subscriptions) registered here: the shop does not import billing.
         hooks.order_activated(order=order, at=now)
     order_emails.order_status_changed(order, previous, to)

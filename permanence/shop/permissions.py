@@ -27,6 +27,16 @@ def can_process_orders(user: Actor) -> bool:
     return role_of(user) in PROCESS_ORDERS_ROLES
 
 
+# Validating an order whose checks are not done (not « vérifiée », client information
+# incomplete) takes a supervisor's decision, with a reason kept in the order's history.
+OVERRIDE_CHECKS_ROLES = (Role.ADMIN, Role.SUPERVISOR)
+
+
+def can_override_order_checks(user: Actor) -> bool:
+    """Validate an order although its checks are not done (with a reason)."""
+    return role_of(user) in OVERRIDE_CHECKS_ROLES
+
+
 def is_client(user: Actor) -> bool:
     return role_of(user) == Role.CLIENT
 

@@ -29,6 +29,7 @@ from .models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod
 from .order_checks import order_mark_checked
 from .orders import (
     activation_waits_for_withdrawal,
+    order_checks_pending,
     order_set_information_complete,
     order_transition,
 )
@@ -101,6 +102,9 @@ def _detail_context(request: AuthedHttpRequest, order: Order, **extra: Any) -> d
         "can_process": permissions.can_process_orders(request.user),
         "now": now, "due": order.due_at,
         "withdrawal_wait_until": activation_waits_for_withdrawal(order, now),
+        "checks_pending": order_checks_pending(order)
+        if order.status == OrderStatus.PAID else [],
+        "can_override_checks": permissions.can_override_order_checks(request.user),
         "transition_form": extra.get("transition_form"),
     }
 
@@ -168,7 +172,9 @@ def transition(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     to = form.cleaned_data["to"]
     try:
         order_transition(order=order, to=to, actor=request.user,
-                         note=form.cleaned_data["note"].strip())
+                         note=form.cleaned_data["note"].strip(),
+                         override_reason=form.cleaned_data["override_reason"]
+                         if to == OrderStatus.VALIDATED else "")
     except DomainError as exc:
         apply_field_errors(form, exc.fields, str(exc.message))
         messages.error(request, str(exc.message))

@@ -350,11 +350,13 @@ def test_agent_replies_with_a_canned_reply_and_the_email_goes_out(
     expect(textarea).to_be_focused()
     reply.get_by_role("button", name="Envoyer la réponse").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Réponse envoyée.")
+    # Says what happened: queued for its channel (then sent by the worker), never "envoyée".
+    expect(page.get_by_role("status")).to_contain_text(
+        "Réponse mise en file d'envoi vers jeanne.dupont@exemple.fr.")
     sent = page.locator("#timeline li.msg-out").filter(has_text="ouvert du lundi au vendredi")
     expect(sent).to_have_count(1)
     expect(sent).to_contain_text("Alice Martin")
-    expect(sent.locator(".badge").filter(has_text=re.compile(r"^(envoi en cours|envoyé)$"))
+    expect(sent.locator(".badge").filter(has_text=re.compile(r"^(En file|Envoyé)$"))
            ).to_have_count(1)
     expect(sent).to_contain_text(conversation.reference)
 
@@ -416,6 +418,7 @@ def test_two_agents_see_each_other_and_a_customer_message_arrives_live(
     expect(incoming).to_be_visible(timeout=LIVE_MS)
     expect(incoming).to_contain_text("Jeanne Dupont")
     # The refreshed timeline keeps the agent's actions on customer messages.
+    incoming.get_by_text("Autres actions").click()  # folded until needed
     expect(incoming.get_by_role("button", name="Scinder dans un nouveau dossier")).to_be_visible()
     assert_not_reloaded(alice)
     # Bruno had started typing: he is warned that the customer wrote in the meantime.
@@ -520,7 +523,8 @@ def test_client_follows_a_request_and_sees_the_answer_but_not_internal_notes(
 
     client = new_page()
     login(client, client_user.email)
-    client.get_by_role("link", name="Demandes", exact=True).click()
+    client.get_by_role("navigation", name="Espace client").get_by_role(
+        "link", name="Mes demandes", exact=True).click()
     expect(client.get_by_role("heading", name="Mes demandes")).to_be_visible()
     client.get_by_role("link", name="Nouvelle demande").click()
     expect(client.get_by_role("heading", name="Nouvelle demande")).to_be_visible()

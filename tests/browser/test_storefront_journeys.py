@@ -226,6 +226,10 @@ def test_visitor_buys_a_plan_with_an_option_pays_by_card_staff_validates_and_act
     expect(due.locator("time").first).to_have_text(re.compile(r"^\d\d/\d\d/\d{4} \d\d:\d\d$"))
     expect(due).to_contain_text("dans ")
 
+    # Validation needs the order's checks done: « Vérifier » first (a confirm() dialog).
+    staff.once("dialog", lambda dialog: dialog.accept())
+    staff.get_by_role("button", name="Vérifier", exact=True).click()
+    expect(staff.get_by_text("Commande marquée comme vérifiée.")).to_be_visible()
     staff_transition(staff, "Valider", label("Je confirme la validation"))
     expect(staff.get_by_text("Commande validée.")).to_be_visible()
     expect(staff.get_by_role("heading", level=1).locator(".badge")).to_have_text("Validée")
@@ -242,6 +246,8 @@ def test_visitor_buys_a_plan_with_an_option_pays_by_card_staff_validates_and_act
     expect(subscriptions.get_by_role("listitem")).not_to_have_count(0)
     order.refresh_from_db()
     assert order.status == OrderStatus.ACTIVATED
+    order.account.refresh_from_db()
+    assert order.account.status == "actif"  # the prospect created at checkout is a client now
     assert order.activated_at is not None and order.activation_due_at is not None
     assert order.activated_at <= order.activation_due_at  # activated within the deadline
 

@@ -19,14 +19,14 @@ from permanence.billing.services import subscription_transition
 from permanence.core.errors import DomainError
 from permanence.shop.models import OrderStatus
 from permanence.shop.orders import order_transition
-from testkit.shop import make_order
+from testkit.shop import make_order, mark_checked
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def subscription(account: Any, client_user: Any) -> Subscription:
-    order = make_order(account, client_user)
+    order = mark_checked(make_order(account, client_user))
     for to in (OrderStatus.PAID, OrderStatus.VALIDATED, OrderStatus.ACTIVATED):
         order_transition(order=order, to=to)
     return Subscription.objects.get(order=order)

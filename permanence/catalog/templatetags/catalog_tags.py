@@ -9,7 +9,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from permanence.catalog.service_promise import format_hours
+from permanence.catalog.service_promise import deadline_clock_text, format_hours
 
 register = template.Library()
 
@@ -68,3 +68,10 @@ def hours(value: Any) -> str:
     """Decimal("24.00") → "24"; Decimal("1.50") → "1,5"."""
 
     return format_hours(Decimal(str(value)))
+
+
+@register.simple_tag
+def deadline_clock() -> str:
+    """{% deadline_clock %}: how "heures ouvrées" count (the operator's one clock setting),
+    in plain words — on the service-client page, the CGV and the order pages."""
+    return deadline_clock_text()

@@ -72,8 +72,9 @@ def test_new_mail_opens_a_conversation_and_is_acknowledged(gateway: Any,
     assert ack.extra_headers["References"] == msg["Message-ID"]
     assert ack.extra_headers["Message-ID"].endswith("@cabinet-martin.fr>")
     deadline = format_deadline(conversation.first_response_due_at)
-    # 24 business hours of 8 h from Monday 09:00 → Thursday 09:00.
-    assert deadline == "jeudi 26 novembre 2026 à 09:00"
+    # "24 heures ouvrées" read as one working day (the seeded jours-ouvrés clock): Monday
+    # 09:00 → Tuesday 09:00 (counting only opening hours of 8 h days gave Thursday).
+    assert deadline == "mardi 24 novembre 2026 à 09:00"
     assert "Nous avons bien reçu votre demande" in ack.body
     assert reference in ack.body and deadline in ack.body
     html, mimetype = ack.alternatives[0]

@@ -16,10 +16,10 @@ from permanence.channels_email.outbound import (
     reply_subject,
     send_acknowledgement,
     send_reply,
-    signature_for,
 )
 from permanence.inbox.models import Conversation, Message
 from permanence.inbox.services import conversation_reply
+from permanence.inbox.signature import signature_for
 
 from .mailtools import ADDRESS, CUSTOMER, make_mail, send
 

@@ -21,10 +21,10 @@ from permanence.inbox.models import Attachment, Contact, Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
-# Monday 23 November 2026, 09:00 in Paris: 24 business hours later (default calendar,
-# 8 business hours a day) is Thursday 26 November at 09:00.
+# Monday 23 November 2026, 09:00 in Paris: 24 business hours later, read as one working day
+# (the seeded jours-ouvrés clock), is Tuesday 24 November at 09:00.
 MONDAY_9H = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-DEADLINE = "jeudi 26 novembre 2026 à 09:00"
+DEADLINE = "mardi 24 novembre 2026 à 09:00"
 MAX = 10 * 1024 * 1024
 
 

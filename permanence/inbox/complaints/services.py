@@ -24,6 +24,7 @@ from permanence.inbox.models_complaints import (
     Impact,
     Resolution,
 )
+from permanence.inbox.reach import reply_channels
 from permanence.inbox.services import (
     _check_worker,
     conversation_reply,
@@ -109,7 +110,8 @@ def complaint_treat(*, actor: User, complaint: Complaint, resolution: str, detai
     complaint.treated_at, complaint.treated_by = now, actor
     apply(COMPLAINT_MACHINE, complaint, to=ComplaintStep.CLOSURE, actor=actor, now=now)
     complaint.save()
-    if notify_customer:
+    # Told in writing when a channel can reach the customer (else: by the call back logged).
+    if notify_customer and reply_channels(complaint.conversation):
         body = _(
             "Bonjour,\n\nNous avons analysé votre réclamation %(ref)s. Solution retenue : "
             "%(res)s.%(details)s\nElle sera mise en œuvre au plus tard le %(date)s.\n\n"

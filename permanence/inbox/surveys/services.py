@@ -3,24 +3,69 @@ once per contact per 90 days). Answered without login."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from permanence.core import clock
 from permanence.core.errors import DomainError
-from permanence.inbox.models import Conversation, Message
+from permanence.inbox.models import Conversation, Message, Origin, SurveyExclusion
 from permanence.inbox.models_complaints import SurveyResponse
 
 NPS_EVERY = timedelta(days=90)
 
+# How mail to an account's contacts is signed: (From header, Reply-To address or ""). The
+# e-mail channel registers it when it loads (channels_email.startup): the survey goes out
+# under the client's name, like the acknowledgement and the replies, without the inbox
+# importing the channel.
+_IDENTITY: list[Callable[[Conversation], tuple[str, str]]] = []
+
+
+def survey_identity_register(identity: Callable[[Conversation], tuple[str, str]]) -> None:
+    _IDENTITY[:] = [identity]
+
+
+def survey_identity(conversation: Conversation) -> tuple[str, str]:
+    """(From, Reply-To) of the survey mail about `conversation`."""
+    if not _IDENTITY:
+        raise LookupError("no survey sender registered: is channels_email installed?")
+    return _IDENTITY[0](conversation)
+
+
+def survey_exclusion_for(conversation: Conversation) -> SurveyExclusion | None:
+    """The first exclusion rule (Paramètres → Enquêtes de satisfaction) matching the
+    conversation: its account (or every account), its nature, its motif, one of its tags."""
+    tags = [t.lower() for t in conversation.tags.values_list("name", flat=True)]
+    return SurveyExclusion.objects.filter(
+        Q(account__isnull=True) | Q(account_id=conversation.account_id),
+        Q(kind="") | Q(kind=conversation.kind),
+        Q(motif="") | Q(motif=conversation.motif),
+        Q(tag="") | Q(tag__in=tags),
+    ).order_by("pk").first()
+
+
+def survey_wanted(conversation: Conversation) -> bool:
+    """Whether a resolved conversation gets the satisfaction survey: its contact's, about
+    the work done for the account (not the client business's own requests to the operator,
+    whose "contact" is the client itself), and no exclusion rule matching (by default:
+    complaints, cancellations, spam)."""
+    contact = conversation.contact
+    if contact is None or not contact.email:
+        return False
+    if conversation.origin == Origin.CLIENT:
+        return False
+    return survey_exclusion_for(conversation) is None
+
 
 @transaction.atomic
 def survey_create(conversation: Conversation) -> SurveyResponse | None:
-    """One survey per resolution of a conversation with a reachable contact."""
+    """One survey per resolution of a conversation with a reachable contact, when a survey
+    makes sense for it (`survey_wanted`)."""
     contact = conversation.contact
-    if contact is None or not contact.email:
+    if contact is None or not survey_wanted(conversation):
         return None
     now = clock.now()
     recent = SurveyResponse.objects.filter(conversation=conversation,

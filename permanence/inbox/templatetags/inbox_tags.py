@@ -48,3 +48,12 @@ def status_label(value: str) -> str:
         return str(Status(value).label)
     except ValueError:
         return value or "—"
+
+
+@register.filter
+def parse_iso(value: str) -> datetime | None:
+    """An ISO 8601 instant stored in a timeline event's data, for the |date filter."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None

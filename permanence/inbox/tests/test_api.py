@@ -561,8 +561,9 @@ def test_reply(api_client_for: Any, agent: Any, conv: Conversation,
                          "status_after": "attente_client"})
     assert response.status_code == 201, response.content
     body = response.json()
+    # Signed once, where every reply is written (inbox.signature).
     assert (body["direction"], body["author"], body["body_text"], body["conversation"]) == (
-        "out", agent.pk, "Nous vous rappelons à 14 h.", conv.pk)
+        "out", agent.pk, "Nous vous rappelons à 14 h.\n\n— agent\nCabinet Martin", conv.pk)
     assert body["attachments"] == []
     conv.refresh_from_db()
     assert conv.status == "attente_client"

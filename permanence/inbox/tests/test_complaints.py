@@ -107,7 +107,8 @@ def test_requalified_as_complaint(account: Any, agent: Any) -> None:
     assert complaint_of(c).received_at == T0
 
 
-def test_four_steps_in_order_stamped(account: Any, agent: Any, supervisor: Any) -> None:
+def test_four_steps_in_order_stamped(account: Any, agent: Any, supervisor: Any,
+                                     django_capture_on_commit_callbacks: Any) -> None:
     c = open_conv(account)
     complaint = complaint_of(c)
     t1, t2, t3 = (T0 + timedelta(hours=h) for h in (1, 2, 3))
@@ -117,7 +118,8 @@ def test_four_steps_in_order_stamped(account: Any, agent: Any, supervisor: Any) 
     assert (complaint.impact, complaint.urgency, complaint.order_reference) == (
         "moyen", "haute", "CMD-42")
     assert Conversation.objects.get(pk=c.pk).priority == Priority.HIGH  # urgency → priority
-    complaint = treat(supervisor, complaint, t2)
+    with clock.frozen(t2), django_capture_on_commit_callbacks(execute=True):  # sent at t2
+        complaint = treat(supervisor, complaint, t2)
     assert (complaint.step, complaint.treated_at, complaint.treated_by) == (
         ComplaintStep.CLOSURE, t2, supervisor)
     assert complaint.promised_date == date(2026, 11, 16)

@@ -24,7 +24,14 @@ from permanence.calendars.services import (
 )
 from permanence.core import clock
 from permanence.inbox import live, routing, services, sla
-from permanence.inbox.models import Channel, Contact, Conversation, Priority, RoutingRule
+from permanence.inbox.models import (
+    Channel,
+    Contact,
+    Conversation,
+    Priority,
+    RoutingRule,
+    SlaPolicy,
+)
 from permanence.inbox.services import Incoming
 from permanence.integrations.models import WebhookEndpoint
 from permanence.integrations.services import any_active_endpoint
@@ -53,7 +60,8 @@ def _default_policy(db: Any) -> None:
 
 
 def uncached_due(account: Any, hours: Decimal) -> datetime:
-    return sla.due(spec_for_account(account), T0, hours)
+    policy_clock = SlaPolicy.objects.get(account=None).clock  # the policy's, read afresh
+    return sla.due(spec_for_account(account), T0, hours, clock=policy_clock)
 
 
 def statements(ctx: CaptureQueriesContext, table: str) -> list[str]:
@@ -165,14 +173,15 @@ def test_an_account_policy_created_by_copy_applies_at_once(account: Any,
 def test_a_changed_calendar_applies_at_once(account: Any, admin_user: Any) -> None:
     open_conv(account, "a@exemple.fr")
     before = spec_for_account_cached(account)
-    # Mondays 14:00–18:00 only: 4 business hours a week.
-    data = {"timezone": "Europe/Paris", "weekly": {"mon": [["14:00", "18:00"]]},
+    # Tuesdays 14:00–18:00 only: the only working day of the week.
+    data = {"timezone": "Europe/Paris", "weekly": {"tue": [["14:00", "18:00"]]},
             "holidays": None, "closures": []}
     calendar_set(actor=admin_user, account=account, data=data)
     fresh = type(account).objects.get(pk=account.pk)
     assert spec_for_account_cached(fresh) != before
     conv = open_conv(account, "b@exemple.fr", priority=Priority.HIGH)  # 8 business hours
-    assert conv.first_response_due_at == datetime(2026, 11, 9, 18, 0, tzinfo=PARIS)
+    # Monday no longer counts: 8 h of Tuesday (jours ouvrés), not Monday 17:00 as before.
+    assert conv.first_response_due_at == datetime(2026, 11, 3, 8, 0, tzinfo=PARIS)
 
 
 def test_a_calendar_inherited_from_the_operator_follows_its_changes(account: Any,

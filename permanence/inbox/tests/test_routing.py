@@ -63,8 +63,9 @@ def test_rules_are_ordered_and_the_first_match_wins(account: Any) -> None:
     c = open_conv(account, subject="Fuite d'eau")
     assert c.priority == Priority.URGENT
     assert tags(c) == ["plomberie", "urgent"]
-    # Routing happens before the SLA: an urgent conversation is due the same business day.
-    assert c.first_response_due_at == datetime(2026, 11, 2, 18, 0, tzinfo=PARIS)
+    # Routing happens before the SLA: an urgent conversation is due the same business day
+    # (8 h of the working day from 09:00, the seeded jours-ouvrés clock).
+    assert c.first_response_due_at == datetime(2026, 11, 2, 17, 0, tzinfo=PARIS)
     plain = open_conv(account, subject="Question")
     assert (plain.priority, tags(plain)) == (Priority.NORMAL, [])
 

@@ -277,12 +277,15 @@ def test_updates_deletes_and_new_rows_are_seen(convs: Any, account: Any) -> None
     assert reference not in found("rendez")
 
 
-def test_one_query_per_search(convs: Any, account: Any, django_assert_num_queries: Any) -> None:
+def test_one_query_per_search(convs: Any, account: Any,
+                              django_assert_max_num_queries: Any) -> None:
     qs = Conversation.objects.filter(account=account).select_related("account", "contact")
     for q in ["facture", "facture dupont", "D-2026-000123", "jean.dupont@example.fr",
               "06 12 34 56 78", "le 0612345678 factu", "'\"()*"]:
         for ordered in (False, True):
-            with django_assert_num_queries(1):
+            # PostgreSQL: the vocabulary (typos), the planner's estimates, the probe of a
+            # contact term with few matches, then the query.
+            with django_assert_max_num_queries(4 if POSTGRES else 1):
                 list(search_conversations(qs.all(), q, ordered=ordered))
 
 
@@ -329,9 +332,9 @@ def test_search_schema_is_installed(db: Any) -> None:
     with connection.cursor() as cursor:
         if POSTGRES:
             cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s",
-                           ["inbox_conversation_search_gin"])
+                           ["inbox_conversation_search_vector_gin"])
             (indexdef,) = cursor.fetchone()
-            assert "to_tsvector('french_unaccent'::regconfig, search_text)" in indexdef
+            assert "gin (search_vector)" in indexdef  # stored by a trigger (inbox/0010)
             cursor.execute("SELECT to_tsvector('french_unaccent', 'Réclamations')::text")
             assert cursor.fetchone()[0] == "'reclam':1"
         else:

@@ -109,25 +109,30 @@ def test_contacts_are_deduplicated_per_account(account: Any, other_account: Any)
 # --- Replies and statuses --------------------------------------------------------------------
 
 
-def test_reply_sets_first_response_assigns_and_opens(account: Any, agent: Any) -> None:
+def test_reply_sets_first_response_assigns_and_opens(
+        account: Any, agent: Any, django_capture_on_commit_callbacks: Any) -> None:
     c = open_conv(account)
     assert (c.status, c.assignee_id, c.first_response_at) == (Status.NEW, None, None)
     at = T0 + timedelta(hours=1)
-    with clock.frozen(at):
+    with clock.frozen(at), django_capture_on_commit_callbacks(execute=True):
         message = services.conversation_reply(actor=agent, conversation=c,
                                               body="Nous vous rappelons demain.")
+        # Queued, not yet sent: no first response until it is (the worker, after commit).
+        assert reload(c).first_response_at is None
+        assert message.delivery_status == Delivery.PENDING
     c = reload(c)
     assert c.first_response_at == at
     assert c.assignee == agent
     assert c.status == Status.OPEN
+    message.refresh_from_db()
     assert (message.direction, message.author, message.delivery_status) == (
-        Direction.OUT, agent, Delivery.PENDING)
+        Direction.OUT, agent, Delivery.SENT)
     assert message.subject == "Re: Demande de rappel"
     history = list(StatusChange.objects.filter(conversation=c).values_list(
         "from_status", "to_status", "actor"))
     assert history == [("", Status.NEW, None), (Status.NEW, Status.OPEN, agent.pk)]
     # A second reply keeps the first response time.
-    with clock.frozen(at + timedelta(hours=1)):
+    with clock.frozen(at + timedelta(hours=1)), django_capture_on_commit_callbacks(execute=True):
         services.conversation_reply(actor=agent, conversation=c, body="Précision.")
     assert reload(c).first_response_at == at
 
@@ -136,7 +141,9 @@ def test_reply_to_a_portal_conversation_needs_no_delivery(account: Any, agent: A
     c = open_conv(account, channel=Channel.PORTAL, contact_email="")
     with clock.frozen(T0):
         message = services.conversation_reply(actor=agent, conversation=c, body="Réponse")
-    assert message.delivery_status == Delivery.NONE
+    # Published in the espace client, where the request was asked: it reached the client.
+    assert (message.delivery_status, message.data["via"]) == (Delivery.SENT, "espace_client")
+    assert reload(c).first_response_at == T0
 
 
 def test_reply_is_mailed_after_commit(account: Any, agent: Any,
@@ -407,7 +414,8 @@ def test_phone_message_record(account: Any, agent: Any,
     [message] = c.messages.filter(direction=Direction.IN)
     assert message.author == agent and message.body_text == "Rappeler avant midi."
     assert message.data == {"recorded_by": agent.pk}
-    assert c.first_response_due_at == datetime(2026, 11, 2, 18, 0, tzinfo=PARIS)
+    # Urgent: 8 h of the working day (jours ouvrés clock), and within the business day.
+    assert c.first_response_due_at == datetime(2026, 11, 2, 17, 0, tzinfo=PARIS)
     assert mail.outbox == []  # no acknowledgement for a call
     normal = services.phone_message_record(actor=agent, account=account, caller_name="M. B",
                                            caller_phone="+33 1 23 45 67 89", reason="Info",

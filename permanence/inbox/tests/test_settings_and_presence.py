@@ -34,7 +34,12 @@ def _client(user: Any) -> Client:
 def test_calendar_change_recomputes_open_conversations(
         account: Any, supervisor: Any, django_capture_on_commit_callbacks: Any) -> None:
     from permanence.calendars.services import calendar_set
+    from permanence.core.business_time import OPENING_HOURS
+    from permanence.inbox import sla
+    from permanence.inbox.models import SlaPolicy
 
+    # Counted in opening hours, so that shorter hours move the deadline.
+    SlaPolicy.objects.filter(pk=sla.ensure_default_policy().pk).update(clock=OPENING_HOURS)
     with clock.frozen(datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)):  # a Monday
         conversation = _open(account)
         before = conversation.first_response_due_at

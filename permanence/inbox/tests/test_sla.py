@@ -13,6 +13,7 @@ import pytest
 from permanence.calendars.models import BusinessCalendar
 from permanence.calendars.services import calendar_set
 from permanence.core import clock
+from permanence.core.business_time import OPENING_HOURS
 from permanence.inbox import services, sla, sla_monitor
 from permanence.inbox.models import (
     Channel,
@@ -30,6 +31,13 @@ from permanence.inbox.services import Incoming
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFICE = [["08:30", "12:30"], ["14:00", "18:00"]]
+
+
+@pytest.fixture(autouse=True)
+def _opening_hours_clock(monkeypatch: Any) -> None:
+    """These tests exercise the arithmetic of the opening-hours clock (policies created here
+    count only opening slots); test_sla_clock.py covers the working-days one and the choice."""
+    monkeypatch.setattr(SlaPolicy._meta.get_field("clock"), "default", OPENING_HOURS)
 
 
 def paris(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -68,8 +76,10 @@ def test_default_policy_targets_per_priority(account: Any) -> None:
     def targets(priority: str, kind: str = Kind.QUESTION) -> sla.Targets:
         return sla.targets_for(Conversation(account=account, priority=priority, kind=kind))
 
-    assert targets(Priority.NORMAL) == sla.Targets(Decimal(24), False, Decimal(24), Decimal(72))
-    assert targets(Priority.URGENT) == sla.Targets(Decimal(8), True, Decimal(4), Decimal(24))
+    assert targets(Priority.NORMAL) == sla.Targets(Decimal(24), False, Decimal(24), Decimal(72),
+                                                   OPENING_HOURS)
+    assert targets(Priority.URGENT) == sla.Targets(Decimal(8), True, Decimal(4), Decimal(24),
+                                                   OPENING_HOURS)
     assert targets(Priority.LOW).resolution_hours == Decimal(72)
     # Complaints: first answer within 48 business hours at most.
     assert targets(Priority.LOW, Kind.COMPLAINT).first_response_hours == Decimal(48)
@@ -87,7 +97,7 @@ def test_account_policy_capped_at_72_hours_and_48_for_complaints(account: Any) -
     account.refresh_from_db()
     normal = sla.targets_for(Conversation(account=account, priority=Priority.NORMAL,
                                           kind=Kind.QUESTION))
-    assert normal == sla.Targets(Decimal(72), False, Decimal(72), Decimal(72))
+    assert normal == sla.Targets(Decimal(72), False, Decimal(72), Decimal(72), OPENING_HOURS)
     complaint = sla.targets_for(Conversation(account=account, priority=Priority.NORMAL,
                                              kind=Kind.COMPLAINT))
     assert complaint.first_response_hours == Decimal(48)
@@ -202,9 +212,11 @@ def test_pause_while_waiting_on_customer_then_customer_reply_resumes(account: An
     assert c.next_due_at == c.first_response_due_at
 
 
-def test_pauses_accumulate_and_resume_by_status_change(account: Any, agent: Any) -> None:
+def test_pauses_accumulate_and_resume_by_status_change(
+        account: Any, agent: Any, django_capture_on_commit_callbacks: Any) -> None:
     c = open_conv(account, paris(2026, 11, 2, 9, 0))
-    with clock.frozen(paris(2026, 11, 2, 10, 0)):
+    with clock.frozen(paris(2026, 11, 2, 10, 0)), django_capture_on_commit_callbacks(
+            execute=True):  # the reply is sent: the first response counts
         services.conversation_reply(actor=agent, conversation=c, body="Pouvez-vous préciser ?",
                                     status_after=Status.PENDING_CUSTOMER)
     c = reload(c)
@@ -300,11 +312,12 @@ def test_calendar_change_then_recompute_for_account(account: Any, other_account:
     assert reload(other).first_response_due_at == paris(2026, 11, 5, 9, 0)
 
 
-def test_next_due_at_is_the_earliest_pending_and_none_when_closed(account: Any,
-                                                                 agent: Any) -> None:
+def test_next_due_at_is_the_earliest_pending_and_none_when_closed(
+        account: Any, agent: Any, django_capture_on_commit_callbacks: Any) -> None:
     c = open_conv(account, paris(2026, 11, 2, 9, 0))
     assert c.next_due_at == min(c.first_response_due_at, c.resolution_due_at)
-    with clock.frozen(paris(2026, 11, 2, 9, 30)):
+    with clock.frozen(paris(2026, 11, 2, 9, 30)), django_capture_on_commit_callbacks(
+            execute=True):
         services.conversation_reply(actor=agent, conversation=c, body="Bien reçu.")
     c = reload(c)
     assert c.first_response_due_at is None

@@ -317,7 +317,8 @@ def test_billing_reads_but_cannot_work(inbox: dict[str, Conversation], billing: 
 # --- Forms on the conversation page -------------------------------------------------------------
 
 
-def test_reply_form(inbox: dict[str, Conversation], agent: Any) -> None:
+def test_reply_form(inbox: dict[str, Conversation], agent: Any,
+                    django_capture_on_commit_callbacks: Any) -> None:
     c = inbox["urgent"]
     client = login(agent)
     url = f"/app/boite/{c.pk}/repondre/"
@@ -326,16 +327,20 @@ def test_reply_form(inbox: dict[str, Conversation], agent: Any) -> None:
     assert '<p class="error" role="alert">Ce champ est obligatoire.</p>' in (
         text(empty))
     upload = SimpleUploadedFile("plan.pdf", b"%PDF-1.7 plan", content_type="application/pdf")
-    with clock.frozen(NOW):
+    with clock.frozen(NOW), django_capture_on_commit_callbacks(execute=True):
         ok = client.post(url, {"body": "Un plombier arrive.", "status_after": "attente_client",
                                "attachments": [upload]})
     assert ok.status_code == 302 and ok["Location"] == f"/app/boite/{c.pk}/"
     c.refresh_from_db()
+    # Sent (the worker ran after commit): only then the first response counts.
     assert (c.status, c.assignee, c.first_response_at) == (Status.PENDING_CUSTOMER, agent, NOW)
     [reply] = c.messages.filter(direction=Direction.OUT)
-    assert reply.body_text == "Un plombier arrive."
+    assert reply.body_text.startswith("Un plombier arrive.\n\n— ")
     assert [a.filename for a in reply.attachments.all()] == ["plan.pdf"]
-    assert "Réponse envoyée." in text(get(client, f"/app/boite/{c.pk}/"))
+    page = text(get(client, f"/app/boite/{c.pk}/"))
+    assert "Réponse envoyée." not in page  # what happened: queued, then sent
+    assert "Réponse mise en file d&#x27;envoi vers" in page or (
+        "Réponse mise en file d'envoi vers" in page)
     # A closed conversation: 409 and the reason on the page.
     with clock.frozen(NOW):
         services.conversation_set_status(actor=agent, conversation=c, status=Status.CLOSED)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from permanence.accounts.models import ClientAccount, Membership
+from permanence.channels_email.outbound import format_deadline
 from permanence.core import clock
 from permanence.inbox.models import Attachment, Conversation, Message, ReadMarker
 from permanence.inbox.services import (
@@ -26,7 +27,6 @@ from permanence.inbox.services import (
 pytestmark = pytest.mark.django_db
 
 MONDAY_9H = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-DEADLINE = "jeudi 26 novembre 2026 à 09:00"
 
 
 def open_conversation(account: Any, subject: str = "Question sur ma facture",
@@ -34,7 +34,7 @@ def open_conversation(account: Any, subject: str = "Question sur ma facture",
     return conversation_open(Incoming(account=account, channel="espace_client",
                                       subject=subject, body_text=body,
                                       contact_email="client@test.fr", contact_name="Client",
-                                      acknowledge=False, **extra))
+                                      acknowledge=False, origin="client", **extra))
 
 
 @pytest.fixture
@@ -115,7 +115,9 @@ def test_new_request(client_login: Client, account: Any, client_user: Any,
     assert message.channel == "espace_client" and message.attachments.count() == 1
     # The acknowledgement: on screen (reference and deadline) and by e-mail.
     page = client_login.get(response["Location"]).content.decode()
-    assert conversation.reference in page and DEADLINE in page
+    # The promised date: the one the inbox computed (its clock is the SLA's business).
+    deadline = format_deadline(conversation.first_response_due_at)
+    assert conversation.reference in page and f"au plus tard le {deadline}" in page
     acks = [m for m in mail.outbox if "Accusé de réception" in m.subject]
     assert len(acks) == 1 and acks[0].to == [f"{client_user.full_name} <{client_user.email}>"]
 

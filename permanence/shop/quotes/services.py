@@ -43,6 +43,7 @@ from permanence.catalog.models import Offer, TermsVersion
 from permanence.catalog.pricing import LineSpec
 from permanence.core import clock
 from permanence.core.errors import DomainError, Forbidden, invalid, invalid_fields
+from permanence.core.isolation import each_isolated
 from permanence.core.mail import queue_email
 from permanence.core.money import HUNDRED, compute_totals, line_total_cents
 from permanence.core.ratelimit import FixedWindowLimit
@@ -588,28 +589,34 @@ def quotes_housekeeping(now: datetime | None = None) -> dict[str, int]:
     """Expire sent quotes past their validity; remind once, N days before it ends."""
     now = now or clock.now()
     day = timezone.localdate(now)
-    expired = 0
-    for pk in Quote.objects.filter(status=QuoteStatus.SENT, valid_until__lt=day).values_list(
-            "pk", flat=True):
+
+    def expire(pk: int) -> bool:
         try:
             quote_transition(quote=pk, to=QuoteStatus.EXPIRED,
                              note=_("Date de validité dépassée"), actor_label="scheduler")
-            expired += 1
         except DomainError:  # accepted or changed meanwhile
-            continue
-    reminded = 0
+            return False
+        return True
+
+    # One quote's failure is logged and skipped: the others still expire / are reminded.
+    expired = each_isolated(list(Quote.objects.filter(
+        status=QuoteStatus.SENT, valid_until__lt=day).values_list("pk", flat=True)), expire,
+        job="shop.quotes_housekeeping expiry").count(True)
     # Not the day it was sent: a quote sent with a short validity gets no immediate reminder.
     due = Quote.objects.filter(status=QuoteStatus.SENT, reminded_at__isnull=True,
                                sent_at__lte=now - timedelta(days=1), valid_until__gte=day,
                                valid_until__lte=day + timedelta(days=REMINDER_DAYS_BEFORE))
-    for pk in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            # Claimed by a conditional UPDATE: two schedulers never remind twice.
-            claimed = Quote.objects.filter(pk=pk, status=QuoteStatus.SENT,
-                                           reminded_at__isnull=True).update(reminded_at=now)
-            if not claimed:
-                continue
-            quote = Quote.objects.select_related("requested_by").get(pk=pk)
-            quote_email(quote, "reminder")
-            reminded += 1
+
+    def remind(pk: int) -> bool:
+        # Claimed by a conditional UPDATE: two schedulers never remind twice.
+        claimed = Quote.objects.filter(pk=pk, status=QuoteStatus.SENT,
+                                       reminded_at__isnull=True).update(reminded_at=now)
+        if not claimed:
+            return False
+        quote = Quote.objects.select_related("requested_by").get(pk=pk)
+        quote_email(quote, "reminder")
+        return True
+
+    reminded = each_isolated(list(due.values_list("pk", flat=True)), remind,
+                             job="shop.quotes_housekeeping reminders").count(True)
     return {"expired": expired, "reminded": reminded}

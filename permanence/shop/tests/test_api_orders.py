@@ -11,7 +11,7 @@ import pytest
 from permanence.core import clock
 from permanence.shop.models import OrderStatus, PaymentMethod
 from permanence.shop.orders import order_transition
-from testkit.shop import make_order
+from testkit.shop import make_order, mark_checked
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -113,6 +113,7 @@ def test_detail_has_lines_history_and_deadlines(api_client_for: Any, client_user
 
 def test_transition_by_a_supervisor(api_client_for: Any, supervisor: Any, paid: Any) -> None:
     client = api_client_for(supervisor)
+    mark_checked(paid)
     with clock.frozen(paris(2026, 11, 23, 10, 0)):
         response = post_json(client, f"/api/v1/orders/{paid.pk}/transition",
                              {"to": "validee", "note": "OK"})

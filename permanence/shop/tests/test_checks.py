@@ -14,7 +14,7 @@ from permanence.inbox.models import Notification
 from permanence.shop import order_checks as checks
 from permanence.shop.models import Order, OrderEvent, OrderStatus
 from permanence.shop.orders import order_set_information_complete, order_transition
-from testkit.shop import make_order
+from testkit.shop import make_order, mark_checked
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -102,6 +102,7 @@ def test_overdue_alert_once_per_order_and_deadline(managers: Any, account: Any,
     assert alerts.count() == 1
     assert "25/11/2026 17:00" in alerts.get().note
     # Validated late: the activation deadline gets its own alert, once.
+    mark_checked(order)
     with clock.frozen(paris(2026, 11, 26, 9, 0)):
         order_transition(order=order, to=OrderStatus.VALIDATED)
     order.refresh_from_db()

@@ -17,7 +17,7 @@ from permanence.core import clock
 from permanence.inbox.models import Conversation, Direction, Status
 from permanence.shop.models import CustomerKind, OrderStatus
 from permanence.shop.orders import order_transition
-from testkit.shop import make_order
+from testkit.shop import make_order, mark_checked
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -90,6 +90,7 @@ def test_consumer_order_shows_withdrawal_information(supervisor: Any, account: A
 def test_validate_then_activate_through_the_ui(supervisor: Any, paid: Any,
                                                django_capture_on_commit_callbacks: Any) -> None:
     client = login(supervisor)
+    mark_checked(paid)
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, "transition", paid, {"to": "validee", "confirm": "1",
                                                      "note": "Consignes reçues"})
@@ -229,6 +230,7 @@ def test_activation_panel_warns_about_the_consumer_withdrawal_period(
     with clock.frozen(paris(2026, 11, 20, 10, 0)):
         order = make_order(account, customer_kind=CustomerKind.CONSUMER)
         order_transition(order=order, to=OrderStatus.PAID)
+        mark_checked(order)
         order_transition(order=order, to=OrderStatus.VALIDATED, actor=supervisor)
         html = login(supervisor).get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "ne doit pas commencer avant la fin du délai de rétractation (04/12/2026 10:00)" in html

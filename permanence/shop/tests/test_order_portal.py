@@ -14,7 +14,7 @@ from django.urls import reverse
 from permanence.core import clock
 from permanence.shop.models import OrderStatus
 from permanence.shop.orders import order_transition
-from testkit.shop import make_order
+from testkit.shop import make_order, mark_checked
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -36,6 +36,7 @@ def validated(account: Any, client_user: Any, supervisor: Any) -> Any:
     with clock.frozen(paris(2026, 11, 20, 17, 0)):
         order = make_order(account, client_user)
         order_transition(order=order, to=OrderStatus.PAID)
+    mark_checked(order)
     with clock.frozen(paris(2026, 11, 23, 10, 0)):
         return order_transition(order=order, to=OrderStatus.VALIDATED, actor=supervisor)
 

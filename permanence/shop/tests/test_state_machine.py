@@ -29,7 +29,7 @@ from permanence.shop.orders import (
     order_set_information_complete,
     order_transition,
 )
-from testkit.shop import make_offer, make_order
+from testkit.shop import make_offer, make_order, mark_checked
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -81,6 +81,7 @@ def test_validation_starts_the_activation_clock_of_the_longest_offer(account: An
                        one_off_price_cents=9000, activation_business_hours=72)
     order = make_order(account, offers=[make_offer(), setup])
     order_transition(order=order, to=OrderStatus.PAID)
+    mark_checked(order)
     with clock.frozen(paris(2026, 11, 23, 9, 0)):  # Monday 09:00
         order = order_transition(order=order, to=OrderStatus.VALIDATED)
     # 72 business hours: 7 h 30 left on Monday, 4 × 8 h to Friday, 4 × 8 h the next week
@@ -125,6 +126,7 @@ def test_transition_table_is_closed_over_known_statuses() -> None:
 def test_full_lifecycle_creates_subscription_and_writes_history(order: Any, supervisor: Any,
                                                                 committed: Any) -> None:
     mail.outbox.clear()
+    mark_checked(order)
     for to in (OrderStatus.PAID, OrderStatus.VALIDATED, OrderStatus.ACTIVATED):
         with committed():
             order = order_transition(order=order, to=to, actor=supervisor)
@@ -182,6 +184,7 @@ def test_subscription_keeps_the_saved_payment_method_for_recurring_debits(order:
                            amount_cents=order.total_ttc_cents, idempotency_key="k-1",
                            provider_customer_id="cus_123", provider_payment_method_id="pm_456",
                            created_at=clock.now(), succeeded_at=clock.now())
+    mark_checked(order)
     for to in (OrderStatus.PAID, OrderStatus.VALIDATED, OrderStatus.ACTIVATED):
         order_transition(order=order, to=to)
     sub = Subscription.objects.get(order=order)
@@ -215,6 +218,7 @@ def test_the_next_step_promised_to_the_client_follows_the_order(account: Any,
     with clock.frozen(paris(2026, 11, 24, 10, 0)):
         order = order_set_information_complete(order=order, actor=supervisor)
     assert order_next_step(order) == NextStep("validation", paris(2026, 11, 27, 10, 0))
+    mark_checked(order)
     with clock.frozen(paris(2026, 11, 25, 10, 0)):
         order = order_transition(order=order, to=OrderStatus.VALIDATED, actor=supervisor)
     assert order_next_step(order) == NextStep("activation", order.activation_due_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from stdnum.fr import siret
@@ -25,6 +26,7 @@ from permanence.calendars.models import BusinessCalendar, HolidayRegion
 from permanence.catalog.demo import seed_catalog
 from permanence.inbox.demo import seed_inbox
 from permanence.payments.demo import seed_orders  # the shop's, with their payments
+from permanence.shop.demo import seed_quotes
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "permanence-demo")
 DOMAIN = "permanence.test"
@@ -98,7 +100,7 @@ class Command(BaseCommand):
             "vat_number": "FR03552081317",
             "address": "12 rue de la République\n69002 Lyon",
             "iban": "FR7630006000011234567890189",
-            "support_email": f"support@{DOMAIN}", "support_phone": "+33 4 72 00 00 00",
+            "support_email": f"support@{DOMAIN}", "support_phone": "+33472000000",
             "opening_hours_text": "Du lundi au vendredi, de 8 h 30 à 12 h 30 et de 14 h à 18 h "
                                   "(hors jours fériés).",
         })
@@ -147,6 +149,9 @@ class Command(BaseCommand):
         orders = seed_orders()
         if orders:
             self.stdout.write(f"{orders} demo orders created.")
+        quotes = seed_quotes()
+        if quotes:
+            self.stdout.write(f"{quotes} demo quotes created (one at each stage).")
         self._print_logins()
 
     def _user(self, email: str, name: str, role: str, superuser: bool = False) -> User:
@@ -165,3 +170,13 @@ class Command(BaseCommand):
             w(f"  {role.label:<15} {login}@{DOMAIN}")
         for spec in ACCOUNTS:
             w(f"  {'Client':<15} {spec['login']}@{DOMAIN}  ({spec['name']})")
+        host, port = settings.MAILGATEWAY_HOST, settings.MAILGATEWAY_PORT
+        w(self.style.SUCCESS(f"Inbound e-mail (gateway: smtp://{host}:{port}, "
+                             "MAILGATEWAY_PORT) — an e-mail to one of these addresses opens "
+                             "a conversation in that account's inbox:"))
+        channels = (ContactChannel.objects.filter(kind=ContactChannel.Kind.EMAIL)
+                    .select_related("account").order_by("account__is_operator", "account__name",
+                                                        "value"))
+        for channel in channels:
+            w(f"  {channel.value:<36} {channel.account.name}")
+        w("  Try it: .venv/bin/python manage.py send_test_mail <address> (while make demo runs)")

@@ -36,12 +36,11 @@
     return function (obj) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(obj)); };
   }
 
+  // live.js holds the page's /ws/inbox/ socket (it also keeps the menu's unread count).
   var list = document.getElementById("inbox-results");
   if (list) {
-    socket("/ws/inbox/", function (msg) {
-      if (msg.type === "inbox.changed" && window.htmx) {
-        htmx.trigger(list, "refresh");
-      }
+    document.addEventListener("inbox:changed", function () {
+      if (window.htmx) htmx.trigger(list, "refresh");
     });
   }
 

@@ -1,0 +1,115 @@
+"""The loopback relay of live pushes (core/live_layer.py): a process with LIVE_RELAY_URL posts
+its group sends, signed, to the web process, which sends them to its own websockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.test import Client
+
+from permanence.core import live_layer
+from permanence.core.live_layer import RELAY_PATH, RelayChannelLayer, relay_headers
+
+
+def _body(*pushes: tuple[str, dict[str, Any]]) -> bytes:
+    return json.dumps({"pushes": [list(p) for p in pushes]}).encode()
+
+
+def _post(body: bytes, headers: dict[str, str] | None = None, *,
+          remote: str = "127.0.0.1") -> Any:
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()
+             if k != "Content-Type"}
+    return Client().post(RELAY_PATH, body, content_type="application/json",
+                         REMOTE_ADDR=remote, **extra)
+
+
+def _member_of(group: str) -> tuple[Any, str]:
+    layer = get_channel_layer()
+
+    async def join() -> str:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        return channel
+
+    return layer, async_to_sync(join)()
+
+
+def _received(layer: Any, channel: str) -> dict[str, Any] | None:
+    async def receive() -> dict[str, Any] | None:
+        try:
+            return await asyncio.wait_for(layer.receive(channel), 1)
+        except TimeoutError:
+            return None
+
+    return async_to_sync(receive)()
+
+
+def test_the_default_layer_is_the_relay_layer_without_a_relay_url() -> None:
+    layer = get_channel_layer()
+    assert isinstance(layer, RelayChannelLayer)
+    assert layer.relay_url == ""
+
+
+def test_a_signed_push_from_loopback_is_sent_to_the_group() -> None:
+    layer, channel = _member_of("inbox")
+    body = _body(("inbox", {"type": "inbox.changed", "conversation": 7, "reason": "created"}))
+    response = _post(body, relay_headers(body))
+    assert response.status_code == 204
+    assert _received(layer, channel) == {"type": "inbox.changed", "conversation": 7,
+                                         "reason": "created"}
+
+
+@pytest.mark.parametrize("case", ["unsigned", "wrong key", "tampered", "old", "future",
+                                  "outsider"])
+def test_unsigned_forged_stale_or_outside_pushes_are_refused(case: str) -> None:
+    layer, channel = _member_of("inbox")
+    body = _body(("inbox", {"type": "inbox.changed", "conversation": 7}))
+    headers = relay_headers(body)
+    remote = "127.0.0.1"
+    if case == "unsigned":
+        headers = {}
+    elif case == "wrong key":
+        headers[live_layer.SIGNATURE_HEADER] = "0" * 64
+    elif case == "tampered":
+        body = _body(("inbox", {"type": "inbox.changed", "conversation": 8}))
+    elif case == "old":
+        headers = relay_headers(body, int(time.time()) - live_layer.RELAY_TOLERANCE - 5)
+    elif case == "future":
+        headers = relay_headers(body, int(time.time()) + live_layer.RELAY_TOLERANCE + 5)
+    elif case == "outsider":
+        remote = "203.0.113.9"
+    response = _post(body, headers, remote=remote)
+    assert response.status_code == 403
+    assert _received(layer, channel) is None
+
+
+def test_a_signed_but_malformed_body_is_a_400_and_get_is_not_allowed() -> None:
+    for body in (b"not json", b'{"pushes": "x"}', b'{"pushes": [["inbox", {"no": "type"}]]}'):
+        assert _post(body, relay_headers(body)).status_code == 400
+    assert Client().get(RELAY_PATH).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relaying_layer_delivers_through_the_web_process(live_server: Any) -> None:
+    """The gateway's side (a layer with a relay URL) → HTTP → the web side's group."""
+    web_layer, channel = _member_of("user-5")
+    gateway_layer = RelayChannelLayer(relay_url=live_server.url)
+    async_to_sync(gateway_layer.group_send)("user-5", {"type": "notify",
+                                                       "payload": {"text": "Bonjour"}})
+    assert gateway_layer.wait_relayed(5)
+    assert _received(web_layer, channel) == {"type": "notify", "payload": {"text": "Bonjour"}}
+
+
+def test_a_failed_relay_is_logged_never_raised(caplog: Any) -> None:
+    layer = RelayChannelLayer(relay_url="http://127.0.0.1:9", relay_timeout=1)  # nothing there
+    with caplog.at_level(logging.WARNING, logger="permanence.core.live_layer"):
+        async_to_sync(layer.group_send)("inbox", {"type": "inbox.changed", "conversation": 1})
+        assert layer.wait_relayed(5)
+    assert "live relay to http://127.0.0.1:9/internal/live-relay/ failed" in caplog.text

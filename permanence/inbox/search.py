@@ -330,15 +330,15 @@ class _Postgres(_Backend):
     50–100 ms at 200,000 conversations and five times that at 1,000,000):
 
     * at most COLLECT_MAX: `search_vector @@ query`, which the planner reads from the GIN
-      index and sorts (a few hundred rows); a contact term (e-mail, phone) first collects
-      its few matching conversation and contact ids in one query (an OR across two tables
-      cannot be read from two indexes otherwise); so do several words each common whose
-      AND the planner, taking them as independent, finds rare ("fuite d'eau");
-    * more (a common word, a domain every contact shares): `ts_match_vq(search_vector,
-      query)`, the function behind `@@`, which no index answers: each row the list walks
-      in its sort index is checked on its stored vector (no text parsing), and a page
-      needs about 50 / (share of matching rows) rows, a capped count COUNT_CAP / share,
-      never every match."""
+      index and sorts (a few hundred rows);
+    * more than MANY_SHARE of the table (a common word, a domain every contact shares):
+      `ts_match_vq(search_vector, query)`, the function behind `@@`, which no index
+      answers: each row the list walks in its sort index is checked on its stored vector
+      (no text parsing), and a page needs about 50 / (share of matching rows) rows, a
+      capped count COUNT_CAP / share, never every match;
+    * in between, a contact term (e-mail, phone: an OR across two tables cannot be read
+      from two indexes otherwise), and an AND of words each common: the ids are collected
+      first, at most COLLECT_MAX + 1, and decide (_verdicts, _words_condition)."""
 
     def __init__(self, db: str) -> None:
         self.db = db
@@ -358,32 +358,28 @@ class _Postgres(_Backend):
         # words were independent: "fuite d'eau", 16,000 conversations, reads as 1,500).
         contacts = [_contacts(t).values("pk").query.sql_with_params() if t else None
                     for _sql, _params, t in parts]
-        alone: list[list[tuple[str, tuple[str, ...]]]] = [[(_PG_WORDS, (pg_tsquery([w], prefix_last=w == known[-1]
-                                          and words[-1] in known),)) for w in known]
-                 if query_sql == _PG_WORDS and len(known) > 1 else []
-                 for query_sql, _params, _t in parts]
-        queries: list[tuple[str, Any]] = []
+        prefix_last = bool(known) and words[-1] in known
+        each_word: list[tuple[str, tuple[str, ...]]] = [
+            (_PG_WORDS, (pg_tsquery([w], prefix_last=prefix_last
+                                    and i == len(known) - 1),))
+            for i, w in enumerate(known)] if len(known) > 1 else []
+        alone: list[list[tuple[str, tuple[str, ...]]]] = [
+            each_word if query_sql == _PG_WORDS else [] for query_sql, _params, _t in parts]
+        queries: list[tuple[str, Any]] = [(_PG_ESTIMATE_ALL, ())]
         for (query_sql, params, _t), contact, words_alone in zip(parts, contacts, alone,
                                                                   strict=True):
             queries += [(_PG_ESTIMATE.format(query=sql), values) for sql, values in
                         [(query_sql, params), *words_alone]]
             queries += [contact] if contact else []
-        verdicts = _verdicts(parts, alone, iter(_pg_estimates(self.db, queries)))
-        probes: list[tuple[str, tuple[Any, ...]]] = []
-        for (query_sql, params, term), contact, verdict in zip(parts, contacts, verdicts,
-                                                               strict=True):
-            if verdict == "probe":
-                probes.append((_PG_PROBE.format(query=query_sql), params))
-                if term and contact:
-                    probes.append((f"ARRAY({contact[0]} LIMIT {COLLECT_MAX + 1})",
-                                   contact[1]))
-        found = iter(_pg_probe(self.db, probes))
+        verdicts, rarest = _verdicts(parts, alone, iter(_pg_estimates(self.db, queries)))
+        found = iter(_pg_probe(self.db, _probes(parts, contacts, verdicts)))
         condition = Q()
-        for (query_sql, params, term), verdict in zip(parts, verdicts, strict=True):
+        for (query_sql, params, term), verdict, words_alone, rare in zip(
+                parts, verdicts, alone, rarest, strict=True):
             ids = next(found) if verdict == "probe" else []
             if term is None:
-                few = verdict == "few" or (verdict == "probe" and len(ids) <= COLLECT_MAX)
-                condition &= Q(_PgVectorMatch(query_sql, params, indexed=few))
+                condition &= _words_condition(query_sql, params, verdict, ids,
+                                              None if rare is None else words_alone[rare])
                 continue
             if verdict == "probe":
                 contact_ids = next(found)
@@ -412,6 +408,9 @@ COLLECT_MAX = 3000
 _PG_WORDS = "to_tsquery('french_unaccent'::regconfig, %s)"
 _PG_SIMPLE = "to_tsquery('simple'::regconfig, %s)"
 _PG_ESTIMATE = "SELECT id FROM inbox_conversation WHERE search_vector @@ {query}"
+_PG_ESTIMATE_ALL = "SELECT id FROM inbox_conversation"
+# Beyond this share of the conversations, a term is checked row by row without a probe.
+MANY_SHARE = 0.05
 _PG_PROBE = ("ARRAY(SELECT id FROM inbox_conversation WHERE search_vector @@ {query} "  # noqa: S608
              f"LIMIT {COLLECT_MAX + 1})")
 # The query words that are in the index's vocabulary (stems of 4+ letters: inbox_search_word)
@@ -450,22 +449,64 @@ def _pg_vocabulary(db: str, words: list[str]) -> tuple[list[str], list[list[str]
 
 
 def _verdicts(parts: list[tuple[str, tuple[str, ...], Term | None]],
-              alone: list[list[tuple[str, tuple[str, ...]]]], estimates: Any) -> list[str]:
+              alone: list[list[tuple[str, tuple[str, ...]]]],
+              estimates: Any) -> tuple[list[str], list[int | None]]:
     """Per part of a query: "few" (read from the index), "many" (checked per row) or "probe"
-    (the AND of words each common, or a contact term with few matches on both sides: the
-    ids are collected first, at most COLLECT_MAX + 1). `estimates` yields, per part, the
-    part's, then each word's alone, then a contact term's contacts (_Postgres.condition)."""
+    (its ids collected first, at most COLLECT_MAX + 1), and its rarest word (index in
+    `alone`) when that one alone is not common.
+
+    `estimates` yields the table's rows, then per part: the part's, each word's alone, a
+    contact term's contacts (_Postgres.condition). "many" only beyond MANY_SHARE of the
+    table, where a page walks at most ~50 / MANY_SHARE rows; a probe in between, since
+    PostgreSQL never estimates a term it has no statistics for below ~0.4 % of the rows
+    (4,000 at 1,000,000 conversations: a phone number), and estimates an AND of words as
+    if they were independent ("fuite d'eau": 16,000 conversations read as 1,500)."""
+    many = max(COLLECT_MAX, next(estimates) * MANY_SHARE)
     verdicts: list[str] = []
+    rarest: list[int | None] = []
     for (_sql, _params, term), words_alone in zip(parts, alone, strict=True):
         together = next(estimates)
         each = [next(estimates) for _w in words_alone]
-        verdict = ("many" if together > COLLECT_MAX
-                   else "probe" if each and min(each) > COLLECT_MAX else "few")
-        if term is not None:
-            few_contacts = next(estimates) <= COLLECT_MAX
-            verdict = "probe" if verdict == "few" and few_contacts else "many"
+        verdict = ("many" if together > many
+                   else "probe" if together > COLLECT_MAX or (each and min(each) > COLLECT_MAX)
+                   else "few")
+        if term is not None:  # both sides' few ids, or checked per row through the join
+            few_contacts = next(estimates) <= many
+            verdict = "probe" if verdict != "many" and few_contacts else "many"
         verdicts.append(verdict)
-    return verdicts
+        rarest.append(each.index(min(each)) if each and min(each) <= many else None)
+    return verdicts, rarest
+
+
+def _words_condition(query_sql: str, params: tuple[str, ...], verdict: str, ids: list[int],
+                     rarest: tuple[str, tuple[str, ...]] | None) -> Q:
+    """The condition for words (see _verdicts), after their probe if any."""
+    if verdict != "probe":
+        return Q(_PgVectorMatch(query_sql, params, indexed=verdict == "few"))
+    if len(ids) <= COLLECT_MAX:
+        # The ids too: the planner, which may still expect thousands of matches, then
+        # sorts these few rows instead of walking its order index in search of them.
+        return Q(_PgVectorMatch(query_sql, params, indexed=True)) & Q(pk__in=ids)
+    if rarest is not None:
+        # Several words, together in more than COLLECT_MAX conversations ("martin facture"):
+        # the rarest one read from the index, all of them checked on those rows.
+        return (Q(_PgVectorMatch(*rarest, indexed=True))
+                & Q(_PgVectorMatch(query_sql, params, indexed=False)))
+    return Q(_PgVectorMatch(query_sql, params, indexed=True))
+
+
+def _probes(parts: list[tuple[str, tuple[str, ...], Term | None]],
+            contacts: list[tuple[str, Any] | None],
+            verdicts: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The probes of the parts to probe (their ids, and a contact term's contact ids)."""
+    probes: list[tuple[str, tuple[Any, ...]]] = []
+    for (query_sql, params, term), contact, verdict in zip(parts, contacts, verdicts,
+                                                           strict=True):
+        if verdict == "probe":
+            probes.append((_PG_PROBE.format(query=query_sql), params))
+            if term and contact:
+                probes.append((f"ARRAY({contact[0]} LIMIT {COLLECT_MAX + 1})", contact[1]))
+    return probes
 
 
 def _pg_estimates(db: str, queries: list[tuple[str, Any]]) -> list[float]:

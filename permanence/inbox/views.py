@@ -251,8 +251,12 @@ def reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         return _fail(request, conversation, exc, reply_form=form)
     # Only what happened: queued for its channel, or published in the espace client.
+    in_portal = conversation.channel == Channel.PORTAL
     if message.delivery_status == Delivery.SENT:
         messages.success(request, _("Réponse publiée dans l'espace client."))
+    elif in_portal:
+        messages.success(request, _("Réponse publiée dans l'espace client et mise en file "
+                                    "d'envoi vers %(to)s.") % {"to": ", ".join(message.recipients)})
     else:
         messages.success(request, _("Réponse mise en file d'envoi vers %(to)s.") % {
             "to": ", ".join(message.recipients)})

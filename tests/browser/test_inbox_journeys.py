@@ -555,7 +555,8 @@ def test_client_follows_a_request_and_sees_the_answer_but_not_internal_notes(
     desk.locator("#reply-form").get_by_label(re.compile(r"^Réponse")).fill(
         "Bonjour, l'accès est rétabli : rechargez la page de l'agenda.")
     desk.get_by_role("button", name="Envoyer la réponse").click()
-    expect(desk.get_by_role("status")).to_contain_text("Réponse envoyée.")
+    expect(desk.get_by_role("status")).to_contain_text(
+        "Réponse publiée dans l'espace client et mise en file d'envoi vers client@test.fr.")
 
     client.goto(detail_url)  # no live updates in the espace client: a reload is expected
     answers = client.locator("ol.client-timeline li.msg-out")

@@ -195,9 +195,11 @@ def test_common_and_rare_terms_give_the_same_rows(monkeypatch: Any, account: Any
     queries = ["ordonnance", "exemple.fr", "ordonnance exemple.fr", "06 12 34 56", "700003"]
     expected = {q: [c.pk for c in inbox_list(supervisor, view="all", q=q)] for q in queries}
     assert all(expected.values())
-    monkeypatch.setattr(search, "COLLECT_MAX", 0)  # every term is "common"
-    for q in queries:
-        assert [c.pk for c in inbox_list(supervisor, view="all", q=q)] == expected[q], q
+    monkeypatch.setattr(search, "COLLECT_MAX", 0)  # every term has "many" matches:
+    for share in (1.0, 0.0):  # probed then read from the index, or checked row by row
+        monkeypatch.setattr(search, "MANY_SHARE", share)
+        for q in queries:
+            assert [c.pk for c in inbox_list(supervisor, view="all", q=q)] == expected[q], q
 
 
 @pytest.mark.django_db
@@ -213,6 +215,7 @@ def test_common_word_is_checked_row_by_row_without_collecting_its_matches(
     _make(account, 6, subject="Ordonnance")
     _make(account, 2, subject="Facture", start=20)
     monkeypatch.setattr(search, "COLLECT_MAX", 0)  # any estimate (≥ 1 row) is "common"
+    monkeypatch.setattr(search, "MANY_SHARE", 0.0)
     with CaptureQueriesContext(connection) as ctx:
         rows = list(inbox_list(supervisor, view="all", q="ordonnance"))
         count = inbox_list(supervisor, view="all", q="ordonnance", for_count=True)[:4].count()
@@ -222,6 +225,7 @@ def test_common_word_is_checked_row_by_row_without_collecting_its_matches(
     assert "ts_match_vq" in sql and "@@" not in sql.replace("ts_match_vq", ""), sql
     assert "ARRAY(SELECT id" not in sql  # nothing collected
     monkeypatch.setattr(search, "COLLECT_MAX", 3000)
+    monkeypatch.setattr(search, "MANY_SHARE", 0.05)
     with CaptureQueriesContext(connection) as ctx:
         rows = list(inbox_list(supervisor, view="all", q="facture"))
     assert len(rows) == 2
@@ -318,3 +322,31 @@ def test_cursor_is_opaque_json() -> None:
     text = _cursor(ConversationFilters(sort="recent"), [timezone.now(), 3])
     data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     assert data["s"] == "recent"
+
+
+@pytest.mark.parametrize(("estimates", "expected"), [
+    # table, the part, each word alone (, a contact term's contacts)
+    ([1_000_000, 200_000], ("many", None)),  # « facture »: checked row by row
+    ([1_000_000, 1_200], ("few", None)),  # a name: read from the index
+    ([1_000_000, 4_161], ("probe", None)),  # no statistics: PostgreSQL's floor, ~0.4 %
+    ([200_000, 1_528, 16_000, 30_000], ("probe", None)),  # « fuite d'eau »: commons ANDed
+    ([1_000_000, 2_000, 13_000, 160_000], ("probe", 0)),  # « martin facture »
+])
+def test_verdicts_read_the_planner_estimates(estimates: list[float],
+                                             expected: tuple[str, int | None]) -> None:
+    from permanence.inbox.search import _PG_WORDS, _verdicts
+
+    alone = [[(_PG_WORDS, ("w",))] * (len(estimates) - 2)]
+    verdicts, rarest = _verdicts([(_PG_WORDS, ("q",), None)], alone, iter(estimates))
+    assert (verdicts[0], rarest[0]) == expected
+
+
+def test_contact_terms_probe_unless_one_side_is_common() -> None:
+    from permanence.inbox.search import _PG_NUMBER, _verdicts, parse_query
+
+    [phone] = parse_query("07 39 65 61 08")
+    part = [(_PG_NUMBER, ("0739656108", "-0739656108"), phone)]
+    assert _verdicts(part, [[]], iter([1_000_000, 4_161, 200]))[0] == ["probe"]
+    [domain] = parse_query("exemple.fr")
+    part = [(_PG_NUMBER, ("exemple.fr", "exemple & fr:*"), domain)]
+    assert _verdicts(part, [[]], iter([1_000_000, 10, 999_900]))[0] == ["many"]

@@ -281,7 +281,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Library chatter that drowns the demo's console: WeasyPrint logs every layout step, the
+    # SMTP server every command of every session.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"},
+                "mail.log": {"level": "WARNING"}},
 }
 
 # --- Permanence -------------------------------------------------------------------------------

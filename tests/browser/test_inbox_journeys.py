@@ -283,6 +283,8 @@ def test_contact_form_submission_appears_in_the_open_inbox_without_reload(
     desk.goto("/app/boite/")
     expect(desk.get_by_role("heading", name="Boîte de réception", level=1)).to_be_visible()
     expect(desk.locator("#inbox-results")).to_contain_text("Aucun dossier dans cette vue.")
+    expect(desk.locator("#inbox-unread")).to_be_hidden()  # nothing unread: no count
+    assert not desk.title().startswith("(")
     wait_socket(desk, "/ws/inbox/")
     mark_no_reload(desk)
 
@@ -310,6 +312,9 @@ def test_contact_form_submission_appears_in_the_open_inbox_without_reload(
     expect(row).to_contain_text("Cabinet Martin")
     expect(row).to_contain_text("Paul Bernard")
     expect(row.locator(".badge")).to_have_text("Nouveau")
+    # The unread count follows live: on the menu item and in the tab title.
+    expect(desk.locator("#inbox-unread")).to_have_text("1", timeout=LIVE_MS)
+    expect(desk).to_have_title(re.compile(r"^\(1\) Boîte de réception"), timeout=LIVE_MS)
     assert_not_reloaded(desk)
 
     conversation = Conversation.objects.get(reference=reference)

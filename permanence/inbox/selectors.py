@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -25,6 +24,7 @@ from permanence.accounts.models import User
 from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.core import clock
+from permanence.core.counting import capped_counts
 from permanence.core.errors import Forbidden, NotFound
 
 from .models import (
@@ -342,7 +342,6 @@ def filter_accounts(user: User, selected: str = "") -> list[Any]:
 
 
 COUNTS_TTL = 15  # seconds: the view counters may lag a little; the list itself never does
-COUNT_CAP = 1000  # beyond, a view counter says "1 000+" (count_label)
 
 
 def inbox_counts(user: User) -> dict[str, int]:
@@ -357,19 +356,12 @@ def inbox_counts(user: User) -> dict[str, int]:
     return counts
 
 
-def count_label(count: int) -> str:
-    """A view counter as shown: "1 000+" beyond COUNT_CAP (French thousands separator)."""
-    if count > COUNT_CAP:
-        return f"{COUNT_CAP:,}".replace(",", "\u202f") + "+"
-    return str(count)
-
-
 def _inbox_counts(user: User) -> dict[str, int]:
     """Each view's rows, counted up to COUNT_CAP + 1 only: every count is an index range walk
     that stops there, instead of counting 100,000 open conversations every COUNTS_TTL."""
     now = clock.now()
     base = conversations_visible_to(user).filter(status__in=OPEN_STATUSES)
-    return _capped_counts({
+    return capped_counts({
         "open": base,
         "mine": base.filter(assignee=user),
         "unassigned": base.filter(assignee__isnull=True),
@@ -377,20 +369,6 @@ def _inbox_counts(user: User) -> dict[str, int]:
                                 next_due_at__lte=now + timedelta(hours=DUE_SOON)),
         "breached": base.filter(next_due_at__lte=now),
     })
-
-
-def _capped_counts(querysets: dict[str, QuerySet[Conversation]]) -> dict[str, int]:
-    """SELECT (SELECT COUNT(*) FROM (… LIMIT COUNT_CAP + 1)), …: all counts in one query."""
-    parts: list[str] = []
-    params: list[Any] = []
-    for i, qs in enumerate(querysets.values()):
-        sql, p = qs.order_by().values("pk")[:COUNT_CAP + 1].query.sql_with_params()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{i})")  # noqa: S608 (our SQL)
-        params.extend(p)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return {name: int(value) for name, value in zip(querysets, row, strict=True)}
 
 
 def presence_of(user: User) -> AgentPresence:

@@ -15,6 +15,7 @@ from permanence.accounts.models import User
 from permanence.accounts.selectors import accounts_visible_to, assignable_staff
 from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, role_required, safe_next, staff_required
+from permanence.core.counting import count_label
 from permanence.core.errors import DomainError, Forbidden, NotFound
 
 from . import permissions, reach, selectors, services
@@ -116,7 +117,7 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
     context = {
         "page": page, "f": f, "views": selectors.VIEWS,
         "counts": counts,
-        "count_labels": {k: selectors.count_label(v) for k, v in counts.items()},
+        "count_labels": {k: count_label(v) for k, v in counts.items()},
         "accounts": selectors.filter_accounts(request.user, f["account"]),
         "channels": Channel.choices, "statuses": Status.choices, "kinds": Kind.choices,
         "agents": _agents(), "now": clock.now(),

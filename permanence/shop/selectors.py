@@ -24,6 +24,7 @@ from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.core import clock
+from permanence.core.counting import COUNT_CAP, capped_counts
 from permanence.core.errors import Forbidden, NotFound
 from permanence.core.money import compute_totals
 from permanence.inbox.models import Conversation
@@ -186,25 +187,7 @@ def board_list(user: User, *, tab: str = DEFAULT_TAB, status: str = "",
                                                       "-created_at", "-id")
 
 
-COUNT_CAP = 1000
 COUNTS_TTL = 15  # seconds: the counters may lag a little; the list itself never does
-
-
-def capped_counts(querysets: dict[str, QuerySet[Any]], cap: int = COUNT_CAP) -> dict[str, int]:
-    """Each count stops at cap + 1 rows (an index range scan, never a full count of a large
-    table), all of them in ONE query: SELECT (SELECT COUNT(*) FROM (… LIMIT n)), …"""
-    if not querysets:
-        return {}
-    parts: list[str] = []
-    params: list[Any] = []
-    for i, qs in enumerate(querysets.values()):
-        sql, p = qs.order_by().values("pk")[:cap + 1].query.sql_with_params()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{i})")  # noqa: S608 (our SQL)
-        params.extend(p)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return {name: int(value) for name, value in zip(querysets, row, strict=True)}
 
 
 def board_counts(user: User) -> dict[str, int]:

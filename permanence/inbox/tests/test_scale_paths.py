@@ -239,9 +239,10 @@ def test_view_counters_stop_at_the_cap(monkeypatch: Any, account: Any,
     inbox every 15 s) and say "1 000+" beyond."""
     from django.core.cache import cache
 
+    from permanence.core import counting
     from permanence.inbox import selectors
 
-    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    monkeypatch.setattr(counting, "COUNT_CAP", 3)
     _make(account, 6)
     cache.clear()
     with CaptureQueriesContext(connection) as ctx:
@@ -254,10 +255,10 @@ def test_view_counters_stop_at_the_cap(monkeypatch: Any, account: Any,
     body = client.get("/app/boite/").content.decode()
     assert 'Tous les ouverts <span class="count">3\u202f+</span>' not in body
     assert 'Tous les ouverts <span class="count">3+</span>' in body
-    assert selectors.count_label(4) == "3+"
-    monkeypatch.setattr(selectors, "COUNT_CAP", 1000)
-    assert selectors.count_label(1001) == "1\u202f000+"
-    assert selectors.count_label(1000) == "1000"
+    assert counting.count_label(4) == "3+"
+    monkeypatch.setattr(counting, "COUNT_CAP", 1000)
+    assert counting.count_label(1001) == "1\u202f000+"
+    assert counting.count_label(1000) == "1000"
 
 
 @pytest.mark.django_db

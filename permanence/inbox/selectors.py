@@ -306,8 +306,10 @@ def get_conversation_page(user: User, pk: Any) -> Conversation | int:
     contact, assignee, linked order) in one query — or, for the link of a conversation
     merged since, the pk of the one it now lives in (if the user may see it)."""
     try:
+        # Not joined: the team and the linked order, rarely set (a lazy query when they are);
+        # PostgreSQL spends more time planning a seven-table join than running it.
         return conversations_visible_to(user).select_related(
-            "account", "contact", "assignee", "team", "order", "complaint").get(pk=pk)
+            "account", "contact", "assignee", "complaint").defer("search_text").get(pk=pk)
     except (Conversation.DoesNotExist, ValueError, TypeError):
         merged_into = merged_target_for_user(user, pk)
         if merged_into is None:

@@ -23,8 +23,8 @@ from permanence.accounts import permissions as account_permissions
 from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
-from permanence.core import clock
-from permanence.core.counting import COUNT_CAP, capped_counts
+from permanence.core import clock, counting
+from permanence.core.counting import capped_counts
 from permanence.core.errors import Forbidden, NotFound
 from permanence.core.money import compute_totals
 from permanence.inbox.models import Conversation
@@ -224,12 +224,12 @@ class CappedPaginator(Paginator[Order]):
     def count(self) -> int:
         if not hasattr(self, "_capped_count"):
             rows = self.object_list.order_by().values("pk")  # type: ignore[attr-defined]
-            self._capped_count = rows[:COUNT_CAP + 1].count()
+            self._capped_count = rows[:counting.COUNT_CAP + 1].count()
         return self._capped_count
 
     @property
     def capped(self) -> bool:
-        return self.count > COUNT_CAP
+        return self.count > counting.COUNT_CAP
 
 
 def filter_accounts(user: User, selected: int | None = None) -> list[ClientAccount]:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from permanence.accounts.forms import apply_field_errors
 from permanence.audit.services import audit_view
-from permanence.core import clock
+from permanence.core import clock, counting
 from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.errors import DomainError
 
@@ -62,7 +62,7 @@ def board(request: AuthedHttpRequest) -> HttpResponse:
     context = {
         "page": page, "rows": _rows(page.object_list, now), "f": f, "form": form,
         "tabs": [(key, label, counts.get(key, 0)) for key, label in selectors.TABS.items()],
-        "cap": selectors.COUNT_CAP,
+        "cap": counting.COUNT_CAP,
         "accounts": selectors.filter_accounts(request.user, f.get("account")),
         "statuses": OrderStatus.choices, "methods": PaymentMethod.choices,
         "sorts": selectors.SORTS, "now": now, "query": query.urlencode(),

@@ -175,9 +175,9 @@ def test_pagination_50_per_page(supervisor: Any, account: Any) -> None:
 
 def test_counters_and_page_count_are_capped(supervisor: Any, account: Any,
                                             monkeypatch: Any) -> None:
-    from permanence.shop import selectors
+    from permanence.core import counting
 
-    monkeypatch.setattr(selectors, "COUNT_CAP", 60)
+    monkeypatch.setattr(counting, "COUNT_CAP", 60)
     bulk_orders(account, 70, OrderStatus.ACTIVATED)
     html = board(login(supervisor), tab="activees").content.decode()
     assert "60+" in html

@@ -85,3 +85,9 @@ def conversation_assigned(conversation: Conversation, assignee: User | None,
     if assignee is not None and (actor is None or assignee.pk != actor.pk):
         uid = assignee.pk
         background.enqueue_with_transaction("inbox.notify", uid, conv_id, "assigned", None)
+
+
+def callback_due(conversation: Conversation, user: Any) -> None:
+    """A planned call back is due: its agent's bell (and e-mail, per their setting)."""
+    background.enqueue_with_transaction("inbox.notify", user.pk, conversation.pk, "callback",
+                                        None)

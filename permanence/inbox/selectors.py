@@ -402,6 +402,27 @@ def unread_label(count: int) -> str:
     return f"{UNREAD_CAP}+" if count > UNREAD_CAP else str(count)
 
 
+def callbacks_due(now: datetime) -> list[int]:
+    """The « Rappeler plus tard » events whose time has come and whose reminder was not sent
+    yet (the planned time is in the event's data: compared here, in Python, as an instant)."""
+    planned = (Message.objects.filter(direction=Direction.SYSTEM, event="callback_planned")
+               .exclude(data__has_key="reminded").values_list("pk", "data"))
+    due = []
+    for pk, data in planned:
+        at = _instant(data.get("at"))
+        if at is not None and at <= now:
+            due.append(pk)
+    return due
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
 def callback_pending(conversation: Conversation) -> Message | None:
     """The latest « Rappeler plus tard » not followed by a « Rappel effectué », if any."""
     events = list(conversation.messages.filter(

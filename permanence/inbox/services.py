@@ -586,6 +586,28 @@ def conversation_callback_plan(*, actor: User, conversation: Conversation, at: d
     return event
 
 
+@transaction.atomic
+def callback_remind(event_id: int) -> bool:
+    """A planned call back's time has come: whoever planned it (or the assignee, if the
+    planner left) is notified, once; not when a call back was logged since."""
+    event = (Message.objects.select_for_update().select_related("conversation", "author")
+             .filter(pk=event_id, event="callback_planned").first())
+    if event is None or "reminded" in event.data:
+        return False
+    conversation = event.conversation
+    event.data = {**event.data, "reminded": clock.now().isoformat()}
+    event.save(update_fields=["data"])
+    done_since = conversation.messages.filter(
+        direction=Direction.SYSTEM, event="callback_done", created_at__gte=event.created_at)
+    if conversation.status == Status.CLOSED or done_since.exists():
+        return False
+    user = event.author if event.author and event.author.is_active else conversation.assignee
+    if user is None:
+        return False
+    events.callback_due(conversation, user)
+    return True
+
+
 MENTION_RE = re.compile(r"@([\w.+-]+@[\w-]+\.[\w.-]+|[\w.-]+)")
 
 

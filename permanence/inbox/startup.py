@@ -12,10 +12,11 @@ from django.db.models.signals import post_migrate
 from permanence.calendars.services import CALENDAR_CHANGED_HOOKS
 from permanence.core.scheduler import every
 
-from .tasks import sla_check, sla_recompute, views_audit
+from .tasks import callbacks_remind, sla_check, sla_recompute, views_audit
 
 every(timedelta(minutes=1), name="inbox.sla_check")(sla_check)
 every(timedelta(minutes=1), name="inbox.views_audit")(views_audit)
+every(timedelta(minutes=1), name="inbox.callbacks_remind")(callbacks_remind)
 
 
 def _recompute(account_ids: list[int]) -> None:

@@ -17,10 +17,11 @@ from permanence.core.mail import queue_email
 from permanence.core.scheduler import every
 from permanence.core.tasks import retry_delay
 
-from . import delivery, live, reach
+from . import delivery, live, reach, selectors
 from .models import Conversation, Delivery, Message
 from .services import (
     VIEWS_AUDIT_BATCH,
+    callback_remind,
     complaint_acknowledged,
     conversation_views_audit,
     sla_recompute_for_account,
@@ -133,6 +134,7 @@ NOTIFICATION_TEXT = {
     "sla_warning": _("Le dossier %(ref)s approche de son échéance : %(subject)s"),
     "sla_breach": _("Le dossier %(ref)s a dépassé son échéance : %(subject)s"),
     "instruction": _("Consigne du client sur le dossier %(ref)s : %(subject)s"),
+    "callback": _("Rappel prévu maintenant, dossier %(ref)s : %(subject)s"),
 }
 
 
@@ -157,6 +159,14 @@ def sla_check() -> str:
     """Periodic: warn at the policy's ratio (75 %), record breaches, notify."""
 
     return run()
+
+
+@task()
+def callbacks_remind() -> str:
+    """Periodic: tell the agents whose planned call backs (« Rappeler plus tard ») are due."""
+    due = selectors.callbacks_due(clock.now())
+    done = each_isolated(due, callback_remind, job="inbox.callbacks_remind")
+    return f"reminded {done.count()}"
 
 
 @task()

@@ -590,7 +590,7 @@ def conversation_callback_plan(*, actor: User, conversation: Conversation, at: d
 def callback_remind(event_id: int) -> bool:
     """A planned call back's time has come: whoever planned it (or the assignee, if the
     planner left) is notified, once; not when a call back was logged since."""
-    event = (Message.objects.select_for_update().select_related("conversation", "author")
+    event = (Message.objects.select_for_update(of=("self",)).select_related("conversation", "author")
              .filter(pk=event_id, event="callback_planned").first())
     if event is None or "reminded" in event.data:
         return False

@@ -169,14 +169,14 @@ def _is_stop_word(word: str) -> bool:
     return folded in PG_STOP_WORDS
 
 
-def search_conversations(qs: QuerySet[Conversation], q: str, *, ordered: bool = False,
-                         for_count: bool = False) -> QuerySet[Conversation]:
+def search_conversations(qs: QuerySet[Conversation], q: str, *,
+                         ordered: bool = False) -> QuerySet[Conversation]:
     """`qs` narrowed to the conversations matching `q` (see the module docstring).
 
     Never widens `qs`; empty or unsearchable `q` returns `qs` unchanged. With `ordered=True`
     the result is annotated with `search_rank` and ordered by it, then by `qs`'s ordering.
-    `for_count=True` (an unordered, capped count) gives the same condition as a page: on
-    PostgreSQL both are planned from the term's estimated number of matches (_Postgres).
+    A page and its capped count get the same condition: on PostgreSQL both are planned from
+    the term's estimated number of matches (_Postgres).
     """
     # French stop words alone ("le", "de", "d" while typing "dupont") search nothing: dropped
     # on both engines (PostgreSQL would drop them anyway, SQLite would match nearly all rows).

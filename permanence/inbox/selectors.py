@@ -133,9 +133,8 @@ DUE_SOON = 4  # hours (calendar time) before the next due instant
 
 def inbox_list(user: User, *, view: str = "open", account: str = "", channel: str = "",
                status: str = "", kind: str = "", assignee: str = "", q: str = "",
-               sort: str = "due", for_count: bool = False) -> QuerySet[Conversation]:
-    """The inbox list. `for_count=True`: the same rows, written for the capped count (an
-    unordered query: see search.search_conversations).
+               sort: str = "due") -> QuerySet[Conversation]:
+    """The inbox list.
 
     The steps below always apply in this order (view, field filters, search, read state,
     sort): the same filters, annotations and ordering, hence the same PostgreSQL plans."""
@@ -145,7 +144,7 @@ def inbox_list(user: User, *, view: str = "open", account: str = "", channel: st
     qs = _with_field_filters(qs, account=account, channel=channel, status=status, kind=kind,
                              assignee=assignee)
     if q.strip():
-        qs = search_conversations(qs, q, for_count=for_count)
+        qs = search_conversations(qs, q)
     return _sorted(_with_read_state(qs, user), sort)
 
 

@@ -184,7 +184,8 @@ def test_search_count_uses_the_unfenced_match_and_counts_the_same(
     _open(account, 2)
     for q in ("facture", "factu", "Bonjour", "introuvable"):
         plain = inbox_list(supervisor, view="all", q=q).count()
-        assert inbox_list(supervisor, view="all", q=q, for_count=True).count() == plain
+        capped = inbox_list(supervisor, view="all", q=q).order_by().values("pk")[:1001]
+        assert capped.count() == plain  # the count the pager makes: same rows
     client = Client()
     client.force_login(supervisor)
     with CaptureQueriesContext(connection) as ctx, django_assert_max_num_queries(13):

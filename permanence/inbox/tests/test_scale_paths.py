@@ -218,7 +218,7 @@ def test_common_word_is_checked_row_by_row_without_collecting_its_matches(
     monkeypatch.setattr(search, "MANY_SHARE", 0.0)
     with CaptureQueriesContext(connection) as ctx:
         rows = list(inbox_list(supervisor, view="all", q="ordonnance"))
-        count = inbox_list(supervisor, view="all", q="ordonnance", for_count=True)[:4].count()
+        count = inbox_list(supervisor, view="all", q="ordonnance")[:4].count()
     assert (len(rows), count) == (6, 4)
     sql = "\n".join(q["sql"] for q in ctx.captured_queries
                     if not q["sql"].startswith("EXPLAIN"))

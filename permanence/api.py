@@ -316,11 +316,13 @@ api.add_decorator(_object_body, mode="view")
 
 from permanence.accounts.api import router as accounts_router  # noqa: E402
 from permanence.calendars.api import router as calendar_router  # noqa: E402
+from permanence.desk.api import router as desk_router  # noqa: E402
 from permanence.inbox.api import router as inbox_router  # noqa: E402
 
 api.add_router("", accounts_router)
 api.add_router("", calendar_router)
 api.add_router("", inbox_router)
+api.add_router("", desk_router)
 
 from permanence.catalog.api import router as catalog_router  # noqa: E402
 from permanence.payments.api import router as payments_router  # noqa: E402

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "permanence.audit",
     "permanence.portal",
     "permanence.inbox",
+    "permanence.desk",
     "permanence.channels_email",
     "permanence.channels_webform",
     "permanence.integrations",

@@ -40,6 +40,7 @@ urlpatterns = [
     path("apres-connexion/", core_views.after_login, name="after_login"),
     path("app/", core_views.dashboard, name="dashboard"),
     path("app/boite/", include("permanence.inbox.urls")),
+    path("app/poste/", include("permanence.desk.urls")),
     path("app/boutique/", shop_staff_views.shop_home, name="shop"),
     path("app/boutique/commandes/", include("permanence.shop.urls_staff")),
     path("app/boutique/devis/", include("permanence.shop.quotes.urls")),

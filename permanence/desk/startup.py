@@ -1,0 +1,3 @@
+"""What the desk registers once the apps are loaded (DeskConfig.ready())."""
+
+from __future__ import annotations

@@ -29,7 +29,7 @@ def main() -> int:
     # [(name, value, target, ok), ...]; listed here in the order they run.
     names = ["business_time", "api_accounts", "healthz", "mail_ingest", "inbox", "inbox_search",
              "conversation_create",
-             "checkout", "payments", "orders", "live"]
+             "checkout", "payments", "orders", "live", "desk"]
     benches = {name: importlib.import_module(f"bench.{name}").run for name in names
                if (ROOT / "bench" / f"{name}.py").exists()}
     wanted = sys.argv[1:] or list(benches)

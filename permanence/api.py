@@ -333,3 +333,7 @@ api.add_router("", catalog_router)
 api.add_router("", shop_router)
 api.add_router("", quotes_router)
 api.add_router("", payments_router)
+
+from permanence.channels_sms.api import router as sms_router  # noqa: E402
+
+api.add_router("", sms_router)

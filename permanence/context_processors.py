@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +13,9 @@ from permanence.accounts.permissions import Actor, can_use_agenda, is_staff_memb
 from permanence.accounts.services import operator_identity
 from permanence.billing.permissions import can_view_billing
 from permanence.catalog.permissions import can_manage_catalog
-from permanence.inbox.selectors import (
-    inbox_unread_count,
-    unread_label,
-    unread_notification_count,
-)
+from permanence.core import local_cache
+from permanence.desk.permissions import can_supervise_desk, can_take_calls
+from permanence.inbox.selectors import menu_counts, unread_label
 from permanence.payments.permissions import can_view_payments
 from permanence.shop.permissions import can_manage_quotes
 
@@ -30,33 +29,49 @@ class Can:
     manage_catalog: bool
     view_billing: bool
     use_agenda: bool
+    take_calls: bool = False
+    supervise_desk: bool = False
 
     @classmethod
     def of(cls, user: Actor) -> Can:
         return cls(manage_quotes=can_manage_quotes(user), view_payments=can_view_payments(user),
                    manage_catalog=can_manage_catalog(user), view_billing=can_view_billing(user),
-                   use_agenda=can_use_agenda(user))
+                   use_agenda=can_use_agenda(user), take_calls=can_take_calls(user),
+                   supervise_desk=can_supervise_desk(user))
+
+
+# The operator's identity heads every page: a setting, cached like the others
+# (core.local_cache: a change shows at once in the process that made it, within
+# LOCAL_CACHE_SECONDS in the others).
+local_cache.watch("accounts.OperatorIdentity")
+_OPERATOR = local_cache.LocalCache("operator_identity")
+
+
+def _operator() -> Any:
+    return _OPERATOR.get_or_compute(None, operator_identity)
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
     """Operator identity for headers/footers, the unread notifications and the user's
     permissions; computed lazily so pages that don't use them pay nothing."""
 
-    def unread() -> int:
+    @functools.cache
+    def counts() -> tuple[int, int]:
+        """(unread conversations, unread notifications): one query for both."""
         user = request.user
         if not is_staff_member(user) or user.pk is None:
-            return 0
-        return unread_notification_count(user)
+            return 0, 0
+        return menu_counts(user)
+
+    def unread() -> int:
+        return counts()[1]
 
     def inbox_unread() -> str:
         """The menu's and the tab title's unread count ("" when none): "3", "99+"."""
-        user = request.user
-        if not is_staff_member(user) or user.pk is None:
-            return ""
-        count = inbox_unread_count(user)
+        count = counts()[0]
         return unread_label(count) if count else ""
 
-    return {"operator": SimpleLazyObject(operator_identity),
+    return {"operator": SimpleLazyObject(_operator),
             "unread_notifications": SimpleLazyObject(unread),
             "inbox_unread": SimpleLazyObject(inbox_unread),
             "can": SimpleLazyObject(lambda: Can.of(request.user))}

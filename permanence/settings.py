@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "permanence.desk",
     "permanence.channels_email",
     "permanence.channels_webform",
+    # After channels_email: the inbox prefers the reply channel registered first (e-mail).
+    "permanence.channels_sms",
     "permanence.integrations",
     "permanence.catalog",
     "permanence.shop",
@@ -319,3 +321,50 @@ if PAYMENTS_TEST_MODE and not STRIPE_WEBHOOK_SECRET:
     STRIPE_WEBHOOK_SECRET = "whsec_" + _hashlib.sha256(
         f"stripe-standin:{SECRET_KEY}".encode()).hexdigest()[:32]
 STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
+
+# --- Telephony (desk: call events from a PBX or a provider) -------------------------------------
+# Generic webhook POST /api/v1/telephony/events, signed with TELEPHONY_WEBHOOK_SECRET. Unset, the
+# desk runs in telephony test mode: a secret is derived from SECRET_KEY (the same in every process
+# of one installation, so `manage.py simulate_call` signs what the web process accepts) and
+# supervisors get a « Simuler un appel » button.
+TELEPHONY_WEBHOOK_SECRET = os.environ.get("TELEPHONY_WEBHOOK_SECRET", "")
+TELEPHONY_TEST_MODE = not TELEPHONY_WEBHOOK_SECRET
+if TELEPHONY_TEST_MODE:
+    import hashlib as _hashlib
+
+    TELEPHONY_WEBHOOK_SECRET = "telsec_" + _hashlib.sha256(
+        f"telephony-test:{SECRET_KEY}".encode()).hexdigest()[:32]
+TELEPHONY_WEBHOOK_TOLERANCE = int(os.environ.get("TELEPHONY_WEBHOOK_TOLERANCE", "300"))
+# Twilio voice status callbacks (X-Twilio-Signature is checked with this token).
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+# Asterisk AMI (manage.py ami_listener); ASTERISK_AGENTS maps extensions to agents' e-mails:
+# "101=agent@exemple.fr,102=agent2@exemple.fr".
+AMI_HOST = os.environ.get("AMI_HOST", "127.0.0.1")
+AMI_PORT = int(os.environ.get("AMI_PORT", "5038"))
+AMI_USERNAME = os.environ.get("AMI_USERNAME", "")
+AMI_SECRET = os.environ.get("AMI_SECRET", "")
+ASTERISK_AGENTS = os.environ.get("ASTERISK_AGENTS", "")
+# A missed call is to be called back within this many business minutes (unless the consignes
+# say otherwise: their "callback_minutes").
+DESK_CALLBACK_MINUTES = int(os.environ.get("DESK_CALLBACK_MINUTES", "60"))
+
+# --- SMS (channels_sms: providers, receipts, inbound SMS) ---------------------------------------
+# SMS_BACKEND: "file" (demo: each SMS written to SMS_FILE_PATH, then reported delivered),
+# "twilio" (Messaging API; TWILIO_AUTH_TOKEN above also checks its webhooks) or "brevo".
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "file").strip().lower()
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_FROM = os.environ.get("SMS_FROM", "Permanence")  # the file backend's default sender
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+# Outbound campaigns: "manual" (the agent dials; the page gives a tel: link) or "twilio"
+# (click-to-call through Twilio's Calls API: rings the agent's phone, then the person).
+CALL_DIALER = os.environ.get("CALL_DIALER", "manual")
+# Call recordings are fetched server-side (never linked directly); a PBX on the local network
+# needs this set to 1 (private addresses are refused otherwise, like outgoing webhooks).
+RECORDINGS_ALLOW_PRIVATE = os.environ.get("RECORDINGS_ALLOW_PRIVATE", "") == "1"
+BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
+BREVO_SMS_SENDER = os.environ.get("BREVO_SMS_SENDER", "Permanence")
+BREVO_API_BASE = os.environ.get("BREVO_API_BASE", "https://api.brevo.com").rstrip("/")
+BREVO_WEBHOOK_TOKEN = os.environ.get("BREVO_WEBHOOK_TOKEN", "")

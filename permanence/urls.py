@@ -8,6 +8,7 @@ from permanence import views as core_views
 from permanence.accounts.forms import EmailAuthenticationForm, FrenchPasswordResetForm
 from permanence.api import api
 from permanence.core import live_layer
+from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
 from permanence.reports import views as reports_views
 from permanence.shop import views_staff as shop_staff_views
@@ -59,6 +60,8 @@ urlpatterns = [
     path("", include("permanence.shop.urls")),
     path("", include("permanence.catalog.urls")),
     path("satisfaction/<str:token>/", surveys_views.survey, name="survey"),
+    # « J'ai pris connaissance »: the recipient of a forwarded message, without logging in.
+    path("poste/lu/<str:token>/", desk_calls_views.forward_read, name="forward_read"),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -122,6 +123,11 @@ def _account_id(ctx: Ctx) -> dict[str, Any]:
 
 def _conversation(ctx: Ctx) -> dict[str, Any]:
     return {"pk": ctx.of_target("conversation").pk}
+
+
+def _call(ctx: Ctx) -> dict[str, Any]:
+    """A call taken by hand for the target account (desk)."""
+    return {"pk": ctx.of_target("call").pk}
 
 
 def _request(ctx: Ctx) -> dict[str, Any]:
@@ -394,6 +400,123 @@ MATRIX: dict[str, Route] = {
                             scoped=True),
     # Espace client: the current account's orders; one order only if it is theirs.
     "portal:orders": Route(expect(CLIENTS)),
+    # Espace client: the set-up of the current account (the client validates the test calls).
+    "portal:setup": Route(expect(CLIENTS)),
+    "portal:setup_tick": Route(expect(CLIENTS), method="POST",
+                               data=lambda c: {"code": "test_calls"}),
+    # --- Desk: consignes. Staff who see the account read them (an agent not assigned: 404);
+    # those who take calls edit them and confirm reading (billing: 403). The espace client
+    # reads and edits the current account's own consignes (no account in the URL). ---
+    "desk:consignes": Route(expect(STAFF)),
+    "desk:consignes_detail": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                                   kwargs=lambda c: {"account_pk": c.target.pk}, scoped=True),
+    "desk:consignes_history": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                                    kwargs=lambda c: {"account_pk": c.target.pk}, scoped=True),
+    "desk:consignes_version": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
+                                    kwargs=lambda c: {"account_pk": c.target.pk, "number": 1},
+                                    scoped=True),
+    "desk:consignes_edit": Route(expect(WORKERS, hidden={OTHER_AGENT}),
+                                 kwargs=lambda c: {"account_pk": c.target.pk}, scoped=True),
+    "desk:consignes_read": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                                 kwargs=lambda c: {"account_pk": c.target.pk},
+                                 data=lambda c: {"version": "1"}, scoped=True),
+    "portal:consignes": Route(expect(CLIENTS)),
+    "portal:consignes_edit": Route(expect(CLIENTS)),
+    "portal:consignes_history": Route(expect(CLIENTS)),
+    # --- Desk: recordings, heard through Permanence (staff of the account, its clients). ---
+    "desk:call_recording": Route(
+        {**expect(set(), hidden={OTHER_AGENT}), AGENT: 502,
+         SUPERVISOR: 502, BILLING: 502, ADMIN: 502},
+        kwargs=lambda c: {"pk": c.of_target("recorded_call").pk}, scoped=True),
+    "portal:call_recording": Route(
+        {**expect(set(), hidden={OUTSIDER}), CLIENT: 502},
+        kwargs=lambda c: {"pk": c.of_target("recorded_call").pk}, scoped=True),
+    # --- Desk: outbound campaigns. Staff who take calls (not billing) on their accounts;
+    # creating, importing and changing the status for supervisors. With the manual dialer,
+    # « composer » answers 409 (dial it yourself) to those allowed. ---
+    "desk:campaigns": Route(expect(STAFF - {BILLING})),
+    "desk:campaign": Route(expect({AGENT, SUPERVISOR, ADMIN}, hidden={OTHER_AGENT}),
+                           kwargs=lambda c: {"pk": c.of_target("campaign").pk}, scoped=True),
+    "desk:campaign_status": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                                  kwargs=lambda c: {"pk": c.of_target("campaign").pk},
+                                  data=lambda c: {"to": "en_pause"}, scoped=True),
+    "desk:campaign_import": Route(
+        expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+        kwargs=lambda c: {"pk": c.of_target("campaign").pk},
+        data=lambda c: {"file": SimpleUploadedFile(
+            "liste.csv", "Nom;Téléphone\nPaul;0698765432\n".encode())}, scoped=True),
+    "desk:campaign_next": Route(expect({AGENT, SUPERVISOR, ADMIN}, hidden={OTHER_AGENT}),
+                                method="POST",
+                                kwargs=lambda c: {"pk": c.of_target("campaign").pk},
+                                scoped=True),
+    "desk:campaign_target": Route(expect({AGENT, SUPERVISOR, ADMIN}, hidden={OTHER_AGENT}),
+                                  kwargs=lambda c: {"pk": c.of_target("campaign_target").pk},
+                                  scoped=True),
+    "desk:campaign_attempt": Route(expect({AGENT, SUPERVISOR, ADMIN}, hidden={OTHER_AGENT}),
+                                   method="POST",
+                                   kwargs=lambda c: {"pk": c.of_target("campaign_target").pk},
+                                   data=lambda c: {"disposition": "absent"}, scoped=True),
+    "desk:campaign_dial": Route(
+        {**expect(set(), hidden={OTHER_AGENT}), AGENT: 409, SUPERVISOR: 409, ADMIN: 409},
+        method="POST", kwargs=lambda c: {"pk": c.of_target("campaign_target").pk},
+        scoped=True),
+    # --- Desk: new client set-up. Staff of the account; ticking for those who take calls;
+    # going live (with an override reason) for supervisors. ---
+    "desk:setup_list": Route(expect(STAFF)),
+    "desk:setup_detail": Route(expect(STAFF - {OTHER_AGENT}, hidden={OTHER_AGENT}),
+                               kwargs=lambda c: {"account_pk": c.target.pk}, scoped=True),
+    "desk:setup_tick": Route(expect(STAFF - {OTHER_AGENT, BILLING}, hidden={OTHER_AGENT}),
+                             method="POST", kwargs=lambda c: {"account_pk": c.target.pk},
+                             data=lambda c: {"code": "kickoff", "evidence": "lundi"},
+                             scoped=True),
+    # An agent may put a complete set-up in service; this one is not: 409, nothing changes.
+    "desk:setup_live": Route({**expect(MANAGERS, hidden={OTHER_AGENT}), AGENT: 409},
+                             method="POST",
+                             kwargs=lambda c: {"account_pk": c.target.pk},
+                             data=lambda c: {"override_reason": "Client pressé"}, scoped=True),
+    # --- Desk: calls. Staff who take calls (not billing) on the accounts they see (an agent
+    # not assigned to the account: 404); the public « J'ai pris connaissance » page of a
+    # forwarded message (its token is the credential). Espace client « Appels et messages »:
+    # the current account's calls; one call only if it is the client's. ---
+    "desk:home": Route(expect(STAFF - {BILLING})),
+    "desk:account_search": Route(expect(STAFF - {BILLING})),
+    "desk:call_start": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                             data=lambda c: {"account": c.target.pk, "from_number": ""},
+                             scoped=True),
+    "desk:call": Route(expect(WORKERS, hidden={OTHER_AGENT}), kwargs=_call, scoped=True),
+    "desk:call_forwards": Route(expect(WORKERS, hidden={OTHER_AGENT}), kwargs=_call,
+                                scoped=True),
+    "desk:call_save": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                            kwargs=_call, data=lambda c: {"message": "Rappeler",
+                                                          "urgency": "normal"}, scoped=True),
+    "desk:call_forward": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                               kwargs=_call, scoped=True),
+    "desk:call_close": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                             kwargs=_call, scoped=True),
+    "forward_read": Route(everyone(), kwargs=lambda c: {"token": c.of_target("forward").token},
+                          scoped=True),
+    "portal:calls": Route(expect(CLIENTS)),
+    "portal:calls_csv": Route(expect(CLIENTS)),
+    "portal:call_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=_call,
+                                scoped=True),
+    "portal:call_handled": Route(expect({CLIENT}, hidden={OUTSIDER}), method="POST",
+                                 kwargs=_call, scoped=True),
+    # --- Desk: call backs (staff who take calls, on the accounts they see), the agents'
+    # board and the call simulator (supervisors; the simulator in telephony test mode), each
+    # one's own state switcher (staff who take calls). ---
+    "desk:callbacks": Route(expect(STAFF - {BILLING})),
+    "desk:callback_done": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                                kwargs=lambda c: {"pk": c.of_target("callback").pk},
+                                scoped=True),
+    "desk:callback_cancel": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                                  kwargs=lambda c: {"pk": c.of_target("callback").pk},
+                                  scoped=True),
+    "desk:agents": Route(expect(MANAGERS)),
+    "desk:agent_state": Route(expect(STAFF - {BILLING}), method="POST",
+                              data=lambda c: {"status": "en_pause"}),
+    "desk:simulate": Route(expect(MANAGERS), method="POST",
+                           data=lambda c: {"to": "+33145000099", "from_number": "0612345678",
+                                           "abandon": "on"}),
     "portal:quotes": Route(expect(CLIENTS)),  # the current account's quotes only
     "portal:order_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {
         "reference": c.of_target("order").reference}, scoped=True),
@@ -453,6 +576,18 @@ def _calendar_body(ctx: Ctx) -> dict[str, Any]:
 
 
 API_MATRIX: dict[str, Route] = {
+    # Desk: consignes. Read by whoever sees the account (clients: their own); written by
+    # staff who answer and the account's clients; reading confirmed by staff who answer.
+    "GET /api/v1/accounts/{account_id}/consignes": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401), kwargs=_account_id, scoped=True),
+    "PUT /api/v1/accounts/{account_id}/consignes": Route(
+        expect({CLIENT, *API_WORKERS}, hidden=API_HIDDEN, anonymous=401), method="PUT",
+        kwargs=_account_id, data=lambda c: {"content": {"notes": "Par l'API"}}, scoped=True),
+    "GET /api/v1/accounts/{account_id}/consignes/versions": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401), kwargs=_account_id, scoped=True),
+    "POST /api/v1/accounts/{account_id}/consignes/read": Route(
+        expect(API_WORKERS, hidden=API_HIDDEN, anonymous=401), method="POST",
+        kwargs=_account_id, data=lambda c: {"version": 1}, scoped=True),
     "GET /api/v1/me": Route(expect(AUTHENTICATED, anonymous=401)),
     "GET /api/v1/accounts": Route(expect(AUTHENTICATED, anonymous=401)),
     "POST /api/v1/accounts": Route(expect(MANAGERS, anonymous=401), method="POST",
@@ -530,6 +665,33 @@ API_MATRIX: dict[str, Route] = {
         everyone(400), method="POST",
         data=lambda c: {"id": "evt_authz", "type": "checkout.session.completed",
                         "data": {"object": {"id": "cs_authz"}}}),
+    # --- Desk: telephony webhooks (public, but only a valid X-Permanence-Signature /
+    # X-Twilio-Signature gets in: 401 and nothing stored), calls (visible accounts), one's
+    # own agent state (staff who take calls). ---
+    "POST /api/v1/telephony/events": Route(
+        everyone(401), method="POST",
+        data=lambda c: {"event_id": "e1", "event": "ringing", "call_id": "authz",
+                        "occurred_at": "2026-11-23T09:00:00+01:00", "to": "+33145000004"}),
+    "POST /api/v1/telephony/twilio/voice": Route(
+        everyone(401), method="POST",
+        data=lambda c: {"CallSid": "CAauthz", "CallStatus": "ringing"}),
+    "GET /api/v1/calls": Route(expect(AUTHENTICATED, anonymous=401)),
+    "POST /api/v1/agents/state": Route(
+        expect({AGENT, OTHER_AGENT, SUPERVISOR, ADMIN}, anonymous=401), method="POST",
+        data=lambda c: {"status": "en_pause"}),
+    # --- SMS webhooks (channels_sms) ---
+    # Public (the providers call them), but only a valid X-Twilio-Signature / the Brevo
+    # webhook token gets in: without one, every caller gets a 403 and nothing is stored.
+    "POST /api/v1/sms/twilio/status": Route(
+        everyone(403), method="POST",
+        data=lambda c: {"MessageSid": "SMauthz", "MessageStatus": "delivered"}),
+    "POST /api/v1/sms/twilio/inbound": Route(
+        everyone(403), method="POST",
+        data=lambda c: {"MessageSid": "SMauthz", "From": "+33612345678",
+                        "To": "+33180000001", "Body": "STOP"}),
+    "POST /api/v1/sms/brevo/events": Route(
+        everyone(403), method="POST",
+        data=lambda c: {"messageId": 1, "msg_status": "delivered"}),
 }
 
 # --- Discovery ---------------------------------------------------------------------------------
@@ -736,6 +898,18 @@ def _payments_world(order: Any) -> dict[str, Any]:
     }
 
 
+def _desk_calls_world(account: Any) -> dict[str, Any]:
+    """Desk: a call back owed to a caller of the account (missed call)."""
+    from django.utils import timezone
+
+    from permanence.desk.models import Callback
+
+    now = timezone.now()
+    return {"callback": Callback.objects.create(
+        account=account, number="+33699887766", reason="missed", due_at=now,
+        created_at=now)}
+
+
 def _build_world() -> Ctx:
     """Users of every role, two accounts with everything a route may be about."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -744,6 +918,9 @@ def _build_world() -> Ctx:
     from permanence.accounts.models import ClientAccount, ContactChannel, Membership, User
     from permanence.accounts.services import api_token_create
     from permanence.calendars.models import Announcement
+    from permanence.desk import setup as desk_setup
+    from permanence.desk.consignes import consigne_save
+    from permanence.desk.models import Call, Campaign, CampaignTarget, Forward
     from permanence.inbox import attachments, services
     from permanence.inbox.models import Kind, Team
     from permanence.inbox.models_complaints import SurveyResponse
@@ -794,6 +971,32 @@ def _build_world() -> Ctx:
         }
         order_transition(order=objects[acc.pk]["order"], to="payee")
         mark_checked(objects[acc.pk]["order"])  # « Vérifier » done: validation is allowed
+        objects[acc.pk].update(_desk_calls_world(acc))  # Desk: a call back to make
+        # Desk: an outbound campaign in progress, with one person to call.
+        objects[acc.pk]["campaign"] = Campaign.objects.create(
+            account=acc, name=f"Relance {acc.slug}", kind="relance", status="active",
+            created_at=timezone.now())
+        objects[acc.pk]["campaign_target"] = CampaignTarget.objects.create(
+            campaign=objects[acc.pk]["campaign"], name="Jeanne Petit", phone="+33612345678")
+        # Desk: a call with a recording the guard refuses to fetch (loopback): 502 for those
+        # allowed to listen, before any network call.
+        objects[acc.pk]["recorded_call"] = Call.objects.create(
+            call_id=f"rec-{acc.slug}", account=acc, offered_at=timezone.now(),
+            created_at=timezone.now(), recording_url="http://127.0.0.1:9/appel.wav")
+        # Desk: the account's set-up checklist (as an activated order opens it).
+        objects[acc.pk]["setup"] = desk_setup.setup_open(account=acc)
+        # Desk: the account's consignes (version 1), to read and confirm.
+        objects[acc.pk]["consignes"] = consigne_save(
+            actor=users[ADMIN], account=acc,
+            content={"greeting": "{compte}, bonjour.", "notes": "Vouvoyer."})
+        # Desk: a call taken by hand for the account, and its message forwarded by e-mail.
+        objects[acc.pk]["call"] = call = Call.objects.create(
+            call_id=f"manual-authz-{acc.slug}", account=acc, from_number="+33611223344",
+            agent=agent, state="answered", outcome="answered", manual=True,
+            offered_at=timezone.now(), answered_at=timezone.now(), created_at=timezone.now())
+        objects[acc.pk]["forward"] = Forward.objects.create(
+            account=acc, call=call, recipient_name="Dr Martin", channel="email",
+            address=f"dr@{acc.slug}.fr", status="sent", created_at=timezone.now())
     now = timezone.now()
     token, _raw = api_token_create(actor=users[AGENT], user=users[AGENT], name="révocable")
     webhook = WebhookEndpoint.objects.create(url="https://hooks.example.com/permanence",
@@ -1014,7 +1217,9 @@ def test_api_write_with_invalid_body_is_rejected_before_any_write(
         response = client.generic(route.method, url, json.dumps(INVALID_BODY),
                                   content_type="application/json")
         # The Stripe webhook is public: an unsigned body is refused (400) before anything else.
-        allowed = {400} if key == "POST /api/v1/payments/stripe/webhook" else {403, 404, 422}
+        # The telephony webhooks answer an unsigned body with 401.
+        allowed = ({400} if key == "POST /api/v1/payments/stripe/webhook" else {401}
+                   if key.startswith("POST /api/v1/telephony/") else {403, 404, 422})
         assert response.status_code in allowed, (key, role, response.status_code)
         assert response["Content-Type"].startswith("application/json"), key
         assert snapshot() == before, (key, role)

@@ -14,6 +14,7 @@ from email.utils import parseaddr
 from django.conf import settings
 
 from permanence.accounts.models import ClientAccount, ContactChannel
+from permanence.core import local_cache
 from permanence.inbox.models import Conversation
 
 
@@ -56,9 +57,54 @@ def route_for(address: str) -> Route | None:
     return Route(account_id=account_id, address=address, token=token)
 
 
+def route_cached(address: str) -> Route | None:
+    """`route_for` answered from this process's cache alone, without touching the database
+    (callable from the gateway's event loop): an address that reaches an account as it is.
+    None when not cached, and for sub-addresses (the full address must be looked up first)."""
+    address = normalize(address)
+    account_id = _cached_account_id_for(address)
+    return Route(account_id=account_id, address=address) if account_id is not None else None
+
+
+# Addresses known to reach an account, per process (core.local_cache): RCPT TO is answered
+# without a database round trip for the addresses mail keeps coming to. A change made in this
+# process is seen at once; another process's after LOCAL_CACHE_SECONDS at most (an address
+# removed elsewhere may still be accepted meanwhile: the mail is then stored for the account
+# that had it, or deferred with a 451 if that account is gone). Unknown addresses are not
+# cached: a new account's address is never refused (550 is permanent) for having been tried
+# a moment too early.
+local_cache.watch("accounts.ContactChannel")
+_ACCOUNT_BY_ADDRESS = local_cache.LocalCache("email_routes")
+
+
+class _Unknown(Exception):
+    """Raised out of the cache's compute so that a miss is not remembered."""
+
+
 def _account_id_for(address: str) -> int | None:
-    return (ContactChannel.objects.filter(kind=ContactChannel.Kind.EMAIL, value=address)
-            .values_list("account_id", flat=True).first())
+    try:
+        return _ACCOUNT_BY_ADDRESS.get_or_compute(address, lambda: _lookup(address))
+    except _Unknown:
+        return None
+
+
+def _cached_account_id_for(address: str) -> int | None:
+    try:
+        return _ACCOUNT_BY_ADDRESS.get_or_compute(address, _not_cached)
+    except _Unknown:
+        return None
+
+
+def _not_cached() -> int:
+    raise _Unknown
+
+
+def _lookup(address: str) -> int:
+    account_id = (ContactChannel.objects.filter(kind=ContactChannel.Kind.EMAIL, value=address)
+                  .order_by().values_list("account_id", flat=True).first())
+    if account_id is None:
+        raise _Unknown(address)
+    return account_id
 
 
 def account_address(account: ClientAccount) -> str:

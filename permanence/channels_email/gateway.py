@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
@@ -19,7 +20,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 
 from . import addressing, inbound
 
@@ -40,11 +41,37 @@ def too_large_reply(max_bytes: int) -> str:
     return f"552 5.3.4 Message trop volumineux (max {megabytes} Mo)"
 
 
+# Django work runs on this many threads per gateway process, whatever the number of SMTP
+# sessions: each thread keeps at most one database connection (see keep_connections), so a
+# process never holds more than this many.
+DB_THREADS = 4
+_db_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="mailgateway-db")
+
+# Seconds a gateway thread keeps its database connection between messages (see below).
+KEPT_CONNECTION_MAX_AGE = 600
+
+
+def keep_connections() -> None:
+    """Keep this process's database connections between messages (PostgreSQL).
+
+    The site-wide default is a new connection per request (DB_CONN_MAX_AGE=0, for uvicorn,
+    whose request threads come and go), which here meant two connections per mail (RCPT TO
+    and DATA), each costing more than storing the mail. The gateway's threads are a fixed
+    pool (DB_THREADS), so keeping one connection per thread is bounded. Checked before each
+    use (CONN_HEALTH_CHECKS): a connection broken meanwhile (database restarted) is replaced
+    instead of failing the delivery. An explicit DB_CONN_MAX_AGE is left as it is."""
+    for alias in connections:
+        conn = connections[alias]
+        if conn.vendor == "postgresql" and conn.settings_dict["CONN_MAX_AGE"] == 0:
+            # The wrappers of every thread share this dict (ConnectionHandler.settings).
+            conn.settings_dict["CONN_MAX_AGE"] = KEPT_CONNECTION_MAX_AGE
+            conn.settings_dict["CONN_HEALTH_CHECKS"] = True
+
+
 def _in_db_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run Django work in a pooled worker thread, like a request: connections past their
-    CONN_MAX_AGE (or broken) are closed before and after. Keeping them open between messages
-    matters for throughput on PostgreSQL (a new connection per message costs more than the
-    message); with CONN_MAX_AGE=0 (SQLite, tests) each call still gets its own."""
+    CONN_MAX_AGE (or broken) are closed before and after; with CONN_MAX_AGE=0 (SQLite,
+    tests) each call gets its own."""
     close_old_connections()
     try:
         return fn(*args, **kwargs)
@@ -55,7 +82,8 @@ def _in_db_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 async def run_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     # thread_sensitive=False: deliveries on several SMTP sessions proceed in parallel instead
     # of queueing behind one shared thread.
-    return await sync_to_async(_in_db_thread, thread_sensitive=False)(fn, *args, **kwargs)
+    return await sync_to_async(_in_db_thread, thread_sensitive=False,
+                               executor=_db_executor)(fn, *args, **kwargs)
 
 
 class GatewayHandler:
@@ -69,7 +97,10 @@ class GatewayHandler:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return TOO_MANY_RECIPIENTS
         try:
-            route = await run_db(addressing.route_for, address)
+            # An address mail keeps coming to is answered from this process's cache, without
+            # a hop to a database thread; others are looked up.
+            route = addressing.route_cached(address) or await run_db(addressing.route_for,
+                                                                     address)
         except Exception:
             logger.exception("RCPT %s: lookup failed", address)
             return TEMPORARY_FAILURE

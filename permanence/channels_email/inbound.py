@@ -8,6 +8,7 @@ answers 451 and the sending server retries later).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -18,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 
 from permanence.accounts.models import ClientAccount
+from permanence.core import local_cache
 from permanence.core.errors import DomainError
 from permanence.inbox.models import Channel, Conversation, Message
 from permanence.inbox.services import Incoming, conversation_open, message_add_inbound
@@ -90,9 +92,24 @@ def ingest(raw: bytes, *, mail_from: str, rcpt_tos: list[str],
     return outcomes
 
 
+# The accounts mail is received for, per process (core.local_cache: a change made here is
+# seen at once, one made by another process within LOCAL_CACHE_SECONDS): one query less per
+# mail. What ingestion reads of an account (its id, its calendar) is settings-like.
+local_cache.watch("accounts.ClientAccount")
+_ACCOUNTS = local_cache.LocalCache("email_accounts")
+
+
+def _account(account_id: int) -> ClientAccount:
+    cached = _ACCOUNTS.get_or_compute(account_id,
+                                      lambda: ClientAccount.objects.get(pk=account_id))
+    # A copy per mail: the services may cache related rows on it (or change it); the cached
+    # instance is shared by the gateway's threads and must stay as read.
+    return copy.copy(cached)
+
+
 def _ingest_for_account(parsed: ParsedMail, raw: bytes, group: _Group, *,
                         mail_from: str) -> Outcome:
-    account = ClientAccount.objects.get(pk=group.account_id)
+    account = _account(group.account_id)
     if parsed.message_id:
         # Two deliveries of the same message (a retry racing the original) are serialised
         # here, so the de-duplication check below cannot be passed twice. Only deliveries

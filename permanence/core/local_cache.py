@@ -130,8 +130,8 @@ def watch(*labels: str, deletes_only: bool = False) -> None:
     """Saving or deleting one of these models ("app_label.ModelName") invalidates the caches
     (only deleting, with `deletes_only`: e.g. users named by a cached row)."""
     for label in labels:
-        if label in _watched:
-            continue
+        # No early exit for a label already watched: one cache may watch a model for deletes
+        # only and another for saves too (a receiver is connected once: its dispatch_uid).
         _watched.add(label)
         if not deletes_only:
             post_save.connect(_on_model_change, sender=label, weak=False,

@@ -5,3 +5,10 @@ from __future__ import annotations
 from ninja import Router
 
 router = Router(tags=["desk"])
+
+from .api_calls import router as calls_router  # noqa: E402
+
+router.add_router("", calls_router)
+from .api_consignes import router as consignes_router  # noqa: E402
+
+router.add_router("", consignes_router)

@@ -172,6 +172,10 @@ class Call(models.Model):
     conversation = models.ForeignKey("inbox.Conversation", null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="calls")
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # The client marked the message as dealt with (espace client « Appels et messages »).
+    handled_at = models.DateTimeField(_("traité le"), null=True, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
 
     class Meta:
@@ -360,3 +364,65 @@ class Forward(models.Model):
 
     def __str__(self) -> str:
         return f"Forward #{self.pk}"
+
+
+class SetupItemCode(models.TextChoices):
+    """Seed 003's set-up of a new client: kick-off, consignes, paramétrage, formation, test,
+    lancement — in that order."""
+
+    KICKOFF = "kickoff", _("Appel de lancement planifié")
+    CONSIGNES = "consignes", _("Consignes remplies par le client")
+    FORWARDING = "forwarding", _("Renvoi d'appels en place (un appel reçu sur le numéro)")
+    AGENTS = "agents", _("Télésecrétaires affectés et consignes lues")
+    TEST_CALLS = "test_calls", _("Appels tests réalisés et validés par le client")
+    GO_LIVE = "go_live", _("Date de mise en service fixée")
+
+
+class Setup(models.Model):
+    """The set-up checklist of a new client account, opened when its order is activated.
+    The account goes live when every item is done, or when a supervisor overrides (with a
+    reason)."""
+
+    account = models.OneToOneField(ClientAccount, on_delete=models.CASCADE,
+                                   related_name="desk_setup")
+    order_reference = models.CharField(max_length=30, blank=True)
+    opened_at = models.DateTimeField()
+    go_live_on = models.DateField(_("mise en service prévue le"), null=True, blank=True)
+    live_at = models.DateTimeField(_("en service depuis"), null=True, blank=True)
+    override_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    override_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("mise en place")
+
+    def __str__(self) -> str:
+        return f"Setup #{self.pk}"
+
+
+class SetupItem(models.Model):
+    setup = models.ForeignKey(Setup, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(max_length=12, choices=SetupItemCode.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    due_on = models.DateField(_("échéance"), null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    # What proves it (the kick-off date, the test call's id, the approval…), shown as is.
+    evidence = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["setup", "code"],
+                                               name="setup_item_unique")]
+
+    def __str__(self) -> str:
+        return f"SetupItem #{self.pk}"
+from .models_campaigns import (  # noqa: E402,F401  (the campaigns live in their own module)
+    Campaign,
+    CampaignAttempt,
+    CampaignStatusChange,
+    CampaignTarget,
+)

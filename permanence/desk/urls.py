@@ -1,7 +1,62 @@
-from django.urls import URLPattern, path  # noqa: F401  (the areas add their paths)
+from django.urls import URLPattern, path
+
+from . import (
+    views_agents,
+    views_callbacks,
+    views_calls,
+    views_campaigns,
+    views_consignes,
+    views_recordings,
+    views_setup,
+)
 
 app_name = "desk"
 
 # Each area of the desk adds its pages here (calls, consignes, call backs, forwarding).
 urlpatterns: list[URLPattern] = [
+    path("consignes/", views_consignes.consigne_list, name="consignes"),
+    path("consignes/<int:account_pk>/", views_consignes.consigne_detail,
+         name="consignes_detail"),
+    path("consignes/<int:account_pk>/modifier/", views_consignes.consigne_edit,
+         name="consignes_edit"),
+    path("consignes/<int:account_pk>/historique/", views_consignes.consigne_history,
+         name="consignes_history"),
+    path("consignes/<int:account_pk>/versions/<int:number>/", views_consignes.consigne_version,
+         name="consignes_version"),
+    path("consignes/<int:account_pk>/lu/", views_consignes.consigne_read,
+         name="consignes_read"),
+    path("", views_calls.home, name="home"),
+    path("comptes/", views_calls.account_search, name="account_search"),
+    path("appels/nouveau/", views_calls.call_start, name="call_start"),
+    path("appels/<int:pk>/", views_calls.call_screen, name="call"),
+    path("appels/<int:pk>/enregistrer/", views_calls.call_save, name="call_save"),
+    path("appels/<int:pk>/transmettre/", views_calls.call_forward, name="call_forward"),
+    path("appels/<int:pk>/transmissions/", views_calls.call_forwards, name="call_forwards"),
+    path("appels/<int:pk>/terminer/", views_calls.call_close, name="call_close"),
+    path("rappels/", views_callbacks.callback_list, name="callbacks"),
+    path("rappels/<int:pk>/rappele/", views_callbacks.callback_done, name="callback_done"),
+    path("rappels/<int:pk>/annuler/", views_callbacks.callback_cancel, name="callback_cancel"),
+    path("equipe/", views_agents.board, name="agents"),
+    path("etat/", views_agents.agent_state, name="agent_state"),
+    path("simuler/", views_agents.simulate, name="simulate"),
+    path("appels/<int:pk>/enregistrement/", views_recordings.call_recording,
+         name="call_recording"),
+    path("campagnes/", views_campaigns.campaign_list, name="campaigns"),
+    path("campagnes/<int:pk>/", views_campaigns.campaign_detail, name="campaign"),
+    path("campagnes/<int:pk>/statut/", views_campaigns.campaign_status,
+         name="campaign_status"),
+    path("campagnes/<int:pk>/import/", views_campaigns.campaign_import,
+         name="campaign_import"),
+    path("campagnes/<int:pk>/suivant/", views_campaigns.campaign_next, name="campaign_next"),
+    path("campagnes/appel/<int:pk>/", views_campaigns.campaign_target,
+         name="campaign_target"),
+    path("campagnes/appel/<int:pk>/resultat/", views_campaigns.campaign_attempt,
+         name="campaign_attempt"),
+    path("campagnes/appel/<int:pk>/composer/", views_campaigns.campaign_dial,
+         name="campaign_dial"),
+    path("mise-en-place/", views_setup.setup_list, name="setup_list"),
+    path("mise-en-place/<int:account_pk>/", views_setup.setup_detail, name="setup_detail"),
+    path("mise-en-place/<int:account_pk>/etape/", views_setup.setup_tick, name="setup_tick"),
+    path("mise-en-place/<int:account_pk>/en-service/", views_setup.setup_live,
+         name="setup_live"),
 ]

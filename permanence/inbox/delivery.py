@@ -145,6 +145,24 @@ def message_delivery_mark_failed(*, message: Message, attempt: int, error: str,
              delivery_status=Delivery.FAILED if final else Delivery.PENDING))
 
 
+@transaction.atomic
+def message_delivery_receipt_failed(*, message_id: int, reason: str) -> bool:
+    """A channel's delivery receipt says a reply never reached the contact, even one the
+    provider had taken (an SMS the operator could not deliver): « Échec » with the reason,
+    no retry (channels_sms calls it). False if the reply was not pending or sent."""
+    done = Message.objects.filter(
+        pk=message_id, direction=Direction.OUT,
+        delivery_status__in=(Delivery.PENDING, Delivery.SENT),
+    ).update(delivery_status=Delivery.FAILED,
+             delivery_error=(reason or str(Delivery.FAILED.label))[:500])
+    if done:
+        conv_id = Message.objects.filter(pk=message_id).values_list(
+            "conversation_id", flat=True).first()
+        if conv_id is not None:
+            transaction.on_commit(lambda: live.message_added(conv_id, message_id))
+    return bool(done)
+
+
 def _next_due(created_at: datetime, attempts: int) -> datetime:
     """When attempt `attempts + 1` is due at the earliest, by the retry schedule."""
     return created_at + sum((retry_delay(n) for n in range(1, attempts + 1)), timedelta())

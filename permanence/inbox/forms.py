@@ -25,6 +25,7 @@ class MultipleFileField(forms.FileField):
 
 
 class ReplyForm(forms.Form):
+    same_html_when_empty = True  # inbox_tags.form_fields may keep its empty HTML
     body = forms.CharField(label=_("Réponse"), widget=forms.Textarea(attrs={"rows": 6}))
     status_after = forms.ChoiceField(
         label=_("Puis"), required=False,
@@ -34,6 +35,7 @@ class ReplyForm(forms.Form):
 
 
 class NoteForm(forms.Form):
+    same_html_when_empty = True  # inbox_tags.form_fields may keep its empty HTML
     body = forms.CharField(label=_("Note interne"), widget=forms.Textarea(attrs={"rows": 3}),
                            help_text=_("@prénom ou @e-mail pour prévenir un collègue"))
 
@@ -96,12 +98,16 @@ class BulkForm(forms.Form):
 class CallbackDoneForm(forms.Form):
     """« Rappel effectué »: the contact was called back; what was said, in a few words."""
 
+    same_html_when_empty = True  # inbox_tags.form_fields may keep its empty HTML
+
     note = forms.CharField(label=_("Ce qui a été dit"), max_length=500,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CallbackPlanForm(forms.Form):
     """« Rappeler plus tard »: when to call the contact back."""
+
+    same_html_when_empty = True  # inbox_tags.form_fields may keep its empty HTML
 
     at = forms.DateTimeField(label=_("Rappeler le"), widget=forms.DateTimeInput(
         attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))

@@ -14,6 +14,7 @@ from django.db import transaction
 from permanence.accounts.models import User
 from permanence.core import clock
 from permanence.core.consumers import user_group
+from permanence.core.live_layer import RelayChannelLayer
 from permanence.core.mail import queue_email
 
 from .models import Conversation, Notification
@@ -36,6 +37,13 @@ def _send_many(pushes: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    if isinstance(layer, RelayChannelLayer):
+        try:
+            if layer.send_nowait(pushes):
+                return
+        except Exception:  # best effort, as below
+            logger.warning("live updates to %s failed", [g for g, _p in pushes], exc_info=True)
+            return
 
     async def send_all() -> None:
         for group, payload in pushes:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -22,8 +23,8 @@ from django.utils.translation import gettext_lazy
 from permanence.accounts import permissions
 from permanence.accounts.models import User
 from permanence.accounts.permissions import Actor
-from permanence.accounts.selectors import accounts_visible_to
-from permanence.core import clock
+from permanence.accounts.selectors import accounts_visible_to, assignable_staff
+from permanence.core import clock, local_cache
 from permanence.core.counting import capped_counts
 from permanence.core.errors import Forbidden, NotFound
 
@@ -290,8 +291,11 @@ def timeline(conversation: Conversation) -> QuerySet[Any]:
     """The messages of the conversation and of those merged into it, oldest first (the
     merged ones found by a subquery: one query)."""
     folded = Conversation.objects.filter(Q(pk=conversation.pk) | Q(merged_into=conversation.pk))
+    # The conversation joined for each message's reference, without its search text (every
+    # message's text again: kilobytes per row that nothing here reads).
     return (Message.objects.filter(conversation__in=folded.values("pk"))
             .select_related("author", "contact", "conversation")
+            .defer("conversation__search_text")
             .prefetch_related("attachments").order_by("created_at", "id"))
 
 
@@ -304,16 +308,29 @@ def get_conversation_page(user: User, pk: Any) -> Conversation | int:
     """The conversation page's conversation with what the page shows of it (account,
     contact, assignee, linked order) in one query — or, for the link of a conversation
     merged since, the pk of the one it now lives in (if the user may see it)."""
+    mine = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user)
     try:
         # Not joined: the team and the linked order, rarely set (a lazy query when they are);
         # PostgreSQL spends more time planning a seven-table join than running it.
+        # The user's read marker comes along (viewer_marker): the view's write needs it.
         return conversations_visible_to(user).select_related(
-            "account", "contact", "assignee", "complaint").defer("search_text").get(pk=pk)
+            "account", "contact", "assignee", "complaint").defer("search_text").annotate(
+            viewer_read_at=Subquery(mine.values("read_at")[:1]),
+            viewer_view_at=Subquery(mine.values("view_at")[:1])).get(pk=pk)
     except (Conversation.DoesNotExist, ValueError, TypeError):
         merged_into = merged_target_for_user(user, pk)
         if merged_into is None:
             raise NotFound(_("Dossier introuvable.")) from None
         return merged_into
+
+
+def viewer_marker(conversation: Conversation) -> dict[str, Any] | None:
+    """The page user's read marker ({"read_at", "view_at"}; None: they never opened it), as
+    `get_conversation_page` read it, for services.conversation_viewed."""
+    read_at = getattr(conversation, "viewer_read_at", None)  # never null in a marker
+    if read_at is None:
+        return None
+    return {"read_at": read_at, "view_at": getattr(conversation, "viewer_view_at", None)}
 
 
 CONTACT_OTHERS = 5
@@ -328,6 +345,18 @@ def contact_other_conversations(user: User,
                 .filter(contact_id=conversation.contact_id).exclude(pk=conversation.pk)
                 .only("pk", "reference", "subject", "status", "last_message_at")
                 .order_by("-last_message_at", "-pk")[:CONTACT_OTHERS])
+
+
+# The assign menus list the same staff on every page: settings-like, cached like the other
+# settings (core.local_cache: a change shows at once in the process that made it, within
+# LOCAL_CACHE_SECONDS in the others).
+local_cache.watch("accounts.User")
+_ASSIGNABLE = local_cache.LocalCache("assignable_staff")
+
+
+def assignable_staff_list() -> list[User]:
+    """accounts.selectors.assignable_staff(), as the inbox pages' assign menus show it."""
+    return _ASSIGNABLE.get_or_compute(None, lambda: list(assignable_staff()))
 
 
 def filter_accounts(user: User, selected: str = "") -> list[Any]:
@@ -391,10 +420,31 @@ def inbox_unread_count(user: User) -> int:
     bounded however large the inbox (it stops at the hundredth unread row)."""
     if not isinstance(user, User) or not user.is_active:
         return 0
+    return _unread_rows(user).count()
+
+
+def _unread_rows(user: User) -> QuerySet[Any]:
+    """The ids inbox_unread_count counts (at most UNREAD_CAP + 1)."""
     read = ReadMarker.objects.filter(conversation=OuterRef("pk"), user=user,
                                      read_at__gte=OuterRef("last_message_at"))
     unread = conversations_visible_to(user).filter(~Exists(read), status__in=OPEN_STATUSES)
-    return unread.order_by().values("pk")[:UNREAD_CAP + 1].count()
+    return unread.order_by().values("pk")[:UNREAD_CAP + 1]
+
+
+def menu_counts(user: User) -> tuple[int, int]:
+    """(inbox_unread_count, unread_notification_count) in one query: the staff menu shows
+    both on every page, and a round trip costs more than either count."""
+    if not isinstance(user, User) or not user.is_active:
+        return 0, unread_notification_count(user)
+    unread_sql, unread_params = _unread_rows(user).query.sql_with_params()
+    notes = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).values("pk")
+    notes_sql, notes_params = notes.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT COUNT(*) FROM ({unread_sql}) unread), "  # noqa: S608 (ORM-built SQL, parameters apart)
+                       f"(SELECT COUNT(*) FROM ({notes_sql}) notes)",
+                       (*unread_params, *notes_params))
+        unread, unread_notes = cursor.fetchone()
+    return int(unread), int(unread_notes)
 
 
 def unread_label(count: int) -> str:
@@ -422,9 +472,18 @@ def _instant(value: Any) -> datetime | None:
     return at if at.tzinfo is not None else None
 
 
-def callback_pending(conversation: Conversation) -> Message | None:
-    """The latest « Rappeler plus tard » not followed by a « Rappel effectué », if any."""
-    events = list(conversation.messages.filter(
-        direction=Direction.SYSTEM, event__in=("callback_planned", "callback_done"))
-        .select_related("author").order_by("-created_at", "-id")[:1])
-    return events[0] if events and events[0].event == "callback_planned" else None
+CALLBACK_EVENTS = ("callback_planned", "callback_done")
+
+
+def callback_pending_in(timeline: list[Message],
+                        conversation: Conversation) -> Message | None:
+    """The latest « Rappeler plus tard » of the conversation not followed by a « Rappel
+    effectué », if any, read from its timeline() already fetched (oldest first, by
+    created_at then id; the events of conversations merged into it are not its own): no
+    query."""
+    for message in reversed(timeline):
+        if (message.conversation_id == conversation.pk
+                and message.direction == Direction.SYSTEM
+                and message.event in CALLBACK_EVENTS):
+            return message if message.event == "callback_planned" else None
+    return None

@@ -4,12 +4,14 @@ side effects (mail, sockets, tasks) deferred to commit."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -829,9 +831,17 @@ def conversation_mark_read(*, user: User, conversation: Conversation) -> None:
                                         defaults={"read_at": clock.now()})
 
 
-def conversation_viewed(*, user: User, conversation: Conversation) -> bool:
+_UNREAD: Any = object()  # conversation_viewed: the marker was not read with the page
+
+
+def conversation_viewed(*, user: User, conversation: Conversation,
+                        marker: Mapping[str, Any] | None = _UNREAD) -> bool:
     """A staff user opened the conversation: mark it read and record the view for the audit
     log, in at most ONE write (the user's read marker); True if a write was made.
+
+    `marker`: the user's marker as the page's own query read it ({"read_at", "view_at"}, None
+    when there is none: `selectors.get_conversation_page`), saving a query; read here
+    otherwise.
 
     - Read: the marker moves only when a message arrived since it was last set (unread
       means "a message after read_at"; a later read_at would change nothing).
@@ -844,7 +854,8 @@ def conversation_viewed(*, user: User, conversation: Conversation) -> bool:
       the audit log at once."""
     now = clock.now()
     markers = ReadMarker.objects.filter(conversation=conversation, user=user)
-    marker = markers.values("read_at", "view_at").first()
+    if marker is _UNREAD:
+        marker = markers.values("read_at", "view_at").first()
     last = conversation.last_message_at
     changes: dict[str, Any] = {}
     if marker is None or (last is not None and marker["read_at"] < last):
@@ -861,12 +872,31 @@ def conversation_viewed(*, user: User, conversation: Conversation) -> bool:
         return False
     if marker is not None:
         markers.update(**changes)
-    else:  # INSERT … ON CONFLICT DO UPDATE: one statement, even if another tab got there first
-        ReadMarker.objects.bulk_create(
-            [ReadMarker(conversation=conversation, user=user, **{"read_at": now, **changes})],
-            update_conflicts=True, unique_fields=["conversation", "user"],
-            update_fields=list(changes))
+    else:
+        _read_marker_upsert(conversation=conversation, user=user,
+                            values={"read_at": now, **changes}, update=list(changes))
     return True
+
+
+def _read_marker_upsert(*, conversation: Conversation, user: User, values: dict[str, Any],
+                        update: list[str]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE of the user's marker: one statement, even if another
+    tab got there first. Written out because bulk_create(update_conflicts=True) wraps its
+    one statement in a transaction: BEGIN and COMMIT are two more round trips per view (the
+    statement alone is atomic). Same SQL on PostgreSQL and SQLite (≥ 3.24)."""
+    fields = {name: cast("Field[Any, Any]", ReadMarker._meta.get_field(name))
+              for name in ("conversation", "user", *values)}
+    column = {name: connection.ops.quote_name(str(field.column))
+              for name, field in fields.items()}
+    params = [conversation.pk, user.pk] + [
+        fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+    table = connection.ops.quote_name(ReadMarker._meta.db_table)
+    updates = ", ".join(f"{column[name]} = EXCLUDED.{column[name]}" for name in update)
+    sql = (f"INSERT INTO {table} ({', '.join(column.values())}) "  # noqa: S608 (names from the model)
+           f"VALUES ({', '.join(['%s'] * len(params))}) "
+           f"ON CONFLICT ({column['conversation']}, {column['user']}) DO UPDATE SET {updates}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 VIEWS_AUDIT_BATCH = 1000
@@ -993,6 +1023,19 @@ def phone_message_record(*, actor: User, account: ClientAccount, caller_name: st
         data={"recorded_by": actor.pk},
     )
     return conversation_open(incoming, actor=actor)
+
+
+@transaction.atomic
+def conversation_event_record(*, conversation: Conversation, event: str, text: str,
+                              data: dict[str, Any] | None = None,
+                              actor: User | None = None) -> Message:
+    """A step another app records on the conversation's timeline (the desk: message
+    forwarded, delivered, read, escalated): a staff-only system entry with its text, shown
+    live. It changes neither the status nor the deadlines."""
+    message = _system(conversation, event[:40], {**(data or {}), "text": text[:500]},
+                      clock.now(), actor=actor)
+    events.timeline_event(conversation, message)
+    return message
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import User
-from permanence.accounts.selectors import accounts_visible_to, assignable_staff
+from permanence.accounts.selectors import accounts_visible_to
 from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, role_required, safe_next, staff_required
 from permanence.core.counting import count_label
@@ -136,8 +136,8 @@ def unread(request: AuthedHttpRequest) -> HttpResponse:
                         headers={"Cache-Control": "no-store"})
 
 
-def _agents() -> Any:
-    return assignable_staff()
+def _agents() -> list[User]:
+    return selectors.assignable_staff_list()
 
 
 def _conversation_context(request: AuthedHttpRequest, conversation: Conversation,
@@ -145,9 +145,11 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
     can_work = permissions.can_work_conversations(request.user)
     complaint = getattr(conversation, "complaint", None)
     contact = conversation.contact
+    # Fetched here, not by the template: the reply region reads the pending call back in it.
+    timeline = list(selectors.timeline(conversation))
     context = {
         "c": conversation,
-        "timeline": selectors.timeline(conversation),
+        "timeline": timeline,
         "statuses": Status.choices,
         "now": clock.now(),
         "can_work": can_work,
@@ -175,14 +177,15 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
             "merge_form": forms.get("merge_form") or MergeForm(),
             "order_form": forms.get("order_form") or OrderLinkForm(
                 initial={"order": conversation.order.reference if conversation.order else ""}),
-            "agents": _agents(),
+            "agent_choices": [(u.pk, u.full_name or u.email) for u in _agents()],
             "canned": canned_for(conversation, request.user),
-            **_reply_context(conversation, forms),
+            **_reply_context(conversation, forms, timeline),
         })
     return context
 
 
-def _reply_context(conversation: Conversation, forms: dict[str, Any]) -> dict[str, Any]:
+def _reply_context(conversation: Conversation, forms: dict[str, Any],
+                   timeline: list[Message]) -> dict[str, Any]:
     """The reply-form region: where a reply would go, or why none can be sent and the call
     back forms offered instead."""
     routes = reach.reply_channels(conversation)
@@ -193,7 +196,7 @@ def _reply_context(conversation: Conversation, forms: dict[str, Any]) -> dict[st
             auto_id="id_cb_done_%s"),
         "callback_plan_form": forms.get("callback_plan_form") or CallbackPlanForm(
             auto_id="id_cb_plan_%s"),
-        "callback_pending": selectors.callback_pending(conversation),
+        "callback_pending": selectors.callback_pending_in(timeline, conversation),
     }
 
 
@@ -203,7 +206,8 @@ def conversation_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if isinstance(conversation, int):  # merged since: its old links lead to the target
         return redirect("inbox:detail", pk=conversation)
     # One write at most: the read marker, which also keeps the view for the audit log.
-    services.conversation_viewed(user=request.user, conversation=conversation)
+    services.conversation_viewed(user=request.user, conversation=conversation,
+                                 marker=selectors.viewer_marker(conversation))
     return render(request, "inbox/conversation.html",
                   _conversation_context(request, conversation))
 

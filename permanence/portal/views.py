@@ -24,6 +24,7 @@ from permanence.calendars.selectors import active_notices
 from permanence.channels_webform.forms import too_large
 from permanence.core.access import AuthedHttpRequest, client_required
 from permanence.core.errors import DomainError, NotFound
+from permanence.desk import setup as desk_setup
 from permanence.inbox.models import Conversation, Origin
 from permanence.inbox.promise import customer_promise
 from permanence.inbox.views import attachment_response
@@ -60,13 +61,18 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
         if account else None,
         "activity": selectors.account_activity_summary(request.user, account)
         if account else None,
+        "setup": _setup_in_progress(account),
     })
+
+
+def _setup_in_progress(account: ClientAccount | None) -> Any:
+    """The new service's set-up while it is not in service (a card on the home page)."""
+    found = desk_setup.setup_for(account) if account else None
+    return desk_setup.setup_view(found) if found and found.live_at is None else None
 
 
 @client_required
 def section(request: AuthedHttpRequest, name: str) -> HttpResponse:
-    if name == "appels":  # the calls and messages taken for the client are its activity
-        return redirect("portal:activity")
     if name not in SECTIONS:
         raise NotFound()
     account, accounts = current_account(request)

@@ -1,4 +1,4 @@
-"""A caller who left only a phone number: the conversation page says before anything is typed
+"""A caller who left only a landline number: the conversation page says before anything is typed
 that no reply can be sent, offers « Rappel effectué » and « Rappeler plus tard », and the
 call back made counts as the first response — at 390 px wide too."""
 
@@ -19,7 +19,8 @@ def test_a_phone_only_caller_is_called_back_not_sent_a_phantom_reply(
     from permanence.inbox.models import Conversation, Direction
 
     conversation = services.phone_message_record(
-        actor=agent, account=account, caller_name="Mme Garcia", caller_phone="06 12 34 56 78",
+        # A landline: nothing can carry a reply (a mobile one would be answered by SMS).
+        actor=agent, account=account, caller_name="Mme Garcia", caller_phone="01 45 00 00 04",
         reason="Résultats d'analyse", message="Souhaite être rappelée avant 18 h.",
         urgent=False)
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)

@@ -31,11 +31,13 @@ STAFF_DETAILS = [
     ("/app/comptes/", r"^/app/comptes/\d+/$"),
     ("/app/boutique/commandes/?tab=all", r"^/app/boutique/commandes/\d+/$"),
     ("/app/boutique/devis/", r"^/app/boutique/devis/\d+/$"),
+    ("/app/poste/", r"^/app/poste/appels/\d+/$"),
 ]
 CLIENT_DETAILS = [
     ("/espace/commandes/", r"^/espace/commandes/[\w-]+/$"),
     ("/espace/demandes/", r"^/espace/demandes/\d+/$"),
     ("/espace/devis/", r"^/(espace/)?devis/[\w-]+/$"),
+    ("/espace/appels/", r"^/espace/appels/\d+/$"),
 ]
 PUBLIC_PAGES = ["/", "/offres/", "/secteurs/", "/service-client/", "/contact/", "/panier/",
                 "/devis/demande/", "/connexion/", "/cgv/"]

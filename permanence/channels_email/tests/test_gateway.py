@@ -437,6 +437,67 @@ def test_recipients_are_looked_up_once_per_message(gateway: Any, mail_account: A
     assert Conversation.objects.filter(account=mail_account).count() == 1
 
 
+def test_addresses_and_accounts_are_read_once_per_process(gateway: Any,
+                                                         mail_account: Any) -> None:
+    from permanence.inbox import sla
+
+    sla.ensure_default_policy()  # as in production (created with the first mail it empties
+    # every cache of the process, as any change of a cached setting does)
+    assert send(gateway.port, make_mail()) == {}
+    # The next mails to the same address are routed (RCPT TO) and stored without reading
+    # the address or the account again.
+    with mock.patch.object(addressing, "_lookup", wraps=addressing._lookup) as lookup, \
+            mock.patch.object(inbound, "ClientAccount", wraps=inbound.ClientAccount) as model:
+        assert send(gateway.port, make_mail()) == {}  # cached by the first mail
+        assert send(gateway.port, make_mail(), to=[ADDRESS.upper()]) == {}
+    assert lookup.call_count == 0
+    assert not [c for c in model.mock_calls if c[0] == "objects.get"]
+    assert Conversation.objects.filter(account=mail_account).count() == 3
+
+
+def test_address_changes_are_seen_at_once(gateway: Any, mail_account: Any,
+                                          other_account: Any) -> None:
+    from permanence.accounts.models import ContactChannel
+
+    assert send(gateway.port, make_mail()) == {}  # ADDRESS is cached from now on
+    # Moved to another account (in this process): the next mail follows it.
+    ContactChannel.objects.filter(value=ADDRESS).delete()
+    ContactChannel.objects.create(account=other_account, kind="email", value=ADDRESS)
+    assert send(gateway.port, make_mail()) == {}
+    assert Conversation.objects.filter(account=other_account).count() == 1
+    # Removed: refused at once.
+    ContactChannel.objects.filter(value=ADDRESS).delete()
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send(gateway.port, make_mail())
+    # An unknown address is not remembered: created by another process a moment after a
+    # refusal (no signal reaches this one), it is accepted at once, never bounced for long.
+    ContactChannel.objects.bulk_create([ContactChannel(account=mail_account, kind="email",
+                                                       value=ADDRESS)])
+    assert send(gateway.port, make_mail()) == {}
+    assert Conversation.objects.filter(account=mail_account).count() == 2
+
+
+def test_the_gateway_process_keeps_its_database_connections(monkeypatch: Any) -> None:
+    from django.db import connections
+
+    from permanence.channels_email import gateway as gateway_module
+
+    settings_dict = connections["default"].settings_dict
+    monkeypatch.setitem(settings_dict, "CONN_MAX_AGE", 0)
+    monkeypatch.setitem(settings_dict, "CONN_HEALTH_CHECKS", False)
+    gateway_module.keep_connections()
+    if connections["default"].vendor == "postgresql":
+        # Two new connections per mail (RCPT TO, DATA) cost more than storing it.
+        assert settings_dict["CONN_MAX_AGE"] == gateway_module.KEPT_CONNECTION_MAX_AGE
+        assert settings_dict["CONN_HEALTH_CHECKS"] is True
+    else:  # SQLite: a connection per use, as configured
+        assert settings_dict["CONN_MAX_AGE"] == 0
+    # An explicit DB_CONN_MAX_AGE is the operator's choice: left as it is.
+    monkeypatch.setitem(settings_dict, "CONN_MAX_AGE", 30)
+    gateway_module.keep_connections()
+    assert settings_dict["CONN_MAX_AGE"] == 30
+
+
 def test_ingest_without_gateway_routes_looks_recipients_up(mail_account: Any) -> None:
     raw = make_mail().as_bytes()
     [outcome] = inbound.ingest(raw, mail_from=CUSTOMER, rcpt_tos=[ADDRESS.upper()])

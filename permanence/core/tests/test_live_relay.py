@@ -117,3 +117,32 @@ def test_a_failed_relay_is_logged_never_raised(caplog: Any) -> None:
         async_to_sync(layer.group_send)("inbox", {"type": "inbox.changed", "conversation": 1})
         assert layer.wait_relayed(5)
     assert "live relay to http://127.0.0.1:9/internal/live-relay/ failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pushes_from_synchronous_code_are_relayed_without_an_event_loop(
+        live_server: Any) -> None:
+    """send_nowait (what the mail gateway uses after a commit): queued for the relay at
+    once, delivered by the sender thread like any relayed push."""
+    web_layer, channel = _member_of("user-6")
+    gateway_layer = RelayChannelLayer(relay_url=live_server.url)
+    assert gateway_layer.send_nowait([("user-6", {"type": "notify", "payload": {"n": 1}})])
+    assert gateway_layer.wait_relayed(5)
+    assert _received(web_layer, channel) == {"type": "notify", "payload": {"n": 1}}
+
+
+def test_send_nowait_without_relay_defers_to_the_event_loop_only_for_listened_groups() -> None:
+    layer = RelayChannelLayer()
+    # No one in this process listens (a gateway or worker without relay): nothing to do.
+    assert layer.send_nowait([("inbox", {"type": "inbox.changed", "conversation": 1})])
+
+    async def join() -> str:
+        channel = await layer.new_channel()
+        await layer.group_add("inbox", channel)
+        return channel
+
+    channel = async_to_sync(join)()
+    # A member here: the caller must go through the event loop (and the push arrives).
+    assert not layer.send_nowait([("inbox", {"type": "inbox.changed", "conversation": 2})])
+    async_to_sync(layer.group_send)("inbox", {"type": "inbox.changed", "conversation": 2})
+    assert _received(layer, channel) == {"type": "inbox.changed", "conversation": 2}

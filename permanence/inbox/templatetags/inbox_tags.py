@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from django import template
-from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django import forms, template
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from permanence.inbox.models import Status
@@ -57,3 +59,65 @@ def parse_iso(value: str) -> datetime | None:
         return datetime.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+# The HTML of empty forms, by what alone decides it (see form_fields).
+_EMPTY_FORM_HTML: dict[tuple[Any, ...], SafeString] = {}
+
+
+def _empty_form_key(form: forms.BaseForm) -> tuple[Any, ...] | None:
+    """What an empty form's HTML depends on, or None when it may depend on anything else
+    (bound data, errors, initial values, fields set up by its own __init__ or changed by a
+    view: only classes that say `same_html_when_empty` are kept)."""
+    if (not getattr(type(form), "same_html_when_empty", False) or form.is_bound
+            or form.initial or type(form).__init__ is not forms.Form.__init__
+            or any(callable(field.initial) or field.initial is not None
+                   for field in form.fields.values())):
+        return None
+    return (type(form), form.auto_id, form.prefix, form.label_suffix,
+            form.use_required_attribute, translation.get_language())
+
+
+@register.simple_tag
+def form_fields(form: forms.BaseForm) -> SafeString:
+    """partials/form.html for `form` (what `{% include "partials/form.html" %}` renders).
+
+    An empty form (unbound, no initial value, fields fixed by its class, which says
+    `same_html_when_empty`: no view changes its fields) renders the same
+    HTML on every page in a given language, and rendering widgets through Django's form
+    templates is a large part of a page's time: that HTML is kept, per form class, ids and
+    language, for the life of the process (the templates and the classes only change with
+    the code). A form with data or errors is always rendered."""
+    key = _empty_form_key(form)
+    html = _EMPTY_FORM_HTML.get(key) if key is not None else None
+    if html is None:
+        html = render_to_string("partials/form.html", {"form": form})
+        if key is not None:
+            _EMPTY_FORM_HTML[key] = html
+    return html
+
+
+_SELECTED = mark_safe(" selected")  # a constant
+
+
+@register.simple_tag
+def options(choices: Any, selected: Any) -> SafeString:
+    """The <option> elements of a select over (value, label) pairs, the one equal to
+    `selected` marked: what a {% for %} loop writes, without its cost per option."""
+    return format_html_join("", '<option value="{}"{}>{}</option>', (
+        (value, _SELECTED if value == selected else "", label) for value, label in choices))
+
+
+# The HTML of fragments that depend on nothing but the language (see static_fragment).
+_STATIC_HTML: dict[tuple[str, str | None], SafeString] = {}
+
+
+@register.simple_tag
+def static_fragment(template_name: str) -> SafeString:
+    """A template that uses no variable (only translated text), rendered once per language
+    for the life of the process (templates only change with the code)."""
+    key = (template_name, translation.get_language())
+    html = _STATIC_HTML.get(key)
+    if html is None:
+        html = _STATIC_HTML[key] = render_to_string(template_name)
+    return html

@@ -42,7 +42,8 @@ pytestmark = pytest.mark.django_db
 
 
 def phone_message(account: Any, agent: Any, **extra: Any) -> Conversation:
-    fields = {"caller_name": "Mme Garcia", "caller_phone": "06 12 34 56 78",
+    # A landline: no channel can reach it (a mobile number is answered by SMS, channels_sms).
+    fields = {"caller_name": "Mme Garcia", "caller_phone": "01 45 00 00 04",
               "reason": "Résultats d'analyse", "message": "Souhaite être rappelée.",
               "urgent": False}
     fields.update(extra)

@@ -289,9 +289,12 @@ def test_data_migration_marks_portal_conversations_as_the_clients_own(account: A
     assert (legacy.origin, patient.origin) == (Origin.CLIENT, Origin.CONTACT)
 
 
-def test_the_old_calls_section_leads_to_the_activity(client_login: Client) -> None:
-    response = client_login.get(reverse("portal:section", args=["appels"]))
-    assert response.status_code == 302 and response["Location"] == reverse("portal:activity")
+def test_the_old_calls_section_is_now_the_calls_page(client_login: Client) -> None:
+    # /espace/appels/ used to redirect to the activity; it is « Appels et messages » now.
+    assert reverse("portal:section", args=["appels"]) == reverse("portal:calls")
+    response = client_login.get(reverse("portal:calls"))
+    assert response.status_code == 200
+    assert "Appels et messages" in response.content.decode()
 
 
 def test_staff_api_shows_the_instruction(answered: Any, agent: Any, client_user: Any,

@@ -23,11 +23,14 @@ def test_paid_or_later_is_where_the_machine_no_longer_leads_to_paid() -> None:
     assert "payee" in PAID_OR_LATER  # the plain value read from the database
 
 
-def test_payments_and_billing_registered_their_hooks() -> None:
+def test_payments_billing_and_desk_registered_their_hooks() -> None:
     from permanence.billing.services import subscriptions_create_for_order
+    from permanence.desk.setup import setup_open_for_order
 
     assert hooks.HOOKS.payment_starter is not None
-    assert hooks.HOOKS.order_activated == [subscriptions_create_for_order]
+    # Billing creates the subscription, the desk opens the set-up checklist (issue 10).
+    assert sorted(hooks.HOOKS.order_activated, key=lambda f: f.__name__) == [
+        setup_open_for_order, subscriptions_create_for_order]
 
 
 def test_the_payment_starter_is_the_payments_service_looked_up_at_each_call(

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from permanence.channels_email.gateway import GatewayController
+from permanence.channels_email.gateway import GatewayController, keep_connections
 
 
 class Command(BaseCommand):
@@ -37,6 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["processes"] > 1:
             return self._supervise(options)
+        keep_connections()
         controller = GatewayController(host=options["host"], port=options["port"],
                                        lmtp=options["lmtp"], reuse_port=options["reuse_port"])
         stop = threading.Event()

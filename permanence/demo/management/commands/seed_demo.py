@@ -24,6 +24,8 @@ from permanence.accounts.models import (
 )
 from permanence.calendars.models import BusinessCalendar, HolidayRegion
 from permanence.catalog.demo import seed_catalog
+from permanence.desk.demo import seed_consignes
+from permanence.desk.demo_outbound import seed_outbound
 from permanence.inbox.demo import seed_inbox
 from permanence.payments.demo import seed_orders  # the shop's, with their payments
 from permanence.shop.demo import seed_quotes
@@ -143,6 +145,9 @@ class Command(BaseCommand):
         ContactChannel.objects.update_or_create(value=f"support@{DOMAIN}", defaults={
             "account": operator, "kind": ContactChannel.Kind.EMAIL})
         seed_catalog()
+        versions = seed_consignes()
+        if versions:
+            self.stdout.write(f"{versions} demo consignes versions written.")
         created = seed_inbox()
         if created:
             self.stdout.write(f"{created} demo conversations created.")
@@ -152,6 +157,8 @@ class Command(BaseCommand):
         quotes = seed_quotes()
         if quotes:
             self.stdout.write(f"{quotes} demo quotes created (one at each stage).")
+        if seed_outbound():
+            self.stdout.write("Demo outbound campaign and set-up checklist created.")
         self._print_logins()
 
     def _user(self, email: str, name: str, role: str, superuser: bool = False) -> User:

@@ -1,0 +1,285 @@
+"""The desk: call events through the signed webhook (events/s), the screen pop's latency from
+the event to the agent's websocket, and the calls list at scale (API and /app/poste pages).
+
+- Webhook: BENCH_DESK_CALLS_IN (default 500) inbound calls × 4 events (new, ringing,
+  answered, hangup), each signed, stored, committed, processed inline and acknowledged, from
+  one sequential client in this process (the Django test client: no network). Target
+  ≥ 500 events/s.
+- Screen pop: BENCH_DESK_POPS (default 60) « ringing » events posted while the agent's
+  websocket (/ws/desk/, the whole ASGI stack) is open; from just before the POST to the
+  message on the socket. Target p95 < 100 ms.
+- Calls at scale: BENCH_DESK_CALLS (default 200,000; the issue's figure is 5,000,000) calls
+  over 200 accounts, written by one INSERT … SELECT over a generated series (PostgreSQL
+  generate_series; a recursive CTE on SQLite), every column from the model's defaults; then
+  GET /api/v1/calls (supervisor, an agent of 3 accounts, one account, a time window, deep by
+  cursor) and the « Rappels » page: p95 < 150 ms, queries constant."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from .stats import percentile, summary_ms
+
+N_CALLS_IN = int(os.environ.get("BENCH_DESK_CALLS_IN", "500"))
+N_POPS = int(os.environ.get("BENCH_DESK_POPS", "60"))
+N_CALLS = int(os.environ.get("BENCH_DESK_CALLS", "200000"))
+N_ACCOUNTS = 200
+BASE_NUMBER = 33_170_000_000  # +33 1 70 00 00 00 …: one number per bench account
+
+
+def _accounts() -> tuple[list[Any], Any, Any]:
+    from permanence.accounts.models import ClientAccount, ContactChannel, User
+
+    accounts = []
+    for i in range(N_ACCOUNTS):
+        account, _ = ClientAccount.objects.get_or_create(
+            slug=f"bench-desk-{i:03d}", defaults={"name": f"Bench poste {i:03d}",
+                                                  "status": "actif"})
+        ContactChannel.objects.get_or_create(value=f"+{BASE_NUMBER + i}", defaults={
+            "account": account, "kind": "phone"})
+        accounts.append(account)
+    supervisor = (User.objects.filter(email="bench-desk-sup@permanence.test").first()
+                  or User.objects.create_user("bench-desk-sup@permanence.test", None,
+                                              role="supervisor", full_name="Sup Bench"))
+    agent = (User.objects.filter(email="bench-desk-agent@permanence.test").first()
+             or User.objects.create_user("bench-desk-agent@permanence.test", None,
+                                         role="agent", full_name="Agent Bench"))
+    agent.assigned_accounts.add(*accounts[:3])
+    return accounts, supervisor, agent
+
+
+def _signed(client: Any, data: dict[str, Any]) -> Any:
+    from django.conf import settings
+
+    from permanence.desk.signature import signature_header
+
+    body = json.dumps(data).encode()
+    return client.post("/api/v1/telephony/events", data=body, content_type="application/json",
+                       headers={"X-Permanence-Signature": signature_header(
+                           body, settings.TELEPHONY_WEBHOOK_SECRET)})
+
+
+def _webhook() -> list[tuple[str, str, str, bool]]:
+    from django.test import Client
+
+    from permanence.desk.calls import simulated_events
+
+    print(f"\n== Desk webhook: {N_CALLS_IN} calls × 4 signed events ==")
+    run = secrets.token_hex(3)
+    events = []
+    for i in range(N_CALLS_IN):
+        for data in simulated_events(to=f"+{BASE_NUMBER + i % N_ACCOUNTS}",
+                                     from_number=f"+3361{i:07d}"[:12],
+                                     abandon=i % 5 == 0):
+            data["event_id"] = f"{run}-{data['event_id']}"
+            data["call_id"] = f"{run}-{data['call_id']}"
+            events.append(data)
+    client = Client(HTTP_HOST="127.0.0.1")
+    _signed(client, events[0])  # warm-up
+    timings = []
+    started = time.perf_counter()
+    for data in events[1:]:
+        t = time.perf_counter()
+        response = _signed(client, data)
+        timings.append((time.perf_counter() - t) * 1000)
+        assert response.status_code == 200, response.content
+    rate = (len(events) - 1) / (time.perf_counter() - started)
+    print(f"  signed, stored, committed, processed, acknowledged: {rate:.0f} events/s; "
+          f"{summary_ms(timings)}")
+    return [("desk webhook events/s", f"{rate:.0f}/s", "≥ 500/s", rate >= 500),
+            ("desk webhook p95", f"{percentile(timings, 95):.1f} ms", "< 100 ms",
+             percentile(timings, 95) < 100)]
+
+
+def _pops(agent: Any, account_number: str) -> list[tuple[str, str, str, bool]]:
+    from asgiref.sync import async_to_sync, sync_to_async
+    from asgiref.testing import ApplicationCommunicator
+    from django.conf import settings
+    from django.test import Client
+
+    from permanence.asgi import application
+    from permanence.desk import agents
+    from permanence.desk.models import AgentStatus
+
+    print(f"\n== Screen pop: {N_POPS} ringing events → the agent's websocket ==")
+    agents.agent_state_set(user=agent, status=AgentStatus.AVAILABLE)
+    login = Client(HTTP_HOST="127.0.0.1")
+    login.force_login(agent)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={login.cookies[settings.SESSION_COOKIE_NAME].value}"
+    run = secrets.token_hex(3)
+    client = Client(HTTP_HOST="127.0.0.1")
+    lock = threading.Lock()
+
+    def ring(i: int) -> float:
+        with lock:
+            t = time.perf_counter()
+            response = _signed(client, {
+                "event_id": f"pop-{run}-{i}", "event": "ringing", "call_id": f"pop-{run}-{i}",
+                "occurred_at": "2026-11-23T09:00:00+01:00", "to": account_number,
+                "from": "+33612345678"})
+            assert response.status_code == 200, response.content
+            return t
+
+    async def scenario() -> list[float]:
+        socket = ApplicationCommunicator(application, {
+            "type": "websocket", "path": "/ws/desk/", "query_string": b"", "subprotocols": [],
+            "headers": [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1"),
+                        (b"cookie", cookie.encode())]})
+        await socket.send_input({"type": "websocket.connect"})
+        accepted = await socket.receive_output(timeout=5)
+        assert accepted["type"] == "websocket.accept", accepted
+        latencies = []
+        for i in range(N_POPS):
+            sent = await sync_to_async(ring)(i)
+            while True:
+                message = await socket.receive_output(timeout=5)
+                if json.loads(message["text"]).get("type") == "call.ringing":
+                    break
+            latencies.append((time.perf_counter() - sent) * 1000)
+        await socket.send_input({"type": "websocket.disconnect", "code": 1000})
+        return latencies
+
+    latencies = async_to_sync(scenario)()
+    p95 = percentile(latencies, 95)
+    print(f"  event posted → pop on the socket: {summary_ms(latencies)}")
+    return [("screen pop p95 (event → websocket)", f"{p95:.1f} ms", "< 100 ms", p95 < 100)]
+
+
+def _seed_calls(accounts: list[Any], agent: Any) -> None:
+    from django.db import connection, transaction
+
+    from permanence.core import clock
+    from permanence.desk.models import Call
+
+    have = Call.objects.filter(call_id__startswith="bench-").count()
+    if have >= N_CALLS:
+        return
+    now = clock.now()
+    first, span = accounts[0].pk, len(accounts)
+    pg = connection.vendor == "postgresql"
+    q = connection.ops.quote_name
+    exprs, params, columns = [], [], []
+    seconds = 3 * 365 * 86400  # three years of calls, most recent first
+    custom = {
+        "call_id": "'bench-' || i",
+        "account_id": f"{first} + (i %% {span})",
+        "direction": "'inbound'",
+        "from_number": "'+336' || (10000000 + i %% 89999999)",
+        "to_number": f"'+' || ({BASE_NUMBER} + i %% {span})",
+        "state": "'ended'",
+        "outcome": "CASE WHEN i %% 10 = 0 THEN 'abandoned' WHEN i %% 10 = 1 THEN 'missed' "
+                   "ELSE 'answered' END",
+        "agent_id": f"CASE WHEN i %% 10 > 1 THEN {agent.pk} END",
+        "wait_seconds": "i %% 40", "talk_seconds": "CASE WHEN i %% 10 > 1 THEN 30 + i %% 300 END",
+        "hold_seconds": "0",
+    }
+    stamp = ("(%s::timestamptz - make_interval(secs => (i * {s}.0 / {n})))" if pg else
+             "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, '-' || (i * {s} / {n}) || ' seconds')")
+    for field in Call._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(q(str(field.column)))
+        if field.name in custom:
+            exprs.append(custom[field.name])
+        elif field.name in ("offered_at", "created_at", "last_event_at"):
+            exprs.append(stamp.format(s=seconds, n=N_CALLS))
+            params.append(now if pg else now.strftime("%Y-%m-%d %H:%M:%S"))
+        elif field.null:
+            exprs.append("NULL")
+        else:
+            if field.get_internal_type() == "JSONField":
+                exprs.append("CAST(%s AS jsonb)" if pg else "%s")
+                params.append(json.dumps(field.get_default()))
+                continue
+            exprs.append("%s")
+            params.append(field.get_db_prep_save(field.get_default(), connection))
+    table = q(Call._meta.db_table)
+    series = ("SELECT generate_series(%s, %s) AS i" if pg else
+              "WITH RECURSIVE s(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM s WHERE i < %s) "
+              "SELECT i FROM s")
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from models)
+           f"SELECT {', '.join(exprs)} FROM ({series}) AS g")
+    started = time.perf_counter()
+    batch = 500_000
+    for lo in range(have + 1, N_CALLS + 1, batch):
+        hi = min(lo + batch - 1, N_CALLS)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [*params, lo, hi])
+        print(f"  … {hi:,} calls ({time.perf_counter() - started:.0f} s)")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}" if pg else "ANALYZE")
+
+
+def _measure(client: Any, urls: list[str], n: int) -> tuple[list[float], list[int]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings, queries = [], []
+    for i in range(n):
+        url = urls[i % len(urls)]
+        with CaptureQueriesContext(connection) as ctx:
+            t = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - t) * 1000)
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+        queries.append(len(ctx.captured_queries))
+    return timings, queries
+
+
+def _lists(accounts: list[Any], supervisor: Any, agent: Any) -> list[tuple[str, str, str, bool]]:
+    from django.test import Client
+
+    from permanence.core import clock
+
+    print(f"\n== Calls at scale: {N_CALLS:,} calls over {N_ACCOUNTS} accounts ==")
+    t0 = time.perf_counter()
+    _seed_calls(accounts, agent)
+    print(f"  data ready in {time.perf_counter() - t0:.0f} s")
+    out = []
+    week = (clock.now() - timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%S%%2B00:00")
+    week_end = (clock.now() - timedelta(days=393)).strftime("%Y-%m-%dT%H:%M:%S%%2B00:00")
+    for label, user in (("supervisor", supervisor), ("agent of 3 accounts", agent)):
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        first = client.get("/api/v1/calls?limit=50").json()
+        deep = first["next_cursor"]
+        for _ in range(20):  # 1,000 calls down (or the last page)
+            following = client.get(f"/api/v1/calls?limit=50&cursor={deep}").json()
+            if not following["next_cursor"]:
+                break
+            deep = following["next_cursor"]
+        urls = ["/api/v1/calls?limit=50", f"/api/v1/calls?account={accounts[1].pk}",
+                f"/api/v1/calls?from={week}&to={week_end}",
+                f"/api/v1/calls?limit=50&cursor={deep}"]
+        timings, queries = _measure(client, urls, 80)
+        p95 = percentile(timings, 95)
+        print(f"  GET /api/v1/calls ({label}): {summary_ms(timings)}; queries "
+              f"{min(queries)}–{max(queries)}")
+        out.append((f"GET /api/v1/calls p95 ({label})", f"{p95:.0f} ms", "< 150 ms",
+                    p95 < 150))
+        out.append((f"GET /api/v1/calls queries ({label})", f"{min(queries)}–{max(queries)}",
+                    "constant", max(queries) - min(queries) <= 1))
+        pages = ["/app/poste/rappels/", "/app/poste/rappels/?status=fait",
+                 f"/app/poste/rappels/?account={accounts[2].pk}&status="]
+        if user is supervisor:
+            pages.append("/app/poste/equipe/")
+        timings, queries = _measure(client, pages, 40)
+        p95 = percentile(timings, 95)
+        print(f"  /app/poste pages ({label}): {summary_ms(timings)}; queries "
+              f"{min(queries)}–{max(queries)}")
+        out.append((f"/app/poste pages p95 ({label})", f"{p95:.0f} ms", "< 150 ms", p95 < 150))
+    return out
+
+
+def run() -> list[tuple[str, str, str, bool]]:
+    accounts, supervisor, agent = _accounts()
+    out = _webhook()
+    out += _pops(agent, f"+{BASE_NUMBER}")
+    out += _lists(accounts, supervisor, agent)
+    return out

@@ -1,0 +1,141 @@
+"""Replies by SMS from the inbox: the phone-only contact of an SMS (or phone) conversation
+gets a real reply form, the reply goes out by SMS from the number they wrote to, and its
+badge follows the SMS (« Envoyé », then « Échec » with the reason when the operator could
+not deliver it). E-mail stays preferred; a landline or a number that sent STOP gets none."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from permanence.channels_sms.models import OptOut, Sms, SmsStatus
+from permanence.core import clock
+from permanence.inbox import reach, services
+from permanence.inbox.models import Channel, Conversation, Delivery, Direction, Message
+from permanence.inbox.services import Incoming
+
+from .conftest import (
+    ACCOUNT_NUMBER,
+    CONTACT_NUMBER,
+    twilio_inbound_params,
+    twilio_message_created,
+    twilio_post,
+    twilio_status_params,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _sms_conversation(client: Client, capture: Any) -> Conversation:
+    with capture(execute=True):
+        twilio_post(client, "/api/v1/sms/twilio/inbound",
+                    twilio_inbound_params("Bonjour, mon rendez-vous tient toujours ?",
+                                          sid="SM" + "f" * 32))
+    return Conversation.objects.get()
+
+
+def _page(agent: Any, conversation: Conversation) -> str:
+    browser = Client()
+    browser.force_login(agent)
+    return html.unescape(browser.get(reverse("inbox:detail", args=[conversation.pk]))
+                         .content.decode())
+
+
+def _reply(agent: Any, conversation: Conversation, capture: Any) -> Message:
+    browser = Client()
+    browser.force_login(agent)
+    with capture(execute=True):
+        response = browser.post(reverse("inbox:reply", args=[conversation.pk]),
+                                {"body": "Oui, jeudi 10 h, à bientôt."})
+    assert response.status_code in (200, 302)
+    return conversation.messages.get(direction=Direction.OUT)
+
+
+def test_phone_only_contact_is_answered_by_sms(sms_account: Any, agent: Any, client: Client,
+                                               sms_settings: Any,
+                                               django_capture_on_commit_callbacks: Any) -> None:
+    conversation = _sms_conversation(client, django_capture_on_commit_callbacks)
+    assert reach.reply_channels(conversation) == [reach.Route("sms", CONTACT_NUMBER)]
+    page = _page(agent, conversation)
+    assert f'action="/app/boite/{conversation.pk}/repondre/"' in page
+    reply = _reply(agent, conversation, django_capture_on_commit_callbacks)
+    assert reply.data["via"] == "sms"
+    assert reply.delivery_status == Delivery.SENT
+    sms = Sms.objects.get(ref=f"inbox.reply:{reply.pk}")
+    assert sms.status == SmsStatus.DELIVERED  # file backend
+    assert (sms.from_number, sms.to_number) == (ACCOUNT_NUMBER, CONTACT_NUMBER)
+    assert sms.body.startswith("Oui, jeudi 10 h, à bientôt.")
+    conversation.refresh_from_db()
+    assert conversation.first_response_at is not None
+    assert 'data-delivery="sent"' in _page(agent, conversation)
+
+
+def test_failed_delivery_receipt_turns_the_badge_to_failure(
+        sms_account: Any, agent: Any, client: Client, sms_settings: Any, provider_api: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    conversation = _sms_conversation(client, django_capture_on_commit_callbacks)
+    sms_settings.SMS_BACKEND = "twilio"
+    sms_settings.TWILIO_API_BASE = provider_api.url
+    sid = "SM" + "9" * 32
+    provider_api.replies.append((201, twilio_message_created(sid, CONTACT_NUMBER, "x")))
+    reply = _reply(agent, conversation, django_capture_on_commit_callbacks)
+    assert reply.delivery_status == Delivery.SENT
+    sent = parse_qs(provider_api.requests[0].body.decode())
+    assert sent["From"] == [ACCOUNT_NUMBER] and sent["To"] == [CONTACT_NUMBER]
+    with django_capture_on_commit_callbacks(execute=True):
+        twilio_post(client, "/api/v1/sms/twilio/status",
+                    twilio_status_params(sid, "undelivered", error_code="30003"))
+    reply.refresh_from_db()
+    assert reply.delivery_status == Delivery.FAILED
+    assert reply.delivery_error == "Numéro injoignable (30003)"
+    page = _page(agent, conversation)
+    assert 'data-delivery="failed"' in page and "Numéro injoignable (30003)" in page
+
+
+def test_refused_by_the_provider_fails_the_reply_without_a_second_sms(
+        sms_account: Any, agent: Any, client: Client, sms_settings: Any, provider_api: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    conversation = _sms_conversation(client, django_capture_on_commit_callbacks)
+    sms_settings.SMS_BACKEND = "twilio"
+    sms_settings.TWILIO_API_BASE = provider_api.url
+    provider_api.replies.append((400, {"code": 21610, "message": "Attempt to send to "
+                                       "unsubscribed recipient", "status": 400}))
+    reply = _reply(agent, conversation, django_capture_on_commit_callbacks)
+    reply.refresh_from_db()
+    assert reply.delivery_status == Delivery.FAILED
+    assert "(21610)" in reply.delivery_error
+    # The inbox's retry (its sweep) finds the SMS failed: nothing is sent again.
+    from permanence.inbox.tasks import deliver_message
+
+    Message.objects.filter(pk=reply.pk).update(delivery_status=Delivery.PENDING)
+    assert deliver_message.call(reply.pk, 2) in ("retry", "superseded", "failed")
+    assert len(provider_api.requests) == 1
+
+
+def test_email_stays_preferred_and_stop_or_landline_close_the_sms_route(
+        sms_account: Any) -> None:
+    with clock.frozen(clock.now()):
+        both = services.conversation_open(Incoming(
+            account=sms_account, channel=Channel.SMS, subject="SMS", body_text="Bonjour",
+            contact_phone=CONTACT_NUMBER, contact_email="jean@exemple.fr", acknowledge=False))
+    assert [r.channel for r in reach.reply_channels(both)] == ["email", "sms"]
+    landline = services.conversation_open(Incoming(
+        account=sms_account, channel=Channel.PHONE, subject="Appel", body_text="Rappeler",
+        contact_phone="+33145000004", acknowledge=False))
+    assert reach.reply_channels(landline) == []
+    mobile = services.conversation_open(Incoming(
+        account=sms_account, channel=Channel.PHONE, subject="Appel", body_text="Rappeler",
+        contact_phone="+33698765432", acknowledge=False))
+    assert reach.reply_channels(mobile) == [reach.Route("sms", "+33698765432")]
+    OptOut.objects.create(account=sms_account, number="+33698765432", keyword="STOP",
+                          created_at=clock.now())
+    assert reach.reply_channels(mobile) == []
+    webform = services.conversation_open(Incoming(
+        account=sms_account, channel=Channel.WEBFORM, subject="Formulaire",
+        body_text="Bonjour", contact_phone="+33611111111", acknowledge=False))
+    assert reach.reply_channels(webform) == []  # only SMS and phone conversations

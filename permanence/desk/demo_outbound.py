@@ -42,7 +42,7 @@ SCRIPT = ("Bonjour, {nom} ? Ici le secrétariat de Bâti-Rénov Lefèvre. Je vou
 @transaction.atomic
 def seed_outbound() -> int:
     """A campaign of the builder (follow-up of sent quotes) with a few calls made, and the
-    law firm's set-up in progress. Returns the number of objects created."""
+    medical practice's set-up in progress. Returns the number of objects created."""
     created = 0
     builder = ClientAccount.objects.filter(slug="bati-renov").first()
     agent = User.objects.filter(email__startswith="agent2@").first()
@@ -68,12 +68,12 @@ def seed_outbound() -> int:
                                       if status == TargetStatus.CALL_BACK else None)
             target.save()
         created += 1
-    firm = ClientAccount.objects.filter(slug="durand-avocats").first()
-    if firm is not None and not Setup.objects.filter(account=firm).exists():
-        setup = setup_open(account=firm, order_reference="", at=now - timedelta(days=3),
+    practice = ClientAccount.objects.filter(slug="cabinet-martin").first()
+    if practice is not None and not Setup.objects.filter(account=practice).exists():
+        setup = setup_open(account=practice, order_reference="", at=now - timedelta(days=3),
                            owner=supervisor)
         SetupItem.objects.filter(setup=setup, code=SetupItemCode.KICKOFF).update(
             done_at=now - timedelta(days=2), done_by=supervisor,
-            evidence="Appel de lancement avec Me Durand, lundi 10 h")
+            evidence="Appel de lancement avec le Dr Martin, lundi 10 h")
         created += 1
     return created

@@ -13,14 +13,14 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EVERY_SECTION = ["Tableau de bord", "Boîte de réception", "Poste", "Consignes", "Rappels",
-                 "Équipe au téléphone", "Comptes clients", "Boutique", "Devis", "Paiements",
+                 "Campagnes", "Mises en place", "Équipe au téléphone", "Comptes clients", "Boutique", "Devis", "Paiements",
                  "Site et catalogue", "Facturation", "Agenda", "Rapports", "Paramètres"]
 MENUS = {
     "admin": EVERY_SECTION,
     "supervisor": [s for s in EVERY_SECTION if s != "Site et catalogue"],
     "agent": ["Tableau de bord", "Boîte de réception", "Poste", "Consignes", "Rappels",
-              "Comptes clients", "Boutique", "Agenda", "Rapports", "Paramètres"],
-    # Billing staff take no call: no Poste, no Rappels; they read the consignes.
+              "Campagnes", "Mises en place", "Comptes clients", "Boutique", "Agenda", "Rapports", "Paramètres"],
+    # Billing staff take no call: no Poste, Rappels, Campagnes; they read the consignes.
     "billing": ["Tableau de bord", "Boîte de réception", "Consignes", "Comptes clients",
                 "Boutique", "Devis", "Paiements", "Facturation", "Rapports", "Paramètres"],
 }

@@ -178,3 +178,16 @@ def test_home_and_call_screen_queries_do_not_grow_with_calls(version: Any, agent
         record_urgent(agent, manual_call(agent, account, at=THU_10H + timedelta(minutes=n)))
     assert _queries(client, reverse("desk:home")) == few
     assert _queries(client, reverse("desk:call", args=[first.pk])) == screen
+
+
+def test_a_supervisor_opens_a_call_to_an_unknown_number(supervisor: Any, agent: Any,
+                                                        client: Any) -> None:
+    """The notification about an unknown dialled number leads to the call: supervisors open
+    it (it belongs to no account yet); agents do not see it."""
+    now = clock.now()
+    call = Call.objects.create(call_id="unknown-1", account=None, unknown_number=True,
+                               to_number="+33100000000", offered_at=now, created_at=now)
+    client.force_login(supervisor)
+    assert client.get(reverse("desk:call", args=[call.pk])).status_code == 200
+    client.force_login(agent)
+    assert client.get(reverse("desk:call", args=[call.pk])).status_code == 404

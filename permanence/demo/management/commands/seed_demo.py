@@ -25,6 +25,7 @@ from permanence.accounts.models import (
 from permanence.calendars.models import BusinessCalendar, HolidayRegion
 from permanence.catalog.demo import seed_catalog
 from permanence.desk.demo import seed_consignes
+from permanence.desk.demo_calls import seed_calls
 from permanence.desk.demo_outbound import seed_outbound
 from permanence.inbox.demo import seed_inbox
 from permanence.payments.demo import seed_orders  # the shop's, with their payments
@@ -159,6 +160,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{quotes} demo quotes created (one at each stage).")
         if seed_outbound():
             self.stdout.write("Demo outbound campaign and set-up checklist created.")
+        calls = seed_calls()
+        if calls:
+            self.stdout.write(f"{calls} demo calls received (one message forwarded, one "
+                              "call back owed).")
         self._print_logins()
 
     def _user(self, email: str, name: str, role: str, superuser: bool = False) -> User:

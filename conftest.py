@@ -26,12 +26,30 @@ if _SHIFT_DAYS:
 PASSWORD = "Un-mot-de-passe-solide-42"  # noqa: S105 (test-only)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_database_pools(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """On PostgreSQL the connections come from a pool (DB_POOL), which keeps them open: at
+    the end of the session it is closed, else the test database could not be dropped."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        connections.close_all()
+        for connection in connections.all():
+            close_pool = getattr(connection, "close_pool", None)
+            if close_pool is not None:
+                close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
                                   "QUEUES": ["default", "email"]}}
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Call events processed in the request: the pump's thread would not see the data of the
+    # test's transaction (the pump has tests of its own, on committed data).
+    settings.TELEPHONY_PROCESSING = "inline"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A fresh cache per test: cached counters and de-duplication keys must not leak from
     # one test to the next (ids repeat once each test's transaction is rolled back). The

@@ -59,10 +59,12 @@ def keep_connections() -> None:
     and DATA), each costing more than storing the mail. The gateway's threads are a fixed
     pool (DB_THREADS), so keeping one connection per thread is bounded. Checked before each
     use (CONN_HEALTH_CHECKS): a connection broken meanwhile (database restarted) is replaced
-    instead of failing the delivery. An explicit DB_CONN_MAX_AGE is left as it is."""
+    instead of failing the delivery. An explicit DB_CONN_MAX_AGE is left as it is, and so is
+    a connection pool (DB_POOL): it keeps the connections already."""
     for alias in connections:
         conn = connections[alias]
-        if conn.vendor == "postgresql" and conn.settings_dict["CONN_MAX_AGE"] == 0:
+        if (conn.vendor == "postgresql" and conn.settings_dict["CONN_MAX_AGE"] == 0
+                and not conn.settings_dict.get("OPTIONS", {}).get("pool")):
             # The wrappers of every thread share this dict (ConnectionHandler.settings).
             conn.settings_dict["CONN_MAX_AGE"] = KEPT_CONNECTION_MAX_AGE
             conn.settings_dict["CONN_HEALTH_CHECKS"] = True

@@ -5,19 +5,14 @@ reads its own webhooks (`status_update`, `inbound`): what they carry is mapped h
 statuses and to French failure reasons, so the rest of the app never sees a provider's
 vocabulary. Chosen by `SMS_BACKEND` (file, twilio, brevo).
 
-HTTP goes through `_http` below rather than integrations.http_client: that client is built
-for customers' webhook URLs (SSRF guard refusing private addresses, 500-byte response
-excerpt), while here the URL is a fixed provider API whose full JSON answer we need.
+HTTP goes through `_http` below, on core.provider_http (a fixed provider API whose full JSON
+answer we need), not integrations.http_client (built for customers' webhook URLs).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +22,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from permanence.core import clock
+from permanence.core.provider_http import (
+    ProviderUnreachable,
+    basic_auth,
+    form_body,
+    json_body,
+    provider_json,
+)
 from permanence.core.sms import DELIVERED, FAILED, SENT
 
 from .models import Provider, Sms
@@ -77,22 +79,11 @@ def webhook_url(name: str) -> str:
 def _http(method: str, url: str, *, headers: dict[str, str], body: bytes | None,
           ) -> tuple[int, dict[str, Any]]:
     """One provider call: (HTTP status, JSON answer). Network trouble → transient error."""
-    request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310 (https API URL from settings)
-    # No proxy from the environment, no redirects followed silently into another host.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    except (OSError, ValueError) as exc:
+        return provider_json(method, url, headers=headers, body=body, timeout=TIMEOUT_SECONDS)
+    except ProviderUnreachable as exc:
         raise ProviderError(_("Fournisseur SMS injoignable : %(error)s")
                             % {"error": exc}, permanent=False) from None
-    try:
-        data = json.loads(raw or b"{}")
-    except ValueError:
-        data = {}
-    return status, data if isinstance(data, dict) else {}
 
 
 # --- File backend (demo) -------------------------------------------------------------------
@@ -170,10 +161,9 @@ class TwilioProvider:
             raise ProviderError(_("Aucun expéditeur Twilio (TWILIO_FROM)."), permanent=True)
         base = _setting("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
         url = f"{base}/2010-04-01/Accounts/{urllib.parse.quote(sid)}/Messages.json"
-        auth = base64.b64encode(f"{sid}:{token}".encode()).decode()
-        status, data = _http("POST", url, body=urllib.parse.urlencode(form).encode(), headers={
-            "Authorization": f"Basic {auth}", "Accept": "application/json",
-            "Content-Type": "application/x-www-form-urlencoded"})
+        body, content_type = form_body(form)
+        status, data = _http("POST", url, body=body, headers=basic_auth(sid, token) | {
+            "Accept": "application/json"} | content_type)
         if 200 <= status < 300 and data.get("sid"):
             return Accepted(str(data["sid"]))
         code = str(data.get("code") or "")
@@ -238,10 +228,9 @@ class BrevoProvider:
                    "webUrl": webhook_url("sms_brevo_events"),
                    "unicodeEnabled": sms.encoding == "UCS-2"}
         base = _setting("BREVO_API_BASE", "https://api.brevo.com").rstrip("/")
-        status, data = _http("POST", f"{base}/v3/transactionalSMS/sms",
-                             body=json.dumps(payload).encode(), headers={
-                                 "api-key": key, "Accept": "application/json",
-                                 "Content-Type": "application/json"})
+        body, content_type = json_body(payload)
+        status, data = _http("POST", f"{base}/v3/transactionalSMS/sms", body=body, headers={
+            "api-key": key, "Accept": "application/json"} | content_type)
         if 200 <= status < 300 and data.get("messageId"):
             return Accepted(str(data["messageId"]))
         message = str(data.get("message") or f"HTTP {status}")

@@ -35,6 +35,13 @@ class DomainError(Exception):
         }
 
 
+def error_text(exc: DomainError) -> str:
+    """One line for a page's message: the field errors when there are (they say what to
+    fix), else the message."""
+    texts = [str(m) for msgs in exc.fields.values() for m in msgs]
+    return " ".join(texts) if texts else str(exc.message)
+
+
 class NotFound(DomainError):
     def __init__(self, message: Any = None) -> None:
         super().__init__("not_found", _("Introuvable.") if message is None else message,

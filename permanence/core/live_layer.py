@@ -20,6 +20,7 @@ With `REDIS_URL` set, channels_redis is the layer (several web processes or mach
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
@@ -122,10 +123,16 @@ class RelayChannelLayer(InMemoryChannelLayer):
         self.relay_timeout = relay_timeout
         self._sender: _Sender | None = None
         self._lock = threading.Lock()
+        # The event loop the consumers receive on (the server's): see _send_local.
+        self._home: asyncio.AbstractEventLoop | None = None
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        self._home = asyncio.get_running_loop()
+        return await super().receive(channel)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         if not self.relay_url:
-            await super().group_send(group, message)
+            await self._send_local(group, message)
             return
         assert isinstance(message, dict), "Message is not a dict"  # noqa: S101 (as Channels does)
         self.require_valid_group_name(group)
@@ -133,7 +140,20 @@ class RelayChannelLayer(InMemoryChannelLayer):
 
     async def group_send_local(self, group: str, message: dict[str, Any]) -> None:
         """To this process's members of `group` (the relay endpoint's side)."""
-        await super().group_send(group, message)
+        await self._send_local(group, message)
+
+    async def _send_local(self, group: str, message: dict[str, Any]) -> None:
+        """The in-memory send, on the consumers' event loop. A thread of its own (the call
+        events pump: async_to_sync gives it a loop of its own) would otherwise put the
+        message in their queues without waking their loop, which would see it only at its
+        next wake-up (uvicorn's: up to 100 ms later)."""
+        home = self._home
+        if home is not None and home is not asyncio.get_running_loop() and home.is_running():
+            done = asyncio.run_coroutine_threadsafe(
+                InMemoryChannelLayer.group_send(self, group, message), home)
+            await asyncio.wrap_future(done)
+            return
+        await InMemoryChannelLayer.group_send(self, group, message)
 
     def send_nowait(self, pushes: list[tuple[str, dict[str, Any]]]) -> bool:
         """Group sends from synchronous code, done here when they need no event loop: queued

@@ -93,9 +93,12 @@ def transition(machine: Machine[M], *, instance: M | int, to: str, actor: User |
 
 def apply(machine: Machine[M], obj: M, *, to: str, actor: User | None = None, note: str = "",
           stamp: Stamp | None = None, same_is_noop: bool = True,
-          now: datetime | None = None) -> Moved[M]:
+          now: datetime | None = None,
+          history: list[models.Model] | None = None) -> Moved[M]:
     """The same move on a row the caller has already locked and will save itself (a service
-    that changes other fields of the row in the same write)."""
+    that changes other fields of the row in the same write). With `history`, the history
+    row is appended to it, unsaved, for the caller to bulk_create with others in the same
+    transaction (a batch of moves)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a state transition must run inside transaction.atomic")
     previous: str = getattr(obj, machine.status_field)
@@ -115,5 +118,8 @@ def apply(machine: Machine[M], obj: M, *, to: str, actor: User | None = None, no
                "actor": actor if getattr(actor, "pk", None) else None, "at": at}
         if machine.history_note:
             row["note"] = note[:machine.note_max_length]
-        machine.history_model._default_manager.create(**row)
+        if history is not None:
+            history.append(machine.history_model(**row))
+        else:
+            machine.history_model._default_manager.create(**row)
     return Moved(obj, previous, at)

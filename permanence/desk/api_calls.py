@@ -21,7 +21,7 @@ from ninja import Status as Respond
 from permanence.core.access import AuthedHttpRequest
 from permanence.core.errors import Forbidden, invalid_fields
 
-from . import agents, calls
+from . import agents, calls, selectors
 from .adapters import twilio_voice
 from .models import AgentStatus, Call
 from .permissions import can_take_calls
@@ -183,8 +183,8 @@ def call_list(request: AuthedHttpRequest, filters: Query[CallFilters]) -> dict[s
         errors["to"] = [_("Doit être postérieur à « from ».")]
     if errors:
         raise invalid_fields(errors)
-    page = calls.call_page(request.user, account=filters.account, start=start, end=end,
-                           after=after, limit=filters.limit)
+    page = selectors.call_page(request.user, account=filters.account, start=start, end=end,
+                               after=after, limit=filters.limit)
     next_cursor = calls.cursor_of(page[-1]) if len(page) == filters.limit else None
     return {"limit": filters.limit, "next_cursor": next_cursor,
             "items": [_call_out(c) for c in page]}

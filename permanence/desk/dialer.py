@@ -8,11 +8,7 @@ Twilio voice adapter like any call. The provider is called with no transaction o
 
 from __future__ import annotations
 
-import base64
-import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from xml.sax.saxutils import quoteattr
 
 from django.conf import settings
@@ -21,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from permanence.accounts.models import ContactChannel, User
 from permanence.core.errors import DomainError
+from permanence.core.provider_http import ProviderUnreachable, basic_auth, form_body, provider_json
 
 from .models_campaigns import CampaignTarget
 
@@ -52,29 +49,18 @@ def click_to_call(*, agent: User, target: CampaignTarget) -> str:
     caller_id = _caller_id(target)
     twiml = (f"<Response><Dial callerId={quoteattr(caller_id)}>"
              f"<Number>{target.phone}</Number></Dial></Response>")
-    body = urllib.parse.urlencode({"To": agent.phone, "From": caller_id, "Twiml": twiml})
+    body, content_type = form_body({"To": agent.phone, "From": caller_id, "Twiml": twiml})
     url = (f"{settings.TWILIO_API_BASE}/2010-04-01/Accounts/"
            f"{urllib.parse.quote(settings.TWILIO_ACCOUNT_SID)}/Calls.json")
-    token = base64.b64encode(
-        f"{settings.TWILIO_ACCOUNT_SID}:{settings.TWILIO_AUTH_TOKEN}".encode()).decode()
-    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={  # noqa: S310 (provider API URL from settings)
-        "Authorization": f"Basic {token}",
-        "Content-Type": "application/x-www-form-urlencoded"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    auth = basic_auth(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
     try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    except (OSError, ValueError) as exc:
+        status, data = provider_json("POST", url, body=body, headers=auth | content_type,
+                                     timeout=TIMEOUT_SECONDS)
+    except ProviderUnreachable as exc:
         raise DomainError("dialer_unreachable", _("Service d'appel injoignable : %(e)s")
                           % {"e": exc}, status=502) from None
-    try:
-        data = json.loads(raw or b"{}")
-    except ValueError:
-        data = {}
-    if status >= 400 or not isinstance(data, dict) or not data.get("sid"):
-        message = data.get("message", "") if isinstance(data, dict) else ""
+    if status >= 400 or not data.get("sid"):
+        message = data.get("message", "")
         raise DomainError("dialer_failed", _("L'appel n'a pas pu être lancé : %(m)s")
                           % {"m": message or status}, status=502)
     return str(data["sid"])

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db import transaction
+from django.db import models, transaction
 
 from permanence.accounts.models import User
-from permanence.core.transitions import Machine, transition
+from permanence.core.transitions import Machine, apply, transition
 
 from .models import CALL_TRANSITIONS, Call, CallState, CallStateChange
 
@@ -35,3 +35,11 @@ def call_transition(*, call: Call | int, to: str, actor: User | None = None, not
     `stamp` sets the timings that go with the move (answered_at, talk seconds…)."""
     return transition(CALL_MACHINE, instance=call, to=to, actor=actor, note=note,
                       stamp=stamp, now=now).instance
+
+
+def call_apply(*, call: Call, to: str, note: str = "", now: datetime | None = None,
+               history: list[models.Model] | None = None) -> None:
+    """The same move on a call the caller has locked and saves itself (the event processing,
+    which writes the call's other fields in the same UPDATE, and its history rows for a
+    whole batch of calls at once: `history`, see core.transitions.apply)."""
+    apply(CALL_MACHINE, call, to=to, note=note, now=now, history=history)

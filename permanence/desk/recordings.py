@@ -9,7 +9,6 @@ on the local network), redirects are not followed and the size is capped.
 
 from __future__ import annotations
 
-import base64
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from permanence.accounts.selectors import accounts_visible_to
 from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core.errors import DomainError, NotFound
+from permanence.core.provider_http import basic_auth, opener
 from permanence.integrations.http_client import UrlRefused, check_url
 
 from .models import Call
@@ -66,8 +66,7 @@ def _auth_headers(url: str) -> dict[str, str]:
     host = urlsplit(url).hostname or ""
     sid, token = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN
     if sid and token and (host == "api.twilio.com" or host.endswith(".twilio.com")):
-        raw = base64.b64encode(f"{sid}:{token}".encode()).decode()
-        return {"Authorization": f"Basic {raw}"}
+        return basic_auth(sid, token)
     return {}
 
 
@@ -82,9 +81,8 @@ def recording_listen(*, user: User, call: Call) -> Recording:
     if transaction.get_connection().in_atomic_block:
         raise RuntimeError("recording_listen fetches from the provider: never in a transaction")
     request = urllib.request.Request(url, headers=_auth_headers(url))  # noqa: S310 (http(s) checked by the webhook parser and check_url)
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
     try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with opener(_NoRedirect()).open(request, timeout=TIMEOUT_SECONDS) as response:
             content_type = response.headers.get_content_type()
             data = response.read(MAX_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as exc:

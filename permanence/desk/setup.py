@@ -28,6 +28,7 @@ from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import clock
 from permanence.core.errors import DomainError, Forbidden, invalid
+from permanence.shop.models import Order
 
 from .models import Call, ConsigneRead, ConsigneVersion, Setup, SetupItem, SetupItemCode
 from .permissions import can_supervise_desk, can_take_calls
@@ -98,13 +99,13 @@ def setup_open(*, account: ClientAccount, order_reference: str = "", at: datetim
     return setup
 
 
-def setup_open_for_order(*, order: object, at: datetime) -> object:
+def setup_open_for_order(*, order: Order, at: datetime) -> Setup | None:
     """The shop's order-activated hook (runs inside the activation's transaction)."""
-    account = order.account  # type: ignore[attr-defined]
+    account = order.account
     if account.is_operator:
         return None
-    return setup_open(account=account, order_reference=order.reference,  # type: ignore[attr-defined]
-                      at=at, owner=order.activated_by)  # type: ignore[attr-defined]
+    return setup_open(account=account, order_reference=order.reference, at=at,
+                      owner=order.activated_by)
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from .agents import break_reminders
-from .calls import events_process_pending
+from .processing import events_process_pending
 
 
 @task()

@@ -10,16 +10,10 @@ from django.views.decorators.http import require_POST
 
 from permanence.accounts.selectors import accounts_visible_to, get_account_for_user
 from permanence.core.access import AuthedHttpRequest, staff_required
-from permanence.core.errors import DomainError, NotFound
+from permanence.core.errors import DomainError, NotFound, error_text
 
 from . import setup
 from .permissions import can_supervise_desk, can_take_calls
-
-
-def _error_text(exc: DomainError) -> str:
-    """The field errors when there are (they say what to fix), else the message."""
-    texts = [str(m) for msgs in exc.fields.values() for m in msgs]
-    return " ".join(texts) if texts else str(exc.message)
 
 
 @staff_required
@@ -55,7 +49,7 @@ def setup_tick(request: AuthedHttpRequest, account_pk: int) -> HttpResponse:
                               evidence=request.POST.get("evidence", ""),
                               undo=request.POST.get("undo") == "1")
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return _render(request, account, status=exc.status)
     messages.success(request, _("Étape mise à jour."))
     return redirect("desk:setup_detail", account_pk=account.pk)
@@ -69,7 +63,7 @@ def setup_live(request: AuthedHttpRequest, account_pk: int) -> HttpResponse:
         setup.setup_go_live(actor=request.user, account=account,
                             override_reason=request.POST.get("override_reason", ""))
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return _render(request, account, status=exc.status)
     messages.success(request, _("Compte mis en service."))
     return redirect("desk:setup_detail", account_pk=account.pk)

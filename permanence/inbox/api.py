@@ -7,7 +7,6 @@ read their accounts' conversations without internal notes; billing reads only.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +25,13 @@ from permanence.accounts.models import User
 from permanence.accounts.selectors import get_account_for_user
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
+from permanence.core.cursors import (
+    InvalidCursor,
+    aware_datetime,
+    cursor_decode,
+    cursor_encode,
+    is_bigint,
+)
 from permanence.core.errors import DomainError, Forbidden
 from permanence.core.validators import normalise_phone
 
@@ -321,19 +327,17 @@ API_SEARCH_COUNT_CAP = 1_000
 
 
 def _cursor(filters: ConversationFilters, values: list[Any]) -> str:
-    """Opaque to clients: the sort and the last row's sort key, in URL-safe base64 JSON."""
+    """Opaque to clients: the sort and the last row's sort key."""
     keys = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    raw = json.dumps({"s": filters.sort, "k": keys}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursor_encode({"s": filters.sort, "k": keys})
 
 
 def _cursor_values(filters: ConversationFilters) -> list[Any]:
     """The sort key a cursor carries, checked value by value; 422 for anything else."""
     error = _invalid({"cursor": [_("Curseur invalide : reprenez depuis la première page.")]})
     try:
-        text = filters.cursor + "=" * (-len(filters.cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(text.encode("ascii")))
-    except (ValueError, UnicodeError):
+        data = cursor_decode(filters.cursor)
+    except InvalidCursor:
         raise error from None
     keys = selectors.SORT_KEYS[filters.sort]
     if (not isinstance(data, dict) or data.get("s") != filters.sort
@@ -345,14 +349,11 @@ def _cursor_values(filters: ConversationFilters) -> list[Any]:
             if value is None and field == "next_due_at":
                 values.append(None)
                 continue
-            try:
-                moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-            except ValueError:
-                moment = None
-            if moment is None or moment.tzinfo is None:
+            moment = aware_datetime(value)
+            if moment is None:
                 raise error
             values.append(moment)
-        elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        elif is_bigint(value):
             values.append(value)
         else:
             raise error

@@ -304,6 +304,16 @@ def conversation_merged_ids(conversation: Conversation) -> list[int]:
                                                                                  flat=True))
 
 
+def timeline_shown(conversation: Conversation) -> QuerySet[Any]:
+    """timeline() as the conversation page shows it: without what the page never reads —
+    the mail's HTML (tens of kilobytes for some), its threading headers, the people's
+    passwords and settings — fetched and turned into objects for nothing."""
+    return timeline(conversation).defer(
+        "body_html", "references", "in_reply_to", "message_id", "raw",
+        *(f"author__{f}" for f in ("password", "last_login", "phone", "date_joined")),
+        *(f"contact__{f}" for f in ("last_nps_at", "created_at")))
+
+
 def get_conversation_page(user: User, pk: Any) -> Conversation | int:
     """The conversation page's conversation with what the page shows of it (account,
     contact, assignee, linked order) in one query — or, for the link of a conversation

@@ -146,7 +146,7 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
     complaint = getattr(conversation, "complaint", None)
     contact = conversation.contact
     # Fetched here, not by the template: the reply region reads the pending call back in it.
-    timeline = list(selectors.timeline(conversation))
+    timeline = list(selectors.timeline_shown(conversation))
     context = {
         "c": conversation,
         "timeline": timeline,
@@ -218,7 +218,7 @@ def conversation_timeline(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_user(request.user, pk)
     services.conversation_viewed(user=request.user, conversation=conversation)
     return render(request, "inbox/_timeline.html", {
-        "c": conversation, "now": clock.now(), "timeline": selectors.timeline(conversation),
+        "c": conversation, "now": clock.now(), "timeline": selectors.timeline_shown(conversation),
         # As on the full page: without it the "Scinder" buttons vanish on a live refresh.
         "can_work": permissions.can_work_conversations(request.user)})
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permanence.core.access import AuthedHttpRequest, client_required
-from permanence.core.errors import DomainError, NotFound
+from permanence.core.errors import DomainError, NotFound, error_text
 from permanence.desk import setup
 
 from .views import current_account
@@ -42,8 +42,7 @@ def setup_tick(request: AuthedHttpRequest) -> HttpResponse:
                               evidence=request.POST.get("evidence", ""),
                               undo=request.POST.get("undo") == "1")
     except DomainError as exc:
-        texts = [str(m) for msgs in exc.fields.values() for m in msgs]
-        messages.error(request, " ".join(texts) if texts else str(exc.message))
+        messages.error(request, error_text(exc))
         return _render(request, status=exc.status)
     messages.success(request, _("Merci, c'est noté."))
     return redirect("portal:setup")

@@ -146,3 +146,40 @@ def test_send_nowait_without_relay_defers_to_the_event_loop_only_for_listened_gr
     assert not layer.send_nowait([("inbox", {"type": "inbox.changed", "conversation": 2})])
     async_to_sync(layer.group_send)("inbox", {"type": "inbox.changed", "conversation": 2})
     assert _received(layer, channel) == {"type": "inbox.changed", "conversation": 2}
+
+
+def test_a_send_from_a_thread_of_its_own_wakes_the_consumers_loop() -> None:
+    """The call events pump pushes from a thread that is no request's: async_to_sync gives
+    it a loop of its own. The consumer waiting on the server's loop gets the message at once,
+    not at that loop's next wake-up (here: never, nothing else wakes it)."""
+    import threading
+
+    layer = RelayChannelLayer()
+    loop = asyncio.new_event_loop()
+    server = threading.Thread(target=loop.run_forever, daemon=True)
+    server.start()
+    try:
+        async def join_and_wait() -> tuple[float, dict[str, Any]]:
+            channel = await layer.new_channel()
+            await layer.group_add("desk-agent-1", channel)
+            joined.set()
+            message = await layer.receive(channel)
+            return time.monotonic(), message
+
+        joined = threading.Event()
+        waiting = asyncio.run_coroutine_threadsafe(join_and_wait(), loop)
+        assert joined.wait(5)
+        time.sleep(0.05)  # the consumer is now blocked in receive()
+
+        def pump() -> None:
+            async_to_sync(layer.group_send)("desk-agent-1", {"type": "desk.pop", "n": 1})
+
+        sent_at = time.monotonic()
+        threading.Thread(target=pump).start()
+        received_at, message = waiting.result(timeout=5)
+        assert message == {"type": "desk.pop", "n": 1}
+        assert received_at - sent_at < 0.5
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        server.join(5)
+        loop.close()

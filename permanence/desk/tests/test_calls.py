@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from permanence.core import clock
-from permanence.desk import calls
+from permanence.desk import calls, processing
 from permanence.desk.models import (
     Call,
     Callback,
@@ -176,7 +176,7 @@ def test_unknown_dialled_number_is_kept_and_flagged(client: Any, account: Any,
                 event("hangup", at=5, cause="caller_abandoned", to="+33188888888"))
     assert call.account is None and call.unknown_number is True
     assert call.outcome == CallOutcome.ABANDONED
-    flagged = Notification.objects.filter(kind=calls.UNKNOWN_NUMBER_KIND)
+    flagged = Notification.objects.filter(kind=processing.UNKNOWN_NUMBER_KIND)
     assert sorted(n.user.email for n in flagged) == ["admin@test.fr", "superviseur@test.fr"]
     assert "01 88 88 88 88" in flagged[0].text
     assert flagged[0].link == f"/app/poste/appels/{call.pk}/"
@@ -190,11 +190,11 @@ def test_events_left_unprocessed_are_swept(account: Any) -> None:
         assert received.created
     assert not Call.objects.exists()
     CallEvent.objects.update(received_at=clock.now() - timedelta(minutes=2))
-    assert calls.events_process_pending() == 1
+    assert processing.events_process_pending() == 1
     call = Call.objects.get()
     assert call.outcome == CallOutcome.MISSED
     assert not CallEvent.objects.filter(processed_at__isnull=True).exists()
-    assert calls.events_process_pending() == 0
+    assert processing.events_process_pending() == 0
 
 
 def test_a_failed_processing_keeps_the_event_for_the_sweep(account: Any,
@@ -204,7 +204,7 @@ def test_a_failed_processing_keeps_the_event_for_the_sweep(account: Any,
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(calls, "_consequences", broken)
+    monkeypatch.setattr(processing, "_consequences", broken)
     data = event("ringing")
     received = calls.event_receive(calls.event_parse(data), payload=data)
     assert received.created and received.call is None
@@ -213,7 +213,7 @@ def test_a_failed_processing_keeps_the_event_for_the_sweep(account: Any,
     assert not Call.objects.exists()  # the processing's savepoint was rolled back
     monkeypatch.undo()
     CallEvent.objects.update(received_at=clock.now() - timedelta(minutes=2))
-    assert calls.events_process_pending() == 1
+    assert processing.events_process_pending() == 1
     assert Call.objects.get().state == CallState.RINGING
 
 
@@ -226,7 +226,8 @@ FIELDS = {"id", "call_id", "account", "direction", "from", "to", "outcome", "off
 
 def test_calls_api_items_and_visibility(client: Any, api_client_for: Any, account: Any,
                                         other_account: Any, agent: Any, other_agent: Any,
-                                        supervisor: Any, client_user: Any) -> None:
+                                        supervisor: Any, billing: Any,
+                                        client_user: Any) -> None:
     number_account(account)
     number_account(other_account, "+33145000005")
     send(client, *answered_call())
@@ -256,6 +257,9 @@ def test_calls_api_items_and_visibility(client: Any, api_client_for: Any, accoun
     everything = api_client_for(supervisor).get("/api/v1/calls").json()["items"]
     assert [i["call_id"] for i in everything] == ["c4", "c3", "c2", "c1"]
     assert everything[0]["account"] is None
+    # Billing sees every account, but unknown numbers are the supervisors' (as on the pages).
+    assert [i["call_id"] for i in api_client_for(billing).get(
+        "/api/v1/calls").json()["items"]] == ["c3", "c2", "c1"]
 
 
 def test_calls_api_filters_and_cursor(client: Any, api_client_for: Any, account: Any,

@@ -22,7 +22,7 @@ def test_the_command_posts_signed_events_to_the_server(live_server: Any, account
     number_account(account)
     out = StringIO()
     call_command("simulate_call", "--to", "01 45 00 00 04", "--agent", "agent@test.fr",
-                 "--url", live_server.url, stdout=out)
+                 "--url", live_server.url, "--pace", "0", stdout=out)
     printed = out.getvalue()
     for name in ("new", "ringing", "answered", "hangup"):
         assert f"  {name}" in printed
@@ -33,7 +33,7 @@ def test_the_command_posts_signed_events_to_the_server(live_server: Any, account
     assert CallEvent.objects.count() == 4
 
     call_command("simulate_call", "--to", "+33145000004", "--from", "0698765432",
-                 "--abandon", "--url", live_server.url, stdout=StringIO())
+                 "--abandon", "--url", live_server.url, "--pace", "0", stdout=StringIO())
     abandoned = Call.objects.exclude(pk=call.pk).get()
     assert abandoned.outcome == CallOutcome.ABANDONED
     assert Callback.objects.get(call=abandoned).number == "+33698765432"

@@ -1,10 +1,15 @@
 """`manage.py simulate_call --to <number> [--from <number>] [--abandon]`: the signed events a
 PBX would send for one inbound call, POSTed over HTTP to the running server's generic webhook
-(SITE_URL, or --url), as a telephony system would. Prints each event and the answer."""
+(SITE_URL, or --url), as a telephony system would. Prints each event and the answer.
+
+The events follow each other --pace seconds apart (1 by default; a real call's take tens of
+seconds): sent all at once, a call would ring and end before the server had processed its
+ringing, and nobody's screen would open for a call already over."""
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -31,6 +36,8 @@ class Command(BaseCommand):
                             help="l'appelant raccroche avant qu'on décroche")
         parser.add_argument("--agent", default="", help="e-mail de l'agent qui décroche")
         parser.add_argument("--url", default="", help="adresse du serveur (défaut : SITE_URL)")
+        parser.add_argument("--pace", type=float, default=1.0,
+                            help="secondes entre deux événements (défaut : 1)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -46,7 +53,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Appel simulé {events[0]['call_id']} : {caller} → {to} "
                           f"({'abandonné' if options['abandon'] else 'décroché'}) "
                           f"vers {base}{WEBHOOK_PATH}")
-        for event in events:
+        for i, event in enumerate(events):
+            if i:
+                time.sleep(max(0.0, options["pace"]))
             status, answer = self._post(base + WEBHOOK_PATH, event)
             self.stdout.write(f"  {event['event']:<9} {event['occurred_at']}  → {status} "
                               f"{answer}")

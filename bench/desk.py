@@ -4,9 +4,9 @@ the event to the agent's websocket, and the calls list at scale (API and /app/po
 - Webhook: BENCH_DESK_CALLS_IN (default 1,000) inbound calls × 4 events (new, ringing,
   answered or not, hangup), signed beforehand, POSTed over HTTP by BENCH_DESK_CLIENTS
   (default 8) concurrent keep-alive clients — each one call's events in order, as a PBX —
-  to uvicorn on this database (BENCH_DESK_WEB_WORKERS processes, default 2: a production
-  deployment runs one per core). Each event is stored and committed before its 200; the
-  processes' pumps process them meanwhile. Figures: events acknowledged per second, then
+  to uvicorn on this database (BENCH_DESK_WEB_WORKERS processes, default 1 as `make demo`;
+  a production deployment with Redis runs one per core). Each event is stored and committed
+  before its 200 (desk.webhook's fast path); the processes' pumps process them meanwhile. Figures: events acknowledged per second, then
   events processed per second (until the last one is), both against ≥ 500/s; and the
   answer's p95.
 - Screen pop: BENCH_DESK_POPS (default 60) « ringing » events posted while the agent's
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 N_CALLS_IN = int(os.environ.get("BENCH_DESK_CALLS_IN", "1000"))
 CLIENTS = int(os.environ.get("BENCH_DESK_CLIENTS", "8"))
-WEB_WORKERS = int(os.environ.get("BENCH_DESK_WEB_WORKERS", "2"))
+WEB_WORKERS = int(os.environ.get("BENCH_DESK_WEB_WORKERS", "1"))
 N_POPS = int(os.environ.get("BENCH_DESK_POPS", "60"))
 N_CALLS = int(os.environ.get("BENCH_DESK_CALLS", "200000"))
 N_ACCOUNTS = 200

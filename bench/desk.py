@@ -11,12 +11,14 @@ the event to the agent's websocket, and the calls list at scale (API and /app/po
   answer's p95.
 - Screen pop: BENCH_DESK_POPS (default 60) « ringing » events posted while the agent's
   websocket (/ws/desk/, the whole ASGI stack) is open; from just before the POST to the
-  message on the socket. Target p95 < 100 ms.
+  message on the socket, through the process's pump (processing in the background, as in
+  production; one warm-up event first). Target p95 < 100 ms.
 - Calls at scale: BENCH_DESK_CALLS (default 200,000; the issue's figure is 5,000,000) calls
   over 200 accounts, written by one INSERT … SELECT over a generated series (PostgreSQL
   generate_series; a recursive CTE on SQLite), every column from the model's defaults; then
   GET /api/v1/calls (supervisor, an agent of 3 accounts, one account, a time window, deep by
-  cursor) and the « Rappels » page: p95 < 150 ms, queries constant."""
+  cursor), the /app/poste/ pages, and the espace client's « Appels et messages » of one
+  account (first, second and 40th page): p95 < 150 ms, queries constant."""
 
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ BASE_NUMBER = 33_170_000_000  # +33 1 70 00 00 00 …: one number per bench acco
 
 
 def _accounts() -> tuple[list[Any], Any, Any]:
-    from permanence.accounts.models import ClientAccount, ContactChannel, User
+    from permanence.accounts.models import ClientAccount, ContactChannel, Membership, User
 
     accounts = []
     for i in range(N_ACCOUNTS):
@@ -65,6 +67,11 @@ def _accounts() -> tuple[list[Any], Any, Any]:
              or User.objects.create_user("bench-desk-agent@permanence.test", None,
                                          role="agent", full_name="Agent Bench"))
     agent.assigned_accounts.add(*accounts[:3])
+    client = (User.objects.filter(email="bench-desk-client@permanence.test").first()
+              or User.objects.create_user("bench-desk-client@permanence.test", None,
+                                          role="client", full_name="Client Bench"))
+    Membership.objects.get_or_create(user=client, account=accounts[1],
+                                     defaults={"role": "titulaire"})
     return accounts, supervisor, agent
 
 
@@ -237,13 +244,14 @@ def _pops(agent: Any, account_number: str) -> list[tuple[str, str, str, bool]]:
         accepted = await socket.receive_output(timeout=5)
         assert accepted["type"] == "websocket.accept", accepted
         latencies = []
-        for i in range(N_POPS):
+        for i in range(N_POPS + 1):  # the first one warms up (the pump's thread starts)
             sent = await sync_to_async(ring)(i)
             while True:
                 message = await socket.receive_output(timeout=5)
                 if json.loads(message["text"]).get("type") == "call.ringing":
                     break
-            latencies.append((time.perf_counter() - sent) * 1000)
+            if i:
+                latencies.append((time.perf_counter() - sent) * 1000)
         await socket.send_input({"type": "websocket.disconnect", "code": 1000})
         return latencies
 
@@ -367,7 +375,7 @@ def _lists(accounts: list[Any], supervisor: Any, agent: Any) -> list[tuple[str, 
                     p95 < 150))
         out.append((f"GET /api/v1/calls queries ({label})", f"{min(queries)}–{max(queries)}",
                     "constant", max(queries) - min(queries) <= 1))
-        pages = ["/app/poste/rappels/", "/app/poste/rappels/?status=fait",
+        pages = ["/app/poste/", "/app/poste/rappels/", "/app/poste/rappels/?status=fait",
                  f"/app/poste/rappels/?account={accounts[2].pk}&status="]
         if user is supervisor:
             pages.append("/app/poste/equipe/")
@@ -376,7 +384,27 @@ def _lists(accounts: list[Any], supervisor: Any, agent: Any) -> list[tuple[str, 
         print(f"  /app/poste pages ({label}): {summary_ms(timings)}; queries "
               f"{min(queries)}–{max(queries)}")
         out.append((f"/app/poste pages p95 ({label})", f"{p95:.0f} ms", "< 150 ms", p95 < 150))
+    out += _client_log(accounts)
     return out
+
+
+def _client_log(accounts: list[Any]) -> list[tuple[str, str, str, bool]]:
+    """The espace client's « Appels et messages » of one account (its share of the calls):
+    first page, a deep page, a period, the CSV's first bytes are not measured."""
+    from django.test import Client
+
+    from permanence.accounts.models import User
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(email="bench-desk-client@permanence.test"))
+    pages = ["/espace/appels/", "/espace/appels/?page=40", "/espace/appels/?page=2"]
+    timings, queries = _measure(client, pages, 40)
+    p95 = percentile(timings, 95)
+    print(f"  /espace/appels/ (client of one account, {N_CALLS // N_ACCOUNTS:,} calls): "
+          f"{summary_ms(timings)}; queries {min(queries)}–{max(queries)}")
+    return [("espace client call log p95", f"{p95:.0f} ms", "< 150 ms", p95 < 150),
+            ("espace client call log queries", f"{min(queries)}–{max(queries)}", "constant",
+             max(queries) - min(queries) <= 1)]
 
 
 def run() -> list[tuple[str, str, str, bool]]:

@@ -163,6 +163,27 @@ def message_delivery_receipt_failed(*, message_id: int, reason: str) -> bool:
     return bool(done)
 
 
+@transaction.atomic
+def message_delivery_receipt_delivered(*, message_id: int, at: datetime) -> bool:
+    """A channel's delivery receipt says a reply reached the contact's phone (an SMS
+    operator's "delivered"): « Délivré », the instant kept in `data`. A reply still pending
+    is sent by then. A failed or undeliverable reply stays so: a late or contradictory
+    receipt never turns a failure into a success. False if nothing changed."""
+    message = (Message.objects.select_for_update()
+               .filter(pk=message_id, direction=Direction.OUT,
+                       delivery_status__in=(Delivery.PENDING, Delivery.SENT)).first())
+    if message is None or message.delivered_at is not None:
+        return False
+    if message.delivery_status == Delivery.PENDING:
+        message_delivery_mark_sent(message=message)
+    data = dict(message.data or {})
+    data["delivered_at"] = at.isoformat()
+    Message.objects.filter(pk=message_id).update(data=data)
+    conv_id = message.conversation_id
+    transaction.on_commit(lambda: live.message_added(conv_id, message_id))
+    return True
+
+
 def _next_due(created_at: datetime, attempts: int) -> datetime:
     """When attempt `attempts + 1` is due at the earliest, by the retry schedule."""
     return created_at + sum((retry_delay(n) for n in range(1, attempts + 1)), timedelta())

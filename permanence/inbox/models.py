@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -336,6 +337,19 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def delivered_at(self) -> datetime | None:
+        """When a channel's receipt said the reply reached the contact (an SMS operator's
+        "delivered", delivery.message_delivery_receipt_delivered); None: not known. Kept in
+        `data` (ISO 8601) since only receipts of some channels carry it."""
+        value = (self.data or {}).get("delivered_at")
+        if not value:
+            return None
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -441,18 +441,39 @@ def _unread_rows(user: User) -> QuerySet[Any]:
     return unread.order_by().values("pk")[:UNREAD_CAP + 1]
 
 
+# The menu counts' SQL by (user, role): see _menu_sql.
+_MENU_SQL: dict[tuple[int, str], tuple[str, tuple[Any, ...]]] = {}
+_MENU_SQL_MAX = 2048
+
+
+def _menu_sql(user: User) -> tuple[str, tuple[Any, ...]]:
+    """The menu counts' statement. Compiling its two querysets costs more than running
+    them, on every staff page; the SQL depends only on who the user is and their role (the
+    accounts they see are a subquery, read when it runs), so it is compiled once per user
+    and role in the process."""
+    key = (user.pk, user.role)
+    cached = _MENU_SQL.get(key)
+    if cached is None:
+        unread_sql, unread_params = _unread_rows(user).query.sql_with_params()
+        notes = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).values("pk")
+        notes_sql, notes_params = notes.query.sql_with_params()
+        cached = (f"SELECT (SELECT COUNT(*) FROM ({unread_sql}) unread), "  # noqa: S608 (ORM-built SQL, parameters apart)
+                  f"(SELECT COUNT(*) FROM ({notes_sql}) notes)",
+                  (*unread_params, *notes_params))
+        if len(_MENU_SQL) >= _MENU_SQL_MAX:
+            _MENU_SQL.clear()
+        _MENU_SQL[key] = cached
+    return cached
+
+
 def menu_counts(user: User) -> tuple[int, int]:
     """(inbox_unread_count, unread_notification_count) in one query: the staff menu shows
     both on every page, and a round trip costs more than either count."""
     if not isinstance(user, User) or not user.is_active:
         return 0, unread_notification_count(user)
-    unread_sql, unread_params = _unread_rows(user).query.sql_with_params()
-    notes = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).values("pk")
-    notes_sql, notes_params = notes.query.sql_with_params()
+    sql, params = _menu_sql(user)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT COUNT(*) FROM ({unread_sql}) unread), "  # noqa: S608 (ORM-built SQL, parameters apart)
-                       f"(SELECT COUNT(*) FROM ({notes_sql}) notes)",
-                       (*unread_params, *notes_params))
+        cursor.execute(sql, params)
         unread, unread_notes = cursor.fetchone()
     return int(unread), int(unread_notes)
 

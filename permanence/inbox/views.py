@@ -159,7 +159,10 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
         "history": conversation.status_changes.select_related("actor"),
         "complaint": complaint,
         "complaint_form": complaint_forms(complaint) if can_work else {},
-        "surveys": conversation.surveys.filter(answered_at__isnull=False),
+        # A survey is sent on resolution, which the timeline always records: no query for
+        # a conversation never resolved.
+        "surveys": (conversation.surveys.filter(answered_at__isnull=False)
+                    if _resolved_once(conversation, timeline) else []),
         "contact_conversations": selectors.contact_other_conversations(request.user,
                                                                         conversation),
         "contact_search": (contact.email or contact.phone) if contact else "",
@@ -182,6 +185,12 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
             **_reply_context(conversation, forms, timeline),
         })
     return context
+
+
+def _resolved_once(conversation: Conversation, timeline: list[Message]) -> bool:
+    done = (Status.RESOLVED, Status.CLOSED)
+    return any(m.conversation_id == conversation.pk and m.event == "status"
+               and isinstance(m.data, dict) and m.data.get("to") in done for m in timeline)
 
 
 def _reply_context(conversation: Conversation, forms: dict[str, Any],

@@ -397,6 +397,12 @@ def test_answer_without_login_and_shown_to_the_agent(account: Any, agent: Any,
     # The agent sees the answer on the conversation page.
     html = login(agent).get(f"/app/boite/{c.pk}/").content.decode()
     assert "4/5" in html and "NPS 9/10" in html and "Réponse rapide et claire" in html
+    # Reopened, it keeps showing it (the page looks for surveys once a resolution is on
+    # the timeline, whatever the status now).
+    with clock.frozen(T0 + timedelta(days=2)):
+        services.conversation_set_status(actor=agent, conversation=c, status=Status.OPEN)
+    html = login(agent).get(f"/app/boite/{c.pk}/").content.decode()
+    assert "4/5" in html and "Réponse rapide et claire" in html
 
 
 def test_invalid_survey_answers(account: Any, agent: Any,

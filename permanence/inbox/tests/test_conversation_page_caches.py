@@ -2,7 +2,7 @@
 200,000 conversations), and the proof that each kept thing follows the data: the canned
 replies, the assign menu's staff and the operator's identity (process-local caches, emptied
 by a change), the HTML of empty forms and of the shortcuts help (the same on every page),
-the menu's two counts (one query, never cached), the read marker (read with the page) and
+the menu's two counts (one query, compiled once per user, never cached), the read marker (read with the page) and
 the pending call back (read from the timeline)."""
 
 from __future__ import annotations
@@ -144,6 +144,29 @@ def test_menu_counts_follow_a_new_message_a_view_and_a_notification(account: Any
     # The JSON the live menu re-reads agrees with the page.
     unread = get(client, reverse("inbox:unread"), at=NOW + timedelta(minutes=3)).json()
     assert unread["count"] == 1
+
+
+def test_menu_counts_compile_once_and_still_follow_the_assignments(account: Any,
+                                                                   agent: Any) -> None:
+    """The menu's statement is compiled once per user and role (compiling cost more than
+    running it); the accounts the agent sees are read when it runs: unassigned, the
+    account's unread conversation leaves the count at once."""
+    from permanence.inbox import selectors
+
+    open_conv(account)
+    assert selectors.menu_counts(agent) == (1, 0)
+    with CaptureQueriesContext(connection) as ctx:
+        assert selectors.menu_counts(agent) == (1, 0)
+    assert len(ctx.captured_queries) == 1
+    account.assigned_agents.remove(agent)
+    assert selectors.menu_counts(agent) == (0, 0)
+    account.assigned_agents.add(agent)
+    assert selectors.menu_counts(agent) == (1, 0)
+    # Another role, another statement: a supervisor sees every account's.
+    agent.role = Role.SUPERVISOR
+    agent.save(update_fields=["role"])
+    account.assigned_agents.remove(agent)
+    assert selectors.menu_counts(agent) == (1, 0)
 
 
 # --- HTML rendered once: the same on every page --------------------------------------------

@@ -29,17 +29,22 @@ demo: seed
 	  PORT=$(PORT) $(PY) manage.py runstack --port $(PORT)
 
 ## make test: the whole suite (unit, API, authorization matrix, websockets, browser journeys).
+# The non-browser tests run in TEST_WORKERS processes (pytest-xdist, one test database each);
+# the browser journeys after them, one at a time (each drives Chromium and servers of its own).
+TEST_WORKERS ?= 2
+
 test: install
-	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -m browser $(PYTEST_ARGS)
 
 ## make test-fast: everything but the browser journeys.
 test-fast: install
-	$(PY) -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 ## make test-future: the fast suite with every clock of the test process a year ahead, so a
 ## test that mixes a fixed date with the real time fails now, not when the calendar gets there.
 test-future: install
-	PERMANENCE_TEST_CLOCK_SHIFT_DAYS=365 $(PY) -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+	PERMANENCE_TEST_CLOCK_SHIFT_DAYS=365 $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 ## make bench: seeds realistic volumes and prints figures.
 bench: install

@@ -42,6 +42,7 @@ urlpatterns = [
     path("app/", core_views.dashboard, name="dashboard"),
     path("app/boite/", include("permanence.inbox.urls")),
     path("app/poste/", include("permanence.desk.urls")),
+    path("app/sms/", include("permanence.channels_sms.urls")),
     path("app/boutique/", shop_staff_views.shop_home, name="shop"),
     path("app/boutique/commandes/", include("permanence.shop.urls_staff")),
     path("app/boutique/devis/", include("permanence.shop.quotes.urls")),

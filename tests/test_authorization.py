@@ -517,6 +517,9 @@ MATRIX: dict[str, Route] = {
     "desk:simulate": Route(expect(MANAGERS), method="POST",
                            data=lambda c: {"to": "+33145000099", "from_number": "0612345678",
                                            "abandon": "on"}),
+    # --- SMS: the opt-outs (STOP), staff each on the accounts they see (an agent's list holds
+    # only its assigned accounts' numbers: channels_sms/tests/test_opt_outs.py). ---
+    "sms:opt_outs": Route(expect(STAFF)),
     "portal:quotes": Route(expect(CLIENTS)),  # the current account's quotes only
     "portal:order_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {
         "reference": c.of_target("order").reference}, scoped=True),
@@ -918,6 +921,7 @@ def _build_world() -> Ctx:
     from permanence.accounts.models import ClientAccount, ContactChannel, Membership, User
     from permanence.accounts.services import api_token_create
     from permanence.calendars.models import Announcement
+    from permanence.channels_sms.models import OptOut
     from permanence.desk import setup as desk_setup
     from permanence.desk.consignes import consigne_save
     from permanence.desk.models import Call, Campaign, CampaignTarget, Forward
@@ -997,6 +1001,9 @@ def _build_world() -> Ctx:
         objects[acc.pk]["forward"] = Forward.objects.create(
             account=acc, call=call, recipient_name="Dr Martin", channel="email",
             address=f"dr@{acc.slug}.fr", status="sent", created_at=timezone.now())
+        # SMS: a number that sent STOP to the account.
+        objects[acc.pk]["sms_opt_out"] = OptOut.objects.create(
+            account=acc, number="+33699000001", keyword="STOP", created_at=timezone.now())
     now = timezone.now()
     token, _raw = api_token_create(actor=users[AGENT], user=users[AGENT], name="révocable")
     webhook = WebhookEndpoint.objects.create(url="https://hooks.example.com/permanence",

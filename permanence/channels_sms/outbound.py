@@ -9,14 +9,20 @@ The inbox's worker (inbox.tasks.deliver_message) claims the reply and calls `sen
 with no transaction open: the SMS row is written once per reply (ref "inbox.reply:<id>"),
 then sent through the same claim as every SMS, so a retry of the reply never sends a second
 SMS once one was taken. The reply's badge follows the SMS: « Envoyé » once the provider took
-it, « Échec » with the reason when it fails, even after a later delivery receipt.
+it, « Délivré » (its instant in the badge's title) once the operator's receipt says it reached
+the phone, « Échec » with the reason when it fails, even after a later delivery receipt.
 """
 
 from __future__ import annotations
 
 from permanence.accounts.models import ContactChannel
+from permanence.core import clock
 from permanence.core.sms import DELIVERED, FAILED, SENT, sms_capable
-from permanence.inbox.delivery import message_delivery_mark_sent, message_delivery_receipt_failed
+from permanence.inbox.delivery import (
+    message_delivery_mark_sent,
+    message_delivery_receipt_delivered,
+    message_delivery_receipt_failed,
+)
 from permanence.inbox.models import Channel, Conversation, Direction, Message
 
 from . import services
@@ -80,9 +86,15 @@ def on_reply_status(ref: str, status: str, reason: str) -> None:
         message_id = int(ref.removeprefix(REPLY_REF))
     except ValueError:
         return
-    if status in (SENT, DELIVERED):
+    if status == SENT:
         message = Message.objects.filter(pk=message_id).first()
         if message is not None:
             message_delivery_mark_sent(message=message)
+    elif status == DELIVERED:
+        # The operator's receipt: « Délivré » at the instant the SMS was stamped delivered
+        # (the listener runs in the same transaction, after the SMS row was saved).
+        at = (Sms.objects.filter(ref=ref, status=SmsStatus.DELIVERED)
+              .values_list("delivered_at", flat=True).first())
+        message_delivery_receipt_delivered(message_id=message_id, at=at or clock.now())
     elif status == FAILED:
         message_delivery_receipt_failed(message_id=message_id, reason=reason)

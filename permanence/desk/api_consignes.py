@@ -54,16 +54,18 @@ class ReadOut(Schema):
     read_at: datetime
 
 
-def _version(v: ConsigneVersion) -> dict[str, Any]:
+def _version(v: ConsigneVersion, summary: str) -> dict[str, Any]:
     return {"number": v.number, "created_at": v.created_at, "by_client": v.by_client,
-            "author": v.author.email if v.author else None, "summary": v.summary}
+            "author": v.author.email if v.author else None, "summary": summary}
 
 
 def _out(request: AuthedHttpRequest, account_id: int) -> dict[str, Any]:
     account = consignes.get_consigne_account(request.user, account_id)
     version = consignes.consigne_current(account)
     return {
-        "account": account.pk, "version": _version(version) if version else None,
+        "account": account.pk,
+        "version": _version(version, consignes.consigne_summaries(account, [version])[
+            version.number]) if version else None,
         "content": consignes.consigne_content(version),
         "greeting": consignes.consigne_greeting(account, version),
         "unread_by": [u.email for u in consignes.consigne_unread_by(account)]
@@ -91,7 +93,9 @@ def consignes_put(request: AuthedHttpRequest, account_id: int,
             summary="Versions des consignes d'un compte (la plus récente d'abord)")
 def consignes_versions(request: AuthedHttpRequest, account_id: int) -> list[dict[str, Any]]:
     account = consignes.get_consigne_account(request.user, account_id)
-    return [_version(v) for v in consignes.consigne_versions(account)[:200]]
+    versions = list(consignes.consigne_versions(account)[:200])
+    summaries = consignes.consigne_summaries(account, versions)
+    return [_version(v, summaries[v.number]) for v in versions]
 
 
 @router.post("/accounts/{account_id}/consignes/read", response=ReadOut,

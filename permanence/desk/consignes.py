@@ -15,14 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from permanence.accounts.models import ClientAccount, Role, User
 from permanence.accounts.selectors import accounts_visible_to
@@ -30,7 +30,7 @@ from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.calendars.services import spec_for_account_cached
 from permanence.core import clock
-from permanence.core.business_time import is_open
+from permanence.core.business_time import CalendarSpec, is_open, open_intervals
 from permanence.core.errors import DomainError, Forbidden, NotFound
 from permanence.inbox.live import notifications_create
 
@@ -49,6 +49,7 @@ from .consignes_doc import (
     fr_date,
     handling_label,
     rule_summary,
+    triage_answer_label,
 )
 from .models import ConsigneRead, ConsigneVersion, Handling
 from .permissions import can_edit_consignes, can_supervise_desk, can_take_calls
@@ -71,16 +72,57 @@ def _spoken_time(t: time, *, is_end: bool = False) -> str:
 
 
 def _spoken_slots(slots: tuple[tuple[time, time], ...]) -> str:
-    parts = [_("de %(start)s à %(end)s") % {"start": _spoken_time(a),
-                                             "end": _spoken_time(b, is_end=True)}
+    parts = [pgettext("opening hours", "de %(start)s à %(end)s")
+             % {"start": _spoken_time(a), "end": _spoken_time(b, is_end=True)}
              for a, b in slots]
-    return _(" et ").join(parts)
+    return _and_list(parts)
 
 
-def hours_text(account: ClientAccount) -> str:
+def _and_list(parts: list[str]) -> str:
+    """"a, b et c": the last two joined by a whole translatable pattern, not a bare « et »."""
+    if len(parts) < 2:
+        return "".join(parts)
+    return pgettext("list of items: all but the last, then the last",
+                    "%(items)s et %(last)s") % {"items": ", ".join(parts[:-1]),
+                                                "last": parts[-1]}
+
+
+def _closed_today(spec: CalendarSpec, at: datetime) -> str:
+    """Why the account is closed the whole of `at`'s local day though its week opens that day
+    (a closure, else a public holiday: nothing else empties an opening day); "" otherwise."""
+    today = at.astimezone(spec.tz).date()
+    if not spec.weekly[today.weekday()]:
+        return ""  # an ordinary closed day: the weekly hours already say so
+    day_start = datetime.combine(today, time(0), tzinfo=spec.tz)
+    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=spec.tz)
+    try:
+        first_open = next(open_intervals(spec, day_start))[0]
+    except (DomainError, StopIteration):
+        first_open = None
+    if first_open is not None and first_open < day_end:
+        return ""
+    messages = spec.closure_messages or ("",) * len(spec.closures)
+    closure = next(((m or _("fermeture exceptionnelle")) for (a, b), m
+                    in zip(spec.closures, messages, strict=False)
+                    if a < day_end and b > day_start), None)
+    return closure or _("jour férié")
+
+
+def hours_text(account: ClientAccount, at: datetime | None = None) -> str:
     """The account's opening hours as a secretary says them: "du lundi au vendredi de 8 h à
-    12 h 30 et de 13 h 30 à 19 h, le samedi de 8 h à 12 h" (from its business calendar)."""
-    weekly = spec_for_account_cached(account).weekly
+    12 h 30 et de 13 h 30 à 19 h, le samedi de 8 h à 12 h" (from its business calendar),
+    preceded by "fermé aujourd'hui (jour férié)" or the closure's reason when `at`'s day
+    (now by default, in the calendar's zone) is a holiday or within a closure."""
+    spec = spec_for_account_cached(account)
+    usual = _weekly_text(spec.weekly)
+    reason = _closed_today(spec, at or clock.now())
+    if reason:
+        return _("fermé aujourd'hui (%(reason)s) ; horaires habituels : %(hours)s") % {
+            "reason": reason, "hours": usual}
+    return usual
+
+
+def _weekly_text(weekly: tuple[tuple[tuple[time, time], ...], ...]) -> str:
     groups: list[str] = []
     start = 0
     for i in range(1, 8):
@@ -89,7 +131,9 @@ def hours_text(account: ClientAccount) -> str:
                 days = (_("le %(day)s") % {"day": _DAY_NAMES[start]} if i - 1 == start
                         else _("du %(first)s au %(last)s") % {"first": _DAY_NAMES[start],
                                                               "last": _DAY_NAMES[i - 1]})
-                groups.append(f"{days} {_spoken_slots(weekly[start])}")
+                groups.append(pgettext("opening hours: days, then their time ranges",
+                                       "%(days)s %(hours)s")
+                              % {"days": days, "hours": _spoken_slots(weekly[start])})
             start = i
     return ", ".join(groups) if groups else _("sur rendez-vous uniquement")
 
@@ -99,22 +143,23 @@ def consigne_open_now(account: ClientAccount, at: datetime | None = None) -> boo
     return is_open(spec_for_account_cached(account), at or clock.now())
 
 
-def consigne_render(account: ClientAccount, text: str, *, secretaire: str = "") -> str:
+def consigne_render(account: ClientAccount, text: str, *, secretaire: str = "",
+                    at: datetime | None = None) -> str:
     """`text` with {compte}, {horaires} and {secretaire} filled in; an unknown {placeholder}
     stays as written (never an error during a call)."""
     values = {"compte": account.name, "secretaire": secretaire or _("votre secrétaire")}
     if "{horaires}" in text:
-        values["horaires"] = hours_text(account)
+        values["horaires"] = hours_text(account, at)
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def consigne_greeting(account: ClientAccount,
                       version: ConsigneVersion | Mapping[str, Any] | None, *,
-                      secretaire: str = "") -> str:
+                      secretaire: str = "", at: datetime | None = None) -> str:
     """The greeting script of `version` (a default one without), rendered for `account`."""
     greeting = consigne_content(version)["greeting"] or _(
         "{compte}, bonjour. {secretaire} à votre écoute.")
-    return consigne_render(account, greeting, secretaire=secretaire)
+    return consigne_render(account, greeting, secretaire=secretaire, at=at)
 
 
 def _absence_rows(doc: Mapping[str, Any], today: date) -> list[dict[str, Any]]:
@@ -137,17 +182,17 @@ def consigne_sheet(account: ClientAccount, version: ConsigneVersion | None, *,
     handling and rules in words, absences flagged as current or past."""
     at = at or clock.now()
     doc = consigne_content(version)
-    hours = hours_text(account)
+    hours = hours_text(account, at)
     about = []
     for key in ABOUT_KEYS:
         text = doc["about"].get(key, "")
         if text:  # empty hours: the calendar's, shown with the greeting
             about.append((ABOUT_LABELS[key],
-                          consigne_render(account, text, secretaire=secretaire)))
+                          consigne_render(account, text, secretaire=secretaire, at=at)))
     names = {r["key"]: r["name"] for r in doc["recipients"]}
     return {
         "version": version, "greeting": consigne_greeting(account, version,
-                                                          secretaire=secretaire),
+                                                          secretaire=secretaire, at=at),
         "hours": hours, "open_now": consigne_open_now(account, at), "about": about,
         "motifs": [{**m, "handling_label": handling_label(m.get("handling", "")),
                     "urgent": m.get("handling") == Handling.URGENT} for m in doc["motifs"]],
@@ -155,7 +200,9 @@ def consigne_sheet(account: ClientAccount, version: ConsigneVersion | None, *,
         "rules": [rule_summary(r, doc) for r in doc["notify"]],
         "escalation": escalation_text(doc),
         "escalation_names": [names.get(k, k) for k in doc["escalation"]["recipients"]],
-        "vip": doc["vip"], "blocked": doc["blocked"], "triage": doc["triage"],
+        "vip": doc["vip"], "blocked": doc["blocked"],
+        "triage": [{**t, "emergency_label": triage_answer_label(t["emergency"])}
+                   for t in doc["triage"]],
         "absences": _absence_rows(doc, _local_date(account, at)),
         "notes": doc["notes"],
     }
@@ -176,6 +223,18 @@ def consigne_versions(account: ClientAccount | int) -> QuerySet[ConsigneVersion]
     account_id = account if isinstance(account, int) else account.pk
     return (ConsigneVersion.objects.filter(account_id=account_id)
             .select_related("author").order_by("-number"))
+
+
+def consigne_summaries(account: ClientAccount,
+                       versions: list[ConsigneVersion]) -> dict[int, str]:
+    """Each version's summary by number: the one written when saved, else what it changed
+    from the version before, in words. `versions`: consecutive, newest first (a page)."""
+    if not versions:
+        return {}
+    previous = consigne_versions(account).filter(number=versions[-1].number - 1).first()
+    chain = [*versions, previous]
+    return {v.number: v.summary or diff_summary(consigne_diff(chain[i + 1], v))
+            for i, v in enumerate(versions)}
 
 
 def consigne_version(account: ClientAccount, number: Any) -> ConsigneVersion:
@@ -445,7 +504,9 @@ def consigne_save(*, actor: User, account: ClientAccount, content: Any,
     current = consigne_current(account)
     if current is not None and consigne_content(current) == cleaned:
         return current
-    summary = (summary or "").strip()[:500] or diff_summary(consigne_diff(current, cleaned))
+    # Only a summary someone wrote is stored: the one made from the diff is words of the
+    # reader's language, so it is made when shown (consigne_summaries).
+    summary = (summary or "").strip()[:500]
     now = clock.now()
     version = ConsigneVersion.objects.create(
         account=account, number=(current.number + 1) if current else 1, content=cleaned,

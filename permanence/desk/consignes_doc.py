@@ -43,6 +43,11 @@ WHEN_LABELS = {"always": gettext_lazy("À toute heure"),
                "business": gettext_lazy("Heures d'ouverture"),
                "outside": gettext_lazy("Hors heures d'ouverture")}
 ALL_MOTIFS = "*"
+# Triage answers are stored as keys, not words: "yes"/"no" read in any language. Versions
+# and calls saved before stored the French words, which `triage_answer_key` still reads.
+YES, NO = "yes", "no"
+_YES_WORDS = frozenset({"yes", "oui"})
+_NO_WORDS = frozenset({"no", "non"})
 PLACEHOLDERS = ("compte", "horaires", "secretaire")
 
 # Bounds: a sheet a secretary reads during a call, not a book.
@@ -327,6 +332,29 @@ def _clean_vip(raw: Any, i: int, errors: FieldErrors) -> dict[str, Any] | None:
             "note": _text(item.get("note"), MAX_LINE, f"{name}.note", errors)}
 
 
+def triage_answer_key(value: Any) -> str:
+    """A triage answer as stored: YES or NO for the usual answers (in any language, the
+    French words of older versions included), otherwise the text as written."""
+    text = str(value or "").strip()
+    low = text.casefold()
+    if low in _YES_WORDS or low == _("oui").casefold():
+        return YES
+    if low in _NO_WORDS or low == _("non").casefold():
+        return NO
+    return text
+
+
+def triage_emergency_key(value: Any) -> str:
+    """The answer that signals the emergency: YES when none is given."""
+    return triage_answer_key(value) or YES
+
+
+def triage_answer_label(value: Any) -> str:
+    """A stored triage answer in the reader's language."""
+    key = triage_answer_key(value)
+    return {YES: _("oui"), NO: _("non")}.get(key, key)
+
+
 def _clean_triage(raw: Any, i: int, errors: FieldErrors) -> dict[str, Any] | None:
     name = f"triage.{i}"
     item = _dict(raw, name, errors)
@@ -334,8 +362,8 @@ def _clean_triage(raw: Any, i: int, errors: FieldErrors) -> dict[str, Any] | Non
         return None
     return {"question": _text(item.get("question"), MAX_LINE, f"{name}.question", errors,
                               required=True),
-            "emergency": _text(item.get("emergency"), MAX_LINE, f"{name}.emergency", errors)
-            or _("oui"),
+            "emergency": triage_emergency_key(
+                _text(item.get("emergency"), MAX_LINE, f"{name}.emergency", errors)),
             "guidance": _text(item.get("guidance"), MAX_LINE, f"{name}.guidance", errors,
                               required=True)}
 
@@ -435,6 +463,10 @@ def consigne_content(
             full[key] = value
     full["about"] = {**dict.fromkeys(ABOUT_KEYS, ""), **full["about"]}
     full["escalation"] = {**consigne_empty()["escalation"], **full["escalation"]}
+    # Older versions stored the emergency answer as a French word ("oui"): read it as the key
+    # (copies: the version's own content stays as stored).
+    full["triage"] = [{**t, "emergency": triage_emergency_key(t.get("emergency"))}
+                      if isinstance(t, Mapping) else t for t in full["triage"]]
     return full
 
 
@@ -528,7 +560,7 @@ def _item_text(section: str, item: Any, doc: Mapping[str, Any]) -> str:
         return " · ".join(x for x in (phone_display(item["number"]), item["name"], item["note"])
                           if x)
     if section == "triage":
-        return f"{item['question']} ({item['emergency']}) → {item['guidance']}"
+        return f"{item['question']} ({triage_answer_label(item['emergency'])}) → {item['guidance']}"
     if section == "absences":
         who = _names([item["who"]], doc["recipients"])
         repl = _names([item["replacement"]], doc["recipients"]) if item["replacement"] else ""

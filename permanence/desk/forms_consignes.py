@@ -31,7 +31,9 @@ from .consignes_doc import (
     URGENCY_LABELS,
     WHEN_LABELS,
     WHENS,
+    YES,
     consigne_content,
+    triage_answer_label,
 )
 from .models import Handling
 
@@ -253,6 +255,10 @@ def initial_from_content(content: dict[str, Any]) -> tuple[dict[str, Any],
     for v in rows["vip"]:
         v["number"] = phone_display(v.get("number", ""))
     main["blocked"] = "\n".join(phone_display(n) for n in doc["blocked"])
+    # The stored key in words; the usual « oui » as the empty field the help text explains.
+    for t in rows["triage"]:
+        t["emergency"] = "" if t.get("emergency") == YES else triage_answer_label(
+            t.get("emergency"))
     return main, rows
 
 

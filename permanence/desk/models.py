@@ -69,7 +69,9 @@ class ConsigneVersion(models.Model):
                                                name="consigne_version_unique")]
 
     def __str__(self) -> str:
-        return f"{self.account_id} v{self.number}"
+        # self.account: one query unless the caller loaded it (select_related), as lists do.
+        return _("%(account)s — version %(number)s") % {"account": self.account.name,
+                                                         "number": self.number}
 
 
 class ConsigneRead(models.Model):

@@ -34,6 +34,7 @@ from permanence.inbox.models import Priority
 
 from . import selectors
 from .agents import agent_follow_call, agent_wrapup_done
+from .consignes_doc import triage_answer_key, triage_answer_label
 from .machine import call_transition
 from .models import Call, CallDirection, CallOutcome, CallState, Urgency
 from .permissions import can_take_calls
@@ -107,7 +108,8 @@ def _clean_answers(version: Any, motif: dict[str, Any] | None,
         questions[str(question)] = value
     triage: dict[str, str] = {}
     for item in selectors.consigne_triage(version):
-        value = str((given_t or {}).get(item["question"]) or "").strip()[:ANSWER_MAX]
+        # Stored as a key ("yes", "no") when it is the usual answer, in whatever language.
+        value = triage_answer_key(str((given_t or {}).get(item["question"]) or "")[:ANSWER_MAX])
         if value:
             triage[str(item["question"])] = value
     return {"questions": questions, "triage": triage}, errors
@@ -119,7 +121,7 @@ def _summary(call: Call, motif_label: str) -> str:
     for question, answer in (call.answers.get("questions") or {}).items():
         lines.append(f"{question} : {answer}")
     for question, answer in (call.answers.get("triage") or {}).items():
-        lines.append(f"{question} : {answer}")
+        lines.append(f"{question} : {triage_answer_label(answer)}")
     if call.answers.get("emergency"):
         lines.append(_("⚠ Urgence vitale signalée : %(guidance)s")
                      % {"guidance": " ; ".join(call.answers.get("guidance") or [])})

@@ -27,6 +27,7 @@ from permanence.inbox.models import Contact, Conversation
 from permanence.inbox.selectors import conversations_visible_to
 
 from . import consignes
+from .consignes_doc import triage_answer_key, triage_answer_label, triage_emergency_key
 from .models import Call, CallState, ConsigneVersion, Forward, ForwardStatus, Urgency
 from .permissions import can_supervise_desk
 
@@ -102,13 +103,20 @@ def consigne_absences_today(version: ConsigneVersion | None) -> list[dict[str, A
     return consignes.consigne_absences_on(version, localdate(clock.now()))
 
 
+def call_triage_answers(call: Call) -> list[tuple[str, str]]:
+    """The triage questions and answers of a call, the answers in the reader's language."""
+    triage = call.answers.get("triage") if isinstance(call.answers, dict) else None
+    return [(str(q), triage_answer_label(a))
+            for q, a in (triage if isinstance(triage, dict) else {}).items()]
+
+
 def triage_emergencies(version: ConsigneVersion | None,
                        answers: dict[str, Any]) -> list[dict[str, Any]]:
     """The triage questions whose recorded answer is the one meaning emergency."""
     triage = answers.get("triage") if isinstance(answers.get("triage"), dict) else {}
     return [t for t in consigne_triage(version)
-            if str((triage or {}).get(t["question"], "")).strip().lower()
-            == str(t.get("emergency") or "oui").strip().lower()]
+            if triage_answer_key((triage or {}).get(t["question"])).casefold()
+            == triage_emergency_key(t.get("emergency")).casefold()]
 
 
 # --- Calls ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import DomainError, NotFound
 
 from . import forwarding, record, selectors
+from .consignes_doc import NO, YES, triage_answer_key, triage_answer_label, triage_emergency_key
 from .forms_calls import CallRecordForm, CallStartForm, answers_from_post
 from .models import Call, CallState, ForwardStatus, Urgency
 from .permissions import can_take_calls
@@ -111,12 +112,15 @@ def _screen(request: AuthedHttpRequest, call: Call, *, form: CallRecordForm | No
     for n, t in enumerate(selectors.consigne_triage(version)):
         value = posted.get(f"t-{n}", "") if posted is not None else given_t.get(t["question"],
                                                                                 "")
-        emergency = str(t.get("emergency") or "oui")
+        # Keys as values ("yes", "no"), words as labels: what is stored reads in any language.
+        emergency = triage_emergency_key(t.get("emergency"))
+        other = NO if emergency != NO else YES
+        value = triage_answer_key(value)
         triage.append({"name": f"t-{n}", "question": t["question"], "value": value,
                        "emergency": emergency,
-                       "options": [emergency, "non" if emergency != "non" else "oui"],
+                       "options": [(key, triage_answer_label(key)) for key in (emergency, other)],
                        "guidance": t.get("guidance") or _("Appelez le 15 (SAMU) ou le 112"),
-                       "alarm": value.strip().lower() == emergency.strip().lower()})
+                       "alarm": value.casefold() == emergency.casefold()})
     if form is None:
         form = CallRecordForm(initial={
             "motif": call.motif, "caller_name": call.caller_name, "message": call.message,

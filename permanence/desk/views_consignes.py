@@ -19,6 +19,7 @@ from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.errors import DomainError, Forbidden
 
 from . import consignes
+from .consignes_doc import diff_summary
 from .forms_consignes import ConsigneEditor
 from .models import ConsigneVersion
 from .permissions import can_edit_consignes, can_supervise_desk, can_take_calls
@@ -33,8 +34,13 @@ def version_diffs(account: ClientAccount, versions: list[ConsigneVersion]) -> li
     lowest = versions[-1].number
     previous = consignes.consigne_versions(account).filter(number=lowest - 1).first()
     chain = [*versions, previous]
-    return [{"version": v, "changes": consignes.consigne_diff(chain[i + 1], v)}
-            for i, v in enumerate(versions)]
+    entries = []
+    for i, v in enumerate(versions):
+        changes = consignes.consigne_diff(chain[i + 1], v)
+        # A summary nobody wrote is made here, in the reader's language (never stored).
+        entries.append({"version": v, "changes": changes,
+                        "summary": v.summary or diff_summary(changes)})
+    return entries
 
 
 def history_context(request: HttpRequest, account: ClientAccount) -> dict[str, Any]:

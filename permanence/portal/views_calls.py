@@ -95,6 +95,7 @@ def call_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "portal/call_detail.html", {
         **context, "call": call, "motif": (motif or {}).get("label") or call.motif,
         "forwards": desk_selectors.call_forwards(call),
+        "triage_answers": desk_selectors.call_triage_answers(call),
     })
 
 

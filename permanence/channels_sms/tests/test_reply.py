@@ -6,6 +6,7 @@ not deliver it). E-mail stays preferred; a landline or a number that sent STOP g
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,6 +23,8 @@ from permanence.inbox.services import Incoming
 from .conftest import (
     ACCOUNT_NUMBER,
     CONTACT_NUMBER,
+    brevo_event,
+    brevo_post,
     twilio_inbound_params,
     twilio_message_created,
     twilio_post,
@@ -72,7 +75,11 @@ def test_phone_only_contact_is_answered_by_sms(sms_account: Any, agent: Any, cli
     assert sms.body.startswith("Oui, jeudi 10 h, à bientôt.")
     conversation.refresh_from_db()
     assert conversation.first_response_at is not None
-    assert 'data-delivery="sent"' in _page(agent, conversation)
+    # The file backend reports each SMS delivered as it writes it (the demo's operator).
+    reply.refresh_from_db()
+    assert reply.delivered_at == sms.delivered_at
+    badge = _badge(_page(agent, conversation))
+    assert 'data-delivery="delivered"' in badge and ">Délivré<" in badge
 
 
 def test_failed_delivery_receipt_turns_the_badge_to_failure(
@@ -95,6 +102,90 @@ def test_failed_delivery_receipt_turns_the_badge_to_failure(
     assert reply.delivery_error == "Numéro injoignable (30003)"
     page = _page(agent, conversation)
     assert 'data-delivery="failed"' in page and "Numéro injoignable (30003)" in page
+
+
+def _badge(page: str) -> str:
+    """The reply's delivery badge: the only one on a conversation with one reply."""
+    match = re.search(r'<span class="badge \w+" data-delivery="[^"]*"[^>]*>[^<]*</span>', page)
+    assert match, "no delivery badge"
+    return match.group(0)
+
+
+def _twilio_reply(agent: Any, client: Client, sms_settings: Any, provider_api: Any,
+                  capture: Any, sid: str) -> tuple[Conversation, Message]:
+    conversation = _sms_conversation(client, capture)
+    sms_settings.SMS_BACKEND = "twilio"
+    sms_settings.TWILIO_API_BASE = provider_api.url
+    provider_api.replies.append((201, twilio_message_created(sid, CONTACT_NUMBER, "x")))
+    return conversation, _reply(agent, conversation, capture)
+
+
+def test_twilio_receipts_move_the_badge_to_delivered(
+        sms_account: Any, agent: Any, client: Client, sms_settings: Any, provider_api: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    sid = "SM" + "7" * 32
+    conversation, reply = _twilio_reply(agent, client, sms_settings, provider_api,
+                                        django_capture_on_commit_callbacks, sid)
+    assert 'data-delivery="sent">Envoyé<' in _badge(_page(agent, conversation))
+    for status in ("queued", "sent"):  # taken by the operator: not delivered yet
+        with django_capture_on_commit_callbacks(execute=True):
+            twilio_post(client, "/api/v1/sms/twilio/status", twilio_status_params(sid, status))
+        assert 'data-delivery="sent">Envoyé<' in _badge(_page(agent, conversation)), status
+    with django_capture_on_commit_callbacks(execute=True):
+        twilio_post(client, "/api/v1/sms/twilio/status", twilio_status_params(sid, "delivered"))
+    sms = Sms.objects.get(ref=f"inbox.reply:{reply.pk}")
+    reply.refresh_from_db()
+    assert reply.delivery_status == Delivery.SENT and reply.delivered_at == sms.delivered_at
+    badge = _badge(_page(agent, conversation))
+    assert 'data-delivery="delivered"' in badge and ">Délivré<" in badge
+    assert 'title="Délivré au destinataire le ' in badge
+    # A contradictory late receipt does not undo a delivery (delivered is final).
+    with django_capture_on_commit_callbacks(execute=True):
+        twilio_post(client, "/api/v1/sms/twilio/status",
+                    twilio_status_params(sid, "undelivered", error_code="30003"))
+    reply.refresh_from_db()
+    assert reply.delivery_status == Delivery.SENT and reply.delivered_at is not None
+
+
+def test_a_failed_reply_never_reads_delivered(
+        sms_account: Any, agent: Any, client: Client, sms_settings: Any, provider_api: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    sid = "SM" + "6" * 32
+    conversation, reply = _twilio_reply(agent, client, sms_settings, provider_api,
+                                        django_capture_on_commit_callbacks, sid)
+    for status in ("failed", "delivered"):
+        with django_capture_on_commit_callbacks(execute=True):
+            twilio_post(client, "/api/v1/sms/twilio/status",
+                        twilio_status_params(sid, status, error_code="30005"))
+    reply.refresh_from_db()
+    assert reply.delivery_status == Delivery.FAILED and reply.delivered_at is None
+    badge = _badge(_page(agent, conversation))
+    assert 'data-delivery="failed">Échec<' in badge
+    assert "Numéro inconnu ou inexistant (30005)" in _page(agent, conversation)
+
+
+@pytest.mark.parametrize(("event", "badge", "shown"), [
+    ("delivered", 'data-delivery="delivered"', "Délivré"),
+    ("hard_bounce", 'data-delivery="failed"', "Numéro injoignable ou invalide (invalid)"),
+])
+def test_brevo_receipts_reach_the_badge(
+        event: str, badge: str, shown: str, sms_account: Any, agent: Any, client: Client,
+        sms_settings: Any, provider_api: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    conversation = _sms_conversation(client, django_capture_on_commit_callbacks)
+    sms_settings.SMS_BACKEND = "brevo"
+    sms_settings.BREVO_API_BASE = provider_api.url
+    provider_api.replies.append((201, {"reference": "ab1cde2fgh3i4jklmno",
+                                       "messageId": 1511882900176221, "smsCount": 1,
+                                       "usedCredits": 0.7, "remainingCredits": 82.85}))
+    _reply(agent, conversation, django_capture_on_commit_callbacks)
+    extra = {"description": "invalid"} if event == "hard_bounce" else {}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert brevo_post(client, brevo_event(1511882900176221, "sent")).status_code == 200
+        assert brevo_post(client, brevo_event(1511882900176221, event,
+                                              **extra)).status_code == 200
+    page = _page(agent, conversation)
+    assert badge in _badge(page) and shown in page
 
 
 def test_refused_by_the_provider_fails_the_reply_without_a_second_sms(

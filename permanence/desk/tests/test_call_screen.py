@@ -111,8 +111,10 @@ def test_save_with_missing_answers_shows_field_errors(version: Any, agent: Any,
     assert response.status_code == 422
     assert html.count("Réponse obligatoire pour ce motif.") == 3
     assert "Notez le message de l&#x27;appelant." in html
-    # The emergency answer given stays selected and its guidance is shown.
-    assert 'value="oui" checked' in html
+    # The emergency answer given stays selected and its guidance is shown; the word posted
+    # ("oui", as older screens sent it) is read as the key, shown in words.
+    assert 'value="yes" checked> Oui</label>' in html
+    assert 'value="no"> Non</label>' in html
     call.refresh_from_db()
     assert call.message == "" and call.conversation_id is None
 

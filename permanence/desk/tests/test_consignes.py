@@ -11,10 +11,12 @@ from permanence.audit.models import AuditEvent
 from permanence.core.errors import DomainError
 from permanence.desk.consignes import (
     consigne_clean,
+    consigne_content,
     consigne_current,
     consigne_diff,
     consigne_mark_read,
     consigne_save,
+    consigne_summaries,
     consigne_unread_by,
 )
 from permanence.desk.consignes_doc import diff_summary
@@ -121,7 +123,9 @@ def test_each_save_is_a_new_version_with_author_and_summary(
     assert (v1.number, v2.number) == (1, 2)
     assert v1.author == supervisor and not v1.by_client
     assert v2.author == client_user and v2.by_client
-    assert v2.summary == "Notes : 1 ajout"
+    # The summary made from the diff is words: made when read, in the reader's language.
+    assert v2.summary == ""
+    assert consigne_summaries(account, [v2, v1]) == {2: "Notes : 1 ajout", 1: "Accueil : 1 ajout"}
     assert ConsigneVersion.objects.filter(account=account).count() == 2
     v1.refresh_from_db()
     assert v1.content["notes"] == ""  # never updated
@@ -290,3 +294,24 @@ def test_seed_demo_is_idempotent(capsys: Any) -> None:
     call_command("seed_demo")
     assert ConsigneVersion.objects.count() == total
     assert seed_consignes() == 0
+
+
+def test_a_version_reads_as_its_account_and_number(account: Any, supervisor: Any) -> None:
+    version = consigne_save(actor=supervisor, account=account, content={"notes": "Note"})
+    assert str(version) == "Cabinet Martin — version 1"
+
+
+def test_triage_emergency_is_stored_as_a_key_and_older_words_still_read() -> None:
+    cleaned = consigne_clean({"triage": [
+        {"question": "Douleur ?", "guidance": "Appelez le 15"},
+        {"question": "Respire ?", "emergency": "Non", "guidance": "Appelez le 15"},
+        {"question": "Fièvre ?", "emergency": "plus de 40°", "guidance": "Appelez le 15"}]})
+    assert [t["emergency"] for t in cleaned["triage"]] == ["yes", "no", "plus de 40°"]
+    # A version saved before stored the French word: read as the key, no change in the diff.
+    old = {"triage": [{"question": "Douleur ?", "emergency": "oui", "guidance": "Appelez le 15"}]}
+    assert consigne_content(old)["triage"][0]["emergency"] == "yes"
+    assert old["triage"][0]["emergency"] == "oui"  # the stored document is left as it is
+    new = {"triage": [{"question": "Douleur ?", "emergency": "yes", "guidance": "Appelez le 15"}]}
+    assert consigne_diff(old, new) == []
+    lines = [f"{c.label}" for c in consigne_diff(None, new)]
+    assert "Douleur ? (oui) → Appelez le 15" in lines

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from permanence.calendars.models import BusinessCalendar
+from permanence.calendars.models import BusinessCalendar, Closure
+from permanence.core import clock
 from permanence.desk.consignes import (
     consigne_caller,
     consigne_current,
@@ -80,7 +81,7 @@ def test_motif_and_triage(version: Any) -> None:
     triage = consigne_triage(version)
     chest = triage[0]
     assert chest["question"].startswith("Douleur thoracique")
-    assert chest["emergency"] == "oui"
+    assert chest["emergency"] == "yes"  # a key, whatever the language of the consignes
     assert "15 (SAMU) ou le 112" in chest["guidance"]
     assert any(t["question"] == "Difficulté à respirer ?" for t in triage)
 
@@ -148,11 +149,48 @@ def test_caller_vip_and_blocked(version: Any) -> None:
 
 
 def test_greeting_renders_account_hours_and_secretary(version: Any, medical: Any) -> None:
-    text = consigne_greeting(medical, version, secretaire="Amandine")
+    with clock.frozen(THU_10H):
+        text = consigne_greeting(medical, version, secretaire="Amandine")
+        assert hours_text(medical) in text
     assert text.startswith("Cabinet médical du Dr Martin, bonjour, Amandine à votre écoute.")
     assert ("du lundi au vendredi de 8 h à 12 h 30 et de 13 h 30 à 19 h, "
             "le samedi de 8 h à 12 h") in text
-    assert hours_text(medical) in text
+    assert "fermé" not in text
+
+
+USUAL_HOURS = ("du lundi au vendredi de 8 h à 12 h 30 et de 13 h 30 à 19 h, "
+               "le samedi de 8 h à 12 h")
+
+
+def test_hours_say_closed_on_a_public_holiday(version: Any, medical: Any) -> None:
+    christmas = datetime(2026, 12, 25, 9, 0, tzinfo=UTC)  # a Friday: open any other week
+    assert hours_text(medical, christmas) == (
+        f"fermé aujourd'hui (jour férié) ; horaires habituels : {USUAL_HOURS}")
+    with clock.frozen(christmas):
+        assert "fermé aujourd'hui (jour férié)" in consigne_greeting(medical, version)
+
+
+def test_hours_give_the_reason_of_a_closure_covering_today(medical: Any) -> None:
+    Closure.objects.create(calendar=medical.calendar, start=datetime(2026, 12, 9, 23, 0, tzinfo=UTC),
+                           end=datetime(2026, 12, 12, 23, 0, tzinfo=UTC),
+                           message="Inventaire annuel")
+    assert hours_text(medical, THU_10H).startswith("fermé aujourd'hui (Inventaire annuel) ;")
+    # The day after the closure the usual hours again (Sunday 13 is closed every week).
+    assert hours_text(medical, datetime(2026, 12, 14, 9, 0, tzinfo=UTC)) == USUAL_HOURS
+
+
+def test_hours_on_a_closure_without_message(medical: Any) -> None:
+    Closure.objects.create(calendar=medical.calendar, start=datetime(2026, 12, 9, 23, 0, tzinfo=UTC),
+                           end=datetime(2026, 12, 10, 23, 0, tzinfo=UTC))
+    assert hours_text(medical, THU_10H).startswith(
+        "fermé aujourd'hui (fermeture exceptionnelle) ;")
+
+
+def test_hours_ignore_a_closure_of_part_of_the_day(medical: Any) -> None:
+    # Closed this afternoon only: the day still opens, the usual hours are said.
+    Closure.objects.create(calendar=medical.calendar, start=datetime(2026, 12, 10, 13, 0, tzinfo=UTC),
+                           end=datetime(2026, 12, 10, 18, 0, tzinfo=UTC), message="Formation")
+    assert hours_text(medical, THU_10H) == USUAL_HOURS
 
 
 def test_greeting_uses_the_account_name(account: Any, supervisor: Any) -> None:

@@ -274,7 +274,7 @@ def test_first_version_from_a_blank_form(account: Any, agent: Any) -> None:
     assert version.number == 1
     assert version.content["recipients"][0]["phone"] == "+33612345678"
     assert version.content["motifs"][0]["questions"] == ["Nom", "Téléphone"]
-    assert version.content["triage"][0]["emergency"] == "oui"
+    assert version.content["triage"][0]["emergency"] == "yes"  # stored as a key, not a word
 
 
 def test_a_rule_can_name_a_recipient_added_on_the_same_page(account: Any, agent: Any) -> None:

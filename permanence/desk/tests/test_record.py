@@ -98,7 +98,8 @@ def test_an_emergency_triage_answer_makes_the_message_urgent(version: Any, agent
     assert call.urgency == Urgency.URGENT
     assert call.answers["emergency"] is True
     assert "15" in call.answers["guidance"][0]
-    assert call.answers["triage"] == {CHEST_PAIN: "oui"}
+    assert call.answers["triage"] == {CHEST_PAIN: "yes"}  # a key, not the word posted
+    assert f"{CHEST_PAIN} : oui" in call.conversation.messages.get(direction=Direction.IN).body_text
 
 
 def test_record_opens_a_phone_conversation_on_the_account_timeline(

@@ -166,3 +166,15 @@ def test_calls_page_queries_do_not_grow_with_calls(urgent: Call, client_login: C
         with clock.frozen(THU_10H), django_capture_on_commit_callbacks(execute=True):
             forwarding.forward_send(actor=agent, call=call)
     assert _queries(client_login) == few
+
+
+def test_triage_answers_read_in_words_old_and_new(urgent: Call, client_login: Client) -> None:
+    # Calls store the key ("yes"); calls saved before stored the French word ("non").
+    question = next(iter(urgent.answers["triage"]))
+    assert urgent.answers["triage"][question] == "yes"
+    urgent.answers["triage"]["Difficulté à respirer ?"] = "non"
+    urgent.save(update_fields=["answers"])
+    html = client_login.get(reverse("portal:call_detail", args=[urgent.pk])).content.decode()
+    assert f"<dt>{question}</dt><dd>oui</dd>" in html
+    assert "<dt>Difficulté à respirer ?</dt><dd>non</dd>" in html
+    assert "<dd>yes</dd>" not in html

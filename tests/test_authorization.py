@@ -497,6 +497,8 @@ MATRIX: dict[str, Route] = {
                           scoped=True),
     "portal:calls": Route(expect(CLIENTS)),
     "portal:calls_csv": Route(expect(CLIENTS)),
+    # Each client turns the digest of the account they see on or off: their own only.
+    "portal:calls_digest": Route(expect(CLIENTS), method="POST", data=lambda c: {"on": "1"}),
     "portal:call_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=_call,
                                 scoped=True),
     "portal:call_handled": Route(expect({CLIENT}, hidden={OUTSIDER}), method="POST",

@@ -34,6 +34,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from permanence.accounts.models import ClientAccount
 from permanence.core.models import StatusHistory
@@ -100,7 +101,7 @@ class CallState(models.TextChoices):
     ANSWERED = "answered", _("En communication")
     ON_HOLD = "on_hold", _("En attente")
     WRAPUP = "wrapup", _("Post-appel")
-    ENDED = "ended", _("Terminé")
+    ENDED = "ended", pgettext_lazy("state of a telephone call", "Terminé")
 
 
 # Events can arrive late or twice: the processing (desk.calls) moves only forward along this
@@ -227,8 +228,8 @@ class AgentStatus(models.TextChoices):
     AVAILABLE = "disponible", _("Disponible")
     ON_CALL = "en_appel", _("En appel")
     WRAPUP = "post_appel", _("Post-appel")
-    BREAK = "en_pause", _("En pause")
-    AWAY = "absent", _("Absent")
+    BREAK = "en_pause", pgettext_lazy("state of a secretary (agent)", "En pause")
+    AWAY = "absent", pgettext_lazy("state of a secretary (agent)", "Absent")
 
 
 class AgentState(models.Model):
@@ -428,3 +429,4 @@ from .models_campaigns import (  # noqa: E402,F401  (the campaigns live in their
     CampaignStatusChange,
     CampaignTarget,
 )
+from .models_digest import DigestSubscription  # noqa: E402,F401  (its own module too)

@@ -23,7 +23,9 @@ from datetime import timedelta  # noqa: E402
 
 from permanence.core.scheduler import every  # noqa: E402
 
-from .tasks import process_events, remind_breaks  # noqa: E402
+from .tasks import process_events, remind_breaks, send_digests  # noqa: E402
 
 every(timedelta(minutes=1), name="desk.process_events")(process_events)
 every(timedelta(minutes=1), name="desk.break_reminders")(remind_breaks)
+# The clients' digests: each account's morning comes at its own time (its time zone).
+every(timedelta(minutes=15), name="desk.digests")(send_digests)

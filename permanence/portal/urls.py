@@ -29,6 +29,7 @@ urlpatterns = [
          name="activity_instruction"),
     path("appels/", views_calls.calls, name="calls"),
     path("appels/export.csv", views_calls.calls_csv, name="calls_csv"),
+    path("appels/recapitulatif/", views_calls.digest_toggle, name="calls_digest"),
     path("appels/<int:pk>/", views_calls.call_detail, name="call_detail"),
     path("appels/<int:pk>/traite/", views_calls.call_handled, name="call_handled"),
     path("consignes/", views_consignes.consignes_page, name="consignes"),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permanence.core.access import AuthedHttpRequest, client_required
-from permanence.desk import forwarding, record
+from permanence.desk import digest, forwarding, record
 from permanence.desk import selectors as desk_selectors
 from permanence.desk.models import Forward
 
@@ -52,7 +52,21 @@ def calls(request: AuthedHttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "portal/calls.html", {
         **context, "page": page, "rows": rows, "form": form, "query": query.urlencode(),
+        "digest_on": digest.digest_is_on(request.user, account),
     }, status=422 if form.is_bound and not form.is_valid() else 200)
+
+
+@require_POST
+@client_required
+def digest_toggle(request: AuthedHttpRequest) -> HttpResponse:
+    """« Recevoir chaque matin le récapitulatif de la veille » for the account shown."""
+    account, _context = _base(request)
+    on = digest.digest_set(user=request.user, account=account,
+                           on=request.POST.get("on") == "1")
+    messages.success(request, _("Vous recevrez chaque matin le récapitulatif de la veille par "
+                                "e-mail (%(email)s).") % {"email": request.user.email} if on
+                     else _("Vous ne recevrez plus le récapitulatif quotidien."))
+    return redirect("portal:calls")
 
 
 @client_required
@@ -96,6 +110,7 @@ def call_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         **context, "call": call, "motif": (motif or {}).get("label") or call.motif,
         "forwards": desk_selectors.call_forwards(call),
         "triage_answers": desk_selectors.call_triage_answers(call),
+        "guidance": desk_selectors.call_guidance(call),
     })
 
 

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from permanence.accounts.models import ClientAccount, Role, User
 from permanence.core import clock
@@ -163,6 +164,8 @@ def break_reminders(*, now: datetime | None = None) -> int:
         state.save(update_fields=["break_proposed_at"])
         notifications_create(
             [state.user], kind="desk_break",
-            text=_("Vous êtes au téléphone depuis 2 h : prenez une pause de %(n)s minutes.")
-            % {"n": BREAK_MINUTES}, link=reverse("desk:callbacks"), now=at)
+            text=ngettext(
+                "Vous êtes au téléphone depuis 2 h : prenez une pause de %(n)s minute.",
+                "Vous êtes au téléphone depuis 2 h : prenez une pause de %(n)s minutes.",
+                BREAK_MINUTES) % {"n": BREAK_MINUTES}, link=reverse("desk:callbacks"), now=at)
     return len(due)

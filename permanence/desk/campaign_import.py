@@ -17,6 +17,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -126,11 +127,16 @@ def read_contacts(name: str, upload: IO[bytes], *, existing: set[str]) -> Report
     missing = [label for key, label in (("name", _("Nom")), ("phone", _("Téléphone")))
                if key not in columns]
     if missing:
-        raise FileRefused(_("Colonne(s) manquante(s) : %(cols)s. La première ligne doit "
-                            "nommer les colonnes (Nom, Téléphone, et si vous voulez Société, "
-                            "E-mail, Notes).") % {"cols": ", ".join(missing)})
+        raise FileRefused(ngettext(
+            "Colonne manquante : %(cols)s. La première ligne doit nommer les colonnes (Nom, "
+            "Téléphone, et si vous voulez Société, E-mail, Notes).",
+            "Colonnes manquantes : %(cols)s. La première ligne doit nommer les colonnes (Nom, "
+            "Téléphone, et si vous voulez Société, E-mail, Notes).", len(missing))
+            % {"cols": ", ".join(missing)})
     if len(table) - 1 > MAX_ROWS:
-        raise FileRefused(_("%(max)s lignes au plus par fichier.") % {"max": MAX_ROWS})
+        raise FileRefused(ngettext("%(max)s ligne au plus par fichier.",
+                                   "%(max)s lignes au plus par fichier.", MAX_ROWS)
+                          % {"max": MAX_ROWS})
     report = Report()
     seen = set(existing)
     for offset, raw in enumerate(table[1:], start=2):
@@ -155,7 +161,8 @@ def _check_line(line: int, values: dict[str, str]) -> tuple[Row | None, list[str
         problems.append(_("nom manquant"))
     for key, limit in LIMITS.items():
         if len(values.get(key, "")) > limit:
-            problems.append(_("%(col)s : %(max)s caractères au plus") % {
+            problems.append(ngettext("%(col)s : %(max)s caractère au plus",
+                                     "%(col)s : %(max)s caractères au plus", limit) % {
                 "col": key, "max": limit})
     phone = _phone(values.get("phone", ""))
     if phone is None:

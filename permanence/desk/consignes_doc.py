@@ -79,7 +79,8 @@ def _text(value: Any, limit: int, name: str, errors: FieldErrors, *,
     if required and not text:
         errors.add(name, _("Ce champ est obligatoire."))
     elif len(text) > limit:
-        errors.add(name, _("%(max)s caractères au plus.") % {"max": limit})
+        errors.add(name, ngettext("%(max)s caractère au plus.", "%(max)s caractères au plus.",
+                                 limit) % {"max": limit})
     return text
 
 
@@ -91,7 +92,8 @@ def _list(value: Any, name: str, errors: FieldErrors) -> list[Any]:
         return []
     limit = MAX_ITEMS.get(name)
     if limit is not None and len(value) > limit:
-        errors.add(name, _("%(max)s éléments au plus.") % {"max": limit})
+        errors.add(name, ngettext("%(max)s élément au plus.", "%(max)s éléments au plus.",
+                                 limit) % {"max": limit})
         return list(value[:limit])
     return list(value)
 
@@ -210,7 +212,9 @@ def _clean_motif(raw: Any, i: int, errors: FieldErrors) -> dict[str, Any] | None
     questions = [q for q in (_text(q, MAX_LINE, f"{name}.questions", errors)
                              for q in _list(questions_raw, f"{name}.questions", errors)) if q]
     if len(questions) > MAX_QUESTIONS:
-        errors.add(f"{name}.questions", _("%(max)s questions au plus.") % {"max": MAX_QUESTIONS})
+        errors.add(f"{name}.questions", ngettext(
+            "%(max)s question au plus.", "%(max)s questions au plus.", MAX_QUESTIONS)
+                   % {"max": MAX_QUESTIONS})
     return {
         "code": _key(item.get("code"), label, f"{name}.code", errors),
         "label": label, "handling": handling, "transfer_to": transfer_to,

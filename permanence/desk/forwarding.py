@@ -93,21 +93,25 @@ def _caller(call: Call) -> str:
 def email_content(forward: Forward, call: Call) -> tuple[str, str]:
     """(subject, body) of the e-mail of one forward."""
     urgent = call.urgency == Urgency.URGENT
-    subject = (("[URGENT] " if urgent else "")
-               + _("Message de %(caller)s — %(motif)s")
-               % {"caller": call.caller_name or _("un appelant"), "motif": _motif_label(call)})
+    subject = _("Message de %(caller)s — %(motif)s") % {
+        "caller": call.caller_name or _("un appelant"), "motif": _motif_label(call)}
+    if urgent:
+        subject = _("[URGENT] %(subject)s") % {"subject": subject}
+    offered = localtime(call.offered_at)
     lines = [_("Bonjour %(name)s,") % {"name": forward.recipient_name}, "",
-             _("Nos télésecrétaires ont pris ce message pour %(account)s le %(date)s :")
+             _("Nos télésecrétaires ont pris ce message pour %(account)s le %(date)s à "
+               "%(time)s :")
              % {"account": call.account.name if call.account else "",
-                "date": localtime(call.offered_at).strftime("%d/%m/%Y à %H:%M")}, "",
+                "date": offered.strftime("%d/%m/%Y"), "time": offered.strftime("%H:%M")}, "",
              _("Appelant : %(caller)s") % {"caller": _caller(call)},
              _("Motif : %(motif)s") % {"motif": _motif_label(call)}]
-    for question, answer in {**(call.answers.get("questions") or {}),
-                             **(call.answers.get("triage") or {})}.items():
+    for question, answer in (call.answers.get("questions") or {}).items():
+        lines.append(f"{question} : {answer}")
+    for question, answer in selectors.call_triage_answers(call):
         lines.append(f"{question} : {answer}")
     if call.answers.get("emergency"):
         lines.append(_("⚠ Urgence vitale signalée à l'appelant : %(guidance)s")
-                     % {"guidance": " ; ".join(call.answers.get("guidance") or [])})
+                     % {"guidance": " ; ".join(selectors.call_guidance(call))})
     lines += ["", call.message, "",
               _("Confirmez que vous en avez pris connaissance : %(url)s")
               % {"url": read_url(forward)},

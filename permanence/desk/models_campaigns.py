@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from permanence.accounts.models import ClientAccount
 from permanence.core.models import StatusHistory
@@ -20,8 +21,8 @@ class CampaignKind(models.TextChoices):
 class CampaignStatus(models.TextChoices):
     DRAFT = "brouillon", _("Brouillon")
     ACTIVE = "active", _("En cours")
-    PAUSED = "en_pause", _("En pause")
-    FINISHED = "terminee", _("Terminée")
+    PAUSED = "en_pause", pgettext_lazy("state of a calling campaign", "En pause")
+    FINISHED = "terminee", pgettext_lazy("state of a calling campaign", "Terminée")
 
 
 CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
@@ -67,12 +68,13 @@ class CampaignStatusChange(StatusHistory):
 class TargetStatus(models.TextChoices):
     TO_CALL = "a_appeler", _("À appeler")
     CALL_BACK = "rappeler", _("À rappeler")
-    DONE = "termine", _("Terminé")
+    DONE = "termine", pgettext_lazy("state of a person to call in a campaign", "Terminé")
 
 
 class Disposition(models.TextChoices):
     REACHED = "joint", _("Joint")
-    ABSENT = "absent", _("Absent")
+    ABSENT = "absent", pgettext_lazy("outcome of a campaign call: the person was not there",
+                                     "Absent")
     CALL_BACK = "rappeler", _("Rappeler")
     NOT_INTERESTED = "pas_interesse", _("Pas intéressé")
     APPOINTMENT = "rdv_pris", _("RDV pris")

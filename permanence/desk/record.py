@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.selectors import accounts_visible_to
@@ -124,7 +125,7 @@ def _summary(call: Call, motif_label: str) -> str:
         lines.append(f"{question} : {triage_answer_label(answer)}")
     if call.answers.get("emergency"):
         lines.append(_("⚠ Urgence vitale signalée : %(guidance)s")
-                     % {"guidance": " ; ".join(call.answers.get("guidance") or [])})
+                     % {"guidance": " ; ".join(selectors.call_guidance(call))})
     lines += ["", call.message]
     return "\n".join(lines).strip()
 
@@ -143,8 +144,9 @@ def _validate(*, version: Any, motif: str, answers: dict[str, Any], message: str
     if not message:
         errors["message"] = [_("Notez le message de l'appelant.")]
     elif len(message) > MESSAGE_MAX:
-        errors["message"] = [_("Message trop long (%(max)s caractères au plus).")
-                             % {"max": MESSAGE_MAX}]
+        errors["message"] = [ngettext("Message trop long (%(max)s caractère au plus).",
+                                      "Message trop long (%(max)s caractères au plus).",
+                                      MESSAGE_MAX) % {"max": MESSAGE_MAX}]
     if urgency not in Urgency.values:
         errors["urgency"] = [_("Valeur inconnue.")]
     phone = ""
@@ -201,8 +203,8 @@ def call_record_save(*, actor: User, call: Call, motif: str, answers: dict[str, 
     if emergencies or (chosen or {}).get("handling") == "urgent":
         urgency = Urgency.URGENT
     kept["emergency"] = bool(emergencies)
-    kept["guidance"] = [str(t.get("guidance") or _("Appelez le 15 (SAMU) ou le 112"))
-                        for t in emergencies]
+    # As the consignes wrote it; the default words are said when shown (selectors.call_guidance).
+    kept["guidance"] = [str(t.get("guidance") or "") for t in emergencies]
     before = {"motif": call.motif, "message": call.message, "urgency": call.urgency}
     call.consigne_version = version
     call.motif, call.answers, call.message, call.urgency = motif, kept, message, urgency

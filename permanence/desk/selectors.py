@@ -110,6 +110,14 @@ def call_triage_answers(call: Call) -> list[tuple[str, str]]:
             for q, a in (triage if isinstance(triage, dict) else {}).items()]
 
 
+def call_guidance(call: Call) -> list[str]:
+    """What the caller was told for each emergency answer; the usual words when the consignes
+    gave none (stored empty: the words are in the reader's language)."""
+    guidance = call.answers.get("guidance") if isinstance(call.answers, dict) else None
+    return [str(g or _("Appelez le 15 (SAMU) ou le 112"))
+            for g in (guidance if isinstance(guidance, list) else [])]
+
+
 def triage_emergencies(version: ConsigneVersion | None,
                        answers: dict[str, Any]) -> list[dict[str, Any]]:
     """The triage questions whose recorded answer is the one meaning emergency."""

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from permanence.accounts.models import ClientAccount, User
 from permanence.audit.actions import Action
@@ -125,7 +126,9 @@ def setup_item_tick(*, actor: User, account: ClientAccount, code: str, evidence:
         raise Forbidden()
     evidence = (evidence or "").strip()
     if len(evidence) > MAX_EVIDENCE:
-        raise invalid(evidence=_("%(max)s caractères au plus.") % {"max": MAX_EVIDENCE})
+        raise invalid(evidence=ngettext("%(max)s caractère au plus.",
+                                        "%(max)s caractères au plus.", MAX_EVIDENCE)
+                      % {"max": MAX_EVIDENCE})
     item = SetupItem.objects.select_for_update().get(setup=setup, code=code)
     now = clock.now()
     if undo:
@@ -167,8 +170,9 @@ def setup_go_live(*, actor: User, account: ClientAccount, override_reason: str =
             raise invalid(override_reason=_("Dites pourquoi vous passez outre les étapes "
                                             "restantes."))
         if len(reason) > MAX_EVIDENCE:
-            raise invalid(override_reason=_("%(max)s caractères au plus.") % {
-                "max": MAX_EVIDENCE})
+            raise invalid(override_reason=ngettext(
+                "%(max)s caractère au plus.", "%(max)s caractères au plus.", MAX_EVIDENCE)
+                % {"max": MAX_EVIDENCE})
         setup.override_by, setup.override_reason = actor, reason
     setup.live_at = clock.now()
     setup.save(update_fields=["live_at", "override_by", "override_reason"])
@@ -219,7 +223,8 @@ def _auto_done_many(account_ids: list[int]) -> dict[int, dict[str, tuple[datetim
         if account_id in current and team and team <= set(got):
             done[account_id][SetupItemCode.AGENTS] = (
                 max(got[u] for u in team),
-                _("%(n)s télésecrétaire(s), version %(v)s lue") % {
+                ngettext("%(n)s télésecrétaire, version %(v)s lue",
+                         "%(n)s télésecrétaires, version %(v)s lue", len(team)) % {
                     "n": len(team), "v": current[account_id]})
     return done
 

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from permanence.accounts.forms import apply_field_errors
@@ -111,7 +112,8 @@ def campaign_import(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Rien n'a été importé : corrigez les lignes signalées et "
                                   "renvoyez le fichier."))
         return _render_campaign(request, campaign, report=report, status=422)
-    messages.success(request, _("%(n)s personne(s) importée(s).") % {"n": report.imported})
+    messages.success(request, ngettext("%(n)s personne importée.", "%(n)s personnes importées.",
+                                       report.imported) % {"n": report.imported})
     return _render_campaign(request, campaign, report=report)
 
 

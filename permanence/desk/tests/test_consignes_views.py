@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from permanence.desk.consignes import consigne_current, consigne_save
 from permanence.desk.demo import demo_consignes
-from permanence.desk.forms_consignes import ConsigneEditor
+from permanence.desk.forms_consignes import ConsigneEditor, initial_from_content
 from permanence.desk.models import ConsigneRead, ConsigneVersion
 from permanence.inbox.models import Notification
 
@@ -309,3 +309,12 @@ def test_an_edit_started_before_someone_elses_save_is_not_silently_lost(
     mine["base"] = "2"
     assert login(agent).post(url, mine).status_code == 302
     assert consigne_current(medical).content["notes"] == "Ma version"
+
+
+def test_editor_shows_the_stored_emergency_key_in_words() -> None:
+    _main, rows = initial_from_content({"triage": [
+        {"question": "A ?", "emergency": "oui", "guidance": "15"},  # as older versions stored it
+        {"question": "B ?", "emergency": "no", "guidance": "15"},
+        {"question": "C ?", "emergency": "plus de 40°", "guidance": "15"}]})
+    # « oui » is the empty field (its help text says so); the others in words.
+    assert [r["emergency"] for r in rows["triage"]] == ["", "non", "plus de 40°"]

@@ -33,6 +33,9 @@ class CallRecordForm(forms.Form):
                               required=False)
     urgency = forms.ChoiceField(label=_("Urgence"), choices=Urgency.choices,
                                 initial=Urgency.NORMAL, widget=forms.RadioSelect)
+    recording_consent = forms.BooleanField(
+        label=_("L'appelant a été informé de l'enregistrement de l'appel et l'accepte"),
+        required=False)
 
 
 def answers_from_post(data: Any, motifs: list[dict[str, Any]], triage: list[dict[str, Any]],

@@ -186,8 +186,10 @@ def _sync_conversation(*, actor: User, call: Call, label: str, phone: str, email
 @transaction.atomic
 def call_record_save(*, actor: User, call: Call, motif: str, answers: dict[str, Any],
                      message: str, urgency: str, caller_name: str, caller_phone: str = "",
-                     caller_email: str = "") -> Call:
-    """Record (or correct) what the caller wanted; field errors for what is missing."""
+                     caller_email: str = "", recording_consent: bool | None = None) -> Call:
+    """Record (or correct) what the caller wanted; field errors for what is missing.
+    `recording_consent`: whether the caller was told the call is recorded and agreed (None:
+    left as it is)."""
     call = _lock(call)
     if call.account is None:
         raise DomainError("no_account", _("Cet appel n'est rattaché à aucun compte client : "
@@ -205,7 +207,10 @@ def call_record_save(*, actor: User, call: Call, motif: str, answers: dict[str, 
     kept["emergency"] = bool(emergencies)
     # As the consignes wrote it; the default words are said when shown (selectors.call_guidance).
     kept["guidance"] = [str(t.get("guidance") or "") for t in emergencies]
-    before = {"motif": call.motif, "message": call.message, "urgency": call.urgency}
+    before = {"motif": call.motif, "message": call.message, "urgency": call.urgency,
+              "recording_consent": call.recording_consent}
+    if recording_consent is not None:
+        call.recording_consent = recording_consent
     call.consigne_version = version
     call.motif, call.answers, call.message, call.urgency = motif, kept, message, urgency
     call.caller_name = (caller_name or "").strip()[:120] or call.caller_name
@@ -215,7 +220,8 @@ def call_record_save(*, actor: User, call: Call, motif: str, answers: dict[str, 
                        phone=phone, email=(caller_email or "").strip(),
                        changed=before["message"] != message or before["motif"] != motif)
     call.save(update_fields=["consigne_version", "motif", "answers", "message", "urgency",
-                             "caller_name", "from_number", "conversation"])
+                             "caller_name", "from_number", "conversation",
+                             "recording_consent"])
     changes: dict[str, Any] = {k: [v, getattr(call, k)] for k, v in before.items()
                                if getattr(call, k) != v}
     audit_record(actor=actor, action=Action.UPDATE, target=call, account=call.account,

@@ -21,7 +21,7 @@ from . import forwarding, record, selectors
 from .consignes_doc import NO, YES, triage_answer_key, triage_answer_label, triage_emergency_key
 from .forms_calls import CallRecordForm, CallStartForm, answers_from_post
 from .models import Call, CallState, ForwardStatus, Urgency
-from .permissions import can_take_calls
+from .permissions import can_read_calls, can_take_calls
 
 desk_required = role_required(lambda u: u.is_active and can_take_calls(u))
 
@@ -124,7 +124,7 @@ def _screen(request: AuthedHttpRequest, call: Call, *, form: CallRecordForm | No
     if form is None:
         form = CallRecordForm(initial={
             "motif": call.motif, "caller_name": call.caller_name, "message": call.message,
-            "urgency": call.urgency,
+            "urgency": call.urgency, "recording_consent": call.recording_consent,
             "caller_phone": call.from_number if call.from_number.startswith("+") else ""})
     forwards = selectors.call_forwards(call)
     return render(request, "desk/call.html", {
@@ -138,6 +138,8 @@ def _screen(request: AuthedHttpRequest, call: Call, *, form: CallRecordForm | No
             call.state == CallState.WRAPUP or (call.manual and call.state in (
                 CallState.ANSWERED, CallState.ON_HOLD))),
         "poll": _polling(forwards), "urgent": Urgency.URGENT,
+        # Heard through Permanence only (desk:call_recording), never at the provider's URL.
+        "can_listen": bool(call.recording_url) and can_read_calls(request.user),
     }, status=status)
 
 
@@ -166,7 +168,8 @@ def call_save(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         call = record.call_record_save(
             actor=request.user, call=call, motif=data["motif"], answers=answers,
             message=data["message"], urgency=data["urgency"], caller_name=data["caller_name"],
-            caller_phone=data["caller_phone"], caller_email=data["caller_email"])
+            caller_phone=data["caller_phone"], caller_email=data["caller_email"],
+            recording_consent=data["recording_consent"])
     except DomainError as exc:
         apply_field_errors(form, {k: v for k, v in exc.fields.items() if k in form.fields},
                            str(exc.message))

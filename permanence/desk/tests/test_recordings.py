@@ -93,3 +93,43 @@ def test_redirects_private_hosts_and_missing_files_are_refused(
     response = client.get(reverse("desk:call_recording", args=[ok.pk]))
     assert response.status_code == 502 and "privée" in response.content.decode()
     assert not AuditEvent.objects.filter(action="view").exists()
+
+
+def test_the_pages_play_it_through_permanence_and_never_show_the_providers_url(
+        account: Any, agent: Any, client_user: Any, billing: Any, client: Any) -> None:
+    """Call screen and espace client: an audio player on Permanence's URL (the provider's
+    address appears nowhere); staff who may not read calls get no player."""
+    secret_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE42"
+    call = make_call(account, secret_url)
+    Call.objects.filter(pk=call.pk).update(recording_consent=False, outcome="voicemail")
+    for user, page, src in (
+            (agent, reverse("desk:call", args=[call.pk]),
+             reverse("desk:call_recording", args=[call.pk])),
+            (client_user, reverse("portal:call_detail", args=[call.pk]),
+             reverse("portal:call_recording", args=[call.pk]))):
+        client.force_login(user)
+        html = client.get(page).content.decode()
+        assert f'<audio controls preload="none" src="{src}"' in html
+        assert "Message vocal" in html
+        assert "api.twilio.com" not in html and "RE42" not in html
+    client.force_login(billing)
+    assert client.get(reverse("desk:call", args=[call.pk])).status_code in (403, 404)
+
+
+def test_the_secretary_notes_the_callers_consent(account: Any, agent: Any,
+                                                 client: Any) -> None:
+    call = make_call(account, "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE7")
+    Call.objects.filter(pk=call.pk).update(recording_consent=False)
+    client.force_login(agent)
+    page = client.get(reverse("desk:call", args=[call.pk])).content.decode()
+    assert "Consentement de l'appelant à l'enregistrement non noté" in page
+    assert 'name="recording_consent"' in page
+    response = client.post(reverse("desk:call_save", args=[call.pk]), {
+        "message": "Rappeler pour le devis", "urgency": "normal", "recording_consent": "on"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    call.refresh_from_db()
+    assert call.recording_consent is True
+    saved = AuditEvent.objects.filter(action="update", target_id=str(call.pk)).latest("pk")
+    assert saved.changes["recording_consent"] == [False, True]
+    page = client.get(reverse("desk:call", args=[call.pk])).content.decode()
+    assert "L'appelant a été informé de l'enregistrement et l'a accepté." in page

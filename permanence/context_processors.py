@@ -13,6 +13,7 @@ from permanence.accounts.permissions import Actor, can_use_agenda, is_staff_memb
 from permanence.accounts.services import operator_identity
 from permanence.billing.permissions import can_view_billing
 from permanence.catalog.permissions import can_manage_catalog
+from permanence.channels_sms.permissions import can_view_opt_outs
 from permanence.core import local_cache
 from permanence.desk.permissions import can_supervise_desk, can_take_calls
 from permanence.inbox.selectors import menu_counts, unread_label
@@ -31,13 +32,15 @@ class Can:
     use_agenda: bool
     take_calls: bool = False
     supervise_desk: bool = False
+    view_sms_opt_outs: bool = False
 
     @classmethod
     def of(cls, user: Actor) -> Can:
         return cls(manage_quotes=can_manage_quotes(user), view_payments=can_view_payments(user),
                    manage_catalog=can_manage_catalog(user), view_billing=can_view_billing(user),
                    use_agenda=can_use_agenda(user), take_calls=can_take_calls(user),
-                   supervise_desk=can_supervise_desk(user))
+                   supervise_desk=can_supervise_desk(user),
+                   view_sms_opt_outs=can_view_opt_outs(user))
 
 
 # The operator's identity heads every page: a setting, cached like the others

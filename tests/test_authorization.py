@@ -521,7 +521,7 @@ MATRIX: dict[str, Route] = {
                                            "abandon": "on"}),
     # --- SMS: the opt-outs (STOP), staff each on the accounts they see (an agent's list holds
     # only its assigned accounts' numbers: channels_sms/tests/test_opt_outs.py). ---
-    "sms:opt_outs": Route(expect(STAFF)),
+    "sms:opt_outs": Route(expect(STAFF - {BILLING})),
     "portal:quotes": Route(expect(CLIENTS)),  # the current account's quotes only
     "portal:order_detail": Route(expect({CLIENT}, hidden={OUTSIDER}), kwargs=lambda c: {
         "reference": c.of_target("order").reference}, scoped=True),

@@ -46,7 +46,8 @@ CLIENT_DETAILS = [
 PUBLIC_PAGES = ["/", "/offres/", "/secteurs/", "/service-client/", "/contact/", "/panier/",
                 "/devis/demande/", "/connexion/", "/cgv/"]
 EXTRA_STAFF_PAGES = {
-    "superviseur": ["/app/boite/notifications/", "/app/boite/reclamations/"],
+    "superviseur": ["/app/boite/notifications/", "/app/boite/reclamations/",
+                    "/app/sms/desinscriptions/"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/"],
     "agent": ["/app/boite/appel/"],
     "compta": [],

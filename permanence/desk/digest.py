@@ -129,7 +129,7 @@ def digest_text(account: ClientAccount, content: Day) -> tuple[str, str]:
     link = settings.SITE_URL.rstrip("/") + reverse("portal:calls")
     lines += [_("Le détail, les enregistrements et l'export : %(url)s") % {"url": link}, "",
               _("Vous recevez ce récapitulatif parce que vous l'avez demandé ; pour ne plus le "
-                "recevoir, décochez-le sur la même page."), "",
+                "recevoir : « Ne plus le recevoir » sur la même page."), "",
               _("L'équipe de permanence téléphonique")]
     return subject, "\n".join(lines)
 

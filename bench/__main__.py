@@ -23,6 +23,10 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # As the web process does once loaded (asgi.py): the measures run in the same conditions.
+    from permanence.core.startup_gc import freeze_loaded_code
+
+    freeze_loaded_code()
     import importlib
 
     # Each benchmark is a module of this package with a `run()` returning

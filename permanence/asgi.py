@@ -11,6 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from permanence.core.startup_gc import freeze_loaded_code  # noqa: E402
 from permanence.desk.webhook import TelephonyFastPath  # noqa: E402
 from permanence.routing import websocket_urlpatterns  # noqa: E402
 
@@ -23,3 +24,6 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# The code is loaded: out of the garbage collector's way (core/startup_gc.py).
+freeze_loaded_code()

@@ -307,11 +307,18 @@ def conversation_merged_ids(conversation: Conversation) -> list[int]:
 def timeline_shown(conversation: Conversation) -> QuerySet[Any]:
     """timeline() as the conversation page shows it: without what the page never reads —
     the mail's HTML (tens of kilobytes for some), its threading headers, the people's
-    passwords and settings — fetched and turned into objects for nothing."""
-    return timeline(conversation).defer(
-        "body_html", "references", "in_reply_to", "message_id", "raw",
-        *(f"author__{f}" for f in ("password", "last_login", "phone", "date_joined")),
-        *(f"contact__{f}" for f in ("last_nps_at", "created_at")))
+    passwords and settings — fetched and turned into objects for nothing. Of each message's
+    conversation, only its reference (`conversation_reference`: the badge of a message
+    merged in), rather than a whole Conversation object per message."""
+    folded = Conversation.objects.filter(Q(pk=conversation.pk) | Q(merged_into=conversation.pk))
+    return (Message.objects.filter(conversation__in=folded.values("pk"))
+            .select_related("author", "contact")
+            .annotate(conversation_reference=F("conversation__reference"))
+            .defer("body_html", "references", "in_reply_to", "message_id", "raw",
+                   *(f"author__{f}" for f in ("password", "last_login", "phone",
+                                              "date_joined")),
+                   *(f"contact__{f}" for f in ("last_nps_at", "created_at")))
+            .prefetch_related("attachments").order_by("created_at", "id"))
 
 
 def get_conversation_page(user: User, pk: Any) -> Conversation | int:

@@ -404,8 +404,11 @@ def test_merge_and_split_forms(inbox: dict[str, Conversation], agent: Any,
     assert old_link.status_code == 302 and old_link["Location"] == f"/app/boite/{target.pk}/"
     assert get(login(other_agent), f"/app/boite/{source.pk}/").status_code == 404
     assert source.reference not in text(get(client, "/app/boite/"))
+    html = get(client, f"/app/boite/{target.pk}/").content.decode()
     page = text(get(client, f"/app/boite/{target.pk}/"))
     assert f"dossier {source.reference} fusionné ici" in page
+    # The source's messages carry its reference on the target's timeline.
+    assert f'<span class="badge">{source.reference}</span>' in html
     # Split: a second inbound message goes to a new conversation.
     with clock.frozen(NOW):
         second = services.message_add_inbound(target, Incoming(

@@ -172,13 +172,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "permanence"),
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "permanence")
+            + os.environ.get("PYTEST_XDIST_WORKER", ""),  # as the channel layer's prefix
         }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Test workers running in parallel (pytest-xdist sets PYTEST_XDIST_WORKER, which
+            # the processes a test starts inherit) share one Redis: each its own groups.
+            "CONFIG": {"hosts": [REDIS_URL],
+                       "prefix": "asgi" + os.environ.get("PYTEST_XDIST_WORKER", "")},
         }
     }
 else:

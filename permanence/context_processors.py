@@ -15,8 +15,10 @@ from permanence.billing.permissions import can_view_billing
 from permanence.catalog.permissions import can_manage_catalog
 from permanence.channels_sms.permissions import can_view_opt_outs
 from permanence.core import local_cache
+from permanence.desk.agents import agent_status_sql
+from permanence.desk.models import AgentStatus
 from permanence.desk.permissions import can_supervise_desk, can_take_calls
-from permanence.inbox.selectors import menu_counts, unread_label
+from permanence.inbox.selectors import menu_row, unread_label
 from permanence.payments.permissions import can_view_payments
 from permanence.shop.permissions import can_manage_quotes
 
@@ -59,12 +61,16 @@ def platform(request: HttpRequest) -> dict[str, Any]:
     permissions; computed lazily so pages that don't use them pay nothing."""
 
     @functools.cache
-    def counts() -> tuple[int, int]:
-        """(unread conversations, unread notifications): one query for both."""
+    def counts() -> tuple[Any, ...]:
+        """(unread conversations, unread notifications, desk status): one query for all —
+        the status only for staff who take calls (None otherwise; the switcher's tag then
+        reads it itself)."""
         user = request.user
         if not is_staff_member(user) or user.pk is None:
-            return 0, 0
-        return menu_counts(user)
+            return 0, 0, None
+        extra = [agent_status_sql(user)] if can_take_calls(user) else []
+        row = menu_row(user, extra)
+        return row[0], row[1], (row[2] or AgentStatus.AWAY) if extra else None
 
     def unread() -> int:
         return counts()[1]
@@ -77,4 +83,6 @@ def platform(request: HttpRequest) -> dict[str, Any]:
     return {"operator": SimpleLazyObject(_operator),
             "unread_notifications": SimpleLazyObject(unread),
             "inbox_unread": SimpleLazyObject(inbox_unread),
+            # Called by desk_agent.agent_state_switcher: the status read with the counts.
+            "desk_status": lambda: counts()[2],
             "can": SimpleLazyObject(lambda: Can.of(request.user))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -476,13 +477,23 @@ def _menu_sql(user: User) -> tuple[str, tuple[Any, ...]]:
 def menu_counts(user: User) -> tuple[int, int]:
     """(inbox_unread_count, unread_notification_count) in one query: the staff menu shows
     both on every page, and a round trip costs more than either count."""
+    unread, notes, *_rest = menu_row(user)
+    return unread, notes
+
+
+def menu_row(user: User, extra: Sequence[tuple[str, tuple[Any, ...]]] = ()) -> tuple[Any, ...]:
+    """menu_counts, then the value of each `extra` scalar subquery (SQL, params) in the same
+    statement: what other apps show in the staff menu (the desk's agent state) without a
+    round trip of their own. None for them when the user is no active staff member."""
     if not isinstance(user, User) or not user.is_active:
-        return 0, unread_notification_count(user)
+        return (0, unread_notification_count(user), *([None] * len(extra)))
     sql, params = _menu_sql(user)
+    for more_sql, more_params in extra:
+        sql, params = f"{sql}, ({more_sql})", (*params, *more_params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        unread, unread_notes = cursor.fetchone()
-    return int(unread), int(unread_notes)
+        unread, unread_notes, *rest = cursor.fetchone()
+    return (int(unread), int(unread_notes), *rest)
 
 
 def unread_label(count: int) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from ..agents import MANUAL, agent_state_of
-from ..models import AgentStatus
+from ..models import AgentState, AgentStatus
 from ..permissions import can_take_calls
 
 register = template.Library()
@@ -19,7 +19,11 @@ def agent_state_switcher(context: Any) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not can_take_calls(user):
         return {"show": False}
-    state = agent_state_of(user)
+    # Read with the menu's counts when the page has them (context_processors); else here.
+    prefetched = context.get("desk_status")
+    status = prefetched() if callable(prefetched) else None
+    state = (AgentState(user=user, status=status) if status is not None
+             else agent_state_of(user))
     return {"show": True, "state": state, "label": AgentStatus(state.status).label,
             "choices": [(s.value, s.label) for s in MANUAL], "request": request,
             "csrf_token": context.get("csrf_token")}

@@ -103,6 +103,25 @@ def test_the_switcher(client: Any, agent: Any) -> None:
     assert status_of(agent) == AgentStatus.AVAILABLE
 
 
+def test_the_switcher_shows_the_state_read_with_the_menu_counts(client: Any,
+                                                                 agent: Any) -> None:
+    """Every staff page shows the switcher: its state comes in the menu's one statement
+    (no query of its own), « absent » for an agent who never set one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(agent)
+    page = client.get(reverse("desk:callbacks")).content.decode()
+    assert 'data-status="absent"' in page
+    agents.agent_state_set(user=agent, status=AgentStatus.BREAK)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("desk:callbacks")).content.decode()
+    assert 'data-status="en_pause"' in page
+    assert '<option value="en_pause" selected>' in page
+    assert not [q for q in ctx.captured_queries
+                if q["sql"].startswith('SELECT "desk_agentstate"')]
+
+
 def test_the_break_reminder_after_two_hours_of_calls(agent: Any) -> None:
     start = clock.now() - timedelta(hours=3)
     with clock.frozen(start):

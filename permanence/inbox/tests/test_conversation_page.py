@@ -240,12 +240,12 @@ def test_the_live_timeline_marks_read_without_rewriting_an_unchanged_marker(
 
 
 # Session, user, the conversation with the viewer's read marker, the timeline and its
-# attachments, the contact's other requests, tags, status history, the menu's two counts (one
-# query), the desk's agent state, and three settings a running process keeps in its caches
-# (staff, canned replies, operator identity: read here because a test's wrapping transaction
-# keeps the caches out of the way, see test_conversation_page_caches). The surveys only once
-# the conversation was resolved.
-PAGE_QUERIES = 13
+# attachments, the contact's other requests, tags, status history, the menu's two counts and
+# the desk's agent state (one query), and three settings a running process keeps in its
+# caches (staff, canned replies, operator identity: read here because a test's wrapping
+# transaction keeps the caches out of the way, see test_conversation_page_caches). The
+# surveys only once the conversation was resolved.
+PAGE_QUERIES = 12
 
 
 def test_conversation_page_queries_stay_few_and_constant(account: Any, agent: Any) -> None:

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 IDLE_EXIT = 30.0  # seconds without an event after which the thread ends
 RETRY_SKIPPED = 0.005  # seconds before retrying calls another pump held
+MAX_IDLE_RETRIES = 200  # retries that processed nothing (about a second) before giving up
 # Seconds the pump lets events gather after a wake-up before taking them: alone, an event
 # waits that long (the screen pop's budget is 100 ms); in a burst, each batch then holds
 # dozens of events, which share the batch's queries.
@@ -50,15 +51,19 @@ def pump_kick() -> None:
 
 def pump_drain() -> int:
     """Process everything pending now, in this thread (also the pump's loop body). Returns
-    the number of calls processed."""
-    done = 0
+    the number of calls processed. Calls another pump holds are retried a moment later, for
+    a second at most (then that pump, or the sweep, finishes them)."""
+    done, idle_retries = 0, 0
     while True:
         processed, skipped = events_process_batch()
         done += processed
+        if not skipped and not processed:
+            return done
+        idle_retries = 0 if processed else idle_retries + 1
+        if idle_retries > MAX_IDLE_RETRIES:
+            return done
         if skipped:
             time.sleep(RETRY_SKIPPED)
-        elif not processed:
-            return done
 
 
 def _run() -> None:
@@ -79,3 +84,6 @@ def _run() -> None:
                 _threads.clear()
         close_old_connections()
         connection.close()
+        # Kicked while ending: the kick saw this thread alive and started none.
+        if _wake.is_set():
+            pump_kick()

@@ -140,8 +140,14 @@ def _agents() -> list[User]:
     return selectors.assignable_staff_list()
 
 
+# The page's folds that load when opened (?ouvrir=…): their forms or list are rendered only
+# then (or when a form comes back with errors). Closed, each holds a link to its own URL,
+# which htmx follows on opening; the page stays whole without JavaScript.
+FOLDS = ("qualification", "commande", "fusion", "historique")
+
+
 def _conversation_context(request: AuthedHttpRequest, conversation: Conversation,
-                          **forms: Any) -> dict[str, Any]:
+                          open_fold: str = "", **forms: Any) -> dict[str, Any]:
     can_work = permissions.can_work_conversations(request.user)
     complaint = getattr(conversation, "complaint", None)
     contact = conversation.contact
@@ -156,7 +162,9 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
         # A resolved or closed case offers "Rouvrir" instead of the reply form.
         "is_done": conversation.status in (Status.RESOLVED, Status.CLOSED),
         "resolved": Status.RESOLVED, "reopened": Status.OPEN, "closed": Status.CLOSED,
-        "history": conversation.status_changes.select_related("actor"),
+        "open_fold": open_fold,
+        "history": (conversation.status_changes.select_related("actor")
+                    if open_fold == "historique" else None),
         "complaint": complaint,
         "complaint_form": complaint_forms(complaint) if can_work else {},
         # A survey is sent on resolution, which the timeline always records: no query for
@@ -168,23 +176,30 @@ def _conversation_context(request: AuthedHttpRequest, conversation: Conversation
         "contact_search": (contact.email or contact.phone) if contact else "",
     }
     if can_work:  # the forms, for those who may use them
-        initial = {"subject": conversation.subject, "priority": conversation.priority,
-                   "kind": conversation.kind, "category": conversation.category,
-                   "motif": conversation.motif,
-                   "tags": ", ".join(t.name for t in conversation.tags.all())}
         context.update({
             "reply_form": forms.get("reply_form") or ReplyForm(),
             # Own ids: the reply form's "body" is already id_body on the same page.
             "note_form": forms.get("note_form") or NoteForm(auto_id=NOTE_IDS),
-            "qualify_form": forms.get("qualify_form") or QualifyForm(initial=initial),
-            "merge_form": forms.get("merge_form") or MergeForm(),
-            "order_form": forms.get("order_form") or OrderLinkForm(
-                initial={"order": conversation.order.reference if conversation.order else ""}),
+            "qualify_form": forms.get("qualify_form") or (
+                QualifyForm(initial=_qualify_initial(conversation))
+                if open_fold == "qualification" else None),
+            "merge_form": forms.get("merge_form") or (
+                MergeForm() if open_fold == "fusion" else None),
+            "order_form": forms.get("order_form") or (OrderLinkForm(
+                initial={"order": conversation.order.reference if conversation.order else ""})
+                if open_fold == "commande" else None),
             "agent_choices": [(u.pk, u.full_name or u.email) for u in _agents()],
             "canned": canned_for(conversation, request.user),
             **_reply_context(conversation, forms, timeline),
         })
     return context
+
+
+def _qualify_initial(conversation: Conversation) -> dict[str, Any]:
+    return {"subject": conversation.subject, "priority": conversation.priority,
+            "kind": conversation.kind, "category": conversation.category,
+            "motif": conversation.motif,
+            "tags": ", ".join(t.name for t in conversation.tags.all())}
 
 
 def _resolved_once(conversation: Conversation, timeline: list[Message]) -> bool:
@@ -217,8 +232,9 @@ def conversation_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     # One write at most: the read marker, which also keeps the view for the audit log.
     services.conversation_viewed(user=request.user, conversation=conversation,
                                  marker=selectors.viewer_marker(conversation))
-    return render(request, "inbox/conversation.html",
-                  _conversation_context(request, conversation))
+    fold = request.GET.get("ouvrir", "")
+    return render(request, "inbox/conversation.html", _conversation_context(
+        request, conversation, open_fold=fold if fold in FOLDS else ""))
 
 
 @staff_required

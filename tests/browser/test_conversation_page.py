@@ -81,8 +81,11 @@ def test_conversation_page_folds_resolves_in_one_click_and_answers_the_keyboard(
     subject = page.locator("#q-subject")
     expect(subject).to_be_hidden()
     page.locator("#fold-qualify > summary").click()
-    expect(subject).to_be_visible()
+    expect(subject).to_be_visible()  # loaded on opening (htmx)
     expect(subject).to_have_value("Ordonnance à renouveler")
+    history = page.locator("#fold-history")
+    history.locator("summary").click()
+    expect(history.locator("li").first).to_be_visible()
 
     # r goes to the reply; typing there never fires a shortcut (e would resolve).
     page.locator("body").click(position={"x": 5, "y": 5})
@@ -135,6 +138,9 @@ def test_conversation_page_on_a_phone_puts_the_side_panel_below_and_never_scroll
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.locator("#fold-merge > summary").click()
     phone.locator("#fold-qualify > summary").click()
+    # Their forms load on opening; the page still fits once they are in.
+    expect(phone.locator("#m-target")).to_be_visible()
+    expect(phone.locator("#q-subject")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.goto("/app/boite/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

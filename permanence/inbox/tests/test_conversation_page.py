@@ -67,6 +67,13 @@ def fold(page: str, fold_id: str) -> str:
     return match.group(0)
 
 
+def fold_block(page: str, fold_id: str) -> str:
+    """The whole <details> `fold_id`, to its end."""
+    match = re.search(rf'<details [^>]*id="{fold_id}".*?</details>', page, re.S)
+    assert match, fold_id
+    return match.group(0)
+
+
 def writes(ctx: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries
             if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
@@ -78,13 +85,29 @@ def test_secondary_forms_are_folded_until_needed(account: Any, agent: Any) -> No
     c = open_conv(account)
     client = login(agent)
     page = text(get(client, f"/app/boite/{c.pk}/"))
-    for fold_id in ("fold-qualify", "fold-order", "fold-merge"):
+    for fold_id, name in (("fold-qualify", "qualification"), ("fold-order", "commande"),
+                          ("fold-merge", "fusion"), ("fold-history", "historique")):
+        closed = fold_block(page, fold_id)
         assert " open" not in fold(page, fold_id), fold_id
-    # Each form lives inside its fold; the split of a message is behind "Autres actions".
+        # Loaded when opened (htmx), or followed as a link without JavaScript.
+        assert f'hx-get="/app/boite/{c.pk}/?ouvrir={name}"' in closed, fold_id
+        assert f'href="/app/boite/{c.pk}/?ouvrir={name}#{fold_id}"' in closed, fold_id
+        assert "<form" not in closed and "<li>" not in closed, fold_id
+    # Opened, each form lives inside its fold; the split of a message is behind
+    # "Autres actions".
+    opened = text(get(client, f"/app/boite/{c.pk}/?ouvrir=qualification"))
+    assert " open" in fold(opened, "fold-qualify") and " open" not in fold(opened, "fold-merge")
     assert re.search(r'id="fold-qualify".*?<summary>Qualification.*?action="/app/boite/'
-                     rf'{c.pk}/qualifier/".*?</details>', page, re.S)
-    assert re.search(r'id="fold-merge".*?action="/app/boite/' rf'{c.pk}/fusionner/"', page,
+                     rf'{c.pk}/qualifier/".*?</details>', opened, re.S)
+    assert 'id="q-subject"' in fold_block(opened, "fold-qualify")
+    opened = text(get(client, f"/app/boite/{c.pk}/?ouvrir=fusion"))
+    assert re.search(r'id="fold-merge".*?action="/app/boite/' rf'{c.pk}/fusionner/"', opened,
                      re.S)
+    history = text(get(client, f"/app/boite/{c.pk}/?ouvrir=historique"))
+    assert " open" in fold(history, "fold-history") and "<li>" in fold_block(history,
+                                                                             "fold-history")
+    assert " open" not in fold(text(get(client, f"/app/boite/{c.pk}/?ouvrir=autre")),
+                               "fold-qualify")
     assert re.search(r'<details class="msg-more"><summary>Autres actions</summary>'
                      r'<form method="post" action="/app/boite/message/\d+/scinder/"', page)
     # The reply and the note stay in view.
@@ -107,7 +130,7 @@ def test_secondary_forms_are_folded_until_needed(account: Any, agent: Any) -> No
     assert ok.status_code == 302
     c.refresh_from_db()
     assert (c.subject, c.priority) == ("Fuite d'eau", "haute")
-    page = text(get(client, f"/app/boite/{c.pk}/"))
+    page = text(get(client, f"/app/boite/{c.pk}/?ouvrir=qualification"))
     assert '<option value="haute" selected>' in page and 'value="plomberie"' in page
 
 

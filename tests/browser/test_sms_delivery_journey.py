@@ -6,17 +6,15 @@ faked: the HTTP boundary)."""
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
+
+from testkit.provider_api import StandIn, provider_standin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,41 +25,15 @@ TWILIO_TOKEN = "twilio-browser-test-token"
 MESSAGE_SID = "SM" + "4" * 32
 
 
-@dataclass
-class StandIn:
-    url: str = ""
-    received: list[bytes] = field(default_factory=list)
-
-
 @pytest.fixture
 def twilio_api() -> Iterator[StandIn]:
-    """Twilio's Messages API on 127.0.0.1: every POST answered 201 with MESSAGE_SID."""
-    stand_in = StandIn()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            stand_in.received.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-            body = json.dumps({"sid": MESSAGE_SID, "status": "queued", "to": CONTACT_NUMBER,
-                               "account_sid": TWILIO_SID, "direction": "outbound-api",
-                               "error_code": None, "num_segments": "1"}).encode()
-            self.send_response(201)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stand_in.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    """Twilio's Messages API on 127.0.0.1, answering the reply's POST 201 with MESSAGE_SID."""
+    with provider_standin() as stand_in:
+        stand_in.replies.append((201, {
+            "sid": MESSAGE_SID, "status": "queued", "to": CONTACT_NUMBER,
+            "account_sid": TWILIO_SID, "direction": "outbound-api", "error_code": None,
+            "num_segments": "1"}))
         yield stand_in
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_an_sms_reply_reads_delivered_only_once_the_operator_says_so(
@@ -96,7 +68,7 @@ def test_an_sms_reply_reads_delivered_only_once_the_operator_says_so(
     badge = page.locator("#timeline li.msg-out").filter(has_text="jeudi 10 h").locator(
         "[data-delivery]")
     expect(badge).to_have_text("Envoyé")
-    assert len(twilio_api.received) == 1 and b"To=%2B33612345678" in twilio_api.received[0]
+    assert len(twilio_api.requests) == 1 and b"To=%2B33612345678" in twilio_api.requests[0].body
 
     # Twilio's status callback, signed for the URL it calls.
     path = "/api/v1/sms/twilio/status"

@@ -5,10 +5,7 @@ the HTTP boundary; requests are recorded as they arrive on the wire)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +13,7 @@ import pytest
 from django.test import Client
 
 from permanence.core.twilio_signature import twilio_signature
+from testkit.provider_api import StandIn, provider_standin
 
 ACCOUNT_NUMBER = "+33180000001"
 CONTACT_NUMBER = "+33612345678"
@@ -47,53 +45,10 @@ def sms_account(account: Any) -> Any:
     return account
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class StandIn:
-    """A provider API on 127.0.0.1: answers the queued (status, JSON) replies in order."""
-
-    url: str
-    requests: list[Recorded] = field(default_factory=list)
-    replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-
-
 @pytest.fixture
 def provider_api() -> Iterator[StandIn]:
-    stand_in = StandIn(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            stand_in.requests.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()},
-                                              self.rfile.read(length)))
-            status, payload = (stand_in.replies.pop(0) if stand_in.replies
-                               else (500, {"message": "no reply queued"}))
-            body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    stand_in.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with provider_standin() as stand_in:
         yield stand_in
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def twilio_post(client: Client, path: str, params: dict[str, str], *,

@@ -41,7 +41,7 @@ from permanence.core.errors import invalid_fields
 from permanence.core.validators import normalise_phone
 
 from .models import Call, CallDirection, CallEvent
-from .processing import ANONYMOUS, CAUSES, EVENTS, call_events_process_safely
+from .processing import ANONYMOUS, CAUSES, EVENTS, call_events_process
 from .pump import pump_kick
 
 logger = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ def event_receive(parsed: ParsedEvent, *, payload: dict[str, Any], source: str =
                 and not transaction.get_connection().in_atomic_block):
             pump_kick()
         else:
-            call = call_events_process_safely(parsed.call_id)
+            call = call_events_process(parsed.call_id)
     return Received(event, True, call)
 
 

@@ -73,19 +73,20 @@ TALKING = frozenset({CallState.ANSWERED, CallState.ON_HOLD})
 # --- Batches ------------------------------------------------------------------------------------
 
 
-def call_events_process_safely(call_id: str) -> Call | None:
-    """Process the call's pending events; a failure is logged and recorded on the events,
-    left to the scheduler's sweep (the events themselves stay stored)."""
-    return calls_process([call_id]).get(call_id)
+def _pending_call_ids(limit: int, *, received_before: datetime | None = None) -> list[str]:
+    """The calls of the oldest unprocessed events, at most `limit` events read."""
+    pending = CallEvent.objects.filter(processed_at__isnull=True)
+    if received_before is not None:
+        pending = pending.filter(received_at__lte=received_before)
+    return list(dict.fromkeys(pending.order_by("received_at", "pk")
+                              .values_list("call_id", flat=True)[:limit]))
 
 
 def events_process_batch(*, limit: int = PROCESS_BATCH) -> tuple[int, int]:
     """The pump's step: the calls of the oldest unprocessed events, processed together in
     one transaction. Calls another processor holds are skipped, not waited for. Returns
     (calls processed, calls skipped)."""
-    call_ids = list(dict.fromkeys(
-        CallEvent.objects.filter(processed_at__isnull=True)
-        .order_by("received_at", "pk").values_list("call_id", flat=True)[:limit]))
+    call_ids = _pending_call_ids(limit)
     if not call_ids:
         return 0, 0
     done = calls_process(call_ids, skip_locked=True)
@@ -95,13 +96,11 @@ def events_process_batch(*, limit: int = PROCESS_BATCH) -> tuple[int, int]:
 def events_process_pending(*, older_than: timedelta = REPROCESS_AFTER) -> int:
     """Scheduler job: the calls with events stored but not processed (a crash between the
     commit and the processing, a failed attempt). Returns how many calls were processed."""
-    cutoff = clock.now() - older_than
-    call_ids = list(dict.fromkeys(
-        CallEvent.objects.filter(processed_at__isnull=True, received_at__lte=cutoff)
-        .order_by("received_at", "pk").values_list("call_id", flat=True)[:REPROCESS_BATCH]))
+    call_ids = _pending_call_ids(REPROCESS_BATCH,
+                                 received_before=clock.now() - older_than)
     done = 0
     for call_id in call_ids:  # one transaction each: a slow call does not hold the others
-        if call_events_process_safely(call_id) is not None:
+        if call_events_process(call_id) is not None:
             done += 1
     return done
 
@@ -378,7 +377,9 @@ def _calls_process(wanted: list[str], *, skip_locked: bool, isolate: bool) -> di
 
 
 def call_events_process(call_id: str) -> Call | None:
-    """Apply the call's unprocessed events (idempotent; see the module's docstring)."""
+    """Apply the call's unprocessed events (idempotent; see the module's docstring). A
+    failure is logged and noted on the events, left to the scheduler's sweep (the events
+    themselves stay stored): None then."""
     return calls_process([call_id]).get(call_id)
 
 

@@ -288,16 +288,21 @@ def sort_key_of(conversation: Conversation, sort: str) -> list[Any]:
             SORT_KEYS.get(sort, SORT_KEYS["due"])]
 
 
-def timeline(conversation: Conversation) -> QuerySet[Any]:
-    """The messages of the conversation and of those merged into it, oldest first (the
-    merged ones found by a subquery: one query)."""
+def _folded_messages(conversation: Conversation) -> QuerySet[Message]:
+    """The messages of the conversation and of those merged into it, oldest first, with
+    their attachments (the merged ones found by a subquery: one query)."""
     folded = Conversation.objects.filter(Q(pk=conversation.pk) | Q(merged_into=conversation.pk))
+    return (Message.objects.filter(conversation__in=folded.values("pk"))
+            .prefetch_related("attachments").order_by("created_at", "id"))
+
+
+def timeline(conversation: Conversation) -> QuerySet[Any]:
+    """The messages of the conversation and of those merged into it, oldest first."""
     # The conversation joined for each message's reference, without its search text (every
     # message's text again: kilobytes per row that nothing here reads).
-    return (Message.objects.filter(conversation__in=folded.values("pk"))
+    return (_folded_messages(conversation)
             .select_related("author", "contact", "conversation")
-            .defer("conversation__search_text")
-            .prefetch_related("attachments").order_by("created_at", "id"))
+            .defer("conversation__search_text"))
 
 
 def conversation_merged_ids(conversation: Conversation) -> list[int]:
@@ -311,15 +316,13 @@ def timeline_shown(conversation: Conversation) -> QuerySet[Any]:
     passwords and settings — fetched and turned into objects for nothing. Of each message's
     conversation, only its reference (`conversation_reference`: the badge of a message
     merged in), rather than a whole Conversation object per message."""
-    folded = Conversation.objects.filter(Q(pk=conversation.pk) | Q(merged_into=conversation.pk))
-    return (Message.objects.filter(conversation__in=folded.values("pk"))
+    return (_folded_messages(conversation)
             .select_related("author", "contact")
             .annotate(conversation_reference=F("conversation__reference"))
             .defer("body_html", "references", "in_reply_to", "message_id", "raw",
                    *(f"author__{f}" for f in ("password", "last_login", "phone",
                                               "date_joined")),
-                   *(f"contact__{f}" for f in ("last_nps_at", "created_at")))
-            .prefetch_related("attachments").order_by("created_at", "id"))
+                   *(f"contact__{f}" for f in ("last_nps_at", "created_at"))))
 
 
 def get_conversation_page(user: User, pk: Any) -> Conversation | int:

@@ -163,6 +163,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
+    # Tests use a file, as the product does, not Django's shared-cache in-memory default:
+    # that one takes table locks that fail at once ("database table is locked") instead of
+    # waiting for the busy timeout, so tests with concurrent writers saw a database the
+    # product never runs on. pytest-xdist workers each get their own file (a suffix).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-permanence.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer -----------------------------------------------------------------

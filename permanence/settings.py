@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "permanence.portal",
     "permanence.inbox",
     "permanence.desk",
+    "permanence.agenda",
     "permanence.channels_email",
     "permanence.channels_webform",
     # After channels_email: the inbox prefers the reply channel registered first (e-mail).

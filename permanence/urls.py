@@ -49,7 +49,7 @@ urlpatterns = [
     path("app/boutique/paiements/", include("permanence.payments.urls")),
     path("app/site/", include("permanence.catalog.urls_staff")),
     path("app/facturation/", core_views.section, {"name": "billing"}, name="billing"),
-    path("app/agenda/", core_views.section, {"name": "agenda"}, name="agenda"),
+    path("app/agenda/", include("permanence.agenda.urls")),
     path("app/rapports/", reports_views.home, name="reports"),
     path("app/", include("permanence.accounts.urls")),
     path("app/", include("permanence.calendars.urls")),
@@ -60,6 +60,7 @@ urlpatterns = [
     path("devis/", include("permanence.shop.quotes.urls_public")),
     path("", include("permanence.shop.urls")),
     path("", include("permanence.catalog.urls")),
+    path("", include("permanence.agenda.urls_public")),
     path("satisfaction/<str:token>/", surveys_views.survey, name="survey"),
     # « J'ai pris connaissance »: the recipient of a forwarded message, without logging in.
     path("poste/lu/<str:token>/", desk_calls_views.forward_read, name="forward_read"),

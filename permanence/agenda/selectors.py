@@ -143,6 +143,11 @@ class Slot:
     def local(self) -> datetime:
         return self.start.astimezone(self.tz)
 
+    @property
+    def value(self) -> str:
+        """What a slot picker posts (forms.parse_slot reads it back)."""
+        return f"{self.resource_id}|{self.local.isoformat()}"
+
 
 def slots(kind: AppointmentType, start: datetime, end: datetime, *,
           resources: list[Resource] | None = None, now: datetime | None = None,

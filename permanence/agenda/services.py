@@ -304,7 +304,10 @@ def appointment_cancel(*, actor: User | None, appointment: Appointment, reason: 
     if by_contact:
         _check_cutoff(appointment, now)
 
+    moved: list[bool] = []  # stamp runs only on a real move: cancelling twice tells once
+
     def stamp(a: Appointment, *_args: Any) -> None:
+        moved.append(True)
         a.sequence += 1
         a.updated_at = now
         a.sync_pending = bool(a.resource.caldav_url)
@@ -312,7 +315,8 @@ def appointment_cancel(*, actor: User | None, appointment: Appointment, reason: 
     cancelled = appointment_transition(appointment=appointment.pk,
                                        to=AppointmentStatus.CANCELLED, actor=actor,
                                        note=reason[:300], stamp=stamp, now=now)
-    _after_change(cancelled, "cancelled", actor=actor, now=now)
+    if moved:
+        _after_change(cancelled, "cancelled", actor=actor, now=now)
     return cancelled
 
 

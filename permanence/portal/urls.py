@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     views,
     views_activity,
+    views_agenda,
     views_calls,
     views_consignes,
     views_orders,
@@ -43,6 +44,15 @@ urlpatterns = [
     path("devis/", views_quotes.quotes, name="quotes"),
     path("appels/<int:pk>/enregistrement/", views_recordings.call_recording,
          name="call_recording"),
+    path("agenda/", views_agenda.agenda, name="agenda"),
+    path("agenda/bloquer/", views_agenda.agenda_block, name="agenda_block"),
+    path("agenda/rendez-vous/nouveau/", views_agenda.agenda_book, name="agenda_book"),
+    path("agenda/rendez-vous/<int:pk>/", views_agenda.agenda_appointment,
+         name="agenda_appointment"),
+    path("agenda/rendez-vous/<int:pk>/deplacer/", views_agenda.agenda_move,
+         name="agenda_move"),
+    path("agenda/rendez-vous/<int:pk>/annuler/", views_agenda.agenda_cancel,
+         name="agenda_cancel"),
     path("mise-en-place/", views_setup.setup_page, name="setup"),
     path("mise-en-place/valider/", views_setup.setup_tick, name="setup_tick"),
     # Sections not built yet; /espace/demandes/ above takes precedence over this pattern.

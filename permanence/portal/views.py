@@ -36,8 +36,6 @@ SESSION_KEY = PORTAL_ACCOUNT_SESSION_KEY
 
 REQUESTS_PER_PAGE = 25
 SECTIONS = {
-    "agenda": (gettext_lazy("Agenda"),
-               gettext_lazy("Les rendez-vous pris par nos télésecrétaires s'afficheront ici.")),
     "factures": (gettext_lazy("Factures"),
                  gettext_lazy("Vos factures et avoirs seront disponibles ici.")),
     "commandes": (gettext_lazy("Commandes et abonnement"),

@@ -22,6 +22,7 @@ from permanence.accounts.models import (
     Sector,
     User,
 )
+from permanence.agenda.demo import seed_agenda
 from permanence.calendars.models import BusinessCalendar, HolidayRegion
 from permanence.catalog.demo import seed_catalog
 from permanence.desk.demo import seed_consignes
@@ -164,6 +165,9 @@ class Command(BaseCommand):
         if calls:
             self.stdout.write(f"{calls} demo calls received (one message forwarded, one "
                               "call back owed).")
+        appointments = seed_agenda()
+        if appointments:
+            self.stdout.write(f"Demo agendas created ({appointments} appointments booked).")
         self._print_logins()
 
     def _user(self, email: str, name: str, role: str, superuser: bool = False) -> User:

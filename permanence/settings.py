@@ -167,8 +167,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, as the product does, not Django's shared-cache in-memory default:
     # that one takes table locks that fail at once ("database table is locked") instead of
     # waiting for the busy timeout, so tests with concurrent writers saw a database the
-    # product never runs on. pytest-xdist workers each get their own file (a suffix).
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-permanence.sqlite3")}
+    # product never runs on. One file per test process (several test runs may share a
+    # checkout; pytest-xdist workers are processes of their own too).
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / f"test-permanence-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer -----------------------------------------------------------------

@@ -1,0 +1,142 @@
+"""The agenda in a real Chromium against the live server, at 1366 and 390 px:
+
+- a call is simulated (`manage.py simulate_call`, the signed events a PBX would send); the
+  secretary opens it, the call screen's « Rendez-vous » panel offers the next free slots for
+  the caller's motif, one click books it: the agenda shows it, the call's conversation
+  timeline says so;
+- the client blocks an afternoon in the espace client: those slots are no longer offered,
+  neither to the client nor to the secretary.
+Nothing scrolls sideways; axe-core finds nothing serious.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from io import StringIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PARIS = ZoneInfo("Europe/Paris")
+SIZES = {
+    "desktop": {"viewport": {"width": 1366, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+NUMBER = "+33145000004"
+EVERY_DAY = {d: [["08:00", "12:00"], ["13:00", "19:00"]]
+             for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def _checked(page: Any) -> None:
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+    violations = [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
+                  for v in Axe().run(page).response["violations"]
+                  if v["impact"] in ("serious", "critical")]
+    assert not violations, (page.url, violations)
+
+
+def _practice(account: Any, supervisor: Any) -> tuple[Any, Any]:
+    from permanence.accounts.models import ContactChannel
+    from permanence.agenda import services
+
+    ContactChannel.objects.create(account=account, kind="phone", value=NUMBER)
+    resource = services.resource_create(actor=supervisor, account_id=account.pk, data={
+        "name": "Dr Martin", "weekly": EVERY_DAY, "holidays": None})
+    kind = services.type_create(actor=supervisor, account_id=account.pk, data={
+        "name": "Consultation", "duration_minutes": 30, "min_notice_minutes": 0},
+        resource_ids=[resource.pk])
+    return resource, kind
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_secretary_books_from_the_call_screen_during_a_simulated_call(
+        size: str, new_page: Any, login: Any, live_server: Any, agent: Any, supervisor: Any,
+        account: Any) -> None:
+    from permanence.agenda.models import Appointment
+    from permanence.desk.models import Call
+    from permanence.inbox.models import Message
+
+    _resource, _kind = _practice(account, supervisor)
+    call_command("simulate_call", "--to", NUMBER, "--from", "0611223344", "--agent",
+                 agent.email, "--url", live_server.url, "--pace", "0", stdout=StringIO())
+    call = Call.objects.get()
+
+    desk = new_page(**SIZES[size])
+    login(desk, agent.email)
+    desk.goto(f"/app/poste/appels/{call.pk}/")
+    # The message first (who, what): the call gets its conversation.
+    record = desk.locator("#call-record")
+    record.get_by_label("Nom de l'appelant").fill("Jeanne Dupont")
+    record.get_by_label("Message").fill("Souhaite une consultation cette semaine.")
+    record.get_by_role("button", name="Enregistrer").click()
+    panel = desk.locator("#agenda-call")
+    expect(panel.get_by_role("heading", name="Rendez-vous")).to_be_visible()
+    expect(panel.get_by_label("Motif du rendez-vous")).to_have_value(str(_kind.pk))
+    # The caller's name and number come from the call: one click on a slot books.
+    expect(panel.get_by_label("Nom")).to_have_value("Jeanne Dupont")
+    first = panel.locator(".slot-btn").first
+    label = first.inner_text()
+    _checked(desk)
+    first.click()
+    expect(panel.get_by_role("status")).to_contain_text("Rendez-vous enregistré")
+    expect(panel.locator("[data-booked]")).to_contain_text("Consultation")
+
+    appointment = Appointment.objects.get()
+    assert appointment.call_id == call.pk and appointment.contact_name == "Jeanne Dupont"
+    assert appointment.contact_phone == "+33611223344"
+    local = appointment.start.astimezone(PARIS)
+    assert local.strftime("%H:%M") in label
+
+    # The call's conversation timeline says so; the agenda shows it.
+    call.refresh_from_db()
+    assert appointment.conversation_id == call.conversation_id is not None
+    assert Message.objects.filter(conversation_id=call.conversation_id,
+                                  event="appointment_booked").exists()
+    desk.goto(f"/app/boite/{call.conversation_id}/")
+    expect(desk.get_by_text("Rendez-vous pris : Consultation", exact=False)).to_be_visible()
+    desk.goto(f"/app/agenda/?compte={account.pk}&date={local.date().isoformat()}&vue=jour")
+    expect(desk.locator(".agenda-item.appt")).to_contain_text("Jeanne Dupont · Consultation")
+    _checked(desk)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_client_blocks_an_afternoon_and_those_slots_disappear(
+        size: str, new_page: Any, login: Any, client_user: Any, agent: Any,
+        supervisor: Any, account: Any) -> None:
+    from permanence.agenda import selectors
+    from permanence.core import clock
+
+    _resource, kind = _practice(account, supervisor)
+    tomorrow = (clock.now().astimezone(PARIS) + timedelta(days=1)).date()
+    afternoon = (datetime.combine(tomorrow, time(13), tzinfo=PARIS),
+                 datetime.combine(tomorrow, time(19), tzinfo=PARIS))
+    assert selectors.slots(kind, *afternoon)
+
+    portal = new_page(**SIZES[size])
+    login(portal, client_user.email)
+    portal.goto("/espace/agenda/")
+    expect(portal.get_by_role("heading", name="Bloquer un créneau")).to_be_visible()
+    _checked(portal)
+    form = portal.locator("form", has=portal.get_by_role("button", name="Enregistrer"))
+    form.get_by_label("Début").fill(f"{tomorrow.isoformat()}T13:00")
+    form.get_by_label("Fin").fill(f"{tomorrow.isoformat()}T19:00")
+    form.get_by_label("Motif").fill("Formation")
+    form.get_by_role("button", name="Enregistrer").click()
+    expect(portal.locator(".flash, [role=status]").first).to_contain_text("ne sont plus proposés")
+    expect(portal.locator(".agenda-item.closed").first).to_contain_text("Formation")
+    _checked(portal)
+
+    # Gone for everybody: the slot search, the client's own booking page, the secretary.
+    assert selectors.slots(kind, *afternoon) == []
+    portal.goto(f"/espace/agenda/rendez-vous/nouveau/?type={kind.pk}")
+    day = portal.locator(f".picker-day[data-day='{tomorrow.isoformat()}']")
+    expect(day).to_be_visible()
+    offered = day.locator(".slot span").all_inner_texts()
+    assert offered and all(int(t[:2]) < 13 for t in offered), offered

@@ -15,13 +15,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 EVERY_SECTION = ["Tableau de bord", "Boîte de réception", "Désinscriptions SMS", "Poste",
                  "Consignes", "Rappels",
                  "Campagnes", "Mises en place", "Équipe au téléphone", "Comptes clients", "Boutique", "Devis", "Paiements",
-                 "Site et catalogue", "Facturation", "Agenda", "Rapports", "Paramètres"]
+                 "Site et catalogue", "Facturation", "Agenda", "Agendas et motifs", "Rapports",
+                 "Paramètres"]
 MENUS = {
     "admin": EVERY_SECTION,
     "supervisor": [s for s in EVERY_SECTION if s != "Site et catalogue"],
     "agent": ["Tableau de bord", "Boîte de réception", "Désinscriptions SMS", "Poste",
               "Consignes", "Rappels",
-              "Campagnes", "Mises en place", "Comptes clients", "Boutique", "Agenda", "Rapports", "Paramètres"],
+              "Campagnes", "Mises en place", "Comptes clients", "Boutique", "Agenda",
+              "Agendas et motifs", "Rapports", "Paramètres"],
     # Billing staff take no call and write to no contact: no Poste, Rappels, Campagnes, SMS
     # opt-outs; they read the consignes.
     "billing": ["Tableau de bord", "Boîte de réception", "Consignes", "Comptes clients",

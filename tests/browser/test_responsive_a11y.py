@@ -13,6 +13,7 @@ axe-core is the copy bundled in the `axe-playwright-python` package (no CDN).
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from io import StringIO
 from typing import Any
 
@@ -25,6 +26,7 @@ DEMO_PASSWORD = "permanence-demo"
 WIDTHS = (390, 1366)
 BLOCKING = ("serious", "critical")
 
+NEXT_WEEK = (date.today() + timedelta(days=7)).isoformat()
 # Detail pages: (list page, link pattern) — the first matching link of the list is measured.
 STAFF_DETAILS = [
     ("/app/boite/", r"^/app/boite/\d+/$"),
@@ -36,12 +38,17 @@ STAFF_DETAILS = [
     # A list given as a pattern is a detail page found above: the campaign's calling screen.
     (r"^/app/poste/campagnes/\d+/$", r"^/app/poste/campagnes/appel/\d+/$"),
     ("/app/poste/mise-en-place/", r"^/app/poste/mise-en-place/\d+/$"),
+    # The demo's appointments start tomorrow: next week's grid holds some.
+    (f"/app/agenda/?date={NEXT_WEEK}", r"^/app/agenda/rendez-vous/\d+/$"),
+    ("/app/agenda/parametres/", r"^/app/agenda/parametres/\d+/$"),
+    (r"^/app/agenda/parametres/\d+/$", r"^/app/agenda/ressources/\d+/$"),
 ]
 CLIENT_DETAILS = [
     ("/espace/commandes/", r"^/espace/commandes/[\w-]+/$"),
     ("/espace/demandes/", r"^/espace/demandes/\d+/$"),
     ("/espace/devis/", r"^/(espace/)?devis/[\w-]+/$"),
     ("/espace/appels/", r"^/espace/appels/\d+/$"),
+    ("/espace/agenda/", r"^/espace/agenda/rendez-vous/\d+/$"),
 ]
 PUBLIC_PAGES = ["/", "/offres/", "/secteurs/", "/service-client/", "/contact/", "/panier/",
                 "/devis/demande/", "/connexion/", "/cgv/"]
@@ -49,7 +56,7 @@ EXTRA_STAFF_PAGES = {
     "superviseur": ["/app/boite/notifications/", "/app/boite/reclamations/",
                     "/app/sms/desinscriptions/"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/"],
-    "agent": ["/app/boite/appel/"],
+    "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/"],
     "compta": [],
 }
 
@@ -156,7 +163,8 @@ def test_back_office_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any, a
 def test_espace_client_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any,
                                                        axe: Any) -> None:
     _measure(new_page, axe, "cabinet-medical@permanence.test", lambda page: _pages_for(
-        page, ".portal-header a", CLIENT_DETAILS, ["/espace/mise-en-place/"]))
+        page, ".portal-header a", CLIENT_DETAILS, ["/espace/mise-en-place/",
+                                                     "/espace/agenda/rendez-vous/nouveau/"]))
 
 
 def test_public_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any, axe: Any) -> None:

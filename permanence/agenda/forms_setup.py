@@ -55,7 +55,9 @@ class TypeForm(forms.Form):
 
     def __init__(self, *args: Any, resources: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["resources"].choices = [(str(r.pk), r.name) for r in resources]
+        field = self.fields["resources"]
+        assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101 — declared above
+        field.choices = [(str(r.pk), r.name) for r in resources]
 
     def data_for_service(self) -> tuple[dict[str, Any], list[int]]:
         data = {k: v for k, v in self.cleaned_data.items() if k != "resources"}

@@ -64,14 +64,16 @@ def build(resources: list[Resource], first: date, days: int) -> list[Column]:
             columns.append(Column(title, day, r))
     by_key = {(c.day, c.resource.pk): c for c in columns}
     for e in exceptions:
-        _spread(by_key, e.resource_id, e.start, e.end, e.kind, e.note, e, resources)
+        _spread(by_key, e.resource_id, start=e.start, end=e.end, kind=e.kind, label=e.note,
+                obj=e, resources=resources)
     for a in appointments:
         label = f"{a.contact_name or '—'} · {a.type.name}"
-        _spread(by_key, a.resource_id, a.start, a.end, "appointment", label, a, resources)
+        _spread(by_key, a.resource_id, start=a.start, end=a.end, kind="appointment",
+                label=label, obj=a, resources=resources)
     return columns
 
 
-def _spread(by_key: dict[tuple[date, int], Column], resource_id: int, start: datetime,
+def _spread(by_key: dict[tuple[date, int], Column], resource_id: int, *, start: datetime,
             end: datetime, kind: str, label: str, obj: Appointment | AvailabilityException,
             resources: list[Resource]) -> None:
     """Place one item in every day column it meets (an absence may span days)."""

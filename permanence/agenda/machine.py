@@ -11,8 +11,7 @@ from django.db import transaction
 from permanence.accounts.models import User
 from permanence.core.transitions import Machine, transition
 
-from .models import (APPOINTMENT_TRANSITIONS, Appointment, AppointmentStatus,
-                     AppointmentStatusChange)
+from .models import APPOINTMENT_TRANSITIONS, Appointment, AppointmentStatus, AppointmentStatusChange
 
 APPOINTMENT_MACHINE: Machine[Appointment] = Machine(
     model=Appointment, transitions=APPOINTMENT_TRANSITIONS,

@@ -246,6 +246,9 @@ class AppointmentMove(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.appointment_id}: {self.from_start:%Y-%m-%d %H:%M} → {self.to_start:%H:%M}"
+
 
 class ReminderChannel(models.TextChoices):
     EMAIL = "email", _("E-mail")

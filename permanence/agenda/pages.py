@@ -37,6 +37,13 @@ def _date(value: Any, default: date) -> date:
         return default
 
 
+def optional_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 @dataclass
 class View:
     accounts: list[Any]

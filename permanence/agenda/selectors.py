@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from permanence.accounts.permissions import Actor
@@ -20,8 +21,15 @@ from permanence.core.errors import NotFound
 
 from . import availability
 from .availability import Busy, Interval, Rules
-from .models import (ACTIVE_STATUSES, AgendaSettings, Appointment, AppointmentType,
-                     AvailabilityException, ExceptionKind, Resource)
+from .models import (
+    ACTIVE_STATUSES,
+    AgendaSettings,
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    ExceptionKind,
+    Resource,
+)
 from .permissions import can_view
 
 
@@ -43,10 +51,13 @@ def appointments_visible_to(user: Actor) -> QuerySet[Appointment]:
     return Appointment.objects.filter(account__in=_account_ids(user))
 
 
-def _get(qs: QuerySet[Any], pk: Any, message: str) -> Any:
+M = TypeVar("M", bound=Model)
+
+
+def _get(qs: QuerySet[M], pk: Any, message: str) -> M:
     try:
         return qs.get(pk=int(pk))
-    except (qs.model.DoesNotExist, ValueError, TypeError, OverflowError):
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound(message) from None
 
 
@@ -108,10 +119,11 @@ def calendars(resources: list[Resource], start: datetime, end: datetime, *,
     for e in AvailabilityException.objects.filter(
             resource__in=ids, end__gt=start - timedelta(days=1), start__lt=end).only(
             "resource_id", "kind", "start", "end"):
-        target = {ExceptionKind.CLOSED: closed, ExceptionKind.OPEN: extra}.get(e.kind, busy)
+        target = (closed if e.kind == ExceptionKind.CLOSED
+                  else extra if e.kind == ExceptionKind.OPEN else busy)
         target[e.resource_id].append((e.start, e.end))
     blocks = Appointment.objects.filter(resource__in=ids, status__in=ACTIVE_STATUSES,
-                                        block_end__gt=start, block_start__lt=end)
+                                        block_end__gt=start, block_start__lt=end).order_by()
     if exclude is not None:
         blocks = blocks.exclude(pk=exclude)
     for resource_id, a, b in blocks.values_list("resource_id", "block_start", "block_end"):
@@ -127,7 +139,7 @@ def calendars(resources: list[Resource], start: datetime, end: datetime, *,
 def _weekly(resource: Resource) -> Any:
     try:
         return CalendarSpec.from_json({"timezone": "UTC", "weekly": resource.weekly}).weekly
-    except Exception:  # noqa: BLE001 — a resource with broken hours offers nothing
+    except Exception:
         return ((),) * 7
 
 

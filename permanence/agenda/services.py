@@ -25,16 +25,45 @@ from permanence.accounts.selectors import accounts_visible_to
 from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import clock
-from permanence.core.errors import DomainError, Forbidden, invalid
+from permanence.core.errors import DomainError, Forbidden, invalid, invalid_fields
 
-from permanence.core.business_time import CalendarSpec
-
-from . import availability, crypto, notify, reminders, selectors
+from . import availability, notify, reminders, selectors
 from .machine import appointment_transition
-from .models import (ACTIVE_STATUSES, AgendaSettings, Appointment, AppointmentMove,
-                     AppointmentStatus, AppointmentType, AvailabilityException, ExceptionKind,
-                     Origin, Resource, new_token)
-from .permissions import can_book, can_configure
+from .models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentMove,
+    AppointmentStatus,
+    AppointmentType,
+    AvailabilityException,
+    ExceptionKind,
+    Origin,
+    Resource,
+)
+from .permissions import can_book
+
+# The set-up services live in services_setup; callers know them as services.* too.
+from .services_setup import (
+    TYPE_FIELDS as TYPE_FIELDS,  # noqa: PLC0414 — re-exported
+)
+from .services_setup import (
+    resource_create as resource_create,  # noqa: PLC0414 — re-exported
+)
+from .services_setup import (
+    resource_ics_revoke as resource_ics_revoke,  # noqa: PLC0414 — re-exported
+)
+from .services_setup import (
+    resource_update as resource_update,  # noqa: PLC0414 — re-exported
+)
+from .services_setup import (
+    settings_update as settings_update,  # noqa: PLC0414 — re-exported
+)
+from .services_setup import (
+    type_create as type_create,  # noqa: PLC0414 — re-exported
+)
+from .services_setup import (
+    type_update as type_update,  # noqa: PLC0414 — re-exported
+)
 
 HOLD_DURATION = timedelta(minutes=5)
 MAX_NOTES = 2000
@@ -152,7 +181,8 @@ def _answers(kind: AppointmentType, answers: dict[str, Any], *, required: bool) 
     if required:
         missing = [q for q in questions if not clean[q]]
         if missing:
-            raise invalid(answers=[_("Réponse attendue : %(q)s") % {"q": q} for q in missing])
+            raise invalid_fields({"answers": [_("Réponse attendue : %(q)s") % {"q": q}
+                                              for q in missing]})
     return clean
 
 
@@ -406,218 +436,3 @@ def exception_remove(*, actor: User, exception: AvailabilityException) -> None:
 
 def active_statuses() -> tuple[str, ...]:
     return tuple(ACTIVE_STATUSES)
-
-
-# --------------------------------------------------------------------------- set-up
-
-RESOURCE_FIELDS = ("name", "timezone", "weekly", "holidays", "active", "caldav_url",
-                   "caldav_username", "caldav_password")
-TYPE_FIELDS = ("name", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
-               "min_notice_minutes", "horizon_days", "cancel_cutoff_minutes", "online",
-               "questions", "price_info", "active")
-MAX_MINUTES = 60 * 24 * 366
-
-
-def _check_configure(actor: User, account_id: int) -> None:
-    if not can_configure(actor) or not accounts_visible_to(actor).filter(
-            pk=account_id).exists():
-        raise Forbidden(_("Vous ne pouvez pas paramétrer l'agenda de ce client."))
-
-
-def _resource_values(data: dict[str, Any]) -> dict[str, Any]:
-    """Validated resource fields (only those given); DomainError 422 naming the fields."""
-    errors: dict[str, list[str]] = {}
-    out: dict[str, Any] = {}
-    if "name" in data:
-        name = data["name"]
-        if not isinstance(name, str) or not name.strip() or len(name) > 120:
-            errors["name"] = [_("Un nom de 1 à 120 caractères.")]
-        else:
-            out["name"] = name.strip()
-    if "timezone" in data or "weekly" in data or "holidays" in data:
-        try:
-            spec = CalendarSpec.from_json({"timezone": data.get("timezone", "Europe/Paris"),
-                                           "weekly": data.get("weekly", {}),
-                                           "holidays": data.get("holidays", "FR")})
-        except DomainError as exc:
-            errors.update({k: [str(m) for m in v] for k, v in exc.fields.items()})
-        else:
-            shape = spec.to_json()
-            for key in ("timezone", "weekly", "holidays"):
-                if key in data:
-                    out[key] = shape[key] if key != "holidays" else (shape[key] or "")
-    if "active" in data:
-        if not isinstance(data["active"], bool):
-            errors["active"] = [_("Vrai ou faux attendu.")]
-        else:
-            out["active"] = data["active"]
-    for key, limit in (("caldav_url", 500), ("caldav_username", 200),
-                       ("caldav_password", 500)):
-        if key in data:
-            value = data[key]
-            if value is None:
-                value = ""
-            if not isinstance(value, str) or len(value) > limit:
-                errors[key] = [_("Texte de %(n)s caractères au plus.") % {"n": limit}]
-            elif key == "caldav_url" and value and not value.startswith(("http://",
-                                                                         "https://")):
-                errors[key] = [_("Une adresse http:// ou https:// est attendue.")]
-            else:
-                out[key] = value.strip() if key != "caldav_password" else value
-    if errors:
-        raise DomainError("invalid", _("Agenda invalide."), status=422, fields=errors)
-    return out
-
-
-def _resource_apply(resource: Resource, values: dict[str, Any]) -> None:
-    for key, value in values.items():
-        if key == "caldav_password":
-            resource.caldav_password_encrypted = crypto.encrypt(value)
-        else:
-            setattr(resource, key, value)
-    if {"caldav_url", "caldav_username", "caldav_password"} & values.keys():
-        resource.caldav_sync_token = ""  # another calendar: start over with a full sync
-        resource.caldav_error = ""
-
-
-@transaction.atomic
-def resource_create(*, actor: User, account_id: int, data: dict[str, Any]) -> Resource:
-    _check_configure(actor, account_id)
-    values = _resource_values({"timezone": "Europe/Paris", **data})
-    if "name" not in values:
-        raise DomainError("invalid", _("Agenda invalide."), status=422,
-                          fields={"name": [_("Ce champ est obligatoire.")]})
-    resource = Resource(account_id=account_id)
-    _resource_apply(resource, values)
-    resource.save()
-    audit_record(actor=actor, action=Action.CREATE, target=resource,
-                 account=resource.account, changes={k: v for k, v in values.items()
-                                                    if k != "caldav_password"})
-    return resource
-
-
-@transaction.atomic
-def resource_update(*, actor: User, resource: Resource, data: dict[str, Any]) -> Resource:
-    _check_configure(actor, resource.account_id)
-    values = _resource_values(data)
-    locked = Resource.objects.select_for_update().get(pk=resource.pk)
-    _resource_apply(locked, values)
-    locked.save()
-    audit_record(actor=actor, action=Action.UPDATE, target=locked, account=locked.account,
-                 changes={k: ("***" if k == "caldav_password" else v)
-                          for k, v in values.items()})
-    return locked
-
-
-@transaction.atomic
-def resource_ics_revoke(*, actor: User, resource: Resource) -> Resource:
-    """A new secret for the ICS feed: the old URL stops working at once."""
-    _check_configure(actor, resource.account_id)
-    locked = Resource.objects.select_for_update().get(pk=resource.pk)
-    locked.ics_token = new_token()
-    locked.save(update_fields=["ics_token", "updated_at"])
-    audit_record(actor=actor, action=Action.UPDATE, target=locked, account=locked.account,
-                 changes={"ics_token": "revoked"})
-    return locked
-
-
-def _type_values(data: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, list[str]] = {}
-    out: dict[str, Any] = {}
-    for key in TYPE_FIELDS:
-        if key not in data:
-            continue
-        value = data[key]
-        if key in ("name", "price_info"):
-            limit = 120 if key == "name" else 200
-            if not isinstance(value, str) or len(value) > limit or (key == "name"
-                                                                    and not value.strip()):
-                errors[key] = [_("Texte de %(n)s caractères au plus.") % {"n": limit}]
-            else:
-                out[key] = value.strip()
-        elif key in ("online", "active"):
-            if not isinstance(value, bool):
-                errors[key] = [_("Vrai ou faux attendu.")]
-            else:
-                out[key] = value
-        elif key == "questions":
-            if (not isinstance(value, list) or len(value) > 20
-                    or not all(isinstance(q, str) and 0 < len(q.strip()) <= 200
-                               for q in value)):
-                errors[key] = [_("Une liste de 20 questions au plus (200 caractères).")]
-            else:
-                out[key] = [q.strip() for q in value]
-        else:
-            low = 1 if key == "duration_minutes" else 0
-            high = 24 * 60 if key == "duration_minutes" else (3650 if key == "horizon_days"
-                                                              else MAX_MINUTES)
-            if isinstance(value, bool) or not isinstance(value, int) or not (
-                    low <= value <= high):
-                errors[key] = [_("Un nombre entier de %(a)s à %(b)s.") % {"a": low, "b": high}]
-            else:
-                out[key] = value
-    if errors:
-        raise DomainError("invalid", _("Type de rendez-vous invalide."), status=422,
-                          fields=errors)
-    return out
-
-
-def _type_resources(account_id: int, ids: Any) -> list[Resource]:
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
-                                            for i in ids):
-        raise invalid(resources=_("Une liste d'identifiants d'agendas est attendue."))
-    found = list(Resource.objects.filter(account_id=account_id, pk__in=ids))
-    if len(found) != len(set(ids)):
-        raise invalid(resources=_("Agenda inconnu pour ce client."))
-    return found
-
-
-@transaction.atomic
-def type_create(*, actor: User, account_id: int, data: dict[str, Any],
-                resource_ids: list[int]) -> AppointmentType:
-    _check_configure(actor, account_id)
-    values = _type_values(data)
-    if "name" not in values:
-        raise DomainError("invalid", _("Type de rendez-vous invalide."), status=422,
-                          fields={"name": [_("Ce champ est obligatoire.")]})
-    resources = _type_resources(account_id, resource_ids)
-    kind = AppointmentType.objects.create(account_id=account_id, **values)
-    kind.resources.set(resources)
-    audit_record(actor=actor, action=Action.CREATE, target=kind, account=kind.account,
-                 changes=values)
-    return kind
-
-
-@transaction.atomic
-def type_update(*, actor: User, kind: AppointmentType, data: dict[str, Any],
-                resource_ids: list[int] | None = None) -> AppointmentType:
-    _check_configure(actor, kind.account_id)
-    values = _type_values(data)
-    locked = AppointmentType.objects.select_for_update().get(pk=kind.pk)
-    for key, value in values.items():
-        setattr(locked, key, value)
-    locked.save()
-    if resource_ids is not None:
-        locked.resources.set(_type_resources(locked.account_id, resource_ids))
-    audit_record(actor=actor, action=Action.UPDATE, target=locked, account=locked.account,
-                 changes=values)
-    return locked
-
-
-@transaction.atomic
-def settings_update(*, actor: User, account_id: int, data: dict[str, Any]) -> AgendaSettings:
-    _check_configure(actor, account_id)
-    row, _created = AgendaSettings.objects.select_for_update().get_or_create(
-        account_id=account_id)
-    for key in ("online_booking", "email_reminder", "sms_reminder"):
-        if key in data:
-            setattr(row, key, bool(data[key]))
-    for key, limit in (("public_intro", 2000), ("allowed_origins", 2000)):
-        if key in data:
-            setattr(row, key, str(data[key] or "")[:limit])
-    row.save()
-    audit_record(actor=actor, action=Action.UPDATE, target=row, account=row.account,
-                 changes={k: data[k] for k in data if k in (
-                     "online_booking", "email_reminder", "sms_reminder", "public_intro",
-                     "allowed_origins")})
-    return row

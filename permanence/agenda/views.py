@@ -56,8 +56,8 @@ def slots_fragment(request: AuthedHttpRequest) -> HttpResponse:
         resource_pk = pages._int(request.GET.get("ressource"))
         if resource_pk:
             resources = [r for r in kind.resources.filter(active=True) if r.pk == resource_pk]
-        days = pages.picker(kind, start=pages._date(request.GET.get("date"), None)
-                            if request.GET.get("date") else None, resources=resources)
+        days = pages.picker(kind, start=pages.optional_date(request.GET.get("date")),
+                            resources=resources)
     return render(request, "agenda/_picker.html", {"days": days, "kind": kind,
                                                    "selected": request.GET.get("slot", "")})
 

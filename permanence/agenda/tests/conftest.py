@@ -37,4 +37,4 @@ def kind(account: Any, supervisor: Any, resource: Resource) -> AppointmentType:
 
 
 def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)  # noqa: DTZ001 — tzinfo given
+    return datetime(*args, tzinfo=PARIS)

@@ -23,15 +23,28 @@ from permanence.core import clock
 from permanence.core.errors import DomainError
 from permanence.core.sms import DELIVERED, FAILED, SENT, sms_capable, sms_send
 
-from .models import (Appointment, AppointmentStatus, Reminder, ReminderChannel,
-                     ReminderStatus)
-from .notify import SMS_REF_PREFIX, manage_url, when_text
+from .models import Appointment, AppointmentStatus, Reminder, ReminderChannel, ReminderStatus
+from .notify import SMS_REF_PREFIX, contact_from, manage_url, when_text
 from .selectors import settings_for
 
 logger = logging.getLogger(__name__)
 
 DAY = timedelta(days=1)
 BATCH = 200
+# A reminder carries the link to cancel or move online: it leaves at least this long
+# before the type's cancellation cutoff, so the contact can still use it.
+LEAD = timedelta(hours=2)
+
+
+def _due(appointment: Appointment, before: timedelta) -> datetime:
+    """`before` the start, or a little earlier (at most a day) when that time would fall
+    after the cancellation cutoff: with the default cutoff (24 h) the day-before reminder
+    would otherwise arrive exactly when its link stops working."""
+    due = appointment.start - before
+    cutoff = appointment.start - timedelta(minutes=appointment.type.cancel_cutoff_minutes)
+    if cutoff - LEAD < due <= cutoff - LEAD + DAY:
+        due = cutoff - LEAD
+    return due
 
 
 def plan(appointment: Appointment, now: datetime) -> list[tuple[str, datetime]]:
@@ -39,11 +52,11 @@ def plan(appointment: Appointment, now: datetime) -> list[tuple[str, datetime]]:
     prefs = settings_for(appointment.account_id)
     out = []
     if prefs.email_reminder and appointment.contact_email:
-        out.append((ReminderChannel.EMAIL, appointment.start - DAY))
+        out.append((ReminderChannel.EMAIL, _due(appointment, DAY)))
     if prefs.sms_reminder and sms_capable(appointment.contact_phone):
         ahead = appointment.start - now
-        out.append((ReminderChannel.SMS, appointment.start - (2 * DAY if ahead > 7 * DAY
-                                                              else DAY)))
+        out.append((ReminderChannel.SMS, _due(appointment, 2 * DAY if ahead > 7 * DAY
+                                              else DAY)))
     return [(channel, due) for channel, due in out if due > now]
 
 
@@ -99,8 +112,7 @@ def _send_email(reminder: Reminder, appointment: Appointment, now: datetime) -> 
     subject, body = _text(appointment)
     try:  # no transaction is open here: the SMTP conversation may take its time
         EmailMessage(subject=subject, body=body, to=[appointment.contact_email],
-                     from_email=f"{appointment.account.name} "
-                                f"<{settings.DEFAULT_FROM_EMAIL}>").send()
+                     from_email=contact_from(appointment)).send()
     except Exception as exc:  # SMTP and socket errors alike: shown on the appointment
         Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.FAILED,
                                                        reason=str(exc)[:300])
@@ -141,7 +153,7 @@ def reminder_sms_status(ref: str, status: str, reason: str) -> None:
         reminder_id = int(ref[len(prefix):])
     except ValueError:
         return
-    updates = {"status": _FROM_SMS[status], "reason": reason[:300]}
+    updates: dict[str, object] = {"status": _FROM_SMS[status], "reason": reason[:300]}
     if status == SENT:
         updates["sent_at"] = clock.now()
     qs = Reminder.objects.filter(pk=reminder_id)

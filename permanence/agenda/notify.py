@@ -7,6 +7,7 @@ an SMS is stored in the transaction and sent after it (core.sms)."""
 from __future__ import annotations
 
 import logging
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -17,9 +18,11 @@ from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from permanence.core import background
 from permanence.core.errors import DomainError
 from permanence.core.mail import queue_email
 from permanence.core.sms import sms_capable, sms_send
+from permanence.inbox import services as inbox_services
 
 from .models import Appointment, Resource
 from .selectors import resource_tz
@@ -27,11 +30,20 @@ from .selectors import resource_tz
 logger = logging.getLogger(__name__)
 
 SMS_REF_PREFIX = "agenda:"
+SYNC_TASK = "agenda.sync_resource"
 
 
 def manage_url(appointment: Appointment) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("agenda_public:manage",
                                                    args=[appointment.token])
+
+
+def contact_from(appointment: Appointment) -> str:
+    """The From of mail to the contact: the account's name on the platform's address.
+    DEFAULT_FROM_EMAIL may already carry a display name ("Permanence <no-reply@…>"), and an
+    account's name may hold a comma or quotes: formataddr quotes/encodes what it must."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    return formataddr((appointment.account.name, address))
 
 
 def when_text(appointment: Appointment) -> str:
@@ -64,7 +76,7 @@ def contact_tell(appointment: Appointment, event: str) -> None:
         subject, body = _texts(appointment, event)
     if appointment.contact_email:
         queue_email(to=[appointment.contact_email], subject=subject, body=body,
-                    from_email=f"{appointment.account.name} <{settings.DEFAULT_FROM_EMAIL}>")
+                    from_email=contact_from(appointment))
     if sms_capable(appointment.contact_phone):
         try:
             sms_send(to=appointment.contact_phone, body=body, account_id=appointment.account_id,
@@ -75,10 +87,6 @@ def contact_tell(appointment: Appointment, event: str) -> None:
 
 def timeline_record(appointment: Appointment, conversation: Any, *, actor: Any) -> None:
     """The booking on the call's conversation timeline (staff-only entry)."""
-    # Domain to domain through the inbox's services, imported here because the inbox's
-    # services import much we do not need at start-up for the public pages.
-    from permanence.inbox import services as inbox_services  # noqa: PLC0415
-
     text = _("Rendez-vous pris : %(type)s le %(when)s avec %(who)s") % {
         "type": appointment.type.name, "when": when_text(appointment),
         "who": appointment.resource.name}
@@ -105,6 +113,9 @@ def _push(account_id: int) -> None:
 def live_refresh(appointment: Appointment) -> None:
     account_id = appointment.account_id
     transaction.on_commit(lambda: _push(account_id))
+    if appointment.sync_pending and appointment.resource.caldav_url:
+        # The CalDAV sync soon after the change (tasks.sync_resource), once committed.
+        background.enqueue_on_commit(SYNC_TASK, appointment.resource_id)
 
 
 def live_refresh_resource(resource: Resource) -> None:

@@ -8,8 +8,7 @@ administrators set resources, types and calendar sync up; clients may do it for 
 from __future__ import annotations
 
 from permanence.accounts.models import Role
-from permanence.accounts.permissions import (Actor, can_manage_accounts, can_use_agenda,
-                                             role_of)
+from permanence.accounts.permissions import Actor, can_manage_accounts, can_use_agenda, role_of
 
 
 def can_book(user: Actor) -> bool:

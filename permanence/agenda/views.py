@@ -209,35 +209,61 @@ def call_slots(request: AuthedHttpRequest, call_id: int) -> HttpResponse:
 @require_POST
 @agenda_required
 def call_book(request: AuthedHttpRequest, call_id: int) -> HttpResponse:
-    """One click on a slot books it for the caller (the name and number the call knows)."""
+    """One click on a slot books it for the caller (the name and number the call knows).
+    Without a name yet, the click holds the slot for a few minutes (the caller is still
+    spelling it); « Confirmer » then books the held slot, « Libérer » lets it go."""
     call = desk_selectors.get_call_for_user(request.user, call_id)
     form = BookForm(request.POST)
     kind = _kind_of(request, call.account)
-    error = ""
-    status = 200
-    if kind is None:
-        error, status = _("Choisissez un type de rendez-vous."), 422
-    elif not form.is_valid():
-        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        status = 422
-    else:
-        resource_pk, start = form.cleaned_data["slot"]
-        resource = kind.resources.filter(pk=resource_pk, active=True).first()
-        try:
-            if resource is None:
-                raise NotFound(_("Agenda introuvable."))
+    hold = _held(request, call)
+    error, status, held = "", 200, None
+    try:
+        if kind is None:
+            raise DomainError("invalid", _("Choisissez un type de rendez-vous."), status=422)
+        if hold is not None and "release" in request.POST:
+            services.appointment_cancel(actor=request.user, appointment=hold,
+                                        reason=_("Créneau libéré"))
+        elif form.is_valid():
+            resource_pk, start = form.cleaned_data["slot"]
             services.appointment_book(
-                actor=request.user, kind=kind, start=start, resource=resource,
+                actor=request.user, kind=kind, start=start, hold=hold,
+                resource=_call_resource(kind, resource_pk),
                 booking=_booking(form, origin=Origin.SECRETARIAT, call_id=call.pk,
                                  conversation=call.conversation))
-        except DomainError as exc:
-            error, status = error_text(exc), exc.status
-    context = _call_context(request, call, error=error,
-                            done=not error and status == 200, form=form)
+        elif hold is None and set(form.errors) == {"contact_name"}:
+            resource_pk, start = form.cleaned_data["slot"]
+            held = services.appointment_hold(actor=request.user, kind=kind, start=start,
+                                             resource=_call_resource(kind, resource_pk),
+                                             call_id=call.pk)
+        else:
+            raise DomainError("invalid", " ".join(
+                str(e) for errors in form.errors.values() for e in errors), status=422)
+    except DomainError as exc:
+        error, status = error_text(exc), exc.status
+    done = not error and held is None and "release" not in request.POST
     if not request.htmx:
         if error:
             messages.error(request, error)
-        else:
+        elif done:
             messages.success(request, _("Rendez-vous enregistré ; le contact est prévenu."))
         return redirect("desk:call", pk=call.pk)
+    context = _call_context(request, call, error=error, done=done, form=form,
+                            held=held or (hold if error else None))
     return render(request, "agenda/_call_panel.html", context, status=status)
+
+
+def _held(request: AuthedHttpRequest, call: Any) -> Any:
+    """The slot this call holds, named by the form (None if not one of this call's)."""
+    pk = pages._int(request.POST.get("hold"))
+    if pk is None:
+        return None
+    return selectors.appointments_visible_to(request.user).filter(
+        pk=pk, call_id=call.pk, status=AppointmentStatus.HELD).select_related(
+        "resource").first()
+
+
+def _call_resource(kind: Any, resource_pk: int) -> Any:
+    resource = kind.resources.filter(pk=resource_pk, active=True).first()
+    if resource is None:
+        raise NotFound(_("Agenda introuvable."))
+    return resource

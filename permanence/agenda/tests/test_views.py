@@ -202,3 +202,45 @@ def test_appointment_page_moves_and_marks(kind: Any, agent: Any, resource: Any) 
     assert a.start == paris(*MONDAY, 14) and a.status == "no_show"
     assert selectors.no_show_rate(a.account_id) == 1.0
     assert a.start - a.block_start == timedelta(0)
+
+
+@pytest.mark.django_db
+def test_a_slot_clicked_before_the_name_is_held_then_confirmed(kind: Any, agent: Any,
+                                                               account: Any) -> None:
+    with clock.frozen(NOW):
+        call = record.call_start_manual(actor=agent, account=account,
+                                        from_number="+33612345678", caller_name="")
+        client = logged(agent)
+        slot = selectors.slots(kind, paris(*MONDAY), paris(*MONDAY, 12))[0]
+        held = client.post(f"/app/agenda/appel/{call.pk}/reserver/", {
+            "type": kind.pk, "slot": slot.value, "contact_name": ""}, HTTP_HX_REQUEST="true")
+        hold = Appointment.objects.get()
+        # Held: nobody else can take it meanwhile.
+        assert hold.status == "held" and hold.call_id == call.pk
+        assert slot.start not in [s.start for s in selectors.slots(
+            kind, paris(*MONDAY), paris(*MONDAY, 12))]
+        confirmed = client.post(f"/app/agenda/appel/{call.pk}/reserver/", {
+            "type": kind.pk, "slot": slot.value, "hold": hold.pk,
+            "contact_name": "Jeanne Dupont"}, HTTP_HX_REQUEST="true")
+    assert held.status_code == 200 and "Créneau retenu 5 minutes" in held.content.decode()
+    assert confirmed.status_code == 200
+    hold.refresh_from_db()
+    assert hold.status == "confirmed" and hold.contact_name == "Jeanne Dupont"
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_held_slot_can_be_released(kind: Any, agent: Any, account: Any) -> None:
+    with clock.frozen(NOW):
+        call = record.call_start_manual(actor=agent, account=account,
+                                        from_number="+33612345678", caller_name="")
+        client = logged(agent)
+        slot = selectors.slots(kind, paris(*MONDAY), paris(*MONDAY, 12))[0]
+        client.post(f"/app/agenda/appel/{call.pk}/reserver/", {
+            "type": kind.pk, "slot": slot.value}, HTTP_HX_REQUEST="true")
+        hold = Appointment.objects.get()
+        client.post(f"/app/agenda/appel/{call.pk}/reserver/", {
+            "type": kind.pk, "hold": hold.pk, "release": "1"}, HTTP_HX_REQUEST="true")
+        again = [s.start for s in selectors.slots(kind, paris(*MONDAY), paris(*MONDAY, 12))]
+    hold.refresh_from_db()
+    assert hold.status == "cancelled" and slot.start in again

@@ -324,6 +324,10 @@ api.add_router("", calendar_router)
 api.add_router("", inbox_router)
 api.add_router("", desk_router)
 
+from permanence.agenda.api import router as agenda_router  # noqa: E402
+
+api.add_router("", agenda_router)
+
 from permanence.catalog.api import router as catalog_router  # noqa: E402
 from permanence.payments.api import router as payments_router  # noqa: E402
 from permanence.shop.api import router as shop_router  # noqa: E402

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -111,6 +112,7 @@ class Route:
     kwargs: Callable[[Ctx], dict[str, Any]] | None = None
     data: Callable[[Ctx], dict[str, Any]] | None = None
     scoped: bool = False  # about one account: requested on both accounts
+    query: Callable[[Ctx], dict[str, Any]] | None = None  # API GET parameters
 
 
 def _pk(ctx: Ctx) -> dict[str, Any]:
@@ -548,6 +550,14 @@ MATRIX: dict[str, Route] = {
                                                  "billing_address": "1 rue de la Paix"}),
     "quote_public:decline": Route(everyone(), method="POST", kwargs=_quote_token,
                                   data=lambda c: {"reason": "Trop cher"}),
+    # --- Agenda: the public booking page and the contact's link (agenda_public:*), no login.
+    # The world's accounts have not switched online booking on: 404 for everybody. The
+    # manage link is anyone's who holds the appointment's token.
+    "agenda_public:booking": Route(everyone(404), kwargs=lambda c: {"slug": c.account.slug}),
+    "agenda_public:booking_slots": Route(everyone(404),
+                                         kwargs=lambda c: {"slug": c.account.slug}),
+    "agenda_public:manage": Route(everyone(), kwargs=lambda c: {
+        "token": c.objects[c.account.pk]["appointment"].token}),
     # --- Storefront: payments for billing staff (payments:*) ---
     # Billing staff and admins act; supervisors read (list, detail, event log).
     "payments:list": Route(expect({BILLING, ADMIN, SUPERVISOR})),
@@ -578,6 +588,20 @@ def _calendar_body(ctx: Ctx) -> dict[str, Any]:
     return {"timezone": "Europe/Paris", "holidays": "FR", "closures": [],
             "weekly": {d: office if d not in ("sat", "sun") else []
                        for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+
+
+# Agenda (agenda/permissions.py): who books (staff who answer, the account's clients) and
+# who sets resources and types up (managers, the account's clients).
+AGENDA_USERS = {CLIENT, AGENT, SUPERVISOR, ADMIN}
+AGENDA_SETUP = {CLIENT, SUPERVISOR, ADMIN}
+
+
+def _agenda_resource(ctx: Ctx) -> dict[str, Any]:
+    return {"resource_id": ctx.of_target("agenda_resource").pk}
+
+
+def _appointment(ctx: Ctx) -> dict[str, Any]:
+    return {"appointment_id": ctx.of_target("appointment").pk}
 
 
 API_MATRIX: dict[str, Route] = {
@@ -697,6 +721,55 @@ API_MATRIX: dict[str, Route] = {
     "POST /api/v1/sms/brevo/events": Route(
         everyone(403), method="POST",
         data=lambda c: {"messageId": 1, "msg_status": "delivered"}),
+    # --- Agenda: resources, appointment types, slots, appointments. Read by whoever has an
+    # agenda on a visible account (billing staff: 403 everywhere); resources and types are
+    # set up by managers and the account's clients, appointments booked by staff who answer
+    # and clients. Lists are filtered (outsiders see nothing of the other account). ---
+    "GET /api/v1/agenda/resources": Route(expect(AUTHENTICATED - {BILLING}, anonymous=401)),
+    "POST /api/v1/agenda/resources": Route(
+        expect(AGENDA_SETUP, hidden=API_HIDDEN, anonymous=401), method="POST",
+        data=lambda c: {"account": c.target.pk, "name": "Dr Nouveau"}, scoped=True),
+    "GET /api/v1/agenda/resources/{resource_id}": Route(
+        expect(AGENDA_USERS, hidden=API_HIDDEN, anonymous=401), kwargs=_agenda_resource,
+        scoped=True),
+    "PATCH /api/v1/agenda/resources/{resource_id}": Route(
+        expect(AGENDA_SETUP, hidden=API_HIDDEN, anonymous=401), method="PATCH",
+        kwargs=_agenda_resource, data=lambda c: {"name": "Dr Renommé"}, scoped=True),
+    # Without a CalDAV calendar configured, those allowed get a 422 (nothing to sync).
+    "POST /api/v1/agenda/resources/{resource_id}/sync": Route(
+        expect(AGENDA_SETUP, hidden=API_HIDDEN, anonymous=401), method="POST",
+        kwargs=_agenda_resource, scoped=True),
+    "GET /api/v1/agenda/appointment-types": Route(
+        expect(AUTHENTICATED - {BILLING}, anonymous=401)),
+    "POST /api/v1/agenda/appointment-types": Route(
+        expect(AGENDA_SETUP, hidden=API_HIDDEN, anonymous=401), method="POST",
+        data=lambda c: {"account": c.target.pk, "name": "Bilan",
+                        "resource": c.of_target("agenda_resource").pk}, scoped=True),
+    "GET /api/v1/agenda/appointment-types/{type_id}": Route(
+        expect(AGENDA_USERS, hidden=API_HIDDEN, anonymous=401),
+        kwargs=lambda c: {"type_id": c.of_target("agenda_type").pk}, scoped=True),
+    "PATCH /api/v1/agenda/appointment-types/{type_id}": Route(
+        expect(AGENDA_SETUP, hidden=API_HIDDEN, anonymous=401), method="PATCH",
+        kwargs=lambda c: {"type_id": c.of_target("agenda_type").pk},
+        data=lambda c: {"duration_minutes": 45}, scoped=True),
+    "GET /api/v1/agenda/slots": Route(
+        expect(AGENDA_USERS, hidden=API_HIDDEN, anonymous=401), scoped=True,
+        query=lambda c: {"type": c.of_target("agenda_type").pk,
+                         "from": "2030-01-07T00:00:00+01:00",
+                         "to": "2030-01-08T00:00:00+01:00"}),
+    "GET /api/v1/agenda/appointments": Route(expect(AUTHENTICATED - {BILLING}, anonymous=401)),
+    "POST /api/v1/agenda/appointments": Route(
+        expect(AGENDA_USERS, hidden=API_HIDDEN, anonymous=401), method="POST",
+        data=lambda c: {"type": c.of_target("agenda_type").pk,
+                        "start": "2030-01-07T10:00:00+01:00", "contact": {"name": "Jeanne"}},
+        scoped=True),
+    "GET /api/v1/agenda/appointments/{appointment_id}": Route(
+        expect(AGENDA_USERS, hidden=API_HIDDEN, anonymous=401), kwargs=_appointment,
+        scoped=True),
+    "PATCH /api/v1/agenda/appointments/{appointment_id}": Route(
+        expect(AGENDA_USERS, hidden=API_HIDDEN, anonymous=401), method="PATCH",
+        kwargs=_appointment, data=lambda c: {"status": "cancelled", "reason": "Empêché"},
+        scoped=True),
 }
 
 # --- Discovery ---------------------------------------------------------------------------------
@@ -915,6 +988,25 @@ def _desk_calls_world(account: Any) -> dict[str, Any]:
         created_at=now)}
 
 
+def _agenda_world(account: Any, admin: Any) -> dict[str, Any]:
+    """Agenda: a resource open every day 08:00-20:00, a 30-minute type it takes, and one
+    appointment on Monday 7 January 2030 at 09:00 (10:00 stays free to book)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from permanence.agenda import services as agenda
+
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    resource = agenda.resource_create(actor=admin, account_id=account.pk, data={
+        "name": "Dr Martin", "weekly": {d: [["08:00", "20:00"]] for d in days}})
+    kind = agenda.type_create(actor=admin, account_id=account.pk, data={
+        "name": "Consultation", "duration_minutes": 30}, resource_ids=[resource.pk])
+    appointment = agenda.appointment_book(
+        actor=admin, kind=kind, start=datetime(2030, 1, 7, 9, tzinfo=ZoneInfo("Europe/Paris")),
+        booking=agenda.Booking(contact=agenda.Contact(name="Jeanne Petit")))
+    return {"agenda_resource": resource, "agenda_type": kind, "appointment": appointment}
+
+
 def _build_world() -> Ctx:
     """Users of every role, two accounts with everything a route may be about."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -978,6 +1070,7 @@ def _build_world() -> Ctx:
         order_transition(order=objects[acc.pk]["order"], to="payee")
         mark_checked(objects[acc.pk]["order"])  # « Vérifier » done: validation is allowed
         objects[acc.pk].update(_desk_calls_world(acc))  # Desk: a call back to make
+        objects[acc.pk].update(_agenda_world(acc, users[ADMIN]))  # Agenda
         # Desk: an outbound campaign in progress, with one person to call.
         objects[acc.pk]["campaign"] = Campaign.objects.create(
             account=acc, name=f"Relance {acc.slug}", kind="relance", status="active",
@@ -1196,6 +1289,8 @@ def test_api_access(ctx: Ctx, key: str, target: str, role: str) -> None:
     client = _client() if role == ANON else _client(api_token_for(ctx.users[role]))
     _method, path = key.split(" ", 1)
     url = path.format(**(route.kwargs(ctx) if route.kwargs else {}))
+    if route.query:
+        url += "?" + urlencode(route.query(ctx))
     body = json.dumps(route.data(ctx) if route.data else {})
     expected = _expected(route, target, role)
     before = snapshot() if expected != OK else None

@@ -181,7 +181,6 @@ MATRIX: dict[str, Route] = {
     "shop": Route(expect(STAFF)),
     # Menus fit the role: no Facturation for télésecrétaires, no Agenda for billing staff.
     "billing": Route(expect(STAFF - {AGENT, OTHER_AGENT})),
-    "agenda": Route(expect(STAFF - {BILLING})),
     "reports": Route(expect(STAFF)),
     "settings": Route(expect(STAFF)),
     "accounts:list": Route(expect(STAFF)),
@@ -558,6 +557,75 @@ MATRIX: dict[str, Route] = {
                                          kwargs=lambda c: {"slug": c.account.slug}),
     "agenda_public:manage": Route(everyone(), kwargs=lambda c: {
         "token": c.objects[c.account.pk]["appointment"].token}),
+    "agenda_public:ics": Route(everyone(), kwargs=lambda c: {
+        "token": c.objects[c.account.pk]["agenda_resource"].ics_token}),
+    # --- Agenda: the secretaries' pages (agenda:*). Staff who answer (not billing), on the
+    # accounts they see; set-up changes by supervisors and administrators.
+    "agenda:home": Route(expect(STAFF - {BILLING})),
+    "agenda:book": Route(expect(STAFF - {BILLING})),
+    "agenda:slots": Route(expect(STAFF - {BILLING})),
+    "agenda:setup": Route(expect(STAFF - {BILLING})),
+    "agenda:appointment": Route(expect(WORKERS, hidden={OTHER_AGENT}), scoped=True,
+                                kwargs=lambda c: {"pk": c.of_target("appointment").pk}),
+    # Moved to the time it already has (a real move for whoever may).
+    "agenda:move": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST", scoped=True,
+                         kwargs=lambda c: {"pk": c.of_target("appointment").pk},
+                         data=lambda c: {"slot": "{}|{}".format(
+                             c.of_target("agenda_resource").pk,
+                             c.of_target("appointment").start.isoformat())}),
+    "agenda:cancel": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST", scoped=True,
+                           kwargs=lambda c: {"pk": c.of_target("appointment").pk},
+                           data=lambda c: {"reason": "Empêché"}),
+    "agenda:mark": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST", scoped=True,
+                         kwargs=lambda c: {"pk": c.of_target("appointment").pk},
+                         data=lambda c: {"status": "honoured"}),
+    "agenda:call_slots": Route(expect(WORKERS, hidden={OTHER_AGENT}), scoped=True,
+                               kwargs=lambda c: {"call_id": c.of_target("call").pk}),
+    "agenda:call_book": Route(expect(WORKERS, hidden={OTHER_AGENT}), method="POST",
+                              scoped=True,
+                              kwargs=lambda c: {"call_id": c.of_target("call").pk},
+                              data=lambda c: {"type": c.of_target("agenda_type").pk,
+                                              "slot": "{}|2030-01-08T10:00:00+01:00".format(
+                                                  c.of_target("agenda_resource").pk),
+                                              "contact_name": "Paul Durand"}),
+    "agenda:account_setup": Route(expect(WORKERS, hidden={OTHER_AGENT}), scoped=True,
+                                  kwargs=_account_id),
+    "agenda:resource": Route(expect(WORKERS, hidden={OTHER_AGENT}), scoped=True,
+                             kwargs=lambda c: {"pk": c.of_target("agenda_resource").pk}),
+    "agenda:exception_add": Route(
+        expect(WORKERS, hidden={OTHER_AGENT}), method="POST", scoped=True,
+        kwargs=lambda c: {"pk": c.of_target("agenda_resource").pk},
+        data=lambda c: {"kind": "closed", "start": "2030-02-04T09:00",
+                        "end": "2030-02-04T12:00", "note": "Formation"}),
+    "agenda:exception_remove": Route(
+        expect(WORKERS, hidden={OTHER_AGENT}), method="POST", scoped=True,
+        kwargs=lambda c: {"pk": c.of_target("agenda_absence").pk}),
+    # The ICS secret and the sync: supervisors and administrators only.
+    "agenda:ics_revoke": Route(expect(MANAGERS, hidden={OTHER_AGENT}), method="POST",
+                               scoped=True,
+                               kwargs=lambda c: {"pk": c.of_target("agenda_resource").pk}),
+    "agenda:sync_now": Route(expect(MANAGERS), method="POST",
+                             scoped=True,
+                             kwargs=lambda c: {"pk": c.of_target("agenda_resource").pk}),
+    # --- Espace client → Agenda (portal:agenda*): the client's current account only; the
+    # other account's titulaire finds nothing (404), or its own resources only (422).
+    "portal:agenda": Route(expect(CLIENTS)),
+    "portal:agenda_book": Route(expect(CLIENTS)),
+    "portal:agenda_block": Route(
+        {**expect({CLIENT}), OUTSIDER: 422}, method="POST", scoped=True,
+        data=lambda c: {"ressource_bloc": c.of_target("agenda_resource").pk, "kind": "closed",
+                        "start": "2030-02-05T14:00", "end": "2030-02-05T18:00"}),
+    "portal:agenda_appointment": Route(
+        expect({CLIENT}, hidden={OUTSIDER}), scoped=True,
+        kwargs=lambda c: {"pk": c.of_target("appointment").pk}),
+    "portal:agenda_move": Route(
+        expect({CLIENT}, hidden={OUTSIDER}), method="POST", scoped=True,
+        kwargs=lambda c: {"pk": c.of_target("appointment").pk},
+        data=lambda c: {"slot": "{}|{}".format(c.of_target("agenda_resource").pk,
+                                               c.of_target("appointment").start.isoformat())}),
+    "portal:agenda_cancel": Route(
+        expect({CLIENT}, hidden={OUTSIDER}), method="POST", scoped=True,
+        kwargs=lambda c: {"pk": c.of_target("appointment").pk}),
     # --- Storefront: payments for billing staff (payments:*) ---
     # Billing staff and admins act; supervisors read (list, detail, event log).
     "payments:list": Route(expect({BILLING, ADMIN, SUPERVISOR})),
@@ -1004,7 +1072,12 @@ def _agenda_world(account: Any, admin: Any) -> dict[str, Any]:
     appointment = agenda.appointment_book(
         actor=admin, kind=kind, start=datetime(2030, 1, 7, 9, tzinfo=ZoneInfo("Europe/Paris")),
         booking=agenda.Booking(contact=agenda.Contact(name="Jeanne Petit")))
-    return {"agenda_resource": resource, "agenda_type": kind, "appointment": appointment}
+    absence = agenda.exception_add(
+        actor=admin, resource=resource, kind="closed",
+        start=datetime(2030, 1, 14, 8, tzinfo=ZoneInfo("Europe/Paris")),
+        end=datetime(2030, 1, 14, 20, tzinfo=ZoneInfo("Europe/Paris")), note="Congés")
+    return {"agenda_resource": resource, "agenda_type": kind, "appointment": appointment,
+            "agenda_absence": absence}
 
 
 def _build_world() -> Ctx:

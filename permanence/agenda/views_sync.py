@@ -18,21 +18,29 @@ from . import selectors
 from .caldav_sync import resource_sync
 from .permissions import can_configure
 
-configure_required = role_required(lambda u: u.is_active and can_configure(u))
+# Staff who set agendas up (clients configure theirs through the espace client).
+configure_required = role_required(lambda u: u.is_active and can_configure(u)
+                                   and not getattr(u, "is_client", False))
 
 
 def summary(result: dict[str, Any]) -> str:
     """What a sync changed, in a sentence for staff."""
-    parts = []
-    for key, one, many in (
-            ("pushed", "%(n)d rendez-vous envoyé", "%(n)d rendez-vous envoyés"),
-            ("deleted_remote", "%(n)d supprimé là-bas", "%(n)d supprimés là-bas"),
-            ("busy_added", "%(n)d occupation ajoutée", "%(n)d occupations ajoutées"),
-            ("busy_updated", "%(n)d occupation modifiée", "%(n)d occupations modifiées"),
-            ("busy_removed", "%(n)d occupation retirée", "%(n)d occupations retirées")):
-        n = int(result.get(key, 0))
-        if n:
-            parts.append(ngettext(one, many, n) % {"n": n})
+    counts = {key: int(result.get(key, 0)) for key in (
+        "pushed", "deleted_remote", "busy_added", "busy_updated", "busy_removed")}
+    # Literal ngettext calls, one per count, so that makemessages finds them.
+    phrases = {
+        "pushed": ngettext("%(n)d rendez-vous envoyé", "%(n)d rendez-vous envoyés",
+                           counts["pushed"]),
+        "deleted_remote": ngettext("%(n)d supprimé là-bas", "%(n)d supprimés là-bas",
+                                   counts["deleted_remote"]),
+        "busy_added": ngettext("%(n)d occupation ajoutée", "%(n)d occupations ajoutées",
+                               counts["busy_added"]),
+        "busy_updated": ngettext("%(n)d occupation modifiée", "%(n)d occupations modifiées",
+                                 counts["busy_updated"]),
+        "busy_removed": ngettext("%(n)d occupation retirée", "%(n)d occupations retirées",
+                                 counts["busy_removed"]),
+    }
+    parts = [phrases[key] % {"n": n} for key, n in counts.items() if n]
     text = _("Synchronisation faite : %(what)s.") % {
         "what": ", ".join(parts) if parts else _("rien de nouveau")}
     if result.get("full"):

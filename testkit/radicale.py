@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 USER = "praticien"
 PASSWORD = "secret-caldav-42"  # noqa: S105 (test-only)
@@ -44,14 +45,14 @@ class RadicaleServer:
     def calendar_url(self, name: str) -> str:
         return f"{self.base_url}/{self.user}/{name}/"
 
-    def client(self, password: str | None = None):
-        import caldav
+    def client(self, password: str | None = None) -> Any:
+        from caldav.davclient import DAVClient
 
-        return caldav.DAVClient(url=self.base_url + "/", username=self.user,
+        return DAVClient(url=self.base_url + "/", username=self.user,
                                 password=self.password if password is None else password,
                                 timeout=10)
 
-    def make_calendar(self, name: str):
+    def make_calendar(self, name: str) -> Any:
         """A new, empty calendar `name` of the user, created with MKCALENDAR."""
         client = self.client()
         principal = client.principal()

@@ -21,7 +21,7 @@ from ninja import Status as Respond
 from permanence.core.access import AuthedHttpRequest
 from permanence.core.errors import DomainError, NotFound, invalid
 
-from . import selectors, services
+from . import caldav_sync, selectors, services
 from .api_common import require_agenda, require_configure, visible_account
 from .models import AppointmentType, Resource
 
@@ -163,10 +163,7 @@ def resource_sync(request: AuthedHttpRequest, resource_id: int) -> dict[str, Any
     require_configure(request.user)
     if not resource.caldav_url:
         raise invalid(caldav_url=_("Aucun calendrier CalDAV n'est configuré pour cet agenda."))
-    # Imported here: the sync client (caldav, network) is only loaded when a sync is asked.
-    from .caldav_sync import resource_sync as sync_now
-
-    result = sync_now(resource.pk)
+    result = caldav_sync.resource_sync(resource.pk)
     resource.refresh_from_db(fields=["caldav_synced_at", "caldav_error"])
     return {"resource": resource.pk, "result": result if isinstance(result, dict) else {},
             "caldav_synced_at": resource.caldav_synced_at,

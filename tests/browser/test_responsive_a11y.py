@@ -13,9 +13,10 @@ axe-core is the copy bundled in the `axe-playwright-python` package (no CDN).
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -26,7 +27,7 @@ DEMO_PASSWORD = "permanence-demo"
 WIDTHS = (390, 1366)
 BLOCKING = ("serious", "critical")
 
-NEXT_WEEK = (date.today() + timedelta(days=7)).isoformat()
+NEXT_WEEK = (datetime.now(ZoneInfo("Europe/Paris")) + timedelta(days=7)).date().isoformat()
 # Detail pages: (list page, link pattern) — the first matching link of the list is measured.
 STAFF_DETAILS = [
     ("/app/boite/", r"^/app/boite/\d+/$"),

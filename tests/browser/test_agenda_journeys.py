@@ -11,6 +11,7 @@ Nothing scrolls sideways; axe-core finds nothing serious.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from io import StringIO
 from typing import Any
@@ -140,3 +141,75 @@ def test_client_blocks_an_afternoon_and_those_slots_disappear(
     expect(day).to_be_visible()
     offered = day.locator(".slot span").all_inner_texts()
     assert offered and all(int(t[:2]) < 13 for t in offered), offered
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_contact_books_online_moves_it_and_gets_the_reminders(
+        size: str, new_page: Any, supervisor: Any, account: Any, settings: Any,
+        tmp_path: Any) -> None:
+    from django.core import mail
+
+    from permanence.agenda import reminders, services
+    from permanence.agenda.models import Appointment, Reminder
+    from permanence.core import clock
+
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+    resource, kind = _practice(account, supervisor)
+    services.type_update(actor=supervisor, kind=kind, data={
+        "online": True, "questions": ["Motif de la consultation"], "min_notice_minutes": 60})
+    services.settings_update(actor=supervisor, account_id=account.pk, data={
+        "online_booking": True, "public_intro": "Prenez rendez-vous en ligne."})
+    mail.outbox.clear()
+    in_three_days = (clock.now().astimezone(PARIS) + timedelta(days=3)).date()
+
+    contact = new_page(**SIZES[size])
+    contact.goto(f"/rdv/{account.slug}/")
+    expect(contact.get_by_text("Prenez rendez-vous en ligne.")).to_be_visible()
+    _checked(contact)
+    contact.get_by_role("link", name=re.compile("Consultation")).click()
+    day = contact.locator(".slot-day", has=contact.get_by_role(
+        "heading", name=re.compile(rf"\b{in_three_days.day}\b")))
+    day.get_by_role("link").first.click()
+    contact.get_by_label("Nom et prénom").fill("Jeanne Dupont")
+    contact.get_by_label("Adresse e-mail").fill("jeanne@example.org")
+    contact.get_by_label("Téléphone mobile").fill("06 12 34 56 78")
+    contact.get_by_label("Motif de la consultation").fill("Renouvellement")
+    contact.get_by_label(re.compile("J'accepte")).check()
+    _checked(contact)
+    contact.get_by_role("button", name="Confirmer le rendez-vous").click()
+    expect(contact.get_by_role("heading", name="Rendez-vous confirmé")).to_be_visible()
+    _checked(contact)
+
+    booked = Appointment.objects.get()
+    assert booked.origin == "online" and booked.contact_phone == "+33612345678"
+    assert booked.start.astimezone(PARIS).date() == in_three_days
+    assert any("Rendez-vous confirmé" in m.subject for m in mail.outbox)
+
+    # The manage link of the confirmation: move to another slot.
+    contact.goto(f"/rdv/gerer/{booked.token}/")
+    first_start = booked.start
+    contact.get_by_role("link", name="Déplacer").click()
+    _checked(contact)
+    in_four_days = in_three_days + timedelta(days=1)
+    target = contact.locator(".slot-day", has=contact.get_by_role(
+        "heading", name=re.compile(rf"\b{in_four_days.day}\b")))
+    target.locator("button.slot").first.click()
+    expect(contact.get_by_text("Votre rendez-vous est déplacé.")).to_be_visible()
+    booked.refresh_from_db()
+    assert booked.start != first_start and booked.sequence == 1
+    assert booked.start.astimezone(PARIS).date() == in_four_days
+    assert any("Rendez-vous déplacé" in m.subject for m in mail.outbox)
+
+    # The scheduler's job, once the reminders are due: the e-mail and the SMS leave.
+    planned = list(Reminder.objects.filter(appointment=booked, status="pending"))
+    assert {r.channel for r in planned} == {"email", "sms"}
+    mail.outbox.clear()
+    assert reminders.reminders_send(now=booked.start - timedelta(hours=3)) == 2
+    reminder_mail = next(m for m in mail.outbox if m.subject.startswith("Rappel"))
+    assert f"/rdv/gerer/{booked.token}/" in reminder_mail.body
+    sms_files = list((tmp_path / "sms").glob("*"))
+    assert any("Rappel" in f.read_text() for f in sms_files)
+    statuses = set(Reminder.objects.filter(appointment=booked).exclude(
+        status="cancelled").values_list("status", flat=True))
+    assert statuses <= {"sent", "delivered"} and statuses

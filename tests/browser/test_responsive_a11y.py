@@ -52,7 +52,7 @@ CLIENT_DETAILS = [
     ("/espace/agenda/", r"^/espace/agenda/rendez-vous/\d+/$"),
 ]
 PUBLIC_PAGES = ["/", "/offres/", "/secteurs/", "/service-client/", "/contact/", "/panier/",
-                "/devis/demande/", "/connexion/", "/cgv/"]
+                "/devis/demande/", "/connexion/", "/cgv/", "/rdv/cabinet-martin/"]
 EXTRA_STAFF_PAGES = {
     "superviseur": ["/app/boite/notifications/", "/app/boite/reclamations/",
                     "/app/sms/desinscriptions/"],

@@ -29,6 +29,7 @@ import logging
 import queue
 import threading
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -109,7 +110,13 @@ class _Sender(threading.Thread):
                                              method="POST")
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (loopback URL from runstack)
                 response.read()
-        except Exception:  # best effort: the page is right on reload
+        except Exception as exc:  # best effort: the page is right on reload
+            if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason,
+                                                                     ConnectionRefusedError):
+                # The web process is not listening (yet, at start-up): one line, no trace.
+                logger.warning("live relay to %s: the web process is not listening "
+                               "(%d push(es) lost)", self.url, len(batch))
+                return
             logger.warning("live relay to %s failed (%d push(es) lost)", self.url, len(batch),
                            exc_info=True)
 

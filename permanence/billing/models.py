@@ -1,4 +1,5 @@
-"""Subscriptions created when an order is activated (usage and invoices come later)."""
+"""Subscriptions, created when an order is activated; usage records (models_usage) and
+invoices (models_invoices) live beside them."""
 
 from __future__ import annotations
 
@@ -13,14 +14,31 @@ from permanence.core.models import StatusHistory
 class SubscriptionStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspendue", _("Suspendue")
+    CANCEL_SCHEDULED = "resiliation", _("Résiliation programmée")
     CANCELLED = "resiliee", _("Résiliée")
+    PAYMENT_DEFAULT = "defaut", _("En défaut de paiement")
 
 
 SUBSCRIPTION_TRANSITIONS: dict[str, set[str]] = {
-    SubscriptionStatus.ACTIVE: {SubscriptionStatus.SUSPENDED, SubscriptionStatus.CANCELLED},
-    SubscriptionStatus.SUSPENDED: {SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELLED},
+    SubscriptionStatus.ACTIVE: {SubscriptionStatus.SUSPENDED, SubscriptionStatus.CANCELLED,
+                                SubscriptionStatus.CANCEL_SCHEDULED,
+                                SubscriptionStatus.PAYMENT_DEFAULT},
+    SubscriptionStatus.SUSPENDED: {SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELLED,
+                                   SubscriptionStatus.CANCEL_SCHEDULED},
+    # Withdrawn before its date (active again), or reached (résiliée).
+    SubscriptionStatus.CANCEL_SCHEDULED: {SubscriptionStatus.ACTIVE,
+                                          SubscriptionStatus.CANCELLED,
+                                          SubscriptionStatus.PAYMENT_DEFAULT},
+    SubscriptionStatus.PAYMENT_DEFAULT: {SubscriptionStatus.ACTIVE,
+                                         SubscriptionStatus.SUSPENDED,
+                                         SubscriptionStatus.CANCELLED},
     SubscriptionStatus.CANCELLED: set(),
 }
+
+
+class BillingPeriod(models.TextChoices):
+    MONTHLY = "mensuel", _("Mensuelle")
+    ANNUAL = "annuel", _("Annuelle")
 
 
 class Subscription(models.Model):
@@ -40,6 +58,26 @@ class Subscription(models.Model):
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("20.00"))
     started_at = models.DateTimeField()
     commitment_ends_on = models.DateField(null=True, blank=True)
+    # The plan's terms as agreed (issue 12): how it bills, what is included, at what price.
+    plan_kind = models.CharField(_("type de formule"), max_length=10, blank=True)
+    billing_period = models.CharField(_("périodicité"), max_length=8,
+                                      choices=BillingPeriod.choices,
+                                      default=BillingPeriod.MONTHLY)
+    notice_days = models.PositiveIntegerField(_("préavis (jours)"), default=30)
+    # Per metric (usage_records' metric): the quantity included each period, and the
+    # price of each unit beyond it (or of each unit, for a per-act plan), in cents HT.
+    included = models.JSONField(default=dict, blank=True)
+    unit_prices = models.JSONField(default=dict, blank=True)
+    hourly_rate_cents = models.PositiveIntegerField(default=0)
+    increment_minutes = models.PositiveIntegerField(default=1)
+    # Options taken with the plan: [{"offer": id, "label": …, "monthly_price_cents": …}].
+    options = models.JSONField(default=list, blank=True)
+    # The period being served (base fee billed in advance for it) and the next invoice date.
+    current_period_start = models.DateField(null=True, blank=True)
+    next_invoice_on = models.DateField(null=True, blank=True)
+    # A scheduled cancellation's effective date; the renewal reminder sent for which date.
+    ends_on = models.DateField(null=True, blank=True)
+    renewal_reminded_for = models.DateField(null=True, blank=True)
     # Saved payment method for recurring debits (provider ids only: no card data here).
     provider_customer_id = models.CharField(max_length=80, blank=True)
     provider_payment_method_id = models.CharField(max_length=80, blank=True)
@@ -60,3 +98,16 @@ class SubscriptionStatusChange(StatusHistory):
                                      related_name="history")
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
+
+
+# Models in their own modules, loaded with this one (Django finds models in `models`).
+from .models_invoices import (  # noqa: E402
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceStatusChange,
+)
+from .models_usage import UsageRecord  # noqa: E402
+
+__all__ = ["BillingPeriod", "Invoice", "InvoiceLine", "InvoiceSequence", "InvoiceStatusChange",
+           "Subscription", "SubscriptionStatus", "SubscriptionStatusChange", "UsageRecord"]

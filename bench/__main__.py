@@ -33,7 +33,8 @@ def main() -> int:
     # [(name, value, target, ok), ...]; listed here in the order they run.
     names = ["business_time", "api_accounts", "healthz", "mail_ingest", "inbox", "inbox_search",
              "conversation_create",
-             "checkout", "payments", "orders", "live", "desk", "agenda", "agenda_sync"]
+             "checkout", "payments", "orders", "live", "desk", "agenda", "agenda_sync", "billing_run",
+             "invoice_documents"]
     benches = {name: importlib.import_module(f"bench.{name}").run for name in names
                if (ROOT / "bench" / f"{name}.py").exists()}
     wanted = sys.argv[1:] or list(benches)

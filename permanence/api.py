@@ -138,6 +138,8 @@ FRENCH_MESSAGES = {
     "int_parsing": "Nombre entier attendu.",
     "int_type": "Nombre entier attendu.",
     "float_parsing": "Nombre attendu.",
+    "decimal_parsing": "Nombre attendu.",
+    "decimal_type": "Nombre attendu.",
     "bool_parsing": "Booléen attendu (true ou false).",
     "datetime_parsing": "Date et heure ISO 8601 attendues (ex. 2026-11-23T09:00:00+01:00).",
     "datetime_from_date_parsing": "Date et heure ISO 8601 attendues.",
@@ -337,6 +339,14 @@ api.add_router("", catalog_router)
 api.add_router("", shop_router)
 api.add_router("", quotes_router)
 api.add_router("", payments_router)
+
+from permanence.billing.api_usage import router as usage_router  # noqa: E402
+
+api.add_router("", usage_router)
+
+from permanence.billing.api_documents import router as billing_router  # noqa: E402
+
+api.add_router("", billing_router)
 
 from permanence.channels_sms.api import router as sms_router  # noqa: E402
 

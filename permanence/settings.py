@@ -313,6 +313,7 @@ LOGGING = {
     # Library chatter that drowns the demo's console: WeasyPrint logs every layout step, the
     # SMTP server every command of every session.
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"},
+                "factur-x": {"level": "WARNING"},
                 "mail.log": {"level": "WARNING"}},
 }
 

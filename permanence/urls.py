@@ -48,7 +48,7 @@ urlpatterns = [
     path("app/boutique/devis/", include("permanence.shop.quotes.urls")),
     path("app/boutique/paiements/", include("permanence.payments.urls")),
     path("app/site/", include("permanence.catalog.urls_staff")),
-    path("app/facturation/", core_views.section, {"name": "billing"}, name="billing"),
+    path("app/facturation/", include("permanence.billing.urls")),
     path("app/agenda/", include("permanence.agenda.urls")),
     path("app/rapports/", reports_views.home, name="reports"),
     path("app/", include("permanence.accounts.urls")),

@@ -180,7 +180,6 @@ MATRIX: dict[str, Route] = {
     "dashboard": Route(expect(STAFF)),
     "shop": Route(expect(STAFF)),
     # Menus fit the role: no Facturation for télésecrétaires, no Agenda for billing staff.
-    "billing": Route(expect(STAFF - {AGENT, OTHER_AGENT})),
     "reports": Route(expect(STAFF)),
     "settings": Route(expect(STAFF)),
     "accounts:list": Route(expect(STAFF)),
@@ -401,6 +400,37 @@ MATRIX: dict[str, Route] = {
                             scoped=True),
     # Espace client: the current account's orders; one order only if it is theirs.
     "portal:orders": Route(expect(CLIENTS)),
+    "portal:consumption": Route(expect(CLIENTS)),  # the current account's subscriptions
+    # Espace client: « Mon abonnement » of the current account (no account in the URL). The
+    # world's orders are not activated: no subscription, the actions redirect with a message.
+    "portal:subscription": Route(expect(CLIENTS)),
+    "portal:subscription_change": Route(expect(CLIENTS)),
+    "portal:subscription_option": Route(expect(CLIENTS)),
+    "portal:subscription_cancel": Route(expect(CLIENTS)),
+    "portal:subscription_withdraw": Route(expect(CLIENTS), method="POST"),
+    # Facturation › Abonnements: billing staff, administrators and supervisors, every account.
+    # The action resumes an active subscription: refused with a message, nothing changes.
+    # Facturation › invoices: billing staff, administrators and supervisors read every
+    # account's; billing staff and administrators issue (run, credit notes).
+    "billing:home": Route(expect(QUOTE_MANAGERS)),
+    "billing:run": Route(expect(QUOTE_MANAGERS)),
+    "billing:invoice": Route(expect(QUOTE_MANAGERS), kwargs=lambda c: {
+        "number": c.objects[c.account.pk]["invoice"].number}),
+    "billing:invoice_pdf": Route(expect(QUOTE_MANAGERS), kwargs=lambda c: {
+        "number": c.objects[c.account.pk]["invoice"].number}),
+    "billing:credit_note_new": Route(
+        {**expect({BILLING, ADMIN}), SUPERVISOR: 403}, method="POST",
+        kwargs=lambda c: {"number": c.objects[c.account.pk]["invoice"].number},
+        data=lambda c: {"reason": "Erreur de facturation"}),
+    # Espace client → Factures: the client's current account only.
+    "portal:invoices": Route(expect(CLIENTS)),
+    "portal:invoice": Route(expect({CLIENT}, hidden={OUTSIDER}), scoped=True,
+                            kwargs=lambda c: {"number": c.of_target("invoice").number}),
+    "portal:invoice_pdf": Route(expect({CLIENT}, hidden={OUTSIDER}), scoped=True,
+                                kwargs=lambda c: {"number": c.of_target("invoice").number}),
+    "billing:subscriptions": Route(expect(QUOTE_MANAGERS)),
+    "billing:subscription_action": Route(expect(QUOTE_MANAGERS), method="POST", kwargs=lambda c: {
+        "pk": c.objects[c.account.pk]["subscription"].pk, "action": "reprendre"}),
     # Espace client: the set-up of the current account (the client validates the test calls).
     "portal:setup": Route(expect(CLIENTS)),
     "portal:setup_tick": Route(expect(CLIENTS), method="POST",
@@ -838,6 +868,42 @@ API_MATRIX: dict[str, Route] = {
         expect(AGENDA_USERS, hidden=API_HIDDEN, anonymous=401), method="PATCH",
         kwargs=_appointment, data=lambda c: {"status": "cancelled", "reason": "Empêché"},
         scoped=True),
+    # --- Billing: usage (issue 12). Recorded by billing staff, administrators and supervisors
+    # (agents and clients who see the account: 403); totals read by whoever sees the account.
+    "POST /api/v1/usage": Route(
+        expect({SUPERVISOR, BILLING, ADMIN}, hidden=API_HIDDEN, anonymous=401), method="POST",
+        data=lambda c: {"account": c.target.pk, "source_id": f"authz:{c.target.pk}",
+                        "metric": "calls", "quantity": 1,
+                        "occurred_at": "2026-11-23T09:00:00+01:00"}, scoped=True),
+    "GET /api/v1/usage": Route(
+        expect(API_VISIBLE, hidden=API_HIDDEN, anonymous=401), scoped=True,
+        query=lambda c: {"account": c.target.pk}),
+    # --- Billing: invoices, credit notes, subscriptions (read). Billing staff, supervisors
+    # and administrators: every account; clients: their own (the other's: 404); agents: 403.
+    "GET /api/v1/invoices": Route(expect(QUOTE_MANAGERS | CLIENTS, anonymous=401)),
+    "GET /api/v1/invoices/{number}": Route(
+        expect(QUOTE_MANAGERS | {CLIENT}, hidden={OUTSIDER}, anonymous=401), scoped=True,
+        kwargs=lambda c: {"number": c.of_target("invoice").number}),
+    "GET /api/v1/invoices/{number}/pdf": Route(
+        expect(QUOTE_MANAGERS | {CLIENT}, hidden={OUTSIDER}, anonymous=401), scoped=True,
+        kwargs=lambda c: {"number": c.of_target("invoice").number}),
+    "GET /api/v1/invoices/{number}/facturx": Route(
+        expect(QUOTE_MANAGERS | {CLIENT}, hidden={OUTSIDER}, anonymous=401), scoped=True,
+        kwargs=lambda c: {"number": c.of_target("invoice").number}),
+    "GET /api/v1/credit-notes": Route(expect(QUOTE_MANAGERS | CLIENTS, anonymous=401)),
+    # The world holds no credit note: a number nobody has (404 for those who may look).
+    "GET /api/v1/credit-notes/{number}": Route(
+        {**expect(set(), refused=403, anonymous=401), **dict.fromkeys(
+            [*QUOTE_MANAGERS, CLIENT, OUTSIDER], 404)},
+        kwargs=lambda c: {"number": "AV1999-000001"}),
+    "GET /api/v1/credit-notes/{number}/pdf": Route(
+        {**expect(set(), refused=403, anonymous=401), **dict.fromkeys(
+            [*QUOTE_MANAGERS, CLIENT, OUTSIDER], 404)},
+        kwargs=lambda c: {"number": "AV1999-000001"}),
+    "GET /api/v1/subscriptions": Route(expect(QUOTE_MANAGERS | CLIENTS, anonymous=401)),
+    "GET /api/v1/subscriptions/{subscription_id}": Route(
+        expect(QUOTE_MANAGERS | {CLIENT}, hidden={OUTSIDER}, anonymous=401), scoped=True,
+        kwargs=lambda c: {"subscription_id": c.of_target("subscription").pk}),
 }
 
 # --- Discovery ---------------------------------------------------------------------------------
@@ -1087,6 +1153,8 @@ def _build_world() -> Ctx:
 
     from permanence.accounts.models import ClientAccount, ContactChannel, Membership, User
     from permanence.accounts.services import api_token_create
+    from permanence.billing.models import Subscription
+    from permanence.billing.models_invoices import Invoice
     from permanence.calendars.models import Announcement
     from permanence.channels_sms.models import OptOut
     from permanence.desk import setup as desk_setup
@@ -1141,6 +1209,13 @@ def _build_world() -> Ctx:
             "order": make_order(acc, member),
         }
         order_transition(order=objects[acc.pk]["order"], to="payee")
+        # Billing: the paid order's invoice (issued by billing's hook on « payée »).
+        objects[acc.pk]["invoice"] = Invoice.objects.get(order=objects[acc.pk]["order"])
+        # Billing: a subscription of the account (as an activated order leaves it).
+        objects[acc.pk]["subscription"] = Subscription.objects.create(
+            account=acc, order=objects[acc.pk]["order"],
+            offer=objects[acc.pk]["order"].lines.first().offer, label="Forfait",
+            started_at=timezone.now())
         mark_checked(objects[acc.pk]["order"])  # « Vérifier » done: validation is allowed
         objects[acc.pk].update(_desk_calls_world(acc))  # Desk: a call back to make
         objects[acc.pk].update(_agenda_world(acc, users[ADMIN]))  # Agenda

@@ -466,3 +466,29 @@ def account_activate_for_order(*, account: ClientAccount | int, actor: User | No
                           "order": order_reference},
                  actor_label=actor_label or ("" if actor else "system"))
     return locked
+
+
+# The statuses billing sets as the account's subscriptions move (billing/subscriptions.py).
+BILLING_STATUSES = (AccountStatus.ACTIVE, AccountStatus.SUSPENDED, AccountStatus.TERMINATED)
+
+
+@transaction.atomic
+def account_status_set_by_billing(*, account: ClientAccount | int, status: str,
+                                  actor: User | None, reason: str,
+                                  actor_label: str = "") -> ClientAccount:
+    """The account's service follows its subscriptions: « Actif » while one runs,
+    « Suspendu » when all are suspended or in payment default, « Résilié » once all have
+    ended. Locks the account, writes an audit row naming `reason`; no-op when unchanged."""
+    if status not in BILLING_STATUSES:
+        raise DomainError("invalid_status", _("Statut de compte invalide."), status=422)
+    pk = account if isinstance(account, int) else account.pk
+    locked = ClientAccount.objects.select_for_update().get(pk=pk)
+    if locked.status == status:
+        return locked
+    previous = locked.status
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action=Action.UPDATE, target=locked,
+                 changes={"status": [previous, status], "reason": reason},
+                 actor_label=actor_label or ("" if actor else "system"))
+    return locked

@@ -28,6 +28,8 @@ from .models import (
     AppointmentType,
     AvailabilityException,
     ExceptionKind,
+    Reminder,
+    ReminderChannel,
     Resource,
 )
 from .permissions import can_view
@@ -232,3 +234,25 @@ def resource_by_ics_token(token: str) -> Resource | None:
 def utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
+
+# --- Billing's metering (billing.metering): plain rows in id order, read-only --------------
+
+
+def appointments_for_metering(*, after_id: int = 0, limit: int = 500,
+                              ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Appointments with id > after_id (or among `ids`), in id order, at most `limit`."""
+    qs = Appointment.objects.filter(pk__gt=after_id)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return [dict(row) for row in qs.order_by("pk").values("id", "account_id", "status", "created_at")[:limit]]
+
+
+def sms_reminders_for_metering(*, after_id: int = 0, limit: int = 500,
+                               ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """SMS reminders with id > after_id (or among `ids`), in id order, with their
+    appointment's account."""
+    qs = Reminder.objects.filter(pk__gt=after_id, channel=ReminderChannel.SMS)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return [dict(row) for row in qs.order_by("pk").values("id", "status", "sms_id", "sent_at", "due_at",
+                                         "appointment__account_id")[:limit]]

@@ -78,6 +78,8 @@ class Subscription(models.Model):
     # A scheduled cancellation's effective date; the renewal reminder sent for which date.
     ends_on = models.DateField(null=True, blank=True)
     renewal_reminded_for = models.DateField(null=True, blank=True)
+    # A suspension's planned end (billing/subscriptions.py: resumed by the daily job).
+    suspended_until = models.DateField(null=True, blank=True)
     # Saved payment method for recurring debits (provider ids only: no card data here).
     provider_customer_id = models.CharField(max_length=80, blank=True)
     provider_payment_method_id = models.CharField(max_length=80, blank=True)
@@ -101,6 +103,7 @@ class SubscriptionStatusChange(StatusHistory):
 
 
 # Models in their own modules, loaded with this one (Django finds models in `models`).
+from .models_changes import ChangeKind, SubscriptionChange  # noqa: E402
 from .models_invoices import (  # noqa: E402
     Invoice,
     InvoiceLine,
@@ -109,5 +112,6 @@ from .models_invoices import (  # noqa: E402
 )
 from .models_usage import UsageRecord  # noqa: E402
 
-__all__ = ["BillingPeriod", "Invoice", "InvoiceLine", "InvoiceSequence", "InvoiceStatusChange",
-           "Subscription", "SubscriptionStatus", "SubscriptionStatusChange", "UsageRecord"]
+__all__ = ["BillingPeriod", "ChangeKind", "Invoice", "InvoiceLine", "InvoiceSequence",
+           "InvoiceStatusChange", "Subscription", "SubscriptionChange", "SubscriptionStatus", "SubscriptionStatusChange",
+           "UsageRecord"]

@@ -36,3 +36,37 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.quantity} ({self.source_id})"
+
+
+class MeteringCursor(models.Model):
+    """How far billing.metering has read one source of work (calls, forwards…): the highest
+    id read, and the ids read but not settled yet (a call in progress, a queued forward)."""
+
+    source = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    pending = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.last_id}"
+
+
+class UsageAlert(models.Model):
+    """A consumption alert e-mailed to the account's billing address: once per subscription,
+    period, metric and threshold (80 or 100 %)."""
+
+    subscription = models.ForeignKey("billing.Subscription", on_delete=models.CASCADE,
+                                     related_name="usage_alerts")
+    metric = models.CharField(max_length=16, choices=Metric.choices)
+    period_start = models.DateField()
+    threshold = models.PositiveSmallIntegerField()  # percent
+    sent_to = models.EmailField(blank=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["subscription", "metric", "period_start", "threshold"],
+            name="usage_alert_once")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.threshold}% ({self.period_start})"

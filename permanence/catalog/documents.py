@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from permanence.accounts.services import operator_identity
+from permanence.core.pdf import html_to_pdf
 
 from .models import TermsVersion
 
@@ -34,10 +35,6 @@ def terms_pdf(terms: TermsVersion) -> bytes:
 
 
 def _render(terms: TermsVersion, operator: object) -> bytes:
-    from weasyprint import HTML  # heavy import, only when a PDF is rendered
-
     with translation.override("fr"):
         html = render_to_string("catalog/terms_pdf.html", {"terms": terms, "operator": operator})
-    pdf = HTML(string=html).write_pdf()
-    assert pdf is not None  # noqa: S101 — write_pdf() without a target returns the bytes
-    return bytes(pdf)
+    return html_to_pdf(html)

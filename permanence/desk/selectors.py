@@ -296,3 +296,29 @@ def motif_labels(account: ClientAccount) -> dict[str, str]:
 def forward_by_token(token: str) -> Forward | None:
     return (Forward.objects.select_related("account", "call").filter(token=token[:40])
             .first() if token else None)
+
+
+# --- Billing's metering (billing.metering): plain rows in id order, read-only --------------
+
+
+def calls_for_metering(*, after_id: int = 0, limit: int = 500,
+                       ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Calls with id > after_id (or among `ids`), in id order, at most `limit`: what usage
+    metering needs of them."""
+    qs = Call.objects.filter(pk__gt=after_id)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return [dict(row) for row in qs.order_by("pk").values(
+        "id", "account_id", "outcome", "ended_at", "answered_at", "offered_at",
+        "talk_seconds", "created_at")[:limit]]
+
+
+def forwards_for_metering(*, after_id: int = 0, limit: int = 500,
+                          ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Forwards (messages passed on to the client) with id > after_id (or among `ids`), in
+    id order, at most `limit`."""
+    qs = Forward.objects.filter(pk__gt=after_id)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return [dict(row) for row in qs.order_by("pk").values(
+        "id", "account_id", "channel", "status", "sms_id", "sent_at", "created_at")[:limit]]

@@ -539,3 +539,17 @@ def callback_pending_in(timeline: list[Message],
                 and message.event in CALLBACK_EVENTS):
             return message if message.event == "callback_planned" else None
     return None
+
+
+# --- Billing's metering (billing.metering): plain rows in id order, read-only --------------
+
+
+def replies_for_metering(*, after_id: int = 0, limit: int = 500,
+                         ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Messages sent by staff (direction out, with an author) with id > after_id (or among
+    `ids`), in id order, with their conversation's account."""
+    qs = Message.objects.filter(pk__gt=after_id, direction=Direction.OUT, author__isnull=False)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return [dict(row) for row in qs.order_by("pk").values("id", "channel", "auto_generated", "created_at",
+                                         "conversation__account_id")[:limit]]

@@ -6,10 +6,13 @@ from . import (
     views_agenda,
     views_calls,
     views_consignes,
+    views_invoices,
     views_orders,
     views_quotes,
     views_recordings,
     views_setup,
+    views_subscription,
+    views_usage,
 )
 
 app_name = "portal"
@@ -53,8 +56,21 @@ urlpatterns = [
          name="agenda_move"),
     path("agenda/rendez-vous/<int:pk>/annuler/", views_agenda.agenda_cancel,
          name="agenda_cancel"),
+    path("factures/", views_invoices.invoices, name="invoices"),
+    path("factures/<str:number>/", views_invoices.invoice, name="invoice"),
+    path("factures/<str:number>/pdf/", views_invoices.invoice_pdf, name="invoice_pdf"),
     path("mise-en-place/", views_setup.setup_page, name="setup"),
     path("mise-en-place/valider/", views_setup.setup_tick, name="setup_tick"),
+    path("abonnement/", views_subscription.subscription, name="subscription"),
+    path("abonnement/formule/", views_subscription.subscription_change,
+         name="subscription_change"),
+    path("abonnement/options/", views_subscription.subscription_option,
+         name="subscription_option"),
+    path("abonnement/resilier/", views_subscription.subscription_cancel,
+         name="subscription_cancel"),
+    path("abonnement/resiliation/annuler/", views_subscription.subscription_withdraw,
+         name="subscription_withdraw"),
+    path("consommation/", views_usage.consumption, name="consumption"),
     # Sections not built yet; /espace/demandes/ above takes precedence over this pattern.
     path("<slug:name>/", views.section, name="section"),
 ]

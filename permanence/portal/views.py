@@ -36,8 +36,6 @@ SESSION_KEY = PORTAL_ACCOUNT_SESSION_KEY
 
 REQUESTS_PER_PAGE = 25
 SECTIONS = {
-    "factures": (gettext_lazy("Factures"),
-                 gettext_lazy("Vos factures et avoirs seront disponibles ici.")),
     "commandes": (gettext_lazy("Commandes et abonnement"),
                   gettext_lazy("Vos commandes et votre abonnement apparaîtront ici.")),
 }

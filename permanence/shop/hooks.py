@@ -1,5 +1,6 @@
 """What the shop asks of the apps above it, which register here in their AppConfig.ready():
-payments starts an order's payment, billing acts when an order is activated.
+payments starts an order's payment, billing acts when an order is paid (its invoice) and
+when it is activated (its subscriptions).
 
 The shop imports neither payments nor billing: they import the shop (orders, their states),
 so the dependency goes one way and there is no import cycle (issue 8)."""
@@ -29,10 +30,17 @@ class OrderActivatedHook(Protocol):
     def __call__(self, *, order: Order, at: datetime) -> object: ...
 
 
+class OrderPaidHook(Protocol):
+    """Runs inside order_transition's transaction when `order` becomes « payée »."""
+
+    def __call__(self, *, order: Order, at: datetime) -> object: ...
+
+
 @dataclass
 class ShopHooks:
     payment_starter: PaymentStarter | None = None
     order_activated: list[OrderActivatedHook] = field(default_factory=list)
+    order_paid: list[OrderPaidHook] = field(default_factory=list)
 
 
 HOOKS = ShopHooks()
@@ -47,6 +55,11 @@ def register_order_activated(hook: OrderActivatedHook) -> None:
         HOOKS.order_activated.append(hook)
 
 
+def register_order_paid(hook: OrderPaidHook) -> None:
+    if hook not in HOOKS.order_paid:
+        HOOKS.order_paid.append(hook)
+
+
 def start_payment(*, order: Order, method: str, success_url: str, cancel_url: str) -> Any:
     if HOOKS.payment_starter is None:
         raise ImproperlyConfigured("No payment starter registered: is permanence.payments in "
@@ -57,4 +70,9 @@ def start_payment(*, order: Order, method: str, success_url: str, cancel_url: st
 
 def order_activated(*, order: Order, at: datetime) -> None:
     for hook in HOOKS.order_activated:
+        hook(order=order, at=at)
+
+
+def order_paid(*, order: Order, at: datetime) -> None:
+    for hook in HOOKS.order_paid:
         hook(order=order, at=at)

@@ -188,6 +188,8 @@ def order_transition(*, order: Order | int, to: str, actor: User | None = None, 
                  account=order.account, changes=changes, actor_label=actor_label)
     if to == OrderStatus.PAID:
         order_alerts.order_paid_alert(order, now)  # live, to each supervisor's bell
+        # Billing (the invoice of what was paid) registered here: the shop does not import it.
+        hooks.order_paid(order=order, at=now)
     if to == OrderStatus.ACTIVATED:
         # The buyer's account becomes a client (« Actif »): the accounts app writes it.
         account_activate_for_order(account=order.account_id, actor=actor,

@@ -58,7 +58,7 @@ EXTRA_STAFF_PAGES = {
                     "/app/sms/desinscriptions/"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/"],
     "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/"],
-    "compta": [],
+    "compta": ["/app/facturation/abonnements/"],
 }
 
 
@@ -165,7 +165,10 @@ def test_espace_client_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any,
                                                        axe: Any) -> None:
     _measure(new_page, axe, "cabinet-medical@permanence.test", lambda page: _pages_for(
         page, ".portal-header a", CLIENT_DETAILS, ["/espace/mise-en-place/",
-                                                     "/espace/agenda/rendez-vous/nouveau/"]))
+                                                     "/espace/agenda/rendez-vous/nouveau/",
+                                                     "/espace/consommation/",
+                                                     "/espace/abonnement/formule/",
+                                                     "/espace/abonnement/resilier/"]))
 
 
 def test_public_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any, axe: Any) -> None:

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from permanence.accounts.services import operator_identity
 from permanence.core.money import compute_totals
+from permanence.core.pdf import html_to_pdf
 from permanence.shop.models import Quote
 
 from .selectors import quote_lines
@@ -27,11 +28,9 @@ def quote_document_context(quote: Quote) -> dict[str, Any]:
 
 
 def quote_pdf(quote: Quote, *, language: str | None = None) -> bytes:
-    import weasyprint  # heavy import, only when a PDF is rendered
-
     with translation.override(language or settings.LANGUAGE_CODE):
         html = render_to_string("shop/quotes/pdf.html", quote_document_context(quote))
-    return bytes(weasyprint.HTML(string=html, base_url=settings.SITE_URL).write_pdf())
+    return html_to_pdf(html, base_url=settings.SITE_URL)
 
 
 def quote_pdf_filename(quote: Quote) -> str:

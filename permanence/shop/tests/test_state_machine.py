@@ -137,8 +137,12 @@ def test_full_lifecycle_creates_subscription_and_writes_history(order: Any, supe
     sub = Subscription.objects.get(order=order)
     assert (sub.account, sub.monthly_price_cents, sub.included_quantity) == (
         order.account, 14900, 100)
-    assert len(mail.outbox) == 3  # paid, validated, activated
-    assert "est validée" in mail.outbox[1].subject
+    # Paid (and the invoice of what was paid, with its PDF), validated, activated.
+    subjects = [m.subject for m in mail.outbox]
+    assert len(subjects) == 4, subjects
+    invoice_mail = next(m for m in mail.outbox if m.attachments)
+    assert invoice_mail.attachments[0][0].endswith(".pdf")
+    assert any("est validée" in s for s in subjects)
     assert AuditEvent.objects.filter(target_type="shop.order", target_id=str(order.pk),
                                      action="update").count() == 3
 
@@ -146,7 +150,7 @@ def test_full_lifecycle_creates_subscription_and_writes_history(order: Any, supe
 def test_same_transition_twice_is_a_no_op(order: Any, committed: Any) -> None:
     with committed():
         order_transition(order=order, to=OrderStatus.PAID)
-    assert len(mail.outbox) == 2
+    assert len(mail.outbox) == 3  # the order's two mails and its invoice
     mail.outbox.clear()
     with committed():
         order_transition(order=order, to=OrderStatus.PAID)

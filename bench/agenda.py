@@ -13,13 +13,12 @@
   slots among the first 40 free ones: bookings/s, conflicts (409 slot_taken), and a check
   that no two active appointments of a resource overlap. The bookings are deleted after.
 
-`python -m bench.agenda` runs it alone (same database rules as `make bench`)."""
+`python -m bench agenda` (or `make bench BENCH=agenda`) runs it alone."""
 
 from __future__ import annotations
 
 import os
 import random
-import sys
 import threading
 import time
 import uuid
@@ -239,28 +238,3 @@ def run() -> list[tuple[str, str, str, bool]]:
          f"conflicts, {c['overlaps']} overlaps", "0 overlaps", c["overlaps"] == 0),
     ]
 
-
-def main() -> int:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "permanence.settings")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{root / 'var' / 'bench.sqlite3'}")
-    os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.dummy.DummyBackend")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from permanence.core.startup_gc import freeze_loaded_code
-
-    freeze_loaded_code()  # as bench/__main__.py and the web process do
-    print(f"database: {django.db.connection.vendor}")
-    for name, value, target, ok in run():
-        print(f"  [{'OK ' if ok else 'MISS'}] {name}: {value}  (target {target})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,12 +14,11 @@ and the EN 16931 validation.
   a child process (the default, BENCH_INVOICE_ISOLATED runs, default 5). Targets: in process
   p95 < 100 ms; isolated p95 < 3 s.
 
-`python -m bench.invoice_documents` runs it alone (same database rules as `make bench`)."""
+`python -m bench invoice_documents` (or `make bench BENCH=invoice_documents`) runs it alone."""
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from datetime import date
 from decimal import Decimal
@@ -148,28 +147,3 @@ def run() -> list[tuple[str, str, str, bool]]:
          f"< {ISOLATED_P95_MS:g} ms", isolated_p95 < ISOLATED_P95_MS),
     ]
 
-
-def main() -> int:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "permanence.settings")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{root / 'var' / 'bench.sqlite3'}")
-    os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.dummy.DummyBackend")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from permanence.core.startup_gc import freeze_loaded_code
-
-    freeze_loaded_code()  # as bench/__main__.py and the web process do
-    print(f"database: {django.db.connection.vendor}")
-    for name, value, target, ok in run():
-        print(f"  [{'OK ' if ok else 'MISS'}] {name}: {value}  (target {target})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,26 +1,21 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from permanence.accounts.permissions import Actor, can_use_agenda, is_staff_member
+from permanence.accounts.permissions import is_staff_member
 from permanence.accounts.selectors import accounts_visible_to
-from permanence.billing.permissions import can_view_billing
 from permanence.calendars.selectors import active_notices
 from permanence.catalog import selectors, service_promise
 from permanence.catalog.views import sector_links
 from permanence.core import clock
 from permanence.core.access import staff_required
-from permanence.core.errors import Forbidden
 from permanence.core.models import WorkerHeartbeat
 
 
@@ -75,19 +70,6 @@ def after_login(request: HttpRequest) -> HttpResponse:
     return redirect("portal:home")
 
 
-SECTIONS = {
-    "shop": (_("Boutique"), _("Le catalogue des forfaits et options, les devis et les "
-                              "commandes apparaîtront ici.")),
-    "billing": (_("Facturation"), _("Abonnements, factures, avoirs et incidents de paiement "
-                                    "seront gérés ici.")),
-    "agenda": (_("Agenda"), _("Les agendas des clients et les rendez-vous pris par les "
-                              "télésecrétaires s'afficheront ici.")),
-    "reports": (_("Rapports"), _("Taux de décroché, délais de réponse, satisfaction : les "
-                                 "indicateurs apparaîtront ici dès que l'activité "
-                                 "commencera.")),
-}
-
-
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
 
@@ -101,23 +83,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent_accounts": accounts.order_by("-created_at")[:5],
         "notices": active_notices(audience="public"),
     })
-
-
-# Sections kept for some roles only; the menu shows them by the same rules (context_processors).
-SECTION_RULES: dict[str, Callable[[Actor], bool]] = {
-    "billing": can_view_billing,
-    "agenda": can_use_agenda,
-}
-
-
-@staff_required
-def section(request: HttpRequest, name: str) -> HttpResponse:
-    rule = SECTION_RULES.get(name)
-    if rule is not None and not rule(request.user):
-        raise Forbidden()
-    title, text = SECTIONS[name]
-    return render(request, "core/section_empty.html",
-                  {"section": name, "title": title, "text": text})
 
 
 @require_GET

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -230,9 +230,6 @@ def resource_by_ics_token(token: str) -> Resource | None:
     return Resource.objects.select_related("account").filter(ics_token=token,
                                                              active=True).first()
 
-
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)
 
 
 # --- Billing's metering (billing.metering): plain rows in id order, read-only --------------

@@ -30,7 +30,6 @@ from permanence.core.errors import DomainError, Forbidden, invalid, invalid_fiel
 from . import availability, notify, reminders, selectors
 from .machine import appointment_transition
 from .models import (
-    ACTIVE_STATUSES,
     Appointment,
     AppointmentMove,
     AppointmentStatus,
@@ -425,6 +424,3 @@ def exception_remove(*, actor: User, exception: AvailabilityException) -> None:
     exception.delete()
     notify.live_refresh_resource(exception.resource)
 
-
-def active_statuses() -> tuple[str, ...]:
-    return tuple(ACTIVE_STATUSES)

@@ -166,8 +166,11 @@ def _change_lines(sub: Subscription, changes: list[SubscriptionChange]) -> list[
     return out
 
 
-def subscription_draft(sub: Subscription, today: date) -> tuple[Draft, Period, Period] | None:
-    """The invoice `sub` gets on its `next_invoice_on` (None if not due by `today`)."""
+def subscription_draft(sub: Subscription, today: date,
+                       changes: list[SubscriptionChange] | None = None,
+                       ) -> tuple[Draft, Period, Period] | None:
+    """The invoice `sub` gets on its `next_invoice_on` (None if not due by `today`);
+    `changes`: its unbilled plan/option changes, when the caller has read them already."""
     if sub.status not in BILLABLE or sub.next_invoice_on is None \
             or sub.next_invoice_on > today:
         return None
@@ -193,7 +196,7 @@ def subscription_draft(sub: Subscription, today: date) -> tuple[Draft, Period, P
                     vat_rate=sub.vat_rate, kind=LineKind.OPTION,
                     period_start=opening.start, period_end=opening.last_day))
         lines += _usage_lines(sub, previous, usage_totals(sub.account_id, previous))
-        lines += _change_lines(sub, _unbilled_changes(sub))
+        lines += _change_lines(sub, _unbilled_changes(sub) if changes is None else changes)
     lines = [ln for ln in lines if ln.unit_price_cents > 0]
     starts = [ln.period_start for ln in lines if ln.period_start]
     ends = [ln.period_end for ln in lines if ln.period_end]
@@ -208,7 +211,8 @@ def subscription_invoice(sub_id: int, today: date) -> Invoice | None:
     """Issue `sub`'s due invoice and open its next period; nothing when not due (safe to
     run twice: the period moves with the invoice, in one transaction)."""
     sub = Subscription.objects.select_for_update().select_related("account").get(pk=sub_id)
-    found = subscription_draft(sub, today)
+    changes = _unbilled_changes(sub)
+    found = subscription_draft(sub, today, changes)
     if found is None:
         return None
     draft, previous, opening = found
@@ -217,9 +221,9 @@ def subscription_invoice(sub_id: int, today: date) -> Invoice | None:
         usage = invoice.lines.filter(kind__in=(LineKind.USAGE, LineKind.OVERAGE)).first()
         if usage is not None:  # the period's records are billed: never again
             _unbilled(sub.account_id, previous).update(invoice_line=usage)
-    if invoice is not None:  # each change billed once, on the line that billed it
+        # Each change billed once, on the line that billed it.
         prorations = list(invoice.lines.filter(kind=LineKind.PRORATION).order_by("position"))
-        for change, line in zip(_unbilled_changes(sub), prorations, strict=False):
+        for change, line in zip(changes, prorations, strict=False):
             SubscriptionChange.objects.filter(pk=change.pk).update(billed_invoice_line=line)
     sub.current_period_start = opening.start
     sub.next_invoice_on = opening.end

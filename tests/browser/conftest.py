@@ -161,3 +161,22 @@ def login(password: str) -> Callable[..., None]:
             page.wait_for_url(lambda url: "/connexion/" not in url)
 
     return do
+
+
+@pytest.fixture(scope="session")
+def page_checked() -> Callable[[Any], None]:
+    """page_checked(page): nothing scrolls sideways, and axe-core finds no serious or
+    critical violation (the journeys call it on each screen they reach)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page: Any) -> None:
+        width = page.evaluate("document.documentElement.clientWidth")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+        violations = [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
+                      for v in axe.run(page).response["violations"]
+                      if v["impact"] in ("serious", "critical")]
+        assert not violations, (page.url, violations)
+
+    return check

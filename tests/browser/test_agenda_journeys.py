@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -33,14 +32,6 @@ NUMBER = "+33145000004"
 EVERY_DAY = {d: [["08:00", "12:00"], ["13:00", "19:00"]]
              for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
-
-def _checked(page: Any) -> None:
-    width = page.evaluate("document.documentElement.clientWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-    violations = [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
-                  for v in Axe().run(page).response["violations"]
-                  if v["impact"] in ("serious", "critical")]
-    assert not violations, (page.url, violations)
 
 
 def _practice(account: Any, supervisor: Any) -> tuple[Any, Any]:
@@ -59,7 +50,8 @@ def _practice(account: Any, supervisor: Any) -> tuple[Any, Any]:
 @pytest.mark.parametrize("size", list(SIZES))
 def test_secretary_books_from_the_call_screen_during_a_simulated_call(
         size: str, new_page: Any, login: Any, live_server: Any, agent: Any, supervisor: Any,
-        account: Any) -> None:
+        account: Any,
+        page_checked: Any) -> None:
     from permanence.agenda.models import Appointment
     from permanence.desk.models import Call
     from permanence.inbox.models import Message
@@ -84,7 +76,7 @@ def test_secretary_books_from_the_call_screen_during_a_simulated_call(
     expect(panel.get_by_label("Nom")).to_have_value("Jeanne Dupont")
     first = panel.locator(".slot-btn").first
     label = first.inner_text()
-    _checked(desk)
+    page_checked(desk)
     first.click()
     expect(panel.get_by_role("status")).to_contain_text("Rendez-vous enregistré")
     expect(panel.locator("[data-booked]")).to_contain_text("Consultation")
@@ -104,13 +96,14 @@ def test_secretary_books_from_the_call_screen_during_a_simulated_call(
     expect(desk.get_by_text("Rendez-vous pris : Consultation", exact=False)).to_be_visible()
     desk.goto(f"/app/agenda/?compte={account.pk}&date={local.date().isoformat()}&vue=jour")
     expect(desk.locator(".agenda-item.appt")).to_contain_text("Jeanne Dupont · Consultation")
-    _checked(desk)
+    page_checked(desk)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_client_blocks_an_afternoon_and_those_slots_disappear(
         size: str, new_page: Any, login: Any, client_user: Any, agent: Any,
-        supervisor: Any, account: Any) -> None:
+        supervisor: Any, account: Any,
+        page_checked: Any) -> None:
     from permanence.agenda import selectors
     from permanence.core import clock
 
@@ -124,7 +117,7 @@ def test_client_blocks_an_afternoon_and_those_slots_disappear(
     login(portal, client_user.email)
     portal.goto("/espace/agenda/")
     expect(portal.get_by_role("heading", name="Bloquer un créneau")).to_be_visible()
-    _checked(portal)
+    page_checked(portal)
     form = portal.locator("form", has=portal.get_by_role("button", name="Enregistrer"))
     form.get_by_label("Début").fill(f"{tomorrow.isoformat()}T13:00")
     form.get_by_label("Fin").fill(f"{tomorrow.isoformat()}T19:00")
@@ -132,7 +125,7 @@ def test_client_blocks_an_afternoon_and_those_slots_disappear(
     form.get_by_role("button", name="Enregistrer").click()
     expect(portal.locator(".flash, [role=status]").first).to_contain_text("ne sont plus proposés")
     expect(portal.locator(".agenda-item.closed").first).to_contain_text("Formation")
-    _checked(portal)
+    page_checked(portal)
 
     # Gone for everybody: the slot search, the client's own booking page, the secretary.
     assert selectors.slots(kind, *afternoon) == []
@@ -146,7 +139,8 @@ def test_client_blocks_an_afternoon_and_those_slots_disappear(
 @pytest.mark.parametrize("size", list(SIZES))
 def test_contact_books_online_moves_it_and_gets_the_reminders(
         size: str, new_page: Any, supervisor: Any, account: Any, settings: Any,
-        tmp_path: Any) -> None:
+        tmp_path: Any,
+        page_checked: Any) -> None:
     from django.core import mail
 
     from permanence.agenda import reminders, services
@@ -166,7 +160,7 @@ def test_contact_books_online_moves_it_and_gets_the_reminders(
     contact = new_page(**SIZES[size])
     contact.goto(f"/rdv/{account.slug}/")
     expect(contact.get_by_text("Prenez rendez-vous en ligne.")).to_be_visible()
-    _checked(contact)
+    page_checked(contact)
     contact.get_by_role("link", name=re.compile("Consultation")).click()
     day = contact.locator(".slot-day", has=contact.get_by_role(
         "heading", name=re.compile(rf"\b{in_three_days.day}\b")))
@@ -176,10 +170,10 @@ def test_contact_books_online_moves_it_and_gets_the_reminders(
     contact.get_by_label("Téléphone mobile").fill("06 12 34 56 78")
     contact.get_by_label("Motif de la consultation").fill("Renouvellement")
     contact.get_by_label(re.compile("J'accepte")).check()
-    _checked(contact)
+    page_checked(contact)
     contact.get_by_role("button", name="Confirmer le rendez-vous").click()
     expect(contact.get_by_role("heading", name="Rendez-vous confirmé")).to_be_visible()
-    _checked(contact)
+    page_checked(contact)
 
     booked = Appointment.objects.get()
     assert booked.origin == "online" and booked.contact_phone == "+33612345678"
@@ -190,7 +184,7 @@ def test_contact_books_online_moves_it_and_gets_the_reminders(
     contact.goto(f"/rdv/gerer/{booked.token}/")
     first_start = booked.start
     contact.get_by_role("link", name="Déplacer").click()
-    _checked(contact)
+    page_checked(contact)
     in_four_days = in_three_days + timedelta(days=1)
     target = contact.locator(".slot-day", has=contact.get_by_role(
         "heading", name=re.compile(rf"\b{in_four_days.day}\b")))

@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,19 +19,12 @@ SIZES = {
 }
 
 
-def _checked(page: Any) -> None:
-    width = page.evaluate("document.documentElement.clientWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-    violations = [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
-                  for v in Axe().run(page).response["violations"]
-                  if v["impact"] in ("serious", "critical")]
-    assert not violations, (page.url, violations)
-
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_billing_staff_issue_a_credit_note_from_a_complaint(
         size: str, new_page: Any, login: Any, billing: Any, client_user: Any,
-        account: Any) -> None:
+        account: Any,
+        page_checked: Any) -> None:
     from decimal import Decimal
 
     from permanence.accounts.models import OperatorIdentity
@@ -60,25 +52,25 @@ def test_billing_staff_issue_a_credit_note_from_a_complaint(
     staff.goto(f"/app/boite/{complaint.pk}/")
     staff.get_by_role("link", name="Avoir ou geste commercial pour cette réclamation").click()
     expect(staff.get_by_role("status")).to_contain_text("Réclamation")
-    _checked(staff)
+    page_checked(staff)
     staff.get_by_role("link", name=invoice.number, exact=True).click()
     expect(staff.get_by_label(re.compile("Réclamation à l'origine"))).to_have_value(
         str(complaint.pk))
     staff.get_by_label("Motif").fill("Appels non pris le 3 mars : geste commercial")
     staff.get_by_label(re.compile("Montant HT")).fill("30,00")
-    _checked(staff)
+    page_checked(staff)
     staff.get_by_role("button", name="Émettre l'avoir").click()
     note = Invoice.objects.get(kind="avoir")
     expect(staff.get_by_role("heading", level=1)).to_contain_text(note.number)
     assert note.credit_of == invoice and note.complaint_conversation_id == complaint.pk
     assert note.total_ht_cents == 3000 and note.approved_by == billing
-    _checked(staff)
+    page_checked(staff)
 
     portal = new_page(**SIZES[size])
     login(portal, client_user.email)
     portal.goto("/espace/factures/")
     expect(portal.get_by_role("link", name=note.number, exact=True)).to_be_visible()
-    _checked(portal)
+    page_checked(portal)
     with portal.expect_download() as download:
         portal.get_by_role("link", name=f"PDF {note.number}").click()
     assert download.value.suggested_filename == f"{note.number}.pdf"

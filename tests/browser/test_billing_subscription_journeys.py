@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,14 +21,6 @@ SIZES = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
 
-
-def _checked(page: Any) -> None:
-    width = page.evaluate("document.documentElement.clientWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-    violations = [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
-                  for v in Axe().run(page).response["violations"]
-                  if v["impact"] in ("serious", "critical")]
-    assert not violations, (page.url, violations)
 
 
 def _subscribed(account: Any, client_user: Any) -> Any:
@@ -47,7 +38,8 @@ def _subscribed(account: Any, client_user: Any) -> Any:
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_client_upgrades_after_seeing_the_prorated_preview(
-        size: str, new_page: Any, login: Any, client_user: Any, account: Any) -> None:
+        size: str, new_page: Any, login: Any, client_user: Any, account: Any,
+        page_checked: Any) -> None:
     from permanence.billing.models import SubscriptionChange
     from permanence.billing.subscriptions import change_preview, today
     from permanence.catalog.models import Offer
@@ -59,24 +51,25 @@ def test_client_upgrades_after_seeing_the_prorated_preview(
     page = new_page(**SIZES[size])
     login(page, client_user.email)
     page.goto("/espace/abonnement/")
-    _checked(page)
+    page_checked(page)
     page.get_by_role("link", name="Changer de formule").click()
     page.get_by_role("link", name="Voir le prix pour Forfait Premium").click()
     preview = page.locator("[data-preview]")
     expect(preview.locator("[data-prorated]")).to_have_text(
         format_eur(expected.prorated_cents, lang="fr"))
     expect(preview.locator("[data-new-monthly]")).to_have_text(format_eur(29900, lang="fr"))
-    _checked(page)
+    page_checked(page)
     page.get_by_role("button", name="Confirmer le changement").click()
     expect(page.get_by_role("heading", level=2).first).to_contain_text("Forfait Premium")
-    _checked(page)
+    page_checked(page)
     change = SubscriptionChange.objects.get(subscription=sub)
     assert change.prorated_cents == expected.prorated_cents
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_client_cancels_in_three_clicks_and_sees_the_end_date(
-        size: str, new_page: Any, login: Any, client_user: Any, account: Any) -> None:
+        size: str, new_page: Any, login: Any, client_user: Any, account: Any,
+        page_checked: Any) -> None:
     from permanence.billing.subscriptions import cancel_preview, today
 
     sub = _subscribed(account, client_user)
@@ -87,10 +80,10 @@ def test_client_cancels_in_three_clicks_and_sees_the_end_date(
     page.locator(".portal-header").get_by_role("link", name="Abonnement").click()  # 1
     page.get_by_role("link", name="Résilier votre contrat").click()  # 2
     expect(page.locator("[data-ends-on]")).to_contain_text(ends)
-    _checked(page)
+    page_checked(page)
     page.get_by_role("button", name="Confirmer la résiliation").click()  # 3
     expect(page.locator("[data-ends-on]")).to_contain_text(ends)
     expect(page.get_by_role("button", name="Annuler ma résiliation")).to_be_visible()
-    _checked(page)
+    page_checked(page)
     sub.refresh_from_db()
     assert sub.status == "resiliation" and sub.ends_on.strftime("%d/%m/%Y") == ends

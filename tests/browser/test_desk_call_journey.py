@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
 from playwright.sync_api import expect
 
@@ -29,20 +28,12 @@ SIZES = {
 CHEST_PAIN = "Douleur thoracique (dans la poitrine) ?"
 
 
-def _no_sideways_scroll(page: Any) -> None:
-    """Nothing scrolls sideways, and axe-core finds no serious or critical violation."""
-    width = page.evaluate("document.documentElement.clientWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-    violations = [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
-                  for v in Axe().run(page).response["violations"]
-                  if v["impact"] in ("serious", "critical")]
-    assert not violations, (page.url, violations)
-
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_urgent_message_reaches_the_doctor_who_reads_it_in_the_espace_client(
         size: str, new_page: Any, login: Any, agent: Any, supervisor: Any, client_user: Any,
-        account: Any, settings: Any, tmp_path: Path) -> None:
+        account: Any, settings: Any, tmp_path: Path,
+        page_checked: Any) -> None:
     from permanence.desk.models import Call, Forward
     from permanence.desk.tests.screen_helpers import medical_practice
 
@@ -55,7 +46,7 @@ def test_urgent_message_reaches_the_doctor_who_reads_it_in_the_espace_client(
     login(desk, agent.email)
     desk.goto("/app/poste/")
     expect(desk.get_by_role("heading", name="Nouvel appel")).to_be_visible()
-    _no_sideways_scroll(desk)
+    page_checked(desk)
     desk.get_by_label("Compte appelé (nom ou numéro)").fill("01 45 00 00 01")
     expect(desk.get_by_role("radio", name="Cabinet Martin")).to_be_checked()
     desk.get_by_label("Numéro de l'appelant").fill("06 11 22 33 44")
@@ -67,7 +58,7 @@ def test_urgent_message_reaches_the_doctor_who_reads_it_in_the_espace_client(
     # The practice's greeting and consignes.
     expect(desk.locator("[data-greeting]")).to_contain_text("Cabinet médical du Dr Martin")
     expect(desk.get_by_text("14 rue des Lilas", exact=False)).to_be_visible()
-    _no_sideways_scroll(desk)
+    page_checked(desk)
 
     # Triage first: an emergency answer shows the guidance at once.
     chest = desk.locator("[data-triage]", has_text=CHEST_PAIN)
@@ -100,7 +91,7 @@ def test_urgent_message_reaches_the_doctor_who_reads_it_in_the_espace_client(
     proof = desk.locator("#forwards")
     expect(proof.locator("[data-forward]")).to_have_count(2)
     expect(proof).to_contain_text("Dr Claire Martin")
-    _no_sideways_scroll(desk)
+    page_checked(desk)
     sent = [m for m in mail.outbox if m.to == ["dr.martin@cabinet-martin.test"]]
     assert len(sent) == 1, [(m.to, m.subject) for m in mail.outbox]
     assert sent[0].subject.startswith("[URGENT]")
@@ -113,16 +104,16 @@ def test_urgent_message_reaches_the_doctor_who_reads_it_in_the_espace_client(
     public = new_page(**SIZES[size])
     public.goto(link.group(0))
     expect(public.get_by_role("button", name="J'ai pris connaissance")).to_be_visible()
-    _no_sideways_scroll(public)
+    page_checked(public)
 
     # The doctor reads it in the espace client: every forward becomes « lu ».
     doctor = new_page(**SIZES[size])
     login(doctor, client_user.email)
     doctor.goto("/espace/appels/")
-    _no_sideways_scroll(doctor)
+    page_checked(doctor)
     doctor.get_by_role("link", name=re.compile("Urgence médicale — Jean Dupont")).click()
     expect(doctor.locator("[data-message]")).to_contain_text("rappeler immédiatement")
-    _no_sideways_scroll(doctor)
+    page_checked(doctor)
     assert set(Forward.objects.values_list("status", flat=True)) == {"read"}
     doctor.get_by_role("button", name="Marquer comme traité").click()
     expect(doctor.get_by_text("Message marqué comme traité.")).to_be_visible()

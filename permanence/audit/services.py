@@ -56,6 +56,26 @@ def audit_record(
     )
 
 
+def audit_record_many(
+    *,
+    actor: User | AnonymousUser | None,
+    action: str,
+    items: Sequence[tuple[models.Model, Any, dict[str, Any]]],
+    actor_label: str = "",
+) -> list[AuditEvent]:
+    """One event per (target, account, changes), in one insert: a batch job's writes (the
+    invoicing run) are audited one by one without a query each."""
+    ctx = current_request_context()
+    user = actor if isinstance(actor, AbstractBaseUser) and actor.pk else None
+    now = clock.now()
+    return AuditEvent.objects.bulk_create([AuditEvent(
+        created_at=now, actor=user, actor_label=actor_label or (user.email if user else ""),
+        action=action, target_type=target._meta.label_lower, target_id=str(target.pk),
+        target_label=_label(target), account=account, changes=_jsonable(changes),
+        ip=ctx.ip, user_agent=ctx.user_agent, path=ctx.path)
+        for target, account, changes in items], batch_size=1000)
+
+
 def _account_of(target: models.Model) -> Any:
     # By label, not by class: the kernel does not import the identity layer.
     if target._meta.label == "accounts.ClientAccount":

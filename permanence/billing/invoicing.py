@@ -6,21 +6,17 @@ opens), per the plan's terms as agreed (Subscription.included / unit_prices):
 - in arrears: last period's usage beyond the included quantities (overage, forfait and
   hybride), or all of it (à l'acte), or the time spent (au temps passé: call minutes rounded
   up to the plan's increment, at its hourly rate);
-- the usage records billed are linked to their invoice line, so replaying them (or running
-  twice) never bills them again.
+- usage not billed yet (the account's UsageMark), so replaying records (or running twice)
+  never bills them again; the run itself, by batches, is invoicing_run.
 The shop's first payment already paid the first period: the first periodic invoice opens
 the second one."""
 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from django.db import transaction
-from django.db.models import Q, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -31,7 +27,7 @@ from .issuing import Draft, Line
 from .models import BillingPeriod, Subscription, SubscriptionStatus
 from .models_changes import SubscriptionChange
 from .models_invoices import Invoice, InvoiceStatus, LineKind
-from .models_usage import Metric, UsageRecord
+from .models_usage import Metric
 from .proration import Period, period_of
 from .statuses import invoice_transition
 
@@ -95,25 +91,6 @@ def invoice_for_paid_order(*, order: Order, at: datetime) -> Invoice | None:
 # --------------------------------------------------------------------------- subscriptions
 
 
-def _instants(period: Period) -> tuple[datetime, datetime]:
-    """The period's bounds as instants (local midnights): a range the index can use."""
-    tz = timezone.get_current_timezone()
-    return (datetime.combine(period.start, time(0), tzinfo=tz),
-            datetime.combine(period.end, time(0), tzinfo=tz))
-
-
-def _unbilled(account_id: int, period: Period) -> Any:
-    start, end = _instants(period)
-    return UsageRecord.objects.filter(account_id=account_id, invoice_line__isnull=True,
-                                      occurred_at__gte=start, occurred_at__lt=end)
-
-
-def usage_totals(account_id: int, period: Period) -> dict[str, Decimal]:
-    """Usage of the account over the period not billed yet, per metric."""
-    rows = _unbilled(account_id, period).values("metric").annotate(total=Sum("quantity"))
-    return {row["metric"]: row["total"] for row in rows}
-
-
 def _usage_lines(sub: Subscription, previous: Period,
                  used: dict[str, Decimal]) -> list[Line]:
     out = []
@@ -144,12 +121,6 @@ def _usage_lines(sub: Subscription, previous: Period,
     return out
 
 
-def _unbilled_changes(sub: Subscription) -> list[SubscriptionChange]:
-    return list(SubscriptionChange.objects.filter(
-        subscription=sub, billed_invoice_line__isnull=True).exclude(prorated_cents=0)
-        .order_by("at", "pk"))
-
-
 def _change_lines(sub: Subscription, changes: list[SubscriptionChange]) -> list[Line]:
     """Plan and option changes of the period, prorated to the day: a charge, or a credit
     (quantity -1: EN 16931 forbids a negative price, not a negative quantity)."""
@@ -166,11 +137,11 @@ def _change_lines(sub: Subscription, changes: list[SubscriptionChange]) -> list[
     return out
 
 
-def subscription_draft(sub: Subscription, today: date,
-                       changes: list[SubscriptionChange] | None = None,
-                       ) -> tuple[Draft, Period, Period] | None:
-    """The invoice `sub` gets on its `next_invoice_on` (None if not due by `today`);
-    `changes`: its unbilled plan/option changes, when the caller has read them already."""
+def subscription_draft(sub: Subscription, today: date, *, changes: list[SubscriptionChange],
+                       used: dict[str, Decimal]) -> tuple[Draft, Period, Period] | None:
+    """The invoice `sub` gets on its `next_invoice_on` (None if not due by `today`), given
+    its unbilled plan/option `changes` and the unbilled usage `used` per metric (read for a
+    whole batch by invoicing_run)."""
     if sub.status not in BILLABLE or sub.next_invoice_on is None \
             or sub.next_invoice_on > today:
         return None
@@ -195,8 +166,8 @@ def subscription_draft(sub: Subscription, today: date,
                     unit_price_cents=int(option.get("monthly_price_cents", 0)) * months,
                     vat_rate=sub.vat_rate, kind=LineKind.OPTION,
                     period_start=opening.start, period_end=opening.last_day))
-        lines += _usage_lines(sub, previous, usage_totals(sub.account_id, previous))
-        lines += _change_lines(sub, _unbilled_changes(sub) if changes is None else changes)
+        lines += _usage_lines(sub, previous, used)
+        lines += _change_lines(sub, changes)
     lines = [ln for ln in lines if ln.unit_price_cents > 0]
     starts = [ln.period_start for ln in lines if ln.period_start]
     ends = [ln.period_end for ln in lines if ln.period_end]
@@ -204,65 +175,3 @@ def subscription_draft(sub: Subscription, today: date,
                   period_start=min(starts) if starts else None,
                   period_end=max(ends) if ends else None)
     return draft, previous, opening
-
-
-@transaction.atomic
-def subscription_invoice(sub_id: int, today: date) -> Invoice | None:
-    """Issue `sub`'s due invoice and open its next period; nothing when not due (safe to
-    run twice: the period moves with the invoice, in one transaction)."""
-    sub = Subscription.objects.select_for_update().select_related("account").get(pk=sub_id)
-    changes = _unbilled_changes(sub)
-    found = subscription_draft(sub, today, changes)
-    if found is None:
-        return None
-    draft, previous, opening = found
-    invoice = issuing.issue(draft) if draft.lines else None
-    if invoice is not None:
-        usage = invoice.lines.filter(kind__in=(LineKind.USAGE, LineKind.OVERAGE)).first()
-        if usage is not None:  # the period's records are billed: never again
-            _unbilled(sub.account_id, previous).update(invoice_line=usage)
-        # Each change billed once, on the line that billed it.
-        prorations = list(invoice.lines.filter(kind=LineKind.PRORATION).order_by("position"))
-        for change, line in zip(changes, prorations, strict=False):
-            SubscriptionChange.objects.filter(pk=change.pk).update(billed_invoice_line=line)
-    sub.current_period_start = opening.start
-    sub.next_invoice_on = opening.end
-    sub.save(update_fields=["current_period_start", "next_invoice_on"])
-    return invoice
-
-
-def due_subscription_ids(today: date, *, after: int = 0, limit: int = 500) -> list[int]:
-    return list(Subscription.objects.filter(
-        Q(status__in=BILLABLE), next_invoice_on__lte=today, pk__gt=after)
-        .order_by("pk").values_list("pk", flat=True)[:limit])
-
-
-def previews(today: date, *, limit: int = 200) -> list[tuple[Subscription, Draft]]:
-    """What the run would issue now (nothing stored): for billing staff to check first."""
-    subs = Subscription.objects.select_related("account").filter(
-        pk__in=due_subscription_ids(today, limit=limit)).order_by("pk")
-    out = []
-    for sub in subs:
-        found = subscription_draft(sub, today)
-        if found is not None and found[0].lines:
-            out.append((sub, found[0]))
-    return out
-
-
-def run(today: date | None = None, *, batch: int = 500) -> dict[str, int]:
-    """The invoicing run: every due subscription, each in its own transaction; memory stays
-    bounded (ids by batches). Returns counts."""
-    today = today or timezone.localdate()
-    issued = skipped = 0
-    after = 0
-    while True:
-        ids = due_subscription_ids(today, after=after, limit=batch)
-        if not ids:
-            break
-        for pk in ids:
-            invoice = subscription_invoice(pk, today)
-            issued += invoice is not None
-            skipped += invoice is None
-        after = ids[-1]
-    return {"issued": issued, "skipped": skipped}
-

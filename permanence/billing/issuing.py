@@ -4,7 +4,8 @@
 takes the next number, snapshots seller and buyer, writes the legal mentions, computes the
 totals per VAT rate (core.money's rules), builds the Factur-X XML (cii.py), stores the SHA-256
 of the canonical content, and inserts the invoice and its lines — which the database then
-refuses to change (migration 0006). The PDF/A-3 with the XML embedded is rendered after the
+refuses to change (migration 0006). `issue_many(drafts)` does the same for a
+batch of the invoicing run. The PDF/A-3 with the XML embedded is rendered after the
 commit (a task: rendering takes a while and must not hold the counter's lock), stored once,
 and e-mailed to the buyer.
 
@@ -28,7 +29,7 @@ from django.utils.translation import override
 from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.services import operator_identity
 from permanence.audit.actions import Action
-from permanence.audit.services import audit_record
+from permanence.audit.services import audit_record_many
 from permanence.core import background, clock
 from permanence.core.money import compute_totals, line_total_cents
 
@@ -40,6 +41,7 @@ EU_VAT_PREFIXES = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "
                    "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE",
                    "SI", "SK")
 PDF_TASK = "billing.invoice_pdf"
+PDF_BATCH_TASK = "billing.invoice_pdfs"
 
 
 @dataclass(frozen=True)
@@ -131,15 +133,16 @@ def mentions(draft: Draft, *, issued_on: date, due_on: date) -> dict[str, str]:
     return out
 
 
-def _next_number(kind: str, year: int) -> str:
-    """The next number of the series, in the caller's transaction (gapless: the counter row
-    stays locked until the invoice is committed, and rolls back with it)."""
+def _reserve_numbers(kind: str, year: int, count: int) -> list[str]:
+    """The next `count` numbers of the series, in the caller's transaction (gapless: the
+    counter row stays locked until the invoices are committed, and rolls back with them)."""
     series = SERIES[kind]
     counter, _created = InvoiceSequence.objects.select_for_update().get_or_create(
         series=series, year=year)
-    counter.last += 1
+    first = counter.last + 1
+    counter.last += count
     counter.save(update_fields=["last"])
-    return f"{series}{year}-{counter.last:06d}"
+    return [f"{series}{year}-{n:06d}" for n in range(first, counter.last + 1)]
 
 
 def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
@@ -160,22 +163,19 @@ def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
                           .encode()).hexdigest()
 
 
-@transaction.atomic
-def issue(draft: Draft, *, actor: User | None = None, now: datetime | None = None,
-          approved_by: User | None = None) -> Invoice:
-    """Number, freeze and store `draft`; the PDF and the e-mail follow after the commit."""
-    if not draft.lines:
-        raise ValueError("an invoice has at least one line")
-    now = now or clock.now()
+def _build(draft: Draft, *, number: str, now: datetime, seller: dict[str, Any],
+           approved_by: User | None = None) -> tuple[Invoice, list[InvoiceLine]]:
+    """The invoice and its lines as they will be stored (not saved): one computation for a
+    single issue and for the invoicing run's batches."""
     issued_on = timezone.localdate(now)  # the operator's date (TIME_ZONE, Paris)
     due_on = issued_on if draft.paid else issued_on + timedelta(days=payment_days())
     totals = draft.totals()
     invoice = Invoice(
-        kind=draft.kind, number=_next_number(draft.kind, issued_on.year),
-        account=draft.account, subscription_id=draft.subscription_id,
-        order_id=draft.order_id, credit_of=draft.credit_of, issued_on=issued_on,
-        period_start=draft.period_start, period_end=draft.period_end, due_on=due_on,
-        seller=parties.seller(operator_identity()), buyer=draft.buyer_snapshot(),
+        kind=draft.kind, number=number, account=draft.account,
+        subscription_id=draft.subscription_id, order_id=draft.order_id,
+        credit_of=draft.credit_of, issued_on=issued_on, period_start=draft.period_start,
+        period_end=draft.period_end, due_on=due_on, seller=seller,
+        buyer=draft.buyer_snapshot(),
         total_ht_cents=totals.ht, total_vat_cents=totals.vat, total_ttc_cents=totals.ttc,
         # Paid at the order: the XML says so (nothing left due), the status follows.
         paid_cents=totals.ttc if draft.paid else 0,
@@ -191,12 +191,55 @@ def issue(draft: Draft, *, actor: User | None = None, now: datetime | None = Non
              for n, ln in enumerate(draft.effective_lines(), start=1)]
     invoice.facturx_xml = cii.build_cii(invoice, lines).decode()
     invoice.content_hash = content_hash(invoice, lines)
+    return invoice, lines
+
+
+def _audit_issued(invoices: list[Invoice], actor: User | None) -> None:
+    audit_record_many(actor=actor, action=Action.CREATE, actor_label="" if actor else "system",
+                      items=[(inv, inv.account, {"number": inv.number,
+                                                 "total_ttc_cents": inv.total_ttc_cents})
+                             for inv in invoices])
+
+
+@transaction.atomic
+def issue(draft: Draft, *, actor: User | None = None, now: datetime | None = None,
+          approved_by: User | None = None) -> Invoice:
+    """Number, freeze and store `draft`; the PDF and the e-mail follow after the commit."""
+    if not draft.lines:
+        raise ValueError("an invoice has at least one line")
+    now = now or clock.now()
+    year = timezone.localdate(now).year
+    invoice, lines = _build(draft, number=_reserve_numbers(draft.kind, year, 1)[0], now=now,
+                            seller=parties.seller(operator_identity()),
+                            approved_by=approved_by)
     invoice.save(force_insert=True)
     for line in lines:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
-    audit_record(actor=actor, action=Action.CREATE, target=invoice, account=draft.account,
-                 changes={"number": invoice.number, "total_ttc_cents": invoice.total_ttc_cents},
-                 actor_label="" if actor else "system")
+    _audit_issued([invoice], actor)
     background.enqueue_on_commit(PDF_TASK, invoice.pk)
     return invoice
+
+
+@transaction.atomic
+def issue_many(drafts: list[Draft], *, now: datetime) -> list[Invoice]:
+    """Issue a batch of invoices (the invoicing run): numbers reserved in one counter update,
+    invoices and lines in two inserts, one audit insert, one PDF task for the batch."""
+    if not drafts:
+        return []
+    if any(not d.lines or d.kind != DocumentKind.INVOICE for d in drafts):
+        raise ValueError("a batch holds invoices with at least one line")
+    numbers = _reserve_numbers(DocumentKind.INVOICE, timezone.localdate(now).year,
+                               len(drafts))
+    seller = parties.seller(operator_identity())
+    built = [_build(d, number=n, now=now, seller=seller)
+             for d, n in zip(drafts, numbers, strict=True)]
+    invoices = Invoice.objects.bulk_create([invoice for invoice, _lines in built])
+    for invoice, lines in built:
+        for line in lines:
+            line.invoice = invoice
+    InvoiceLine.objects.bulk_create([ln for _inv, lines in built for ln in lines],
+                                    batch_size=2000)
+    _audit_issued(invoices, None)
+    background.enqueue_on_commit(PDF_BATCH_TASK, [invoice.pk for invoice in invoices])
+    return invoices

@@ -25,8 +25,6 @@ class UsageRecord(models.Model):
     # "call:123", "appointment:45", or what an API client sends: never counted twice.
     source_id = models.CharField(max_length=200, unique=True)
     recorded_at = models.DateTimeField()
-    invoice_line = models.ForeignKey("billing.InvoiceLine", on_delete=models.SET_NULL,
-                                     null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -36,6 +34,28 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.quantity} ({self.source_id})"
+
+
+class UsageMark(models.Model):
+    """How far an account's usage is billed: every record that occurred before
+    `billed_before` AND whose id is at most `billed_upto_id` is on an invoice already.
+
+    The invoicing run moves the mark once per invoice instead of updating each record it
+    bills (millions of rows a month). The id bound makes it exact under concurrency: the run
+    reads the highest id once every insert holding a lower one has committed
+    (invoicing.usage_high_water), so a record that occurred in a billed period but was
+    recorded late has a higher id and is billed by the next invoice."""
+
+    account = models.OneToOneField("accounts.ClientAccount", on_delete=models.PROTECT,
+                                   primary_key=True, related_name="usage_mark")
+    billed_before = models.DateTimeField()
+    billed_upto_id = models.BigIntegerField()
+    invoice = models.ForeignKey("billing.Invoice", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: < {self.billed_before:%Y-%m-%d}, id ≤ {self.billed_upto_id}"
 
 
 class MeteringCursor(models.Model):

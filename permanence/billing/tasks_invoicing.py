@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from .invoicing import run
+from .invoicing_run import run
 
 
 @task()

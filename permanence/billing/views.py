@@ -16,7 +16,7 @@ from permanence.accounts.forms import apply_field_errors
 from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import DomainError, Forbidden, error_text
 
-from . import credit_notes, documents, invoicing, selectors
+from . import credit_notes, documents, invoicing_run, selectors
 from .forms import CreditNoteForm
 from .models_invoices import DocumentKind, InvoiceStatus
 from .permissions import can_manage_billing, can_view_billing
@@ -59,10 +59,10 @@ def run_page(request: AuthedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if request.method == "POST":
         _manager(request)
-        result = invoicing.run(today)
+        result = invoicing_run.run(today)
         messages.success(request, _("%(n)s facture(s) émise(s).") % {"n": result["issued"]})
         return redirect("billing:home")
-    drafts = invoicing.previews(today)
+    drafts = invoicing_run.previews(today)
     return render(request, "billing/run.html", {
         "today": today, "drafts": [(sub, draft, draft.totals()) for sub, draft in drafts],
         "can_manage": can_manage_billing(request.user)})

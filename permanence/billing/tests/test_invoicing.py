@@ -13,9 +13,9 @@ from django.db import DatabaseError, connection, connections, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from permanence.billing import credit_notes, invoicing, issuing
+from permanence.billing import credit_notes, invoicing, invoicing_run, issuing
 from permanence.billing.models_invoices import Invoice, InvoiceLine, InvoiceStatus
-from permanence.billing.models_usage import UsageRecord
+from permanence.billing.models_usage import UsageMark, UsageRecord
 from permanence.core.errors import DomainError
 from permanence.core.money import vat_cents
 from permanence.shop.models import OrderStatus
@@ -141,7 +141,7 @@ def test_forfait_bills_the_month_ahead_and_last_months_overage(business: Any) ->
     for n in range(130):
         usage(business, "calls", 1, date(2027, 1, 1 + n % 28), f"call:{n}")
     usage(business, "calls", 1, date(2027, 2, 3), "call:next-month")  # not yet
-    invoice = invoicing.subscription_invoice(sub.pk, date(2027, 2, 1))
+    invoice = invoicing_run.subscription_invoice(sub.pk, date(2027, 2, 1))
     assert invoice is not None
     lines = list(invoice.lines.values_list("kind", "quantity", "unit_price_cents",
                                            "total_ht_cents"))
@@ -151,9 +151,11 @@ def test_forfait_bills_the_month_ahead_and_last_months_overage(business: Any) ->
     sub.refresh_from_db()
     assert (sub.current_period_start, sub.next_invoice_on) == (date(2027, 2, 1),
                                                                date(2027, 3, 1))
-    # Run again, replay the records: nothing more is billed.
-    assert invoicing.subscription_invoice(sub.pk, date(2027, 2, 1)) is None
-    assert UsageRecord.objects.filter(invoice_line__isnull=True).count() == 1
+    # Run again: nothing more is billed, and the account's mark stands where it was.
+    assert invoicing_run.subscription_invoice(sub.pk, date(2027, 2, 1)) is None
+    mark = UsageMark.objects.get(account=business)
+    assert mark.invoice_id == invoice.pk
+    assert mark.billed_upto_id == UsageRecord.objects.order_by("-pk").first().pk
 
 
 @pytest.mark.django_db
@@ -164,7 +166,7 @@ def test_per_act_time_and_hybrid_plans(business: Any) -> None:
         usage(business, "calls", 1, date(2027, 1, 10), f"a-call:{n}")
     for n in range(5):
         usage(business, "appointments", 1, date(2027, 1, 11), f"a-rdv:{n}")
-    invoice = invoicing.subscription_invoice(acte.pk, date(2027, 2, 1))
+    invoice = invoicing_run.subscription_invoice(acte.pk, date(2027, 2, 1))
     assert invoice is not None
     assert list(invoice.lines.values_list("kind", "quantity", "total_ht_cents")) == [
         ("usage", Decimal(5), 900), ("usage", Decimal(12), 3000)]
@@ -173,7 +175,7 @@ def test_per_act_time_and_hybrid_plans(business: Any) -> None:
     temps = subscription_for(other, monthly_price_cents=0, plan_kind="temps",
                              hourly_rate_cents=3600, increment_minutes=15)
     usage(other, "call_minutes", "37.5", date(2027, 1, 12), "t:1")
-    invoice = invoicing.subscription_invoice(temps.pk, date(2027, 2, 1))
+    invoice = invoicing_run.subscription_invoice(temps.pk, date(2027, 2, 1))
     assert invoice is not None
     # 37.5 minutes, by 15-minute steps: 45 minutes at 60 cents a minute.
     assert list(invoice.lines.values_list("unit", "quantity", "total_ht_cents")) == [
@@ -186,7 +188,7 @@ def test_per_act_time_and_hybrid_plans(business: Any) -> None:
     for n in range(40):
         usage(third, "calls", 1, date(2027, 1, 5), f"h-call:{n}")
     usage(third, "sms", 20, date(2027, 1, 6), "h-sms")
-    invoice = invoicing.subscription_invoice(hybrid.pk, date(2027, 2, 1))
+    invoice = invoicing_run.subscription_invoice(hybrid.pk, date(2027, 2, 1))
     assert invoice is not None
     # Calls within the 50 included: nothing; SMS not included: all of them.
     assert list(invoice.lines.values_list("kind", "total_ht_cents")) == [

@@ -351,3 +351,7 @@ api.add_router("", billing_router)
 from permanence.channels_sms.api import router as sms_router  # noqa: E402
 
 api.add_router("", sms_router)
+
+from permanence.knowledge.api import router as knowledge_router  # noqa: E402
+
+api.add_router("", knowledge_router)

@@ -13,14 +13,17 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from permanence.core.startup_gc import freeze_loaded_code  # noqa: E402
 from permanence.desk.webhook import TelephonyFastPath  # noqa: E402
-from permanence.routing import websocket_urlpatterns  # noqa: E402
+from permanence.livechat.origins import visitor_socket_router  # noqa: E402
+from permanence.routing import chat_visitor_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # The PBX's call events skip Django's middleware stack (see desk/webhook.py).
         "http": TelephonyFastPath(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        # The chat widget's sockets come from clients' sites: livechat checks their origin.
+        "websocket": visitor_socket_router(
+            URLRouter(chat_visitor_urlpatterns),
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         ),
     }
 )

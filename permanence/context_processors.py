@@ -18,6 +18,7 @@ from permanence.core import local_cache
 from permanence.desk.agents import agent_status_sql
 from permanence.desk.models import AgentStatus
 from permanence.desk.permissions import can_supervise_desk, can_take_calls
+from permanence.feedback.permissions import can_view_feedback
 from permanence.inbox.selectors import menu_row, unread_label
 from permanence.payments.permissions import can_view_payments
 from permanence.shop.permissions import can_manage_quotes
@@ -35,6 +36,7 @@ class Can:
     take_calls: bool = False
     supervise_desk: bool = False
     view_sms_opt_outs: bool = False
+    view_feedback: bool = False
 
     @classmethod
     def of(cls, user: Actor) -> Can:
@@ -42,7 +44,8 @@ class Can:
                    manage_catalog=can_manage_catalog(user), view_billing=can_view_billing(user),
                    use_agenda=can_use_agenda(user), take_calls=can_take_calls(user),
                    supervise_desk=can_supervise_desk(user),
-                   view_sms_opt_outs=can_view_opt_outs(user))
+                   view_sms_opt_outs=can_view_opt_outs(user),
+                   view_feedback=can_view_feedback(user))
 
 
 # The operator's identity heads every page: a setting, cached like the others

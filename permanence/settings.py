@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "permanence.inbox",
     "permanence.desk",
     "permanence.agenda",
+    # Before channels_email: on a live chat, the inbox prefers the chat reply channel (the
+    # first registered that can reach the contact); once the chat is over, e-mail takes it.
+    "permanence.livechat",
     "permanence.channels_email",
     "permanence.channels_webform",
     # After channels_email: the inbox prefers the reply channel registered first (e-mail).
@@ -91,6 +94,10 @@ INSTALLED_APPS = [
     "permanence.shop",
     "permanence.payments",
     "permanence.billing",
+    "permanence.recovery",
+    "permanence.einvoicing",
+    "permanence.knowledge",
+    "permanence.feedback",
     "permanence.reports",
     "permanence.demo",
 ]
@@ -321,6 +328,10 @@ LOGGING = {
 # Seconds after which the worker heartbeat is considered stale by /healthz.
 WORKER_HEARTBEAT_STALE_AFTER = 120
 NINJA_PAGINATION_PER_PAGE = 50
+# Knowledge base: an article not reviewed for this many days is flagged stale; the bot hands
+# over to a person below this confidence (0..1).
+KNOWLEDGE_STALE_DAYS = int(os.environ.get("KNOWLEDGE_STALE_DAYS", "180"))
+BOT_CONFIDENCE_THRESHOLD = float(os.environ.get("BOT_CONFIDENCE_THRESHOLD", "0.5"))
 # Inbound e-mail gateway (manage.py mailgateway): SMTP on 127.0.0.1:MAILGATEWAY_PORT.
 MAILGATEWAY_HOST = os.environ.get("MAILGATEWAY_HOST", "127.0.0.1")
 MAILGATEWAY_PORT = int(os.environ.get("MAILGATEWAY_PORT", "2525"))
@@ -348,6 +359,31 @@ if PAYMENTS_TEST_MODE and not STRIPE_WEBHOOK_SECRET:
     STRIPE_WEBHOOK_SECRET = "whsec_" + _hashlib.sha256(
         f"stripe-standin:{SECRET_KEY}".encode()).hexdigest()[:32]
 STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
+
+# --- Dunning (recovery: payment incidents, issue 12) -------------------------------------------
+# Days after a payment failed: retries of the saved card / SEPA mandate, reminder e-mails,
+# then the subscription is suspended (« en défaut de paiement ») until the invoice is paid.
+BILLING_DUNNING_RETRY_DAYS = (2, 9, 19)
+BILLING_DUNNING_REMINDER_DAYS = (3, 10, 20)
+BILLING_DUNNING_SUSPEND_DAYS = 30
+
+# --- E-invoicing (einvoicing: the plateforme agréée, AFNOR XP Z12-013 flow API) -----------------
+# Issued invoices to French businesses are deposited there (Bearer EINVOICING_PLATFORM_TOKEN);
+# their lifecycle statuses are polled back. Without EINVOICING_PLATFORM_URL the site runs in
+# e-invoicing test mode: the local stand-in (manage.py einvoicing_standin) on
+# 127.0.0.1:EINVOICING_STANDIN_PORT. EINVOICING_SYNTAX: "Factur-X" (the PDF/A-3) or "CII" (the
+# XML alone). EINVOICING_FROM (YYYY-MM-DD): invoices issued before it are never transmitted.
+EINVOICING_PLATFORM_URL = os.environ.get("EINVOICING_PLATFORM_URL", "").rstrip("/")
+EINVOICING_TEST_MODE = not EINVOICING_PLATFORM_URL
+EINVOICING_STANDIN_PORT = int(os.environ.get("EINVOICING_STANDIN_PORT", "12112"))
+EINVOICING_PLATFORM_TOKEN = os.environ.get("EINVOICING_PLATFORM_TOKEN", "")
+if EINVOICING_TEST_MODE:
+    EINVOICING_PLATFORM_URL = f"http://127.0.0.1:{EINVOICING_STANDIN_PORT}"
+    EINVOICING_PLATFORM_TOKEN = EINVOICING_PLATFORM_TOKEN or "standin-token"
+EINVOICING_SYNTAX = os.environ.get("EINVOICING_SYNTAX", "Factur-X")
+if EINVOICING_SYNTAX not in ("Factur-X", "CII"):
+    raise ImproperlyConfigured("EINVOICING_SYNTAX must be Factur-X or CII")
+EINVOICING_FROM = os.environ.get("EINVOICING_FROM", "")
 
 # --- Telephony (desk: call events from a PBX or a provider) -------------------------------------
 # Generic webhook POST /api/v1/telephony/events, signed with TELEPHONY_WEBHOOK_SECRET. Unset, the

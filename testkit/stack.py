@@ -28,7 +28,8 @@ _TEMPLATE: list[Path] = []
 _DROPPED = ("DATABASE_URL", "REDIS_URL", "LIVE_RELAY_URL", "SITE_URL", "PORT", "HOST",
             "MAILGATEWAY_PORT", "MAILGATEWAY_HOST", "STRIPE_STANDIN_PORT", "STRIPE_API_BASE",
             "STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_KEY", "TASKS_BACKEND", "EMAIL_BACKEND",
-            "PERMANENCE_VAR_DIR", "PERMANENCE_TEST_CLOCK_SHIFT_DAYS", "MAILGATEWAY_PROCESSES")
+            "PERMANENCE_VAR_DIR", "PERMANENCE_TEST_CLOCK_SHIFT_DAYS", "MAILGATEWAY_PROCESSES",
+            "EINVOICING_STANDIN_PORT", "EINVOICING_PLATFORM_URL", "EINVOICING_PLATFORM_TOKEN")
 
 
 def free_port() -> int:
@@ -144,7 +145,7 @@ def running_stack(var_dir: Path, env: dict[str, str], *, timeout: float = 60) ->
     """`manage.py runstack` on free ports; stopped (SIGTERM) on exit."""
     port, smtp_port = free_port(), free_port()
     env = {**env, "PORT": str(port), "MAILGATEWAY_PORT": str(smtp_port),
-           "STRIPE_STANDIN_PORT": str(free_port())}
+           "STRIPE_STANDIN_PORT": str(free_port()), "EINVOICING_STANDIN_PORT": str(free_port())}
     log = var_dir / "runstack.log"
     with log.open("w") as out:
         proc = subprocess.Popen(  # noqa: S603

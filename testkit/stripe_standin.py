@@ -7,6 +7,15 @@ runs it on a loopback port. It implements:
   honoured: the same key returns the same session, with other params a 400 like Stripe),
   GET /v1/checkout/sessions/{id}, POST /v1/customers, POST /v1/refunds — with Stripe's JSON
   shapes and error envelope, Bearer key required;
+- POST /v1/payment_intents (confirm=true, off_session=true: a saved card or SEPA mandate
+  charged), GET /v1/payment_intents/{id}. Stripe's test payment methods: `pm_card_visa` (and
+  any other card) succeeds at once (payment_intent.succeeded); `pm_card_chargeDeclined` is
+  declined: 402 card_error whose body carries the PaymentIntent (requires_payment_method),
+  and payment_intent.payment_failed; a SEPA debit (payment_method_types sepa_debit, or a
+  `pm_sepa…` method) is `processing` (payment_intent.processing) until settled by
+  /_control/payment_intents/{id}/settle?outcome=succeeded|failed; /_control/payment_intents/
+  {id}/dispute sends charge.dispute.created (a SEPA return weeks later). Like Stripe, the
+  answer of a request that reached the card networks (402 included) is kept under its key;
 - the hosted payment page GET/POST /pay/{session id} (French, "Mode test — aucun paiement
   réel"): "Payer" / "Simuler un refus" for cards, "Valider le mandat" for SEPA; the outcome is
   sent as signed events (Stripe's scheme: t=…,v1=HMAC-SHA256("{t}.{payload}")) to the webhook
@@ -92,6 +101,7 @@ class StandIn:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.customers: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.intents: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, tuple[str, Response]] = {}
         self.requests: list[dict[str, Any]] = []  # API calls received (method, path, headers)
         self.events: list[dict[str, Any]] = []  # events sent, with the delivery status
@@ -166,7 +176,9 @@ class StandIn:
                     line, headers, out = seen[1]
                     return line, headers + [("Idempotent-Replayed", "true")], out
             response = self._api_route(method, path, decode_form(body))
-            if method == "POST" and key and response[0].startswith("2"):
+            # Stripe keeps the result of a request that started executing, a decline (402)
+            # included; a request refused by validation (400) may be sent again.
+            if method == "POST" and key and response[0].startswith(("2", "402")):
                 self.idempotency[key] = (f"{method} {path} {body}", response)
             return response
 
@@ -181,6 +193,11 @@ class StandIn:
             return _json(200, customer)
         if method == "POST" and path == "/v1/refunds":
             return self._refund_create(params)
+        if method == "POST" and path == "/v1/payment_intents":
+            return self._intent_create(params)
+        m = re.fullmatch(r"/v1/payment_intents/([\w]+)", path)
+        if m and method == "GET":
+            return _json(200, _public(self.intents[m.group(1)]))
         return _json(404, _error("invalid_request_error", f"Unrecognized request URL "
                                  f"({method}: {path})."))
 
@@ -244,8 +261,12 @@ class StandIn:
                         if s["_pi"] == intent and s["payment_status"] == "paid"),
                        None)
         if session is None:
-            return _json(400, _error("resource_missing",
-                                     f"No such payment_intent: '{intent}'", "payment_intent"))
+            charged = self.intents.get(str(intent))
+            if charged is None or charged["status"] != "succeeded":
+                return _json(400, _error("resource_missing",
+                                         f"No such payment_intent: '{intent}'",
+                                         "payment_intent"))
+            return self._intent_refund(charged, params)
         amount = int(params.get("amount") or session["amount_total"])
         refund = self._refund(session, amount, params.get("metadata") or {})
         self._later(lambda: self._send("charge.refunded", self._charge(session)))
@@ -261,6 +282,113 @@ class StandIn:
         session["_refunded"] = min(session["amount_total"],
                                    session.get("_refunded", 0) + amount)
         return refund
+
+    # --- PaymentIntents (off session) ------------------------------------------------------------
+
+    def _intent_create(self, params: dict[str, Any]) -> Response:
+        for required in ("amount", "currency"):
+            if not params.get(required):
+                return _json(400, _error("parameter_missing",
+                                         f"Missing required param: {required}.", required))
+        try:
+            amount = int(params["amount"])
+        except ValueError:
+            return _json(400, _error("parameter_invalid_integer", "Invalid integer.", "amount"))
+        method = str(params.get("payment_method") or "")
+        if params.get("confirm") == "true" and not method:
+            return _json(400, _error("parameter_missing",
+                                     "Missing required param: payment_method.",
+                                     "payment_method"))
+        types = params.get("payment_method_types") or ["card"]
+        sepa = "sepa_debit" in types or method.startswith("pm_sepa")
+        intent: dict[str, Any] = {
+            "id": _id("pi"), "object": "payment_intent", "amount": amount,
+            "amount_received": 0, "currency": params["currency"],
+            "customer": params.get("customer"), "description": params.get("description"),
+            "metadata": params.get("metadata") or {}, "payment_method": method or None,
+            "payment_method_types": types, "off_session": params.get("off_session") == "true",
+            "status": "requires_confirmation", "last_payment_error": None,
+            "latest_charge": None, "livemode": False, "created": int(time.time())}
+        self.intents[intent["id"]] = intent
+        if params.get("confirm") != "true":
+            return _json(200, intent)
+        if "chargeDeclined" in method:
+            intent.update(status="requires_payment_method", last_payment_error={
+                "type": "card_error", "code": "card_declined",
+                "decline_code": "generic_decline", "message": "Your card was declined.",
+                "payment_method": {"id": method, "object": "payment_method"}})
+            self._async_send("payment_intent.payment_failed", dict(intent))
+            error = {"type": "card_error", "code": "card_declined",
+                     "decline_code": "generic_decline", "message": "Your card was declined.",
+                     "payment_intent": dict(intent)}
+            return _json(402, {"error": error})
+        if sepa:
+            intent["status"] = "processing"
+            self._async_send("payment_intent.processing", dict(intent))
+            return _json(200, intent)
+        self._intent_settled(intent)
+        return _json(200, intent)
+
+    def _intent_refund(self, intent: dict[str, Any], params: dict[str, Any]) -> Response:
+        """A refund of an off-session PaymentIntent (in full, or `amount`)."""
+        left = intent["amount"] - intent.get("_refunded", 0)
+        amount = int(params.get("amount") or left)
+        if not 0 < amount <= left:
+            return _json(400, _error("amount_too_large", "Refund amount is greater than "
+                                     "the unrefunded amount on the charge.", "amount"))
+        intent["_refunded"] = intent.get("_refunded", 0) + amount
+        refund = {"id": _id("re"), "object": "refund", "amount": amount,
+                  "currency": intent["currency"], "payment_intent": intent["id"],
+                  "charge": intent.get("latest_charge"), "status": "succeeded",
+                  "metadata": params.get("metadata") or {}, "created": int(time.time())}
+        self.refunds[refund["id"]] = refund
+        charge = {"id": intent.get("latest_charge") or _id("ch"), "object": "charge",
+                  "amount": intent["amount"], "amount_captured": intent["amount"],
+                  "amount_refunded": intent["_refunded"], "currency": intent["currency"],
+                  "customer": intent.get("customer"), "payment_intent": intent["id"],
+                  "metadata": intent.get("metadata") or {}, "paid": True,
+                  "refunded": intent["_refunded"] >= intent["amount"], "status": "succeeded",
+                  "livemode": False, "created": intent["created"]}
+        self._async_send("charge.refunded", charge)
+        return _json(200, refund)
+
+    def _intent_settled(self, intent: dict[str, Any]) -> None:
+        intent.update(status="succeeded", amount_received=intent["amount"],
+                      latest_charge=intent.get("latest_charge") or _id("ch"))
+        self._async_send("payment_intent.succeeded", dict(intent))
+
+    def _async_send(self, event_type: str, obj: dict[str, Any]) -> None:
+        """Without a webhook URL the event waits in the outbox at once (the test delivers it);
+        with one it is delivered after the API answer, like Stripe."""
+        if self.webhook_url:
+            self._later(lambda: self._send(event_type, obj))
+        else:
+            self._send(event_type, obj)
+
+    def settle_intent(self, intent_id: str, outcome: str) -> dict[str, Any]:
+        """A SEPA debit's outcome, days after it was submitted."""
+        intent = self.intents[intent_id]
+        if outcome == "succeeded":
+            intent.update(status="succeeded", amount_received=intent["amount"],
+                          latest_charge=intent.get("latest_charge") or _id("ch"))
+            return self._send("payment_intent.succeeded", dict(intent))
+        intent.update(status="requires_payment_method", last_payment_error={
+            "type": "invalid_request_error", "code": "payment_method_not_available",
+            "decline_code": "insufficient_funds",
+            "message": "The customer's bank account has insufficient funds."})
+        return self._send("payment_intent.payment_failed", dict(intent))
+
+    def dispute_intent(self, intent_id: str, reason: str = "insufficient_funds"
+                       ) -> dict[str, Any]:
+        """A succeeded SEPA debit returned by the payer's bank weeks later: Stripe opens a
+        dispute on the charge (SEPA disputes cannot be contested)."""
+        intent = self.intents[intent_id]
+        dispute = {"id": _id("dp"), "object": "dispute", "amount": intent["amount"],
+                   "currency": intent["currency"],
+                   "charge": intent.get("latest_charge") or _id("ch"),
+                   "payment_intent": intent["id"], "reason": reason, "status": "lost",
+                   "livemode": False, "created": int(time.time())}
+        return self._send("charge.dispute.created", dispute)
 
     # --- Objects in events -----------------------------------------------------------------------
 
@@ -398,6 +526,12 @@ class StandIn:
                 self.delay_next.extend([float(query.get("seconds", "1"))]
                                        * int(query.get("count", "1")))
             return _json(200, {"ok": True})
+        m = re.fullmatch(r"payment_intents/(\w+)/(settle|dispute)", rest)
+        if m and method == "POST":
+            intent_id, action = m.groups()
+            event = (self.settle_intent(intent_id, query.get("outcome", "succeeded"))
+                     if action == "settle" else self.dispute_intent(intent_id))
+            return _json(200, {"event": event["id"], "type": event["type"]})
         m = re.fullmatch(r"sessions/(\w+)/(settle|refund|expire|pay)", rest)
         if not m or method != "POST":
             return _json(404, _error("invalid_request_error", "Unknown control endpoint."))

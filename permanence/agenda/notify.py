@@ -10,15 +10,13 @@ import logging
 from email.utils import formataddr, parseaddr
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from permanence.core import background
+from permanence.core import background, live_push
 from permanence.core.errors import DomainError
 from permanence.core.mail import queue_email
 from permanence.core.sms import sms_capable, sms_send
@@ -100,14 +98,7 @@ def account_group(account_id: int) -> str:
 
 
 def _push(account_id: int) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(account_group(account_id), {"type": "agenda.changed",
-                                                                     "account": account_id})
-    except Exception:  # best effort: the page is right on reload
-        logger.warning("agenda live push failed", exc_info=True)
+    live_push.send(account_group(account_id), {"type": "agenda.changed", "account": account_id})
 
 
 def live_refresh(appointment: Appointment) -> None:

@@ -1,7 +1,7 @@
 """Credit notes (avoirs): the only way to correct an issued invoice. Approved by the billing
 staff member who issues it (recorded), with its reason and, when a complaint caused it, the
 conversation it came from. A full credit note cancels the invoice (« annulée par avoir »);
-a partial one (a commercial gesture) leaves it as it is."""
+a partial one (a commercial gesture) is imputed on what is still due on it, if anything."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from permanence.accounts.models import User
+from permanence.core import clock
 from permanence.core.errors import DomainError, Forbidden, invalid
 
-from . import issuing
+from . import issuing, settlement
+from .models_credits import Refund, RefundMethod, RefundStatus
 from .models_invoices import DocumentKind, Invoice, InvoiceStatus, LineKind
 from .permissions import can_manage_billing
 from .statuses import invoice_transition
@@ -65,4 +67,16 @@ def credit_note_issue(*, actor: User, invoice: Invoice, reason: str,
     if full:
         invoice_transition(invoice=locked, to=InvoiceStatus.CREDITED, actor=actor,
                            note=note.number)
+    elif locked.status in settlement.OPEN and locked.balance_cents > 0:
+        # Imputed on what is still due: the client owes the invoice less the credit note
+        # (charges, reminders and schedules then ask for the rest only); the credit note is
+        # settled so, never refunded on top.
+        imputed = min(note.total_ttc_cents, locked.balance_cents)
+        settlement.invoice_payment_apply(
+            invoice=locked, amount_cents=imputed, on=note.issued_on, actor=actor,
+            note=_("Avoir %(number)s imputé") % {"number": note.number})
+        now = clock.now()
+        Refund.objects.create(credit_note=note, method=RefundMethod.IMPUTED,
+                              amount_cents=imputed, status=RefundStatus.DONE, actor=actor,
+                              created_at=now, updated_at=now)
     return note

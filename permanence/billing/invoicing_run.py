@@ -23,11 +23,12 @@ from django.utils import timezone
 
 from permanence.core import clock
 
-from . import issuing
+from . import gestures, issuing
 from .invoicing import BILLABLE, subscription_draft
 from .issuing import Draft
 from .models import Subscription
 from .models_changes import SubscriptionChange
+from .models_credits import CommercialGesture
 from .models_invoices import Invoice, InvoiceLine, LineKind
 from .models_usage import UsageMark, UsageRecord
 from .proration import Period
@@ -127,8 +128,12 @@ def _due(today: date, *, after: int, limit: int, lock: bool,
     return list(qs[:limit])
 
 
+Planned = list[tuple[Subscription, Draft | None, Period]]
+Uses = dict[int, list[tuple[CommercialGesture, int]]]
+
+
 def _drafts(subs: list[Subscription], today: date, upto: int,
-            marks: dict[int, UsageMark]) -> list[tuple[Subscription, Draft | None, Period]]:
+            marks: dict[int, UsageMark]) -> tuple[Planned, Uses]:
     changes = _changes([s.pk for s in subs])
     used = batch_usage(subs, upto, marks)
     out = []
@@ -139,27 +144,35 @@ def _drafts(subs: list[Subscription], today: date, upto: int,
             continue
         draft, _previous_period, opening = found
         out.append((sub, draft if draft.lines else None, opening))
-    return out
+    uses = gestures.apply_to_drafts([(sub, draft) for sub, draft, _o in out
+                                     if draft is not None])
+    return out, uses
 
 
 def _marks(account_ids: Iterable[int]) -> dict[int, UsageMark]:
     return {m.account_id: m for m in UsageMark.objects.filter(account_id__in=set(account_ids))}
 
 
-def _link_changes(invoices: list[Invoice],
-                  changes: dict[int, list[SubscriptionChange]]) -> None:
-    """Each plan change billed once, on the proration line that billed it."""
-    by_invoice: dict[int, list[InvoiceLine]] = defaultdict(list)
-    for line in InvoiceLine.objects.filter(invoice__in=invoices, kind=LineKind.PRORATION
-                                           ).order_by("invoice_id", "position"):
-        by_invoice[line.invoice_id].append(line)
-    linked = []
+def _link_lines(invoices: list[Invoice], changes: dict[int, list[SubscriptionChange]],
+                uses: Uses) -> None:
+    """Each plan change billed once, on the proration line that billed it; each gesture's
+    part on the discount line that took it off."""
+    lines: dict[tuple[int, str], list[InvoiceLine]] = defaultdict(list)
+    for line in InvoiceLine.objects.filter(
+            invoice__in=invoices, kind__in=(LineKind.PRORATION, LineKind.DISCOUNT)
+    ).order_by("invoice_id", "position"):
+        lines[(line.invoice_id, line.kind)].append(line)
+    linked, used = [], []
     for invoice in invoices:
-        for change, line in zip(changes.get(invoice.subscription_id or 0, []),
-                                by_invoice.get(invoice.pk, []), strict=False):
+        sub_id = invoice.subscription_id or 0
+        for change, line in zip(changes.get(sub_id, []),
+                                lines[(invoice.pk, LineKind.PRORATION)], strict=False):
             change.billed_invoice_line = line
             linked.append(change)
+        if sub_id in uses:
+            used.append((uses[sub_id], lines[(invoice.pk, LineKind.DISCOUNT)]))
     SubscriptionChange.objects.bulk_update(linked, ["billed_invoice_line"])
+    gestures.record_uses(used)
 
 
 def _move_marks(subs: list[Subscription], invoices: dict[int, Invoice], upto: int,
@@ -193,13 +206,13 @@ def issue_batch(today: date, upto: int, *, after: int = 0, limit: int = 500,
     if not subs:
         return [], 0, after
     marks = _marks(s.account_id for s in subs)
-    planned = _drafts(subs, today, upto, marks)
+    planned, uses = _drafts(subs, today, upto, marks)
     with_invoice = [(sub, draft) for sub, draft, _opening in planned if draft is not None]
     now = clock.now()
     invoices = issuing.issue_many([draft for _sub, draft in with_invoice], now=now)
     by_sub = {sub.pk: invoice for (sub, _d), invoice in zip(with_invoice, invoices,
                                                                strict=True)}
-    _link_changes(invoices, _changes(list(by_sub)))
+    _link_lines(invoices, _changes(list(by_sub)), uses)
     handled = [sub for sub, _draft, _opening in planned]
     _move_marks(handled, by_sub, upto, marks, now)
     for sub, _draft, opening in planned:
@@ -238,5 +251,5 @@ def previews(today: date, *, limit: int = 200) -> list[tuple[Subscription, Draft
     check first."""
     subs = _due(today, after=0, limit=limit, lock=False)
     upto = int(UsageRecord.objects.aggregate(top=Max("pk"))["top"] or 0)
-    planned = _drafts(subs, today, upto, _marks(s.account_id for s in subs))
+    planned, _uses = _drafts(subs, today, upto, _marks(s.account_id for s in subs))
     return [(sub, draft) for sub, draft, _opening in planned if draft is not None]

@@ -156,8 +156,11 @@ def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
         "totals": [invoice.total_ht_cents, invoice.total_vat_cents, invoice.total_ttc_cents],
         "vat": invoice.vat_breakdown, "mentions": invoice.mentions,
         "credit_of": invoice.credit_of_id, "reason": invoice.reason,
-        "lines": [[ln.position, ln.kind, ln.label, str(ln.quantity), ln.unit,
-                   ln.unit_price_cents, str(ln.vat_rate), ln.total_ht_cents] for ln in lines],
+        # Decimals at their columns' scale: the hash is the same recomputed from the
+        # database (billing.archive) as computed in memory at issue.
+        "lines": [[ln.position, ln.kind, ln.label, f"{Decimal(ln.quantity):.3f}", ln.unit,
+                   ln.unit_price_cents, f"{Decimal(ln.vat_rate):.2f}", ln.total_ht_cents]
+                  for ln in lines],
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False)
                           .encode()).hexdigest()

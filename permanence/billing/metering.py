@@ -1,5 +1,6 @@
 """Usage metered from the real work (issue 12): calls answered, messages forwarded,
-appointments booked, e-mail replies, SMS sent — one UsageRecord per source event.
+appointments booked, e-mail replies, chats answered by a person, SMS sent — one
+UsageRecord per source event.
 
 Each source is read through its app's selectors, in id order, from a MeteringCursor:
 `last_id` is how far it was read, `pending` the ids read but not settled yet (a call still
@@ -126,11 +127,17 @@ def _reminder_usage(row: Row) -> list[Usage]:
                    Decimal(1), row["sent_at"] or row["due_at"])]
 
 
-# --- E-mail replies sent by agents (inbox) --------------------------------------------------------
+# --- E-mail replies and chats answered by agents (inbox) -------------------------------------
 
 def _reply_usage(row: Row) -> list[Usage]:
-    if row["channel"] != "email" or row["auto_generated"] \
-            or row["conversation__account_id"] is None:
+    """An e-mail reply counts once per reply; a chat once per conversation, at its first
+    answer by a person (the bot's answers have no author: not billed)."""
+    if row["auto_generated"] or row["conversation__account_id"] is None:
+        return []
+    if row["channel"] == "chat":
+        return [_usage(row["conversation__account_id"], f"chat:{row['conversation_id']}",
+                       Metric.CHATS, Decimal(1), row["created_at"])]
+    if row["channel"] != "email":
         return []
     return [_usage(row["conversation__account_id"], f"reply:{row['id']}", Metric.EMAILS,
                    Decimal(1), row["created_at"])]

@@ -104,14 +104,16 @@ class SubscriptionStatusChange(StatusHistory):
 
 # Models in their own modules, loaded with this one (Django finds models in `models`).
 from .models_changes import ChangeKind, SubscriptionChange  # noqa: E402
+from .models_credits import CommercialGesture, GestureUse, Refund  # noqa: E402
 from .models_invoices import (  # noqa: E402
     Invoice,
     InvoiceLine,
     InvoiceSequence,
     InvoiceStatusChange,
 )
+from .models_schedules import Instalment, PaymentSchedule  # noqa: E402
 from .models_usage import UsageRecord  # noqa: E402
 
-__all__ = ["BillingPeriod", "ChangeKind", "Invoice", "InvoiceLine", "InvoiceSequence",
-           "InvoiceStatusChange", "Subscription", "SubscriptionChange", "SubscriptionStatus", "SubscriptionStatusChange",
+__all__ = ["BillingPeriod", "ChangeKind", "CommercialGesture", "GestureUse", "Invoice", "InvoiceLine", "InvoiceSequence",
+           "Instalment", "InvoiceStatusChange", "PaymentSchedule", "Refund", "Subscription", "SubscriptionChange", "SubscriptionStatus", "SubscriptionStatusChange",
            "UsageRecord"]

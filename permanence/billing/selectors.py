@@ -13,7 +13,9 @@ from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.core.errors import NotFound
 
+from .models_credits import CommercialGesture
 from .models_invoices import Invoice
+from .models_schedules import PaymentSchedule
 from .permissions import can_view_billing, can_view_own_invoices
 
 PAGE = 50
@@ -49,3 +51,15 @@ def invoice_page(user: Actor, *, account: int | None = None, status: str = "",
     if before:
         qs = qs.filter(pk__lt=int(before)) if before.isdigit() else qs.none()
     return list(qs.order_by("-pk")[:limit])
+
+
+def pending_gestures(account_id: int) -> list[CommercialGesture]:
+    """Commercial gestures of the account not yet taken off an invoice (in part or whole)."""
+    return list(CommercialGesture.objects.filter(account_id=account_id, remaining_cents__gt=0)
+                .order_by("created_at", "pk"))
+
+
+def active_schedules(account_id: int) -> list[PaymentSchedule]:
+    """The account's running payment schedules, with their instalments (two queries)."""
+    return list(PaymentSchedule.objects.filter(account_id=account_id, status="en_cours")
+                .prefetch_related("instalments").order_by("created_at", "pk"))

@@ -37,3 +37,9 @@ from .tasks_invoicing import invoicing_run  # noqa: E402
 
 register_order_paid(invoice_for_paid_order)
 every(timedelta(hours=1), name="billing.invoicing")(invoicing_run)
+
+# Payment schedules: instalments charged or reminded on their date ("billing.schedules"), and
+# the outcome of their charges through payments' hook.
+from .tasks_schedules import register_schedule_jobs  # noqa: E402
+
+register_schedule_jobs()

@@ -3,6 +3,7 @@ issue), an invoice's page (lines, totals, history, PDF, « Émettre un avoir »)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import DomainError, Forbidden, error_text
 
 from . import credit_notes, documents, invoicing_run, selectors
-from .forms import CreditNoteForm
+from .forms import CreditNoteForm, GestureForm, ScheduleForm
 from .models_invoices import DocumentKind, InvoiceStatus
 from .permissions import can_manage_billing, can_view_billing
 
@@ -69,21 +70,28 @@ def run_page(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _invoice_page(request: AuthedHttpRequest, invoice: Any, *, form: Any = None,
+                  gesture_form: Any = None, schedule_form: Any = None,
                   status: int = 200) -> HttpResponse:
+    complaint = _int(request.GET.get("reclamation"))
     return render(request, "billing/invoice.html", {
         "invoice": invoice, "lines": list(invoice.lines.all()),
         "history": list(invoice.history.select_related("actor")),
         "credit_notes": list(invoice.credit_notes.all()),
         "can_manage": can_manage_billing(request.user),
-        "form": form or CreditNoteForm(), "base": "staff_base.html"}, status=status)
+        "form": form or CreditNoteForm(initial={"complaint": complaint}),
+        "gesture_form": gesture_form or GestureForm(initial={"complaint": complaint}),
+        "refunds": list(invoice.refunds.all()) if invoice.kind == DocumentKind.CREDIT_NOTE
+        else [],
+        "schedules": list(invoice.schedules.all()),
+        "schedule_form": schedule_form or ScheduleForm(initial={
+            "first_due": timezone.localdate() + timedelta(days=7)}),
+        "base": "staff_base.html"}, status=status)
 
 
 @billing_required
 def invoice(request: AuthedHttpRequest, number: str) -> HttpResponse:
     """`?reclamation=<conversation id>`: the credit note form cites that complaint."""
-    complaint = _int(request.GET.get("reclamation"))
-    return _invoice_page(request, selectors.get_invoice_for_user(request.user, number),
-                         form=CreditNoteForm(initial={"complaint": complaint}))
+    return _invoice_page(request, selectors.get_invoice_for_user(request.user, number))
 
 
 @billing_required

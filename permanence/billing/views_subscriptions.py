@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
@@ -21,20 +22,24 @@ from .models import Subscription, SubscriptionStatus
 from .permissions import can_view_billing
 
 billing_required = role_required(lambda u: u.is_active and can_view_billing(u))
-PER_PAGE = 200
+PER_PAGE = 50
 ACTIONS = ("suspendre", "reprendre", "resilier", "annuler-resiliation")
 
 
 @billing_required
 def subscriptions(request: AuthedHttpRequest) -> HttpResponse:
     status = request.GET.get("statut", "")
+    query = request.GET.get("q", "").strip()[:100]
     qs = Subscription.objects.select_related("account", "offer").order_by("account__name", "pk")
     if status in SubscriptionStatus.values:
         qs = qs.filter(status=status)
-    rows = [(s, lifecycle.total_monthly_cents(s)) for s in qs[:PER_PAGE]]
+    if query:
+        qs = qs.filter(account__name__icontains=query)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(s, lifecycle.total_monthly_cents(s)) for s in page.object_list]
     return render(request, "billing/subscriptions.html", {
-        "rows": rows, "statuses": SubscriptionStatus.choices, "status": status,
-        "today": lifecycle.today()})
+        "rows": rows, "page": page, "statuses": SubscriptionStatus.choices, "status": status,
+        "q": query, "today": lifecycle.today()})
 
 
 @require_POST

@@ -6,15 +6,13 @@ import logging
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
 from permanence.accounts.models import User
 from permanence.core import clock
 from permanence.core.consumers import user_group
-from permanence.core.live_layer import RelayChannelLayer
+from permanence.core.live_push import send_many
 from permanence.core.mail import queue_email
 
 from .models import Conversation, Notification
@@ -29,37 +27,11 @@ def conversation_group(conversation_id: int) -> str:
 
 
 def _send(group: str, payload: dict[str, Any]) -> None:
-    _send_many([(group, payload)])
-
-
-def _send_many(pushes: list[tuple[str, dict[str, Any]]]) -> None:
-    """Several pushes in one hop to the event loop (each hop costs a thread switch)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    if isinstance(layer, RelayChannelLayer):
-        try:
-            if layer.send_nowait(pushes):
-                return
-        except Exception:  # best effort, as below
-            logger.warning("live updates to %s failed", [g for g, _p in pushes], exc_info=True)
-            return
-
-    async def send_all() -> None:
-        for group, payload in pushes:
-            try:
-                await layer.group_send(group, payload)
-            except Exception:  # live updates are best effort; the page works on reload
-                logger.warning("live update to %s failed", group, exc_info=True)
-
-    try:
-        async_to_sync(send_all)()
-    except Exception:
-        logger.warning("live updates to %s failed", [g for g, _p in pushes], exc_info=True)
+    send_many([(group, payload)])
 
 
 def inbox_changed(conversation_id: int, reason: str) -> None:
-    _send_many([
+    send_many([
         (INBOX_GROUP, {"type": "inbox.changed", "conversation": conversation_id,
                        "reason": reason}),
         (conversation_group(conversation_id), {"type": "conversation.changed",
@@ -69,7 +41,7 @@ def inbox_changed(conversation_id: int, reason: str) -> None:
 
 
 def message_added(conversation_id: int, message_id: int) -> None:
-    _send_many([
+    send_many([
         (conversation_group(conversation_id), {"type": "conversation.message",
                                                "conversation": conversation_id,
                                                "message": message_id}),

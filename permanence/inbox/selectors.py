@@ -551,5 +551,6 @@ def replies_for_metering(*, after_id: int = 0, limit: int = 500,
     qs = Message.objects.filter(pk__gt=after_id, direction=Direction.OUT, author__isnull=False)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
-    return [dict(row) for row in qs.order_by("pk").values("id", "channel", "auto_generated", "created_at",
-                                         "conversation__account_id")[:limit]]
+    return [dict(row) for row in qs.order_by("pk").values(
+        "id", "channel", "auto_generated", "created_at", "conversation_id",
+        "conversation__account_id")[:limit]]

@@ -29,6 +29,8 @@ machine allows it:
   page is not a payment failure, so no failure e-mail is sent.
 - charge.refunded → refunded_cents updated; when fully refunded, payment remboursé and the
   order remboursée (when the order's state table allows it).
+
+A payment of an issued invoice (no order, issue 12) is handled by invoice_events.py.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from permanence.core import background, clock
 from permanence.shop.models import Order, OrderStatus
 from permanence.shop.orders import ORDER_MACHINE, PAID_OR_LATER, lock_order, order_transition
 
+from . import invoice_events
 from .machine import payment_can, payment_transition
 from .models import Payment, PaymentStatus, Provider, ProviderEvent
 
@@ -155,11 +158,28 @@ def _apply(event: ProviderEvent) -> tuple[str, Payment | None]:
     payload = event.payload if isinstance(event.payload, dict) else {}
     obj = (payload.get("data") or {}).get("object") or {}
     handler = HANDLERS.get(event.type)
-    if handler is None:
+    invoice_handler = invoice_events.HANDLERS.get(event.type)
+    if handler is None and invoice_handler is None:
         return f"ignored: {event.type}", None
     found = _find_payment(event.type, obj)
     if found is None:
         return "ignored: no matching payment", None
+    if found.order_id is None:  # an invoice's payment (issue 12): invoice_events.py
+        if invoice_handler is None:
+            return f"ignored: {event.type}", found
+        payment = Payment.objects.select_for_update().get(pk=found.pk)
+        _remember_ids(payment, obj, event.type)
+        payment.save()
+        return invoice_handler(payment, obj, f"{event.type} ({event.event_id})"), payment
+    if handler is None:
+        if event.type == "payment_intent.succeeded":
+            # A checkout's PaymentIntent: it names the payment method saved for the monthly
+            # debits (the session's events do not) — kept for the subscriptions (issue 12).
+            payment = Payment.objects.select_for_update().get(pk=found.pk)
+            _remember_ids(payment, obj, event.type)
+            payment.save()
+            return "payment method recorded", payment
+        return f"ignored: {event.type}", None
     order = lock_order(found.order_id)
     payment = Payment.objects.select_for_update().get(pk=found.pk)
     _remember_ids(payment, obj, event.type)
@@ -182,6 +202,9 @@ def _remember_ids(payment: Payment, obj: dict[str, Any], event_type: str) -> Non
         method = obj.get("payment_method")
         if isinstance(method, str) and method and not payment.provider_payment_method_id:
             payment.provider_payment_method_id = method[:120]
+        customer = obj.get("customer")
+        if isinstance(customer, str) and customer and not payment.provider_customer_id:
+            payment.provider_customer_id = customer[:120]
 
 
 def _move_order(order: Order, to: str, note: str = "") -> None:

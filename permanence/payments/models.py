@@ -16,6 +16,9 @@ class PaymentStatus(models.TextChoices):
     FAILED = "echec", _("Échec")
     CANCELLED = "annule", _("Annulé")
     REFUNDED = "rembourse", _("Remboursé")
+    # A debit that succeeded and came back weeks later (SEPA: the payer's bank reverses it,
+    # Stripe opens a dispute, `charge.dispute.created`): the money is gone again.
+    RETURNED = "retourne", _("Retourné (rejet ou contestation)")
 
 
 # Provider events may arrive in any order: a payment only moves forward. A failed or expired
@@ -27,10 +30,11 @@ PAYMENT_TRANSITIONS: dict[str, set[str]] = {
                             PaymentStatus.REFUNDED},
     PaymentStatus.PROCESSING: {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
                                PaymentStatus.REFUNDED},
-    PaymentStatus.SUCCEEDED: {PaymentStatus.REFUNDED},
+    PaymentStatus.SUCCEEDED: {PaymentStatus.REFUNDED, PaymentStatus.RETURNED},
     PaymentStatus.FAILED: {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED},
     PaymentStatus.CANCELLED: {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED},
     PaymentStatus.REFUNDED: set(),
+    PaymentStatus.RETURNED: set(),
 }
 
 
@@ -40,7 +44,12 @@ class Provider(models.TextChoices):
 
 
 class Payment(models.Model):
-    order = models.ForeignKey("shop.Order", on_delete=models.PROTECT, related_name="payments")
+    # A storefront payment pays an order; a payment of an issued invoice (charged off
+    # session at its due date, paid through its retry link, a matched transfer) has no order
+    # but the invoice's number (payments sits below billing: a number, not a foreign key).
+    order = models.ForeignKey("shop.Order", on_delete=models.PROTECT, related_name="payments",
+                              null=True, blank=True)
+    invoice_number = models.CharField(max_length=20, blank=True, db_index=True)
     provider = models.CharField(max_length=10, choices=Provider.choices)
     method = models.CharField(max_length=10, choices=[
         ("carte", _("Carte bancaire")), ("sepa", _("Prélèvement SEPA")),
@@ -113,6 +122,8 @@ class ProviderEvent(models.Model):
 class ProviderCallKind(models.TextChoices):
     CHECKOUT_SESSION = "checkout", _("Session de paiement")
     REFUND = "refund", _("Remboursement")
+    # An off-session PaymentIntent (confirm=true) charging a saved card / SEPA mandate.
+    PAYMENT_INTENT = "intent", _("Prélèvement du moyen de paiement enregistré")
 
 
 class ProviderCallStatus(models.TextChoices):
@@ -149,13 +160,15 @@ class ProviderCall(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="provider_calls")
     method = models.CharField(max_length=10, blank=True)
+    # The invoice a PaymentIntent or an invoice's Checkout Session pays (see Payment).
+    invoice_number = models.CharField(max_length=20, blank=True, db_index=True)
     attempt = models.PositiveIntegerField(default=1)
     amount_cents = models.IntegerField()
     idempotency_key = models.CharField(max_length=64, unique=True)
     # Sent as is on every try: a key may only be reused with the same parameters.
     params = models.JSONField(default=dict)
     tries = models.PositiveIntegerField(default=0)
-    response_id = models.CharField(max_length=120, blank=True)  # cs_…, re_…
+    response_id = models.CharField(max_length=120, blank=True)  # cs_…, re_…, pi_…
     response = models.JSONField(default=dict, blank=True)
     error = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True,

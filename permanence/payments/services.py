@@ -34,6 +34,9 @@ from .models import (
     ProviderCallStatus,
     ProviderEvent,
 )
+from .provider_calls import as_sent as _as_sent
+from .provider_calls import call_failed as _call_failed
+from .provider_calls import call_succeeded as _call_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -128,18 +131,6 @@ def payment_start(*, order: Any, method: str, success_url: str, cancel_url: str)
         _call_failed(prepared, exc)
         raise
     return _checkout_record(prepared, session)
-
-
-def _as_sent(params: Any) -> Any:
-    """The stored parameters with their keys in one fixed order, so every try of a call sends
-    the very same request body (a key may only be reused with the same parameters), whether
-    the dict comes from the code or back from the database (PostgreSQL's jsonb does not keep
-    key order)."""
-    if isinstance(params, dict):
-        return {key: _as_sent(params[key]) for key in sorted(params)}
-    if isinstance(params, list):
-        return [_as_sent(item) for item in params]
-    return params
 
 
 def _not_payable(order: Order) -> DomainError:
@@ -273,33 +264,6 @@ def _user_or_none(user: User | None) -> User | None:
     return user if getattr(user, "pk", None) else None
 
 
-def _call_succeeded(call: ProviderCall, answer: dict[str, Any]) -> None:
-    call.status = ProviderCallStatus.SUCCEEDED
-    call.response_id = str(answer.get("id") or "")[:120]
-    call.response = answer
-    call.error = ""
-    call.completed_at = clock.now()
-
-
-def _call_failed(call: ProviderCall, exc: BaseException) -> None:
-    """Transaction 2 after a failed call: unanswered (the next try resends the same key) or
-    refused (the provider answered with an error). Never hides the caller's exception."""
-    unanswered = not isinstance(exc, DomainError) or exc.code == "provider_unavailable"
-    detail = str(exc.message) if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-    try:
-        with transaction.atomic():
-            locked = ProviderCall.objects.select_for_update().get(pk=call.pk)
-            if locked.status != ProviderCallStatus.PENDING:
-                return  # a concurrent try of the same call got its answer
-            locked.status = (ProviderCallStatus.UNANSWERED if unanswered
-                             else ProviderCallStatus.REFUSED)
-            locked.error = detail[:300]
-            locked.completed_at = clock.now()
-            locked.save(update_fields=["status", "error", "completed_at", "updated_at"])
-    except Exception:  # the row stays pending, which a retry treats the same way
-        logger.exception("could not record the failure of provider call %s", call.pk)
-
-
 def transfer_instructions(order: Order) -> dict[str, Any]:
     """What the buyer needs to pay by transfer: beneficiary, IBAN, amount, reference."""
     operator = OperatorIdentity.objects.filter(pk=1).first()
@@ -367,16 +331,22 @@ def transfer_match(*, actor: User, order: Order | str, amount_cents: int,
         return payment
 
 
-def payment_refund(*, actor: User, payment: Payment) -> dict[str, Any]:
-    """Ask Stripe to refund a paid card/SEPA payment in full. The payment and the order move
-    when Stripe's charge.refunded event arrives.
+def payment_refund(*, actor: User, payment: Payment, amount_cents: int | None = None,
+                   reference: str = "full",
+                   metadata: dict[str, str] | None = None) -> dict[str, Any]:
+    """Ask Stripe to refund a paid card/SEPA payment, in full or (`amount_cents`) in part —
+    an order's payment or an invoice's (no order; billing refunds a credit note through it,
+    `reference` naming that refund). The payment and the order move when Stripe's
+    charge.refunded event arrives.
 
     Like payment_start, Stripe is called with no transaction open: a pending ProviderCall
-    (one per payment, key `perm-refund-<pk>-full`) is committed first, the answer recorded
-    after. Asking again sends the same key (Stripe answers with the same refund), unless the
-    refund's answer is already recorded: then it is returned without a call."""
+    (one per payment and reference, key `perm-refund-<pk>-<reference>`) is committed first,
+    the answer recorded after. Asking again sends the same key (Stripe answers with the same
+    refund), unless the refund's answer is already recorded: then it is returned without a
+    call."""
     stripe_client.ensure_no_transaction()  # refused before anything is written
-    prepared = _refund_prepare(actor=actor, payment=payment)
+    prepared = _refund_prepare(actor=actor, payment=payment, amount_cents=amount_cents,
+                               reference=reference, metadata=metadata or {})
     if prepared.status == ProviderCallStatus.SUCCEEDED:
         return dict(prepared.response)
     try:
@@ -389,18 +359,20 @@ def payment_refund(*, actor: User, payment: Payment) -> dict[str, Any]:
         call = ProviderCall.objects.select_for_update().get(pk=prepared.pk)
         _call_succeeded(call, refund)
         call.save()
-        order = Order.objects.select_related("account").get(pk=payment.order_id)
+        order = (Order.objects.select_related("account").get(pk=payment.order_id)
+                 if payment.order_id is not None else None)
         audit_record(actor=actor, action=Action.UPDATE, target=payment,
-                     account=order.account,
+                     account=order.account if order is not None else None,
                      changes={"refund_requested": call.amount_cents,
                               "refund_id": str(refund.get("id", ""))})
     return refund
 
 
-def _refund_prepare(*, actor: User, payment: Payment) -> ProviderCall:
+def _refund_prepare(*, actor: User, payment: Payment, amount_cents: int | None,
+                    reference: str, metadata: dict[str, str]) -> ProviderCall:
     """Transaction 1 of a refund: checks, then the call to send (new, or the same again)."""
     with transaction.atomic():
-        order = lock_order(payment.order_id)
+        order = lock_order(payment.order_id) if payment.order_id is not None else None
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.provider != Provider.STRIPE:
             raise DomainError("not_refundable", _(
@@ -408,17 +380,27 @@ def _refund_prepare(*, actor: User, payment: Payment) -> ProviderCall:
         if payment.status != PaymentStatus.SUCCEEDED or not payment.provider_payment_id:
             raise DomainError("not_refundable", _(
                 "Seul un paiement réussi peut être remboursé."), status=409)
-        key = f"perm-refund-{payment.pk}-full"
+        key = f"perm-refund-{payment.pk}-{reference}"[:64]
         call = ProviderCall.objects.select_for_update().filter(idempotency_key=key).first()
         if call is None:
+            amount = payment.amount_cents if amount_cents is None else amount_cents
+            if not 0 < amount <= payment.amount_cents - payment.refunded_cents:
+                raise DomainError("not_refundable", _(
+                    "Montant à rembourser invalide (au plus %(max)s).") % {
+                        "max": format_eur(payment.amount_cents - payment.refunded_cents)},
+                    status=422)
+            params: dict[str, Any] = {
+                "payment_intent": payment.provider_payment_id,
+                "metadata": {**metadata, "payment_id": str(payment.pk),
+                             **({"order_reference": order.reference} if order else
+                                {"invoice_number": payment.invoice_number})}}
+            if amount_cents is not None:
+                params["amount"] = amount
             return ProviderCall.objects.create(
                 provider=Provider.STRIPE, kind=ProviderCallKind.REFUND, order=order,
-                payment=payment, method=payment.method, amount_cents=payment.amount_cents,
-                idempotency_key=key, tries=1, actor=_user_or_none(actor),
-                created_at=clock.now(),
-                params={"payment_intent": payment.provider_payment_id,
-                        "metadata": {"order_reference": order.reference,
-                                     "payment_id": str(payment.pk)}})
+                invoice_number=payment.invoice_number, payment=payment,
+                method=payment.method, amount_cents=amount, idempotency_key=key, tries=1,
+                actor=_user_or_none(actor), created_at=clock.now(), params=params)
         if call.status != ProviderCallStatus.SUCCEEDED:
             call.status = ProviderCallStatus.PENDING
             call.tries += 1

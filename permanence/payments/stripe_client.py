@@ -136,6 +136,30 @@ def checkout_session_retrieve(session_id: str) -> dict[str, Any]:
     return _plain(session)
 
 
+def payment_intent_create(params: dict[str, Any], *,
+                          idempotency_key: str) -> dict[str, Any]:
+    """Create and confirm a PaymentIntent (off session: a saved card or SEPA mandate).
+
+    A card declined off session is not an error of the request: Stripe answers 402 with the
+    PaymentIntent it created (status `requires_payment_method`, `last_payment_error`) in the
+    error body — returned here as the answer, like a success, so the caller records the
+    attempt; the failure itself is applied when `payment_intent.payment_failed` arrives."""
+    ensure_no_transaction()
+    try:
+        intent = client().v1.payment_intents.create(
+            params,  # type: ignore[arg-type]
+            {"idempotency_key": idempotency_key})
+    except stripe.CardError as exc:
+        body = exc.json_body if isinstance(exc.json_body, dict) else {}
+        declined = (body.get("error") or {}).get("payment_intent")
+        if isinstance(declined, dict) and declined.get("id"):
+            return dict(declined)
+        raise _provider_error(exc) from exc
+    except stripe.StripeError as exc:
+        raise _provider_error(exc) from exc
+    return _plain(intent)
+
+
 def refund_create(params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
     ensure_no_transaction()
     try:

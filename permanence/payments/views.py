@@ -76,7 +76,7 @@ def transfer_match(request: AuthedHttpRequest) -> HttpResponse:
             apply_field_errors(form, exc.fields, str(exc.message))
         else:
             messages.success(request, _("Virement rapproché : la commande %(ref)s est payée.")
-                             % {"ref": payment.order.reference})
+                             % {"ref": payment.order.reference if payment.order else ""})
             return redirect("payments:list")
     return render(request, "payments/transfer_match.html", {"form": form, "section": "shop"},
                   status=422 if form.errors else 200)

@@ -20,8 +20,10 @@ def invoices(request: AuthedHttpRequest) -> HttpResponse:
     account, accounts = current_account(request)
     rows = selectors.invoice_page(request.user, account=account.pk, limit=200) \
         if account else []
-    return render(request, "portal/invoices.html", {"account": account, "accounts": accounts,
-                                                    "invoices": rows})
+    return render(request, "portal/invoices.html", {
+        "account": account, "accounts": accounts, "invoices": rows,
+        "gestures": selectors.pending_gestures(account.pk) if account else [],
+        "schedules": selectors.active_schedules(account.pk) if account else []})
 
 
 def _own(request: AuthedHttpRequest, number: str) -> Invoice:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from permanence.accounts.models import OperatorIdentity
+from testkit.payments import standin  # noqa: F401 (the Stripe stand-in fixture)
 
 PARIS = ZoneInfo("Europe/Paris")
 

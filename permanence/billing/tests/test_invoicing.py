@@ -220,7 +220,8 @@ def test_credit_notes_full_and_partial(business: Any, billing: Any, agent: Any) 
     invoice.refresh_from_db()
     assert gesture.kind == "avoir" and gesture.credit_of == invoice
     assert gesture.total_ht_cents == 1500 and gesture.approved_by == billing
-    assert invoice.status == InvoiceStatus.ISSUED
+    # Imputed on what was due: 120 € less the credit note's 18 €.
+    assert (invoice.status, invoice.balance_cents) == (InvoiceStatus.PARTLY_PAID, 10200)
     assert "corrects" in gesture.mentions
     rest = credit_notes.credit_note_issue(actor=billing, invoice=invoice, reason="Annulation")
     invoice.refresh_from_db()

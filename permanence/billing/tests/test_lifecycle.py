@@ -313,3 +313,26 @@ def test_billing_staff_list_suspend_and_cancel(sub: Subscription, client: Any, b
         subscription=Subscription(status="active", notice_days=sub.notice_days,
                                   commitment_ends_on=sub.commitment_ends_on),
         on=lifecycle.today())
+
+
+def test_the_staff_list_pages_and_searches_with_constant_queries(
+        sub: Subscription, client: Any, billing: Any,
+        django_assert_max_num_queries: Any) -> None:
+    from permanence.accounts.models import ClientAccount
+    from permanence.billing.views_subscriptions import PER_PAGE
+    from testkit.shop import make_order
+
+    for n in range(PER_PAGE + 3):
+        account = ClientAccount.objects.create(name=f"Zeta cabinet {n:03d}", slug=f"zeta-{n}")
+        Subscription.objects.create(account=account, offer=sub.offer, order=make_order(account),
+                                    label="Forfait Zeta", monthly_price_cents=9900,
+                                    vat_rate=sub.vat_rate, started_at=sub.started_at)
+    client.force_login(billing)
+    with django_assert_max_num_queries(12):
+        first = client.get("/app/facturation/abonnements/").content.decode()
+    assert "Page 1 / 2" in first and "page=2" in first
+    second = client.get("/app/facturation/abonnements/?page=2").content.decode()
+    assert "Zeta cabinet 052" in second and "Page 2 / 2" in second
+    found = client.get("/app/facturation/abonnements/?q=cabinet+007").content.decode()
+    assert "Zeta cabinet 007" in found and "Zeta cabinet 008" not in found
+    assert client.get("/app/facturation/abonnements/?page=abc").status_code == 200

@@ -144,6 +144,27 @@ def test_agent_email_replies_are_metered_not_notes_nor_inbound(account: Any,
     assert records() == {f"reply:{reply.pk}": ("emails", Decimal(1))}
 
 
+def test_a_chat_counts_once_when_a_person_answers_it_not_the_bot(account: Any,
+                                                                   agent: Any) -> None:
+    from permanence.inbox.models import Direction, Message
+
+    with clock.frozen(NOW):
+        chat = inbox.conversation_open(inbox.Incoming(
+            account=account, channel=Channel.CHAT, subject="Chat", body_text="Bonjour",
+            contact_email="visiteur@exemple.fr", contact_name="Visiteur", acknowledge=False))
+        bot = Message.objects.create(conversation=chat, direction=Direction.OUT,
+                                     channel=Channel.CHAT, body_text="Réponse de la FAQ",
+                                     created_at=clock.now())
+        for text in ("Je regarde.", "Voilà le créneau."):
+            Message.objects.create(conversation=chat, direction=Direction.OUT,
+                                   channel=Channel.CHAT, author=agent, body_text=text,
+                                   created_at=clock.now())
+    assert bot.author is None
+    run_meter()
+    assert records() == {f"chat:{chat.pk}": ("chats", Decimal(1))}
+    assert run_meter()["replies"] == 0  # replayed: nothing more
+
+
 def test_forwards_sent_are_messages_and_their_sms_are_sms(account: Any) -> None:
     def forward(channel: str, status: str, sms_id: int | None = None) -> Forward:
         return Forward.objects.create(account=account, recipient_name="Dr Martin",

@@ -99,6 +99,9 @@ def test_call_screen_shows_greeting_consignes_triage_and_the_caller(
     assert "14 rue des Lilas" in html
     assert "data-known-contact" in html and "Question vaccin" in html
     assert reverse("desk:call", args=[previous.pk]) in html
+    # Choosing a motif asks the knowledge base for the articles of that motif.
+    assert (f'{reverse("knowledge:suggestions")}?account={account.pk}&amp;'
+            f'q=Prise%20de%20rendez-vous') in html and 'id="call-knowledge"' in html
 
 
 def test_save_with_missing_answers_shows_field_errors(version: Any, agent: Any,

@@ -243,7 +243,9 @@ def test_live_pushes_go_out_together_and_one_failure_does_not_stop_the_other(
                 raise ConnectionError("redis down")
             sent.append(payload["type"])
 
-    monkeypatch.setattr(live, "get_channel_layer", Layer)
+    from permanence.core import live_push
+
+    monkeypatch.setattr(live_push, "get_channel_layer", Layer)
     live.inbox_changed(42, "created")  # no exception: best effort
     live.message_added(42, 7)
     assert sent == ["conversation.changed", "conversation.message"]

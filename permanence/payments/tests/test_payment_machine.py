@@ -37,9 +37,12 @@ def moves(payment: Payment) -> list[tuple[str, str]]:
 def test_the_table_covers_every_status_and_refunded_is_final() -> None:
     assert set(PAYMENT_TRANSITIONS) == set(PaymentStatus.values)
     assert PAYMENT_TRANSITIONS[PaymentStatus.REFUNDED] == set()
-    # Forward only: nothing goes back to pending, a success is only ever refunded.
+    # Forward only: nothing goes back to pending, a success is only ever refunded — or
+    # returned by the payer's bank (a SEPA debit disputed weeks later), which is final too.
     assert all(PaymentStatus.PENDING not in targets for targets in PAYMENT_TRANSITIONS.values())
-    assert PAYMENT_TRANSITIONS[PaymentStatus.SUCCEEDED] == {PaymentStatus.REFUNDED}
+    assert PAYMENT_TRANSITIONS[PaymentStatus.SUCCEEDED] == {PaymentStatus.REFUNDED,
+                                                            PaymentStatus.RETURNED}
+    assert PAYMENT_TRANSITIONS[PaymentStatus.RETURNED] == set()
 
 
 def test_card_payment_webhook_writes_one_history_row(standin: Any, order: Any,

@@ -1,8 +1,10 @@
 """`make demo`: web (uvicorn, HTTP + websockets), worker, scheduler, the inbound e-mail gateway
-(and, in payments test mode, the Stripe stand-in) in the foreground, supervised.
+(and, in payments test mode, the Stripe stand-in; in e-invoicing test mode, the plateforme
+agréée stand-in) in the foreground, supervised.
 
-- Before starting, each port (PORT, MAILGATEWAY_PORT, STRIPE_STANDIN_PORT in test mode) must be
-  free: otherwise one sentence names the variable to change, and the exit code is 1.
+- Before starting, each port (PORT, MAILGATEWAY_PORT, STRIPE_STANDIN_PORT and
+  EINVOICING_STANDIN_PORT in test mode) must be free: otherwise one sentence names the
+  variable to change, and the exit code is 1.
 - A child that dies is restarted after 1 s, 2 s, 4 s… (at most 30 s); the delay starts again
   from 1 s once the child has stayed up STABLE_AFTER seconds. The others keep serving.
 - Children never outlive the supervisor: Ctrl-C (SIGINT) or SIGTERM stops each child's process
@@ -54,6 +56,12 @@ def processes(host: str, port: int) -> dict[str, list[str]]:
             python, "manage.py", "stripe_standin", "--port", str(settings.STRIPE_STANDIN_PORT),
             "--webhook-url", f"http://{_loopback(host)}:{port}/api/v1/payments/stripe/webhook",
         ]} if settings.PAYMENTS_TEST_MODE else {}),
+        # E-invoicing test mode (no EINVOICING_PLATFORM_URL): the plateforme agréée stand-in
+        # (manage.py einvoicing_standin, likewise the only importer of its testkit module).
+        **({"einvoicing-standin": [
+            python, "manage.py", "einvoicing_standin", "--port",
+            str(settings.EINVOICING_STANDIN_PORT),
+        ]} if settings.EINVOICING_TEST_MODE else {}),
     }
 
 
@@ -93,6 +101,8 @@ def ports_to_check(host: str, port: int) -> list[tuple[str, str, int]]:
              ("MAILGATEWAY_PORT", settings.MAILGATEWAY_HOST, settings.MAILGATEWAY_PORT)]
     if settings.PAYMENTS_TEST_MODE:
         ports.append(("STRIPE_STANDIN_PORT", "127.0.0.1", settings.STRIPE_STANDIN_PORT))
+    if settings.EINVOICING_TEST_MODE:
+        ports.append(("EINVOICING_STANDIN_PORT", "127.0.0.1", settings.EINVOICING_STANDIN_PORT))
     return ports
 
 
@@ -197,6 +207,9 @@ class Command(BaseCommand):
         if settings.PAYMENTS_TEST_MODE:
             self.stdout.write(f"Payments: test mode (no STRIPE_SECRET_KEY) — Stripe stand-in on "
                               f"http://127.0.0.1:{settings.STRIPE_STANDIN_PORT}/")
+        if settings.EINVOICING_TEST_MODE:
+            self.stdout.write(f"E-invoicing: test mode (no EINVOICING_PLATFORM_URL) — platform "
+                              f"stand-in on http://127.0.0.1:{settings.EINVOICING_STANDIN_PORT}/")
         self.stdout.flush()
         try:
             while not stopping:

@@ -29,6 +29,8 @@ from permanence.desk.demo import seed_consignes
 from permanence.desk.demo_calls import seed_calls
 from permanence.desk.demo_outbound import seed_outbound
 from permanence.inbox.demo import seed_inbox
+from permanence.knowledge.demo import seed_knowledge
+from permanence.livechat.demo import seed_livechat
 from permanence.payments.demo import seed_orders  # the shop's, with their payments
 from permanence.shop.demo import seed_quotes
 
@@ -168,7 +170,14 @@ class Command(BaseCommand):
         appointments = seed_agenda()
         if appointments:
             self.stdout.write(f"Demo agendas created ({appointments} appointments booked).")
+        self._say(seed_knowledge(), "{} demo knowledge articles written (FAQ, procedures).")
+        self.stdout.write(f"Live chat demo (widget on a pretend client site): {seed_livechat()}")
         self._print_logins()
+
+    def _say(self, count: int, message: str) -> None:
+        """Reports what a seed wrote (nothing on a re-run, when it had nothing to do)."""
+        if count:
+            self.stdout.write(message.format(count))
 
     def _user(self, email: str, name: str, role: str, superuser: bool = False) -> User:
         user = User.objects.filter(email=email).first() or User(email=email)

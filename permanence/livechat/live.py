@@ -1,0 +1,69 @@
+"""Live pushes of the chat, after commit, over the channel layer (and so across processes:
+the loopback relay without Redis, channels_redis with it; see core/live_layer.py).
+
+Messages themselves travel through the inbox's conversation group (inbox.live: every message
+the inbox writes on the conversation is announced there); the sockets read them from the
+database, so a push is only a wake-up. Here: the queue of the consoles, a chat's status and
+typing, which the inbox does not know."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from permanence.core.live_layer import RelayChannelLayer
+
+logger = logging.getLogger(__name__)
+
+AGENTS_GROUP = "chat-agents"
+TYPING_SECONDS = 5  # a typing signal not renewed within this time is over
+
+
+def typing_key(session_id: int) -> str:
+    """Cache key: the secretary is typing in this chat (read by the polling fallback)."""
+    return f"chat-typing:{session_id}"
+
+
+def chat_group(session_id: int) -> str:
+    return f"chat-{session_id}"
+
+
+def _send(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if isinstance(layer, RelayChannelLayer):
+        try:
+            if layer.send_nowait(pushes):
+                return
+        except Exception:  # best effort: the page is right on reload
+            logger.warning("chat live updates failed", exc_info=True)
+            return
+
+    async def send_all() -> None:
+        for group, payload in pushes:
+            try:
+                await layer.group_send(group, payload)
+            except Exception:  # best effort
+                logger.warning("chat live update to %s failed", group, exc_info=True)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:
+        logger.warning("chat live updates failed", exc_info=True)
+
+
+def chat_changed(session_id: int, status: str, reason: str) -> None:
+    """A chat's status moved (handed over, taken, transferred, ended): its sockets and every
+    console's queue."""
+    _send([(chat_group(session_id), {"type": "chat.status", "chat": session_id,
+                                     "status": status, "reason": reason}),
+           (AGENTS_GROUP, {"type": "chat.queue", "chat": session_id, "reason": reason})])
+
+
+def chat_typing(session_id: int, who: str, typing: bool) -> None:
+    _send([(chat_group(session_id), {"type": "chat.typing", "chat": session_id, "who": who,
+                                     "typing": typing})])

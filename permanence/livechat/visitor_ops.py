@@ -1,0 +1,61 @@
+"""The visitor's operations, shared by the socket (consumers) and the HTTP API
+(views_visitor): synchronous, each a service call on a fresh session row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from permanence.core.errors import DomainError
+from permanence.core.ratelimit import FixedWindowLimit
+
+from . import bot_step, selectors, services
+from .models import ChatSession
+
+ACTIONS = ("feedback", "page", "end", "transcript", "handover")
+# Per chat: a visitor types far fewer; a script flooding the inbox is stopped.
+MESSAGE_LIMIT = FixedWindowLimit(prefix="chat-message", setting="CHAT_MESSAGE", limit=30,
+                                 window=60)
+
+
+def session_of(session_id: int) -> ChatSession:
+    return ChatSession.objects.select_related("account", "conversation").get(pk=session_id)
+
+
+def send(session_id: int, client_id: Any, body: Any,
+         attachment: tuple[str, bytes] | None = None) -> tuple[int, bool]:
+    key = str(session_id)
+    if MESSAGE_LIMIT.exceeded(key):
+        raise DomainError("rate_limited", _("Trop de messages : patientez un instant."),
+                          status=429)
+    MESSAGE_LIMIT.hit(key)
+    message, created = services.visitor_message_send(session=session_of(session_id),
+                                                     client_id=client_id, body=body,
+                                                     attachment=attachment)
+    return message.pk, created
+
+
+def bot(session_id: int, message_id: int) -> None:
+    session = session_of(session_id)
+    question = selectors.visitor_messages(session, after=message_id - 1).first()
+    if question is not None and question.pk == message_id:
+        bot_step.bot_answer(session, question)
+
+
+def action(session_id: int, content: dict[str, Any]) -> None:
+    """The visitor's other actions (the socket's and the HTTP API's)."""
+    session = session_of(session_id)
+    kind = content.get("type")
+    if kind == "feedback":
+        services.visitor_feedback(session=session, exchange_id=content.get("exchange"),
+                                  helped=content.get("helped"))
+    elif kind == "page":
+        services.visitor_page(session=session, url=content.get("url"),
+                              title=content.get("title", ""))
+    elif kind == "end":
+        services.visitor_end(session=session)
+    elif kind == "handover":
+        services.handover(session=session, reason="visitor")
+    elif kind == "transcript":
+        services.transcript_send(session=session)

@@ -433,7 +433,7 @@ MATRIX: dict[str, Route] = {
     "billing:gesture_new": Route(
         {**expect({BILLING, ADMIN}), SUPERVISOR: 403}, method="POST",
         kwargs=lambda c: {"number": c.objects[c.account.pk]["invoice"].number},
-        data=lambda c: {"amount": "5", "reason": "Geste"}),
+        data=lambda c: {"geste-amount": "5", "geste-reason": "Geste"}),
     "billing:refund_new": Route(
         {**expect({BILLING, ADMIN}), SUPERVISOR: 403}, method="POST",
         kwargs=lambda c: {"number": c.objects[c.account.pk]["invoice"].number}),
@@ -481,7 +481,8 @@ MATRIX: dict[str, Route] = {
     "billing:schedule_new": Route(
         {**expect({BILLING, ADMIN}), SUPERVISOR: 403}, method="POST",
         kwargs=lambda c: {"number": c.objects[c.account.pk]["invoice"].number},
-        data=lambda c: {"count": "2", "first_due": "2030-01-01", "method": "virement"}),
+        data=lambda c: {"echeancier-count": "2", "echeancier-first_due": "2030-01-01",
+                        "echeancier-method": "virement"}),
     "billing:schedules": Route(expect(QUOTE_MANAGERS)),
     "billing:schedule": Route(expect(QUOTE_MANAGERS),
                               kwargs=lambda c: {"pk": c.extra["schedule"].pk}),

@@ -69,7 +69,8 @@ def _check(actor: User, note: Invoice) -> None:
 def _prepare(actor: User, note: Invoice, *, by_transfer: bool) -> tuple[Refund, bool]:
     """Transaction 1: the refund to ask (new, or the one asked before and not answered)."""
     with transaction.atomic():
-        note = Invoice.objects.select_for_update().select_related("credit_of").get(pk=note.pk)
+        note = (Invoice.objects.select_for_update(of=("self",)).select_related("credit_of")
+                .get(pk=note.pk))
         _check(actor, note)
         current = note.refunds.exclude(status=RefundStatus.FAILED).first()
         if current is not None:

@@ -213,7 +213,7 @@ def _request(inst_id: int) -> Instalment | None:
     reminded in the same commit. A charge already asked is returned again: payments answers
     with the attempt in flight, or sends the same key when the outcome was never recorded."""
     with transaction.atomic():
-        inst = Instalment.objects.select_for_update().select_related(
+        inst = Instalment.objects.select_for_update(of=("self",)).select_related(
             "schedule__account").get(pk=inst_id)
         charge = inst.schedule.method == ScheduleMethod.CHARGE
         if inst.schedule.status != ScheduleStatus.ACTIVE or inst.status == InstalmentStatus.PAID:

@@ -79,11 +79,12 @@ def _invoice_page(request: AuthedHttpRequest, invoice: Any, *, form: Any = None,
         "credit_notes": list(invoice.credit_notes.all()),
         "can_manage": can_manage_billing(request.user),
         "form": form or CreditNoteForm(initial={"complaint": complaint}),
-        "gesture_form": gesture_form or GestureForm(initial={"complaint": complaint}),
+        "gesture_form": gesture_form or GestureForm(prefix="geste",
+                                                    initial={"complaint": complaint}),
         "refunds": list(invoice.refunds.all()) if invoice.kind == DocumentKind.CREDIT_NOTE
         else [],
         "schedules": list(invoice.schedules.all()),
-        "schedule_form": schedule_form or ScheduleForm(initial={
+        "schedule_form": schedule_form or ScheduleForm(prefix="echeancier", initial={
             "first_due": timezone.localdate() + timedelta(days=7)}),
         "base": "staff_base.html"}, status=status)
 

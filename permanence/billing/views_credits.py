@@ -23,7 +23,7 @@ from .views import _invoice_page, _manager, billing_required
 def gesture_new(request: AuthedHttpRequest, number: str) -> HttpResponse:
     invoice = selectors.get_invoice_for_user(request.user, number)
     _manager(request)
-    form = GestureForm(request.POST)
+    form = GestureForm(request.POST, prefix="geste")
     if not form.is_valid():
         return _invoice_page(request, invoice, gesture_form=form, status=422)
     try:

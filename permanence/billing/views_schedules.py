@@ -47,7 +47,7 @@ def schedule_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def schedule_new(request: AuthedHttpRequest, number: str) -> HttpResponse:
     invoice = selectors.get_invoice_for_user(request.user, number)
     _manager(request)
-    form = ScheduleForm(request.POST)
+    form = ScheduleForm(request.POST, prefix="echeancier")
     if not form.is_valid():
         return _invoice_page(request, invoice, schedule_form=form, status=422)
     chosen = [invoice]

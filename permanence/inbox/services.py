@@ -703,6 +703,27 @@ def conversation_set_status(*, actor: User, conversation: Conversation,
 
 
 @transaction.atomic
+def conversation_resolve_unattended(*, conversation: Conversation,
+                                    reason: str) -> Conversation:
+    """Resolved with no person involved (a chat the bot answered, closed by the visitor):
+    its deadlines stop; the audit log says it was the system, and why."""
+    now = clock.now()
+    conversation = _lock(conversation)
+    if conversation.status in (Status.RESOLVED, Status.CLOSED):
+        return conversation
+    previous = conversation.status
+    _transition(conversation, Status.RESOLVED, None, now, reason=reason)
+    conversation.updated_at = now
+    sla_compute(conversation, now=now)
+    conversation.save()
+    audit_record(actor=None, action=Action.UPDATE, target=conversation, actor_label="system",
+                 changes={"status": [previous, Status.RESOLVED], "reason": reason})
+    events.conversation_updated(conversation, {"status": [previous, Status.RESOLVED]},
+                                resolved=True)
+    return conversation
+
+
+@transaction.atomic
 def conversation_link_order(*, actor: User, conversation: Conversation,
                             reference: str) -> Conversation:
     """Link the conversation to one of its account's orders by reference (blank: unlink).

@@ -28,6 +28,8 @@ from permanence.core import background, clock
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.mail import queue_email
 from permanence.core.transitions import Machine, apply
+from permanence.feedback.models import Source
+from permanence.feedback.services import feedback_submit
 from permanence.inbox import services as inbox
 from permanence.inbox.attachments import sniff
 from permanence.inbox.models import OPEN_STATUSES, Channel, Message, Status
@@ -275,15 +277,30 @@ def visitor_feedback(*, session: ChatSession, exchange_id: Any, helped: Any) -> 
 
 @transaction.atomic
 def visitor_end(*, session: ChatSession) -> ChatSession:
+    """The visitor leaves. A chat only the bot answered is resolved then (nobody has
+    anything left to do, its deadlines stop); one handed over stays for the secretaries."""
     session = _lock(session)
     if session.status in (ChatStatus.ENDED, ChatStatus.OFFLINE):
         return session
     now = clock.now()
+    with_bot_only = session.status == ChatStatus.BOT
     _move(session, ChatStatus.ENDED, None, now, "visitor")
     session.ended_at = now
     session.save()
     _notice(session, _("Le visiteur a quitté la conversation."))
+    if with_bot_only and session.conversation is not None:
+        inbox.conversation_resolve_unattended(
+            conversation=session.conversation, reason="chat answered by the bot")
     return session
+
+
+def visitor_opinion(*, session: ChatSession, rating: Any, comment: Any) -> None:
+    """« Votre avis » from the widget: on the improvement board like any other, about the
+    chat of this account (the host site's page is not ours to name)."""
+    if isinstance(rating, bool) or not isinstance(rating, int):
+        raise invalid(rating=_("Une note de 1 à 5."))
+    feedback_submit(page=f"/chat/{session.account.slug}/", rating=rating,
+                    comment=comment if isinstance(comment, str) else "", source=Source.CHAT)
 
 
 @transaction.atomic

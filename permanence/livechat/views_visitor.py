@@ -210,7 +210,11 @@ def _widget_texts() -> dict[str, str]:
                                            "laissez votre message, nous vous répondrons "
                                            "par e-mail."),
         "reconnecting": _("Connexion perdue, reconnexion…"), "error": _("Erreur"),
+        "unavailable": _("Le chat est indisponible pour le moment."),
         "you": _("Vous"), "bot": _("Assistant"), "agent": _("Conseiller"),
+        "opinion": _("Votre avis"), "opinion_rating": _("Votre note (de 1 à 5)"),
+        "opinion_comment": _("Un commentaire (facultatif)"),
+        "opinion_thanks": _("Merci pour votre avis : il est transmis à l'équipe."),
     }
 
 

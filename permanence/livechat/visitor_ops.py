@@ -13,7 +13,7 @@ from permanence.core.ratelimit import FixedWindowLimit
 from . import bot_step, selectors, services
 from .models import ChatSession
 
-ACTIONS = ("feedback", "page", "end", "transcript", "handover")
+ACTIONS = ("feedback", "page", "end", "transcript", "handover", "avis")
 # Per chat: a visitor types far fewer; a script flooding the inbox is stopped.
 MESSAGE_LIMIT = FixedWindowLimit(prefix="chat-message", setting="CHAT_MESSAGE", limit=30,
                                  window=60)
@@ -59,3 +59,6 @@ def action(session_id: int, content: dict[str, Any]) -> None:
         services.handover(session=session, reason="visitor")
     elif kind == "transcript":
         services.transcript_send(session=session)
+    elif kind == "avis":
+        services.visitor_opinion(session=session, rating=content.get("rating"),
+                                 comment=content.get("comment", ""))

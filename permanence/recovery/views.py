@@ -88,7 +88,7 @@ def transfer_match(request: AuthedHttpRequest, number: str) -> HttpResponse:
     """The form of the invoice's page (billing/invoice.html): a transfer received for it."""
     invoice = get_invoice_for_user(request.user, number)
     _worker(request)
-    form = TransferForm(request.POST)
+    form = TransferForm(request.POST, auto_id="virement-%s")
     if form.is_valid():
         try:
             services.transfer_match(actor=request.user, invoice=invoice,

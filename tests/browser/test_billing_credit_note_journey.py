@@ -54,12 +54,16 @@ def test_billing_staff_issue_a_credit_note_from_a_complaint(
     expect(staff.get_by_role("status")).to_contain_text("Réclamation")
     page_checked(staff)
     staff.get_by_role("link", name=invoice.number, exact=True).click()
-    expect(staff.get_by_label(re.compile("Réclamation à l'origine"))).to_have_value(
+    credit = staff.get_by_role("region", name="Émettre un avoir")
+    expect(credit.get_by_label(re.compile("Réclamation à l'origine"))).to_have_value(
         str(complaint.pk))
-    staff.get_by_label("Motif").fill("Appels non pris le 3 mars : geste commercial")
-    staff.get_by_label(re.compile("Montant HT")).fill("30,00")
+    # The gesture's form cites the complaint too.
+    expect(staff.get_by_role("region", name="Geste commercial sur la prochaine facture")
+           .get_by_label(re.compile("Réclamation à l'origine"))).to_have_value(str(complaint.pk))
+    credit.get_by_label("Motif").fill("Appels non pris le 3 mars : geste commercial")
+    credit.get_by_label(re.compile("Montant HT")).fill("30,00")
     page_checked(staff)
-    staff.get_by_role("button", name="Émettre l'avoir").click()
+    credit.get_by_role("button", name="Émettre l'avoir").click()
     note = Invoice.objects.get(kind="avoir")
     expect(staff.get_by_role("heading", level=1)).to_contain_text(note.number)
     assert note.credit_of == invoice and note.complaint_conversation_id == complaint.pk

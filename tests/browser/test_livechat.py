@@ -6,6 +6,9 @@ the console, answers (live on the visitor's side) and resolves it."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -163,3 +166,70 @@ def test_the_widget_reconnects_without_losing_or_repeating_a_message(
                                        "els => els.map(e => e.dataset.messageId)")
     assert len(ids) == len(set(ids))
     assert log.locator("li.agent").count() == 2
+
+
+HOST_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>Site du client</title></head><body><main><h1>Le site du client</h1></main>
+<script src="{src}" async></script></body></html>"""
+
+
+@pytest.fixture
+def client_sites(asgi_server: Any) -> Iterator[list[str]]:
+    """Two sites of clients (other origins: other ports on loopback, which Chromium lets
+    load from 127.0.0.1), each a page with the one line pasted in."""
+    html = HOST_PAGE.format(src=f"{asgi_server.url}/chat/cabinet-martin/widget.js").encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Page) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield [f"http://127.0.0.1:{server.server_address[1]}" for server in servers]
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _client_site(new_page: Any, origin: str) -> Any:
+    page = open_page(new_page)
+    page.goto(f"{origin}/contact")
+    page.get_by_role("button", name="Discuter avec nous").click()
+    page.get_by_label("Votre nom").fill("Jeanne Visiteur")
+    page.get_by_label("Votre e-mail").fill("jeanne@exemple.fr")
+    page.get_by_label(re.compile("J'accepte")).check()
+    page.get_by_role("button", name="Commencer").click()
+    return page
+
+
+def test_the_widget_works_from_an_allowed_site_only(chat_world: Any, asgi_server: Any,
+                                                    client_sites: list[str],
+                                                    new_page: Any) -> None:
+    from permanence.livechat.models import ChatSession, ChatSettings
+
+    ChatSettings.objects.filter(account=chat_world).update(
+        allowed_origins=f"{asgi_server.url}\n{client_sites[0]}")
+    visitor = _client_site(new_page, client_sites[0])
+    visitor.wait_for_function(  # a cross-origin socket, accepted for this site
+        "() => window.__sockets.some(s => s.url.includes('/ws/chat/visitor/') "
+        "&& s.readyState === 1)", timeout=LIVE_MS)
+    box = visitor.get_by_label("Votre message")
+    box.fill("Quels sont vos horaires d'ouverture ?")
+    box.press("Enter")
+    expect(visitor.locator("#pc-panel ol li.bot")).to_contain_text("ouvert", timeout=LIVE_MS)
+    chat = ChatSession.objects.get()
+    assert chat.origin == client_sites[0]
+    assert chat.page_url == f"{client_sites[0]}/contact"
+
+    elsewhere = _client_site(new_page, client_sites[1])
+    # Refused (403) without CORS headers: the widget cannot even read why.
+    expect(elsewhere.locator("#pc-panel").get_by_role("alert").first).to_contain_text(
+        "indisponible", timeout=LIVE_MS)
+    assert ChatSession.objects.count() == 1

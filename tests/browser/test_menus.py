@@ -12,22 +12,23 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EVERY_SECTION = ["Tableau de bord", "Boîte de réception", "Désinscriptions SMS", "Poste",
-                 "Consignes", "Rappels",
-                 "Campagnes", "Mises en place", "Équipe au téléphone", "Comptes clients", "Boutique", "Devis", "Paiements",
-                 "Site et catalogue", "Facturation", "Agenda", "Agendas et motifs", "Rapports",
-                 "Paramètres"]
+EVERY_SECTION = ["Tableau de bord", "Boîte de réception", "Chats", "Désinscriptions SMS",
+                 "Poste", "Consignes", "Rappels", "Campagnes", "Mises en place",
+                 "Équipe au téléphone", "Comptes clients", "Boutique", "Devis", "Paiements",
+                 "Site et catalogue", "Facturation", "Agenda", "Agendas et motifs",
+                 "Connaissances", "Rapports", "Avis des visiteurs", "Paramètres"]
 MENUS = {
     "admin": EVERY_SECTION,
     "supervisor": [s for s in EVERY_SECTION if s != "Site et catalogue"],
-    "agent": ["Tableau de bord", "Boîte de réception", "Désinscriptions SMS", "Poste",
-              "Consignes", "Rappels",
-              "Campagnes", "Mises en place", "Comptes clients", "Boutique", "Agenda",
-              "Agendas et motifs", "Rapports", "Paramètres"],
+    "agent": ["Tableau de bord", "Boîte de réception", "Chats", "Désinscriptions SMS", "Poste",
+              "Consignes", "Rappels", "Campagnes", "Mises en place", "Comptes clients",
+              "Boutique", "Agenda", "Agendas et motifs", "Connaissances", "Rapports",
+              "Paramètres"],
     # Billing staff take no call and write to no contact: no Poste, Rappels, Campagnes, SMS
-    # opt-outs; they read the consignes.
+    # opt-outs, chats; they read the consignes and the knowledge base.
     "billing": ["Tableau de bord", "Boîte de réception", "Consignes", "Comptes clients",
-                "Boutique", "Devis", "Paiements", "Facturation", "Rapports", "Paramètres"],
+                "Boutique", "Devis", "Paiements", "Facturation", "Connaissances", "Rapports",
+                "Paramètres"],
 }
 REFUSED = {"agent": ["/app/facturation/"],
            "billing": ["/app/agenda/", "/app/boite/appel/", "/app/sms/desinscriptions/"]}

@@ -52,13 +52,17 @@ CLIENT_DETAILS = [
     ("/espace/agenda/", r"^/espace/agenda/rendez-vous/\d+/$"),
 ]
 PUBLIC_PAGES = ["/", "/offres/", "/secteurs/", "/service-client/", "/contact/", "/panier/",
-                "/devis/demande/", "/connexion/", "/cgv/", "/rdv/cabinet-martin/"]
+                "/devis/demande/", "/connexion/", "/cgv/", "/rdv/cabinet-martin/", "/faq/",
+                "/avis/?page=/offres/"]
 EXTRA_STAFF_PAGES = {
     "superviseur": ["/app/boite/notifications/", "/app/boite/reclamations/",
-                    "/app/sms/desinscriptions/"],
+                    "/app/sms/desinscriptions/", "/app/avis/", "/app/connaissances/"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/"],
     "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/"],
-    "compta": ["/app/facturation/abonnements/"],
+    "compta": ["/app/facturation/abonnements/", "/app/facturation/facturation-mensuelle/",
+               "/app/facturation/impayes/", "/app/facturation/echeanciers/",
+               "/app/facturation/exports/", "/app/facturation/plateforme/",
+               "/app/facturation/e-reporting/"],
 }
 
 

@@ -70,18 +70,19 @@ def test_only_billing_staff_grant_gestures_and_bad_amounts_get_field_errors(
     staff = logged(billing)
     url = f"/app/facturation/factures/{invoice.number}/geste/"
     for amount in ("abc", "0", "-5", "99999999999999999999", "1e5"):
-        bad = staff.post(url, {"amount": amount, "reason": "Geste"})
+        bad = staff.post(url, {"geste-amount": amount, "geste-reason": "Geste"})
         assert bad.status_code == 422, amount
-    assert staff.post(url, {"amount": "10", "reason": ""}).status_code == 422
-    assert logged(supervisor).post(url, {"amount": "10", "reason": "x"}).status_code == 403
-    done = staff.post(url, {"amount": "12,50", "reason": "Attente trop longue",
-                            "complaint": "9"})
+    assert staff.post(url, {"geste-amount": "10", "geste-reason": ""}).status_code == 422
+    assert logged(supervisor).post(url, {"geste-amount": "10",
+                                       "geste-reason": "x"}).status_code == 403
+    done = staff.post(url, {"geste-amount": "12,50", "geste-reason": "Attente trop longue",
+                            "geste-complaint": "9"})
     assert done.status_code == 302
     gesture = CommercialGesture.objects.get()
     assert (gesture.amount_ht_cents, gesture.complaint_conversation_id,
             gesture.approved_by) == (1250, 9, billing)
     page = staff.get(f"/app/facturation/factures/{invoice.number}/?reclamation=9")
-    assert 'value="9"' in page.content.decode()
+    assert 'name="geste-complaint" value="9"' in page.content.decode()
 
 
 @pytest.mark.django_db

@@ -109,12 +109,12 @@ def test_the_pages_agree_follow_and_show_it_to_the_client(business: Any, billing
     invoice = issuing.issue(issuing.Draft(account=business, lines=[line(10000)]))
     staff = logged(billing)
     url = f"/app/facturation/factures/{invoice.number}/echeancier/"
-    bad = staff.post(url, {"count": "99999999999999999999", "first_due": "hier",
-                           "method": "virement"})
+    bad = staff.post(url, {"echeancier-count": "99999999999999999999",
+                           "echeancier-first_due": "hier", "echeancier-method": "virement"})
     assert bad.status_code == 422
     first = timezone.localdate() + timedelta(days=3)
-    done = staff.post(url, {"count": "2", "first_due": first.isoformat(),
-                            "method": "virement", "note": "Accord"})
+    done = staff.post(url, {"echeancier-count": "2", "echeancier-first_due": first.isoformat(),
+                            "echeancier-method": "virement", "echeancier-note": "Accord"})
     schedule = PaymentSchedule.objects.get()
     assert done.status_code == 302 and done["Location"].endswith(f"/echeanciers/{schedule.pk}/")
     page = staff.get(done["Location"]).content.decode()

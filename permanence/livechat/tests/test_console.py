@@ -164,3 +164,9 @@ def test_the_chat_is_on_the_inbox_timeline_inert(chat_account: Any, seated: Any)
     assert "<script>alert(2)</script>" not in html
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
     assert "Je vous mets en relation avec un conseiller" in html  # the chat's notice
+
+
+def test_the_waiting_sweep_is_a_periodic_job() -> None:
+    from permanence.core.scheduler import REGISTRY
+
+    assert "livechat.waiting_sweep" in REGISTRY

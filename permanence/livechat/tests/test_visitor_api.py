@@ -129,6 +129,37 @@ def test_a_message_is_persisted_on_a_chat_conversation_once(chat_account: Any,
     assert _messages(client, token, after=items[-1]["id"]) == []
 
 
+def test_a_chat_the_bot_answered_is_resolved_when_the_visitor_leaves(
+        chat_account: Any, seated: Any) -> None:
+    from permanence.inbox.models import Status
+
+    client = Client()
+    token = _started(client)
+    _send(client, token, "Quels sont vos horaires d'ouverture ?", "q1")
+    exchange = BotExchange.objects.get()
+    _post(client, f"/chat/api/{token}/actions",
+          {"type": "feedback", "exchange": exchange.pk, "helped": True})
+    assert _post(client, f"/chat/api/{token}/actions", {"type": "end"}).status_code == 200
+    session = ChatSession.objects.get()
+    assert session.status == ChatStatus.ENDED
+    assert session.conversation.status == Status.RESOLVED  # nobody has anything left to do
+
+
+def test_the_visitor_leaves_an_opinion_from_the_widget(chat_account: Any, seated: Any) -> None:
+    from permanence.feedback.models import Feedback
+
+    client = Client()
+    token = _started(client)
+    for bad in ({"type": "avis", "rating": "5"}, {"type": "avis", "rating": True},
+                {"type": "avis", "rating": 9}, {"type": "avis", "rating": 10**30}):
+        assert _post(client, f"/chat/api/{token}/actions", bad).status_code == 422, bad
+    assert _post(client, f"/chat/api/{token}/actions",
+                 {"type": "avis", "rating": 4, "comment": "Rapide"}).status_code == 200
+    item = Feedback.objects.get()
+    assert (item.source, item.rating, item.comment) == ("chat", 4, "Rapide")
+    assert item.page == f"/chat/{chat_account.slug}/"
+
+
 def test_two_unhelpful_answers_hand_over_to_a_secretary(chat_account: Any,
                                                          seated: Any) -> None:
     client = Client()

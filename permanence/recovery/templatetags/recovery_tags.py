@@ -30,5 +30,5 @@ def invoice_recovery(context: template.Context, invoice: Invoice) -> dict[str, A
         "incident": incident_for_invoice(invoice) if is_invoice else None,
         "payable": is_invoice and invoice.status in OPEN and invoice.balance_cents > 0,
         "can_work": staff and user is not None and can_work_incidents(user),
-        "form": TransferForm(), "csrf_token": context.get("csrf_token"),
+        "form": TransferForm(auto_id="virement-%s"), "csrf_token": context.get("csrf_token"),
     }

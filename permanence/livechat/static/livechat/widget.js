@@ -136,10 +136,42 @@
     var end = el("button", {"class": "link", "type": "button"}, T.end);
     var person = el("button", {"class": "link", "type": "button"}, T.person);
     var transcript = el("button", {"class": "link", "type": "button"}, T.transcript);
+    var opinion = el("button", {"class": "link", "type": "button", "aria-expanded": "false"}, T.opinion);
     file.setAttribute("tabindex", "-1"); file.setAttribute("aria-hidden", "true");
     row.appendChild(send); row.appendChild(file); row.appendChild(attach);
     row.appendChild(person); row.appendChild(transcript); row.appendChild(end);
+    row.appendChild(opinion);
     compose.appendChild(row);
+    // « Votre avis »: a rating and a comment about the chat, sent as an action.
+    var opinionBox = el("fieldset", {"class": "opinion"});
+    opinionBox.hidden = true;
+    opinionBox.appendChild(el("legend", {}, T.opinion_rating));
+    var stars = el("div", {"class": "row"});
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      var id = "pc-opinion-" + n;
+      var radio = el("input", {"type": "radio", "name": "pc-opinion", "value": String(n), "id": id});
+      stars.appendChild(radio); stars.appendChild(el("label", {"for": id}, String(n)));
+    });
+    opinionBox.appendChild(stars);
+    opinionBox.appendChild(el("label", {"for": "pc-opinion-comment"}, T.opinion_comment));
+    var opinionText = el("textarea", {"id": "pc-opinion-comment", "rows": "2", "maxlength": "2000"});
+    opinionBox.appendChild(opinionText);
+    var opinionSend = el("button", {"class": "main", "type": "button"}, T.send);
+    opinionBox.appendChild(opinionSend);
+    compose.appendChild(opinionBox);
+    opinion.addEventListener("click", function () {
+      opinionBox.hidden = !opinionBox.hidden;
+      opinion.setAttribute("aria-expanded", String(!opinionBox.hidden));
+    });
+    opinionSend.addEventListener("click", function () {
+      var chosen = opinionBox.querySelector("input:checked");
+      if (!chosen) { showError({message: T.opinion_rating}); return; }
+      action({type: "avis", rating: parseInt(chosen.value, 10), comment: opinionText.value})
+        .then(function () {
+          opinionBox.hidden = true; opinion.setAttribute("aria-expanded", "false");
+          opinionText.value = ""; chosen.checked = false; notice(T.opinion_thanks);
+        }, showError);
+    });
     compose.appendChild(error.cloneNode());
     compose.addEventListener("submit", function (event) { event.preventDefault(); submit(); });
     input.addEventListener("keydown", function (event) {
@@ -280,7 +312,10 @@
   function api(method, path, payload) {
     var options = {method: method, mode: "cors", credentials: "omit", headers: {}};
     if (payload !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(payload); }
-    return fetch(BASE + path, options).then(function (response) {
+    return fetch(BASE + path, options).catch(function () {
+      // Network down, or this site is not allowed (no CORS: the answer cannot be read).
+      throw {status: 0, message: T.unavailable};
+    }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (json) {
         if (!response.ok) { throw {status: response.status, message: json.message}; }
         return json;

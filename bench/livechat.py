@@ -24,6 +24,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -179,6 +180,10 @@ def run_livechat_bench() -> dict[str, Any]:
     acks = [ms for v in visitors for ms in v.acks]
     bots = [ms for v in visitors for ms in v.bots]
     errors = [e for v in visitors for e in v.errors]
+    if errors:
+        print(f"  server output kept: {var_dir / 'runstack.log'}")
+    else:
+        shutil.rmtree(var_dir, ignore_errors=True)
     layer = "Redis" if redis_url else "embedded (in-memory layer, relay)"
     print(f"  database: {vendor}; live layer and cache: {layer}")
     print(f"  {VISITORS} concurrent visitors × {MESSAGES} messages, "

@@ -196,7 +196,10 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # Test workers running in parallel (pytest-xdist sets PYTEST_XDIST_WORKER, which
             # the processes a test starts inherit) share one Redis: each its own groups.
-            "CONFIG": {"hosts": [REDIS_URL],
+            # socket_timeout: redis-py's default (5 s) equals channels_redis's blocking pop
+            # (5 s), so an idle socket's receive could time out and drop it
+            # (django/channels_redis#422): wait without a limit instead.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}],
                        "prefix": "asgi" + os.environ.get("PYTEST_XDIST_WORKER", "")},
         }
     }

@@ -15,7 +15,8 @@ from unittest import mock
 
 import pytest
 
-from permanence.accounts.models import OperatorIdentity
+# The seller and the business buyer of billing's tests (one definition for both apps).
+from permanence.billing.tests.conftest import business, operator  # noqa: F401 (fixtures)
 from testkit.einvoicing_standin import PlatformStandIn, make_standin_server
 
 TOKEN = "pa-test-token"
@@ -56,25 +57,6 @@ def platform_standin(settings: Any) -> Iterator[RunningPlatform]:
         server.server_close()
 
 
-@pytest.fixture(autouse=True)
-def operator(db: Any) -> OperatorIdentity:
-    identity, _created = OperatorIdentity.objects.update_or_create(pk=1, defaults={
-        "legal_name": "Permanence Télésecrétariat SAS", "siren": "552081317",
-        "siret": "55208131700018", "vat_number": "FR03552081317",
-        "address": "12 rue de la République\n69002 Lyon",
-        "iban": "FR7630006000011234567890189", "support_email": "support@permanence.test"})
-    return identity
-
-
-@pytest.fixture
-def business(account: Any) -> Any:
-    account.legal_name = "Cabinet Martin SELARL"
-    account.siret = "73282932000074"
-    account.vat_number = "FR39732829320"
-    account.billing_address = "14 rue des Lilas\n75011 Paris"
-    account.billing_email = "compta@cabinet-martin.fr"
-    account.save()
-    return account
 
 
 TWENTY = Decimal("20")

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from permanence.accounts.models import OperatorIdentity
+# The seller of billing's tests (one definition for both apps).
+from permanence.billing.tests.conftest import operator  # noqa: F401 (the fixture)
 from testkit.payments import standin  # noqa: F401 (the fixture)
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -20,16 +21,6 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def paris(y: int, m: int, d: int, h: int = 10) -> datetime:
     return datetime(y, m, d, h, tzinfo=PARIS)
-
-
-@pytest.fixture(autouse=True)
-def operator(db: Any) -> OperatorIdentity:
-    identity, _created = OperatorIdentity.objects.update_or_create(pk=1, defaults={
-        "legal_name": "Permanence Télésecrétariat SAS", "siren": "552081317",
-        "siret": "55208131700018", "vat_number": "FR03552081317",
-        "address": "12 rue de la République\n69002 Lyon",
-        "iban": "FR7630006000011234567890189", "support_email": "support@permanence.test"})
-    return identity
 
 
 @pytest.fixture

@@ -355,3 +355,7 @@ api.add_router("", sms_router)
 from permanence.knowledge.api import router as knowledge_router  # noqa: E402
 
 api.add_router("", knowledge_router)
+
+from permanence.reports.api import router as reports_router  # noqa: E402
+
+api.add_router("", reports_router)

@@ -1024,6 +1024,15 @@ API_MATRIX: dict[str, Route] = {
         kwargs=lambda c: {"subscription_id": c.of_target("subscription").pk}),
     # --- Knowledge base (issue 13): articles with the UI's rules (clients: their accounts'
     # public articles; billing reads; global articles by managers), and the public bot.
+    # --- Reports: staff read the indicators of the accounts they see (another account: 404);
+    # the staffing calculator is for staff; clients get neither (403).
+    "GET /api/v1/reports/kpis": Route(
+        expect({AGENT, SUPERVISOR, BILLING, ADMIN}, hidden={OTHER_AGENT}, anonymous=401),
+        scoped=True, query=lambda c: {"from": "2026-11-01", "to": "2026-11-30",
+                                      "account": c.target.pk}),
+    "GET /api/v1/reports/staffing": Route(
+        expect(STAFF, anonymous=401),
+        query=lambda c: {"calls": 100, "interval_minutes": 30, "aht_seconds": 180}),
     "GET /api/v1/knowledge/articles": Route(expect(AUTHENTICATED, anonymous=401)),
     "POST /api/v1/knowledge/articles": Route(
         expect({CLIENT, *API_WORKERS}, hidden=API_HIDDEN, anonymous=401), method="POST",

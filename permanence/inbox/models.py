@@ -222,6 +222,13 @@ class Conversation(models.Model):
     sla_paused_seconds = models.PositiveIntegerField(default=0)
     sla_warned_at = models.DateTimeField(null=True, blank=True)
     sla_breached_at = models.DateTimeField(null=True, blank=True)
+    # Kept by inbox.services.sla_compute for the reports: business seconds (the policy's clock,
+    # time paused waiting on the customer taken out) from opening to the first response and
+    # to the resolution, so medians over a million rows need no calendar arithmetic.
+    first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_response_on_time = models.BooleanField(null=True, blank=True)
+    resolution_on_time = models.BooleanField(null=True, blank=True)
     # Denormalised text for full-text search (subject, contact, messages).
     search_text = models.TextField(blank=True, default="")
     # The start of the last message, on one line, for the inbox list (set by the services that

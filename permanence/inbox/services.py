@@ -25,7 +25,7 @@ from permanence.audit.services import (
     audit_views_record,
 )
 from permanence.core import clock, local_cache
-from permanence.core.business_time import business_time_between
+from permanence.core.business_time import CalendarSpec, business_time_between, clock_view
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.middleware import current_request_context
 from permanence.core.transitions import Machine, apply
@@ -193,12 +193,13 @@ def sla_compute(conversation: Conversation, *, now: datetime | None = None) -> N
     targets = sla.targets_for(conversation)
     paused = conversation.sla_paused_seconds
     counting = targets.clock  # the policy's clock: jours ouvrés or opening hours
-    if conversation.first_response_at is None:
-        conversation.first_response_due_at = sla.due(
+    first_due = None
+    if conversation.first_response_at is None or conversation.first_response_on_time is None:
+        first_due = sla.due(
             spec, conversation.created_at, targets.first_response_hours, paused_seconds=paused,
             same_day=targets.first_response_same_day, clock=counting)
-    else:
-        conversation.first_response_due_at = None
+    conversation.first_response_due_at = (first_due if conversation.first_response_at is None
+                                          else None)
     awaiting_reply = (conversation.first_response_at is not None
                       and conversation.last_inbound_at is not None
                       and conversation.last_inbound_at > (conversation.last_replied_at or
@@ -215,6 +216,29 @@ def sla_compute(conversation: Conversation, *, now: datetime | None = None) -> N
                            conversation.resolution_due_at) if d is not None]
     running = conversation.status in OPEN_STATUSES and conversation.sla_paused_at is None
     conversation.next_due_at = min(pending) if pending and running else None
+    _durations(conversation, clock_view(spec, counting), first_due)
+
+
+def _durations(conversation: Conversation, counted: CalendarSpec,
+               first_due: datetime | None) -> None:
+    """For the reports, once each is known: business seconds to the first response and to
+    the resolution, and whether each came by its deadline (the first response's is cleared
+    once answered, so it is judged here). A reopened case is judged again when resolved again."""
+    def elapsed(end: datetime) -> int:
+        spent = business_time_between(counted, conversation.created_at, end).total_seconds()
+        return max(0, int(spent) - conversation.sla_paused_seconds)
+
+    answered = conversation.first_response_at
+    if answered is None:
+        conversation.first_response_business_seconds = None
+        conversation.first_response_on_time = None
+    elif conversation.first_response_on_time is None and first_due is not None:
+        conversation.first_response_business_seconds = elapsed(answered)
+        conversation.first_response_on_time = answered <= first_due
+    resolved = conversation.resolved_at
+    conversation.resolution_business_seconds = elapsed(resolved) if resolved else None
+    conversation.resolution_on_time = (resolved <= conversation.resolution_due_at
+                                       if resolved and conversation.resolution_due_at else None)
 
 
 def _pause(conversation: Conversation, now: datetime) -> None:
@@ -514,7 +538,9 @@ def conversation_reached(*, conversation_id: int, at: datetime) -> None:
     sla_compute(conversation, now=at)
     conversation.save(update_fields=["first_response_at", "last_replied_at",
                                      "first_response_due_at", "next_response_due_at",
-                                     "resolution_due_at", "next_due_at"])
+                                     "resolution_due_at", "next_due_at",
+                                     "first_response_business_seconds",
+                                     "first_response_on_time"])
     events.conversation_updated(conversation, {"reached": at.isoformat()})
 
 

@@ -1,0 +1,148 @@
+"""What the reports read of the inbox: conversation indicators over a period, computed by the
+database in a constant number of queries whatever the volume (reports.kpis states the
+formulas to people; this module is the one place that computes them).
+
+The cohort is the conversations opened in [start, end) (merged-away ones excluded). Business
+durations come from the columns inbox.services.sla_compute keeps
+(`first_response_business_seconds`, `resolution_business_seconds`, `*_on_time`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from permanence.core import clock
+from permanence.core.percentiles import percentile
+
+from .models import OPEN_STATUSES, Conversation, Kind, Status, StatusChange
+from .models_complaints import SurveyResponse
+
+FCR_DAYS = 7  # "no further contact from the same contact on the same motif within 7 days"
+AGE_BUCKETS = ((1, "< 1 j"), (3, "1–3 j"), (7, "3–7 j"), (None, "> 7 j"))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which conversations: the accounts the viewer may see (a queryset or ids), optionally
+    one account, one assignee, one channel."""
+
+    accounts: Any
+    account_id: int | None = None
+    agent_id: int | None = None
+    channel: str = ""
+
+
+def _scoped(scope: Scope) -> QuerySet[Conversation]:
+    qs = Conversation.objects.filter(account__in=scope.accounts, merged_into__isnull=True)
+    if scope.account_id:
+        qs = qs.filter(account_id=scope.account_id)
+    if scope.agent_id:
+        qs = qs.filter(assignee_id=scope.agent_id)
+    if scope.channel:
+        qs = qs.filter(channel=scope.channel)
+    return qs
+
+
+def cohort(scope: Scope, start: datetime, end: datetime) -> QuerySet[Conversation]:
+    """The conversations opened in the period (the drill-down lists exactly these)."""
+    return _scoped(scope).filter(created_at__gte=start, created_at__lt=end)
+
+
+def conversation_figures(scope: Scope, start: datetime, end: datetime,
+                         fcr_days: int = FCR_DAYS) -> dict[str, Any]:
+    qs = cohort(scope, start, end)
+    later_same_motif = Conversation.objects.filter(
+        contact_id=OuterRef("contact_id"), motif=OuterRef("motif"), merged_into__isnull=True,
+        created_at__gt=OuterRef("created_at"),
+        created_at__lte=OuterRef("created_at") + timedelta(days=fcr_days))
+    reopened = StatusChange.objects.filter(
+        conversation_id=OuterRef("pk"), from_status__in=[Status.RESOLVED, Status.CLOSED],
+        to_status=Status.OPEN)
+    agg = qs.annotate(came_back=Exists(later_same_motif), was_reopened=Exists(reopened)).aggregate(
+        total=Count("id"),
+        answered=Count("id", filter=Q(first_response_business_seconds__isnull=False)),
+        first_judged=Count("id", filter=Q(first_response_on_time__isnull=False)),
+        first_on_time=Count("id", filter=Q(first_response_on_time=True)),
+        resolved=Count("id", filter=Q(resolution_business_seconds__isnull=False)),
+        resolution_judged=Count("id", filter=Q(resolution_on_time__isnull=False)),
+        resolution_on_time=Count("id", filter=Q(resolution_on_time=True)),
+        # FCR over the resolved conversations with a known contact.
+        fcr_base=Count("id", filter=Q(resolved_at__isnull=False, contact__isnull=False)),
+        fcr_kept=Count("id", filter=Q(resolved_at__isnull=False, contact__isnull=False,
+                                      came_back=False)),
+        reopened=Count("id", filter=Q(was_reopened=True)),
+        ever_resolved=Count("id", filter=Q(resolved_at__isnull=False) | Q(was_reopened=True)),
+        complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)))
+    answered_qs = qs.filter(first_response_business_seconds__isnull=False)
+    resolved_qs = qs.filter(resolution_business_seconds__isnull=False)
+    return {
+        **agg,
+        "first_response_median": percentile(answered_qs, "first_response_business_seconds", 0.5,
+                                            count=agg["answered"]),
+        "first_response_p90": percentile(answered_qs, "first_response_business_seconds", 0.9,
+                                         count=agg["answered"]),
+        "resolution_median": percentile(resolved_qs, "resolution_business_seconds", 0.5,
+                                        count=agg["resolved"]),
+        "resolution_p90": percentile(resolved_qs, "resolution_business_seconds", 0.9,
+                                     count=agg["resolved"]),
+    }
+
+
+def volume_by(scope: Scope, start: datetime, end: datetime, field: str) -> list[dict[str, Any]]:
+    """Conversations of the period per channel, kind or motif (largest first)."""
+    if field not in {"channel", "kind", "motif"}:
+        raise ValueError(field)
+    return list(cohort(scope, start, end).values(field).annotate(n=Count("id"))
+                .order_by("-n", field))
+
+
+def complaint_causes(scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    rows = (cohort(scope, start, end).filter(kind=Kind.COMPLAINT).values("motif")
+            .annotate(n=Count("id")).order_by("-n", "motif"))
+    return [dict(row) for row in rows]
+
+
+def daily_counts(scope: Scope, start: datetime, end: datetime, tz: Any) -> dict[Any, int]:
+    """Conversations opened per local day of the period (for the time series)."""
+    rows = (cohort(scope, start, end).annotate(day=TruncDate("created_at", tzinfo=tz))
+            .values("day").annotate(n=Count("id")))
+    return {row["day"]: row["n"] for row in rows}
+
+
+def backlog(scope: Scope) -> dict[str, Any]:
+    """Open conversations now, by age since opening."""
+    now = clock.now()
+    buckets: dict[str, Any] = {}
+    lower = None
+    for days, label in AGE_BUCKETS:
+        cond = Q()
+        if days is not None:
+            cond &= Q(created_at__gt=now - timedelta(days=days))
+        if lower is not None:
+            cond &= Q(created_at__lte=now - timedelta(days=lower))
+        buckets[label] = Count("id", filter=cond)
+        lower = days
+    agg = _scoped(scope).filter(status__in=OPEN_STATUSES).aggregate(total=Count("id"), **buckets)
+    return {"total": agg.pop("total"), "ages": agg}
+
+
+def survey_figures(scope: Scope, start: datetime, end: datetime) -> dict[str, int]:
+    """Satisfaction answers given in the period, on the scope's conversations."""
+    qs = SurveyResponse.objects.filter(
+        sent_at__lt=end, conversation__in=_scoped(scope).values("pk"))
+    return qs.aggregate(
+        sent=Count("id", filter=Q(sent_at__gte=start)),
+        answered=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end)),
+        csat_n=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
+                                    csat__isnull=False)),
+        satisfied=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
+                                       csat__gte=4)),
+        nps_n=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
+                                   nps__isnull=False)),
+        promoters=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end, nps__gte=9)),
+        detractors=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
+                                        nps__lte=6)))

@@ -181,6 +181,11 @@ MATRIX: dict[str, Route] = {
     "shop": Route(expect(STAFF)),
     # Menus fit the role: no Facturation for télésecrétaires, no Agenda for billing staff.
     "reports": Route(expect(STAFF)),
+    # Reports: any staff role, over the accounts they see (the figures are scoped).
+    "reports_satisfaction": Route(expect(STAFF)),
+    "reports_drill": Route(expect(STAFF)),
+    "reports_export_csv": Route(expect(STAFF)),
+    "reports_export_xlsx": Route(expect(STAFF)),
     "settings": Route(expect(STAFF)),
     "accounts:list": Route(expect(STAFF)),
     "accounts:profile": Route(expect(STAFF)),

@@ -7,31 +7,18 @@ amounts as `Decimal` euros): the same cells feed both formats."""
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+
+from permanence.core.exports import FORMULA_START, Table, csv_chunks, csv_text, xlsx_file
 
 from .journals import PaymentRow, SalesRow, aux_account
 
 
 def euros(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    headers: tuple[Any, ...]
-    cells: Callable[[Any], list[Any]]
 
 
 def _sales_cells(r: SalesRow) -> list[Any]:
@@ -54,67 +41,5 @@ PAYMENTS = Table("journal-des-paiements", (
     _("Date"), _("Mouvement"), _("Prestataire"), _("Moyen"), _("Référence"), _("Commande"),
     _("Facture"), _("Client"), _("Compte client"), _("Montant")), _payment_cells)
 
-
-# --------------------------------------------------------------------------- CSV
-
-
-class _Line:
-    """csv.writer writes one line into this and we hand it on (no buffer grows)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# A text cell starting with one of these is a formula to a spreadsheet: a client's name
-# typed at checkout must never run as one (CSV injection), so it gets a leading apostrophe.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(value: Any) -> str:
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, Decimal):
-        return format(value, "f").replace(".", ",")
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def csv_chunks(table: Table, rows: Iterable[Any]) -> Iterator[bytes]:
-    """The file, line by line, encoded: the BOM first so Excel reads UTF-8."""
-    writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
-    yield "\ufeff".encode() + writer.writerow([str(h) for h in table.headers]).encode()
-    for row in rows:
-        yield writer.writerow([csv_text(c) for c in table.cells(row)]).encode()
-
-
-# --------------------------------------------------------------------------- XLSX
-
-
-def xlsx_file(table: Table, rows: Iterable[Any], title: str) -> IO[bytes]:
-    """A temporary file holding the workbook, at its start (deleted once closed)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
-    bold = Font(bold=True)
-
-    def header(text: Any) -> Any:
-        cell = WriteOnlyCell(sheet, value=str(text))
-        cell.font = bold
-        return cell
-
-    sheet.append([header(h) for h in table.headers])
-    for row in rows:
-        out = []
-        for value in table.cells(row):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, date):
-                cell.number_format = "DD/MM/YYYY"
-            elif isinstance(value, Decimal):
-                cell.number_format = "#,##0.00"
-            elif isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # openpyxl would store it as a formula
-            out.append(cell)
-        sheet.append(out)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    book.save(handle)
-    handle.seek(0)
-    return handle
+__all__ = ["FORMULA_START", "PAYMENTS", "SALES", "Table", "csv_chunks", "csv_text", "euros",
+           "xlsx_file"]

@@ -85,19 +85,20 @@ def wait_distribution(scope: Scope, start: datetime, end: datetime,
                       bounds: tuple[int, ...] = (10, 20, 30, 60, 120)) -> list[dict[str, Any]]:
     """Answered calls by waiting time (for the distribution chart), one query."""
     parts: dict[str, Any] = {}
+    labels: list[str] = []
     lower = None
-    for bound in (*bounds, None):
+    for i, bound in enumerate((*bounds, None)):
         cond = Q(answered_at__isnull=False)
         if bound is not None:
             cond &= Q(wait_seconds__lte=bound)
         if lower is not None:
             cond &= Q(wait_seconds__gt=lower)
-        label = f"≤ {bound} s" if lower is None else (f"{lower}–{bound} s" if bound
-                                                       else f"> {lower} s")
-        parts[label] = Count("id", filter=cond)
+        labels.append(f"≤ {bound} s" if lower is None else (f"{lower}–{bound} s" if bound
+                                                             else f"> {lower} s"))
+        parts[f"w{i}"] = Count("id", filter=cond)
         lower = bound
     agg = inbound_calls(scope, start, end).aggregate(**parts)
-    return [{"label": label, "count": agg[label]} for label in parts]
+    return [{"label": label, "count": agg[f"w{i}"]} for i, label in enumerate(labels)]
 
 
 def agent_time(user_ids: list[int] | None, start: datetime, end: datetime) -> dict[int, dict[str, float]]:
@@ -151,3 +152,16 @@ def campaign_figures(scope: Scope, start: datetime, end: datetime) -> dict[str, 
     return qs.aggregate(calls_made=Count("id"),
                         appointments=Count("id", filter=Q(disposition=Disposition.APPOINTMENT)),
                         sales=Count("id", filter=Q(disposition=Disposition.SALE)))
+
+
+def call_rows(scope: Scope, start: datetime, end: datetime, which: str,
+              service_seconds: int = SERVICE_SECONDS) -> QuerySet[Call]:
+    """The offered calls behind a tile: all, answered, abandoned, not answered in time."""
+    qs = inbound_calls(scope, start, end)
+    if which == "decroches":
+        qs = qs.filter(answered_at__isnull=False)
+    elif which == "abandons":
+        qs = qs.filter(outcome=CallOutcome.ABANDONED)
+    elif which == "hors_delai":
+        qs = qs.exclude(answered_at__isnull=False, wait_seconds__lte=service_seconds)
+    return qs.select_related("account", "agent").order_by("-offered_at", "-pk")

@@ -118,16 +118,17 @@ def backlog(scope: Scope) -> dict[str, Any]:
     now = clock.now()
     buckets: dict[str, Any] = {}
     lower = None
-    for days, label in AGE_BUCKETS:
+    for i, (days, _label) in enumerate(AGE_BUCKETS):
         cond = Q()
         if days is not None:
             cond &= Q(created_at__gt=now - timedelta(days=days))
         if lower is not None:
             cond &= Q(created_at__lte=now - timedelta(days=lower))
-        buckets[label] = Count("id", filter=cond)
+        buckets[f"age{i}"] = Count("id", filter=cond)
         lower = days
     agg = _scoped(scope).filter(status__in=OPEN_STATUSES).aggregate(total=Count("id"), **buckets)
-    return {"total": agg.pop("total"), "ages": agg}
+    return {"total": agg["total"],
+            "ages": {label: agg[f"age{i}"] for i, (_days, label) in enumerate(AGE_BUCKETS)}}
 
 
 def survey_figures(scope: Scope, start: datetime, end: datetime) -> dict[str, int]:
@@ -146,3 +147,17 @@ def survey_figures(scope: Scope, start: datetime, end: datetime) -> dict[str, in
         promoters=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end, nps__gte=9)),
         detractors=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
                                         nps__lte=6)))
+
+
+def cohort_rows(scope: Scope, start: datetime, end: datetime, which: str) -> QuerySet[Conversation]:
+    """The conversations behind a tile: all, late first responses, complaints, reopened."""
+    qs = cohort(scope, start, end)
+    if which == "hors_delai":
+        qs = qs.filter(first_response_on_time=False)
+    elif which == "reclamations":
+        qs = qs.filter(kind=Kind.COMPLAINT)
+    elif which == "rouverts":
+        qs = qs.filter(Exists(StatusChange.objects.filter(
+            conversation_id=OuterRef("pk"), from_status__in=[Status.RESOLVED, Status.CLOSED],
+            to_status=Status.OPEN)))
+    return qs.select_related("account", "contact", "assignee").order_by("-created_at", "-pk")

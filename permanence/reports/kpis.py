@@ -159,9 +159,14 @@ def _seconds(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
 
 
+def visible_accounts(user: User) -> Any:
+    """The client accounts the figures cover: those the user may see (a subquery)."""
+    return accounts_visible_to(user).filter(is_operator=False).values("pk")
+
+
 def compute(user: User, filters: Filters) -> dict[str, Any]:
     """Every indicator of DEFINITIONS (None when there is no data) plus the raw counts."""
-    accounts = accounts_visible_to(user).filter(is_operator=False).values("pk")
+    accounts = visible_accounts(user)
     start, end = filters.start, filters.end
     conv_scope = inbox_figures.Scope(accounts, filters.account_id, filters.agent_id,
                                      filters.channel)

@@ -56,7 +56,8 @@ PUBLIC_PAGES = ["/", "/offres/", "/secteurs/", "/service-client/", "/contact/", 
                 "/avis/?page=/offres/"]
 EXTRA_STAFF_PAGES = {
     "superviseur": ["/app/boite/notifications/", "/app/boite/reclamations/",
-                    "/app/sms/desinscriptions/", "/app/avis/", "/app/connaissances/"],
+                    "/app/sms/desinscriptions/", "/app/avis/", "/app/connaissances/",
+                    "/app/rapports/satisfaction/", "/app/rapports/detail/?quoi=appels"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/"],
     "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/"],
     "compta": ["/app/facturation/abonnements/", "/app/facturation/facturation-mensuelle/",

@@ -66,7 +66,7 @@ def test_page_renders_figures_and_comments(answers: Any, supervisor: Any,
     client = Client()
     client.force_login(supervisor)
     with django_assert_max_num_queries(16):
-        response = client.get("/app/rapports/?periode=90")
+        response = client.get("/app/rapports/satisfaction/?periode=90")
     html = response.content.decode()
     assert response.status_code == 200
     assert "Très bon accueil" in html
@@ -81,14 +81,14 @@ def test_query_count_does_not_grow_with_accounts(answers: Any, supervisor: Any) 
 
     client = Client()
     client.force_login(supervisor)
-    client.get("/app/rapports/")
+    client.get("/app/rapports/satisfaction/")
     with CaptureQueriesContext(connection) as before:
-        client.get("/app/rapports/")
+        client.get("/app/rapports/satisfaction/")
     for i in range(5):
         _survey(ClientAccount.objects.create(name=f"Compte {i}", slug=f"compte-{i}"), 4,
                 comment="Bien")
     with CaptureQueriesContext(connection) as after:
-        client.get("/app/rapports/")
+        client.get("/app/rapports/satisfaction/")
     assert len(after.captured_queries) == len(before.captured_queries)
 
 
@@ -96,7 +96,7 @@ def test_bad_filters_fall_back_instead_of_failing(answers: Any, supervisor: Any,
                                                   other_account: Any, agent: Any) -> None:
     client = Client()
     client.force_login(agent)
-    response = client.get(f"/app/rapports/?periode=abc&compte={other_account.pk}")
+    response = client.get(f"/app/rapports/satisfaction/?periode=abc&compte={other_account.pk}")
     assert response.status_code == 200
     assert response.context["days"] == 90 and response.context["account_id"] == 0
 
@@ -104,7 +104,8 @@ def test_bad_filters_fall_back_instead_of_failing(answers: Any, supervisor: Any,
 def test_empty_state(supervisor: Any, db: Any) -> None:
     client = Client()
     client.force_login(supervisor)
-    assert "Aucune enquête de satisfaction" in client.get("/app/rapports/").content.decode()
+    page = client.get("/app/rapports/satisfaction/").content.decode()
+    assert "Aucune enquête de satisfaction" in page
 
 
 def test_first_responses_on_time_count_breaches_before_the_answer(account: Any,

@@ -11,6 +11,7 @@ from permanence.core import live_layer
 from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
 from permanence.reports import views as reports_views
+from permanence.reports import views_client as reports_client
 from permanence.shop import views_staff as shop_staff_views
 
 # Django's admin is for superusers only (maintenance), not for daily work.
@@ -61,6 +62,9 @@ urlpatterns = [
     path("app/rapports/", reports_views.home, name="reports"),
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
+    path("espace/rapports/", reports_client.client_reports, name="reports_client"),
+    path("espace/rapports/<int:year>-<int:month>.pdf", reports_client.client_pdf,
+         name="reports_client_pdf"),
     path("app/rapports/export.csv", reports_views.export, {"fmt": "csv"},
          name="reports_export_csv"),
     path("app/rapports/export.xlsx", reports_views.export, {"fmt": "xlsx"},

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -761,6 +761,10 @@ MATRIX: dict[str, Route] = {
     # Espace client › Aide: the client's current account's public articles (the other
     # account's titulaire: 404); staff 403.
     "knowledge_portal:list": Route(expect(CLIENTS)),
+    # Espace client › Rapports: the client's own account (the session's), never another's.
+    "reports_client": Route(expect(CLIENTS)),
+    "reports_client_pdf": Route(expect(CLIENTS, refused=403), kwargs=lambda c: {
+        "year": 2026, "month": 10}),
     "knowledge_portal:create": Route(expect(CLIENTS)),
     "knowledge_portal:edit": Route(expect({CLIENT}, hidden={OUTSIDER}), scoped=True,
                                    kwargs=lambda c: {"pk": c.of_target("knowledge_public").pk}),
@@ -1410,6 +1414,9 @@ def _build_world() -> Ctx:
                                            sector="medical", status="actif")
     other_account = ClientAccount.objects.create(name="Durand Avocats", slug="durand-avocats",
                                                  sector="juridique", status="actif")
+    # Clients since January: last months' activity reports exist (reports_client_pdf).
+    ClientAccount.objects.filter(pk__in=[account.pk, other_account.pk]).update(
+        created_at=datetime(2026, 1, 1, tzinfo=UTC))
     objects: dict[int, dict[str, Any]] = {}
     for acc, agent, member in ((account, users[AGENT], users[CLIENT]),
                                (other_account, users[OTHER_AGENT], users[OUTSIDER])):

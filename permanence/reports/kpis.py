@@ -165,8 +165,14 @@ def visible_accounts(user: User) -> Any:
 
 
 def compute(user: User, filters: Filters) -> dict[str, Any]:
-    """Every indicator of DEFINITIONS (None when there is no data) plus the raw counts."""
-    accounts = visible_accounts(user)
+    """Every indicator of DEFINITIONS (None when there is no data) plus the raw counts, over
+    the accounts `user` may see."""
+    return compute_for(visible_accounts(user), filters)
+
+
+def compute_for(accounts: Any, filters: Filters) -> dict[str, Any]:
+    """The same over the given accounts (ids or a subquery): the monthly report of one
+    account, computed by the scheduler for nobody in particular."""
     start, end = filters.start, filters.end
     conv_scope = inbox_figures.Scope(accounts, filters.account_id, filters.agent_id,
                                      filters.channel)

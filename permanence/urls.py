@@ -12,6 +12,7 @@ from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
 from permanence.reports import views as reports_views
 from permanence.reports import views_client as reports_client
+from permanence.reports import views_team as reports_team
 from permanence.shop import views_staff as shop_staff_views
 
 # Django's admin is for superusers only (maintenance), not for daily work.
@@ -62,6 +63,12 @@ urlpatterns = [
     path("app/rapports/", reports_views.home, name="reports"),
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
+    path("app/rapports/direct/", reports_team.live, name="reports_live"),
+    path("app/rapports/objectifs/", reports_team.objectives_page, name="reports_objectives"),
+    path("app/rapports/objectifs/<int:pk>/supprimer/", reports_team.objective_delete,
+         name="reports_objective_delete"),
+    path("app/rapports/challenges/<int:pk>/supprimer/", reports_team.challenge_delete,
+         name="reports_challenge_delete"),
     path("espace/rapports/", reports_client.client_reports, name="reports_client"),
     path("espace/rapports/<int:year>-<int:month>.pdf", reports_client.client_pdf,
          name="reports_client_pdf"),

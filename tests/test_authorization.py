@@ -184,6 +184,13 @@ MATRIX: dict[str, Route] = {
     # Reports: any staff role, over the accounts they see (the figures are scoped).
     "reports_satisfaction": Route(expect(STAFF)),
     "reports_drill": Route(expect(STAFF)),
+    # The live board and the objectives: supervisors and administrators.
+    "reports_live": Route(expect(MANAGERS)),
+    "reports_objectives": Route(expect(MANAGERS)),
+    "reports_objective_delete": Route(expect(MANAGERS), method="POST",
+                                      kwargs=lambda c: {"pk": c.extra["objective"].pk}),
+    "reports_challenge_delete": Route(expect(MANAGERS), method="POST",
+                                      kwargs=lambda c: {"pk": c.extra["challenge"].pk}),
     "reports_export_csv": Route(expect(STAFF)),
     "reports_export_xlsx": Route(expect(STAFF)),
     "settings": Route(expect(STAFF)),
@@ -1512,6 +1519,8 @@ def _build_world() -> Ctx:
         **_feedback_world(account),
         # --- Knowledge base: a global (operator) public article ---
         "knowledge_global": _knowledge_global(users[ADMIN]),
+        # --- Reports: a team objective and a challenge ---
+        **_reports_world(users[SUPERVISOR]),
     }
     return Ctx(
         users=users, account=account, other_account=other_account, objects=objects,
@@ -1521,6 +1530,19 @@ def _build_world() -> Ctx:
         survey=SurveyResponse.objects.create(conversation=objects[account.pk]["conversation"],
                                              sent_at=now),
     )
+
+
+def _reports_world(supervisor: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from permanence.reports import objectives
+
+    today = timezone.now().date()
+    return {"objective": objectives.objective_create(
+                actor=supervisor, indicator="answer_rate", target=90, period="jour", agent=None),
+            "challenge": objectives.challenge_create(
+                actor=supervisor, title="Décroché d'or", indicator="answer_rate", target=95,
+                starts_on=today, ends_on=today + timedelta(days=7), reward="Petit-déjeuner")}
 
 
 @pytest.fixture(scope="module")

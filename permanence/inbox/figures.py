@@ -161,3 +161,34 @@ def cohort_rows(scope: Scope, start: datetime, end: datetime, which: str) -> Que
             conversation_id=OuterRef("pk"), from_status__in=[Status.RESOLVED, Status.CLOSED],
             to_status=Status.OPEN)))
     return qs.select_related("account", "contact", "assignee").order_by("-created_at", "-pk")
+
+
+def live_queue(scope: Scope, soon_minutes: int = 60) -> dict[str, Any]:
+    """Now, per channel: conversations waiting for the team (open), not yet assigned, past
+    their next deadline, and due within `soon_minutes` (the breaches coming)."""
+    now = clock.now()
+    rows = (_scoped(scope).filter(status__in=OPEN_STATUSES).values("channel").annotate(
+        open=Count("id"), unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        overdue=Count("id", filter=Q(next_due_at__lt=now)),
+        soon=Count("id", filter=Q(next_due_at__gte=now,
+                                  next_due_at__lt=now + timedelta(minutes=soon_minutes))))
+            .order_by("-open", "channel"))
+    channels: list[dict[str, Any]] = [dict(row) for row in rows]
+    totals = {key: sum(int(row[key]) for row in channels)
+              for key in ("open", "unassigned", "overdue", "soon")}
+    return {"channels": channels, "totals": totals}
+
+
+def coming_breaches(scope: Scope, soon_minutes: int = 60, limit: int = 10) -> list[Conversation]:
+    """The next deadlines to fall (overdue first), with what the board shows."""
+    now = clock.now()
+    return list(_scoped(scope).filter(status__in=OPEN_STATUSES, next_due_at__isnull=False,
+                                      next_due_at__lt=now + timedelta(minutes=soon_minutes))
+                .select_related("account", "assignee").order_by("next_due_at", "pk")[:limit])
+
+
+def open_load(scope: Scope) -> dict[int, int]:
+    """Open conversations per assignee (the agents' load)."""
+    rows = (_scoped(scope).filter(status__in=OPEN_STATUSES, assignee__isnull=False)
+            .values("assignee_id").annotate(n=Count("id")))
+    return {row["assignee_id"]: row["n"] for row in rows}

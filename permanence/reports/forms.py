@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from permanence.accounts.models import ClientAccount, User
 from permanence.inbox.models import Channel
 
+from .kpis import DEFINITIONS
+from .models import ObjectivePeriod
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -49,3 +52,39 @@ class ReportFilterForm(forms.Form):
         start = data.get("du") or (end - timedelta(days=29))
         data["du"], data["au"] = start, end
         return data
+
+
+def _indicators() -> list[tuple[str, str]]:
+    return [(key, str(d.label)) for key, d in DEFINITIONS.items()]
+
+
+TARGET_HELP = _("Dans l'unité affichée : un taux en % (80 pour 80 %), une durée en secondes, "
+                "un nombre. Atteint au moins la cible, ou au plus pour les délais, abandons, "
+                "réclamations et réouvertures.")
+
+
+class ObjectiveForm(forms.Form):
+    indicator = forms.ChoiceField(label=_("Indicateur"), choices=_indicators)
+    target = forms.FloatField(label=_("Cible"), help_text=TARGET_HELP, min_value=-100,
+                              max_value=10_000_000)
+    period = forms.ChoiceField(label=_("Période"), choices=ObjectivePeriod.choices,
+                               initial=ObjectivePeriod.MONTH)
+    agent = forms.ModelChoiceField(label=_("Secrétaire"), required=False,
+                                   queryset=User.objects.none(),
+                                   empty_label=_("Toute l'équipe"))
+
+    def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agent = self.fields["agent"]
+        assert isinstance(agent, forms.ModelChoiceField)  # noqa: S101 (declared above)
+        agent.queryset = staff
+
+
+class ChallengeForm(forms.Form):
+    title = forms.CharField(label=_("Titre"), max_length=120)
+    indicator = forms.ChoiceField(label=_("Indicateur"), choices=_indicators)
+    target = forms.FloatField(label=_("Cible"), help_text=TARGET_HELP, min_value=-100,
+                              max_value=10_000_000)
+    starts_on = forms.DateField(label=_("Du"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Au"), widget=DateInput())
+    reward = forms.CharField(label=_("Récompense"), max_length=300, required=False)

@@ -14,7 +14,7 @@ from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.exports import csv_chunks, xlsx_file
 
-from . import drill, exports, forms, kpis, pages, selectors
+from . import drill, exports, forms, kpis, objectives, pages, selectors
 
 
 def _int(value: str | None, default: int, allowed: tuple[int, ...] | None = None) -> int:
@@ -52,7 +52,8 @@ def _filters(request: AuthedHttpRequest) -> tuple[forms.ReportFilterForm, kpis.F
 def home(request: AuthedHttpRequest) -> HttpResponse:
     form, chosen = _filters(request)
     context: dict[str, Any] = {"section": "reports", "tab": "indicators", "form": form,
-                               "presets": pages.presets(), "titles": pages.group_titles()}
+                               "presets": pages.presets(), "titles": pages.group_titles(),
+                               "challenges": objectives.challenges_running()}
     if chosen is None:
         return render(request, "reports/home.html", context, status=422)
     groups, _now = pages.tiles(request.user, chosen, reverse("reports_drill"))

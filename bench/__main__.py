@@ -34,7 +34,7 @@ def main() -> int:
     names = ["business_time", "api_accounts", "healthz", "mail_ingest", "inbox", "inbox_search",
              "conversation_create",
              "checkout", "payments", "orders", "live", "desk", "agenda", "agenda_sync", "billing_run",
-             "invoice_documents", "knowledge", "livechat"]
+             "invoice_documents", "knowledge", "livechat", "reports"]
     benches = {name: importlib.import_module(f"bench.{name}").run for name in names
                if (ROOT / "bench" / f"{name}.py").exists()}
     wanted = sys.argv[1:] or list(benches)

@@ -165,3 +165,14 @@ def call_rows(scope: Scope, start: datetime, end: datetime, which: str,
     elif which == "hors_delai":
         qs = qs.exclude(answered_at__isnull=False, wait_seconds__lte=service_seconds)
     return qs.select_related("account", "agent").order_by("-offered_at", "-pk")
+
+
+def calls_by_agent(scope: Scope, start: datetime, end: datetime) -> dict[int, dict[str, Any]]:
+    """Per secretary: calls answered and their handling time (DMT), one query."""
+    handled = Q(answered_at__isnull=False, ended_at__isnull=False, talk_seconds__isnull=False)
+    rows = (inbound_calls(scope, start, end).filter(agent__isnull=False).values("agent_id")
+            .annotate(answered=Count("id", filter=Q(answered_at__isnull=False)),
+                      handled=Count("id", filter=handled),
+                      handle_seconds=Sum(F("talk_seconds") + F("hold_seconds")
+                                         + Coalesce("wrapup_seconds", 0), filter=handled)))
+    return {row["agent_id"]: dict(row) for row in rows}

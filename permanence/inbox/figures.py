@@ -192,3 +192,32 @@ def open_load(scope: Scope) -> dict[int, int]:
     rows = (_scoped(scope).filter(status__in=OPEN_STATUSES, assignee__isnull=False)
             .values("assignee_id").annotate(n=Count("id")))
     return {row["assignee_id"]: row["n"] for row in rows}
+
+
+def conversations_by_agent(scope: Scope, start: datetime, end: datetime,
+                           fcr_days: int = FCR_DAYS) -> dict[int, dict[str, Any]]:
+    """Per assignee, over the period's cohort: conversations, resolved, first responses on
+    time, first-contact resolutions — one query."""
+    later_same_motif = Conversation.objects.filter(
+        contact_id=OuterRef("contact_id"), motif=OuterRef("motif"), merged_into__isnull=True,
+        created_at__gt=OuterRef("created_at"),
+        created_at__lte=OuterRef("created_at") + timedelta(days=fcr_days))
+    rows = (cohort(scope, start, end).filter(assignee__isnull=False)
+            .annotate(came_back=Exists(later_same_motif)).values("assignee_id").annotate(
+                total=Count("id"), resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+                first_judged=Count("id", filter=Q(first_response_on_time__isnull=False)),
+                first_on_time=Count("id", filter=Q(first_response_on_time=True)),
+                fcr_base=Count("id", filter=Q(resolved_at__isnull=False,
+                                              contact__isnull=False)),
+                fcr_kept=Count("id", filter=Q(resolved_at__isnull=False, contact__isnull=False,
+                                              came_back=False))))
+    return {row["assignee_id"]: dict(row) for row in rows}
+
+
+def csat_by_agent(scope: Scope, start: datetime, end: datetime) -> dict[int, dict[str, Any]]:
+    rows = (SurveyResponse.objects.filter(
+        answered_at__gte=start, answered_at__lt=end, csat__isnull=False,
+        conversation__in=_scoped(scope).values("pk"), conversation__assignee__isnull=False)
+        .values("conversation__assignee_id").annotate(
+            n=Count("id"), satisfied=Count("id", filter=Q(csat__gte=4))))
+    return {row["conversation__assignee_id"]: dict(row) for row in rows}

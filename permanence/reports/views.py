@@ -25,7 +25,7 @@ def _int(value: str | None, default: int, allowed: tuple[int, ...] | None = None
     return number if allowed is None or number in allowed else default
 
 
-def _filters(request: AuthedHttpRequest) -> tuple[forms.ReportFilterForm, kpis.Filters | None]:
+def filters_from(request: AuthedHttpRequest) -> tuple[forms.ReportFilterForm, kpis.Filters | None]:
     """The filter form bound to the query string, and the checked filters (None with errors)."""
     today = clock.now().astimezone(kpis.PARIS).date()
     params = request.GET.copy()  # the last 30 days unless said otherwise
@@ -50,7 +50,7 @@ def _filters(request: AuthedHttpRequest) -> tuple[forms.ReportFilterForm, kpis.F
 
 @staff_required
 def home(request: AuthedHttpRequest) -> HttpResponse:
-    form, chosen = _filters(request)
+    form, chosen = filters_from(request)
     context: dict[str, Any] = {"section": "reports", "tab": "indicators", "form": form,
                                "presets": pages.presets(), "titles": pages.group_titles(),
                                "challenges": objectives.challenges_running()}
@@ -81,7 +81,7 @@ def satisfaction(request: AuthedHttpRequest) -> HttpResponse:
 
 @staff_required
 def drill_down(request: AuthedHttpRequest) -> HttpResponse:
-    form, chosen = _filters(request)
+    form, chosen = filters_from(request)
     what = request.GET.get("quoi", "dossiers")
     which = request.GET.get("filtre", "")
     if chosen is None or what not in drill.KINDS or which not in drill.KINDS[what]:
@@ -99,7 +99,7 @@ def drill_down(request: AuthedHttpRequest) -> HttpResponse:
 def export(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
     """The indicators table (with the previous period and the formulas) as CSV or XLSX; with
     `quoi`, the drill-down's rows instead."""
-    _form, chosen = _filters(request)
+    _form, chosen = filters_from(request)
     if chosen is None:
         return HttpResponse(_("Filtres invalides."), status=422, content_type="text/plain")
     what, which = request.GET.get("quoi", ""), request.GET.get("filtre", "")

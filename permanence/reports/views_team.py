@@ -15,14 +15,15 @@ from django.views.decorators.http import require_POST
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.selectors import assignable_staff
 from permanence.core import clock
-from permanence.core.access import AuthedHttpRequest, role_required
+from permanence.core.access import AuthedHttpRequest, role_required, staff_required
 from permanence.core.errors import DomainError
 from permanence.desk.agents import agents_board
 from permanence.inbox import figures as inbox_figures
 from permanence.inbox.models import Channel
 
-from . import forms, kpis, objectives, pages, permissions
+from . import forms, kpis, objectives, pages, permissions, team
 from .models import Challenge, Objective
+from .views import filters_from as views_filters
 
 supervisor_required = role_required(lambda u: u.is_active and permissions.can_plan_staff(u))
 TODAY_KEYS = ("calls_offered", "answer_rate", "service_level", "asa_seconds", "abandon_rate",
@@ -116,3 +117,18 @@ def challenge_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     objectives.remove(actor=request.user, item=get_object_or_404(Challenge, pk=pk))
     messages.success(request, _("Challenge supprimé."))
     return redirect("reports_objectives")
+
+
+@staff_required
+def team_page(request: AuthedHttpRequest) -> HttpResponse:
+    """Supervisors see everyone; a secretary sees their own line only."""
+    form, chosen = views_filters(request)
+    people = list(assignable_staff()) if permissions.can_plan_staff(request.user) else [
+        request.user]
+    context: dict[str, Any] = {"section": "reports", "tab": "team", "form": form,
+                               "presets": pages.presets()}
+    if chosen is None:
+        return render(request, "reports/team.html", context, status=422)
+    context.update(filters=chosen, rows=team.rows(request.user, chosen, people),
+                   query=pages.filter_query(chosen))
+    return render(request, "reports/team.html", context)

@@ -120,3 +120,32 @@ def test_the_live_board_reads_a_constant_number_of_queries(supervisor: Any, acco
     with CaptureQueriesContext(connection) as many:
         client.get("/app/rapports/direct/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_team_page_gives_each_secretary_their_figures(supervisor: Any, agent: Any,
+                                                          other_agent: Any,
+                                                          account: Any) -> None:
+    from permanence.desk.models import AgentStateChange
+
+    now = clock.now()
+    for n, (wait, talk) in enumerate(((5, 100), (10, 200))):
+        Call.objects.create(call_id=f"team{n}", account=account, offered_at=now, created_at=now,
+                            from_number="+33612345678", answered_at=now, wait_seconds=wait,
+                            outcome="answered", agent=agent, ended_at=now, talk_seconds=talk,
+                            hold_seconds=0, wrapup_seconds=20)
+    Conversation.objects.create(account=account, reference="T-1", subject="Demande",
+                                channel="email", created_at=now, updated_at=now,
+                                last_message_at=now, assignee=agent, status="resolu",
+                                resolved_at=now, first_response_on_time=True)
+    AgentStateChange.objects.create(user=agent, to_status="en_pause",
+                                    at=now - timedelta(minutes=5))
+    today = now.date().isoformat()
+    response = _login(supervisor).get("/app/rapports/equipe/", {"du": today, "au": today})
+    rows = {r.user.pk: r for r in response.context["rows"]}
+    mine = rows[agent.pk]
+    # DMT: ((100 + 0 + 20) + (200 + 0 + 20)) / 2 = 170 s
+    assert (mine.calls, mine.aht, mine.conversations, mine.resolved) == (2, "2 min 50 s", 1, 1)
+    assert mine.sla == "100,0 %" and mine.breaks == 1
+    assert rows[other_agent.pk].calls == 0
+    own = _login(agent).get("/app/rapports/equipe/", {"du": today, "au": today})
+    assert [r.user.pk for r in own.context["rows"]] == [agent.pk]  # colleagues' lines hidden

@@ -65,6 +65,7 @@ urlpatterns = [
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
     path("app/rapports/direct/", reports_team.live, name="reports_live"),
     path("app/rapports/equipe/", reports_team.team_page, name="reports_team"),
+    path("app/rapports/effectifs/", reports_team.staffing_page, name="reports_staffing"),
     path("app/rapports/objectifs/", reports_team.objectives_page, name="reports_objectives"),
     path("app/rapports/objectifs/<int:pk>/supprimer/", reports_team.objective_delete,
          name="reports_objective_delete"),

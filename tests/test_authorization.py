@@ -186,6 +186,7 @@ MATRIX: dict[str, Route] = {
     "reports_drill": Route(expect(STAFF)),
     # The live board and the objectives: supervisors and administrators.
     "reports_live": Route(expect(MANAGERS)),
+    "reports_staffing": Route(expect(MANAGERS)),
     "reports_team": Route(expect(STAFF)),  # a secretary sees their own line only
     "reports_objectives": Route(expect(MANAGERS)),
     "reports_objective_delete": Route(expect(MANAGERS), method="POST",

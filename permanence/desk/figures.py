@@ -13,8 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Avg, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import (
+    Coalesce,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    ExtractMinute,
+    TruncDate,
+)
 
 from permanence.core import clock
 
@@ -176,3 +182,16 @@ def calls_by_agent(scope: Scope, start: datetime, end: datetime) -> dict[int, di
                       handle_seconds=Sum(F("talk_seconds") + F("hold_seconds")
                                          + Coalesce("wrapup_seconds", 0), filter=handled)))
     return {row["agent_id"]: dict(row) for row in rows}
+
+
+def arrivals_by_slot(scope: Scope, start: datetime, end: datetime,
+                     tz: Any) -> dict[tuple[int, int], int]:
+    """Inbound calls offered per (ISO weekday 1–7, half-hour slot 0–47) in local time, one
+    query: the arrival pattern the staffing forecast is built on."""
+    rows = (inbound_calls(scope, start, end)
+            .annotate(weekday=ExtractIsoWeekDay("offered_at", tzinfo=tz),
+                      hour=ExtractHour("offered_at", tzinfo=tz),
+                      minute=ExtractMinute("offered_at", tzinfo=tz))
+            .annotate(half=Case(When(minute__gte=30, then=Value(1)), default=Value(0)))
+            .values("weekday", "hour", "half").annotate(n=Count("id")))
+    return {(row["weekday"], row["hour"] * 2 + row["half"]): row["n"] for row in rows}

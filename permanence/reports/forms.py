@@ -88,3 +88,39 @@ class ChallengeForm(forms.Form):
     starts_on = forms.DateField(label=_("Du"), widget=DateInput())
     ends_on = forms.DateField(label=_("Au"), widget=DateInput())
     reward = forms.CharField(label=_("Récompense"), max_length=300, required=False)
+
+
+WEEKDAYS = [(1, _("Lundi")), (2, _("Mardi")), (3, _("Mercredi")), (4, _("Jeudi")),
+            (5, _("Vendredi")), (6, _("Samedi")), (7, _("Dimanche"))]
+
+
+class StaffingForm(forms.Form):
+    """The forecast's assumptions; percentages typed as people say them (80 for 80 %)."""
+
+    jour = forms.TypedChoiceField(label=_("Jour"), choices=WEEKDAYS, coerce=int)
+    semaines = forms.IntegerField(label=_("Historique (semaines)"), min_value=1, max_value=26,
+                                  initial=8)
+    compte = forms.TypedChoiceField(label=_("Compte client"), coerce=int, required=False,
+                                    empty_value=None)
+    delai = forms.FloatField(label=_("Délai de réponse cible (s)"), min_value=0,
+                             max_value=3600, initial=20)
+    niveau = forms.FloatField(label=_("Niveau de service visé (%)"), min_value=1,
+                              max_value=99.9, initial=80)
+    indisponibilite = forms.FloatField(label=_("Indisponibilité (%)"), min_value=0,
+                                       max_value=90, initial=30,
+                                       help_text=_("Pauses, formation, absences : le temps "
+                                                   "planifié passé hors téléphone."))
+    occupation = forms.FloatField(label=_("Occupation maximale (%)"), min_value=10,
+                                  max_value=100, initial=85)
+    patience = forms.FloatField(label=_("Patience moyenne des appelants (s)"), required=False,
+                                min_value=1, max_value=3600,
+                                help_text=_("Si renseignée, Erlang A tient compte des "
+                                            "appelants qui raccrochent ; sinon Erlang C."))
+
+    def __init__(self, data: Any, *, accounts: list[ClientAccount], today: date) -> None:
+        super().__init__(data)
+        compte = self.fields["compte"]
+        assert isinstance(compte, forms.ChoiceField)  # noqa: S101 (declared above)
+        compte.choices = [("", _("Tous les comptes visibles"))] + [(a.pk, a.name)
+                                                                  for a in accounts]
+        self.fields["jour"].initial = (today + timedelta(days=1)).isoweekday()

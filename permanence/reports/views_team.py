@@ -21,7 +21,7 @@ from permanence.desk.agents import agents_board
 from permanence.inbox import figures as inbox_figures
 from permanence.inbox.models import Channel
 
-from . import forms, kpis, objectives, pages, permissions, team
+from . import erlang, forms, kpis, objectives, pages, permissions, staffing, team
 from .models import Challenge, Objective
 from .views import filters_from as views_filters
 
@@ -132,3 +132,30 @@ def team_page(request: AuthedHttpRequest) -> HttpResponse:
     context.update(filters=chosen, rows=team.rows(request.user, chosen, people),
                    query=pages.filter_query(chosen))
     return render(request, "reports/team.html", context)
+
+
+@supervisor_required
+def staffing_page(request: AuthedHttpRequest) -> HttpResponse:
+    today = clock.now().astimezone(kpis.PARIS).date()
+    accounts = kpis.accounts_for(request.user)
+    params = request.GET.copy()
+    probe = forms.StaffingForm(None, accounts=accounts, today=today)
+    for name, field in probe.fields.items():  # the assumptions' defaults until changed
+        if field.initial is not None:
+            params.setdefault(name, str(field.initial))
+    form = forms.StaffingForm(params, accounts=accounts, today=today)
+    context: dict[str, Any] = {"section": "reports", "tab": "staffing", "form": form}
+    if not form.is_valid():
+        return render(request, "reports/staffing.html", context, status=422)
+    d = form.cleaned_data
+    try:
+        context["forecast"] = staffing.forecast(
+            request.user, weekday=d["jour"], weeks=d["semaines"], today=today,
+            account_id=d["compte"], target_seconds=d["delai"], target_level=d["niveau"] / 100,
+            shrinkage=d["indisponibilite"] / 100, max_occupancy=d["occupation"] / 100,
+            patience_seconds=d["patience"])
+    except (kpis.PeriodError, erlang.StaffingError) as error:
+        form.add_error(None, str(error))
+        return render(request, "reports/staffing.html", context, status=422)
+    context["weekday_label"] = dict(forms.WEEKDAYS)[d["jour"]]
+    return render(request, "reports/staffing.html", context)

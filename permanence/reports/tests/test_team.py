@@ -149,3 +149,37 @@ def test_the_team_page_gives_each_secretary_their_figures(supervisor: Any, agent
     assert rows[other_agent.pk].calls == 0
     own = _login(agent).get("/app/rapports/equipe/", {"du": today, "au": today})
     assert [r.user.pk for r in own.context["rows"]] == [agent.pk]  # colleagues' lines hidden
+
+
+def test_the_staffing_forecast_follows_the_arrival_pattern(supervisor: Any, account: Any,
+                                                           agent: Any) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    # Two Mondays of history: 200 calls each between 09:00 and 09:30, 180 s handled each.
+    n = 0
+    for monday in (datetime(2026, 11, 23, 9, 0, tzinfo=paris),
+                   datetime(2026, 11, 30, 9, 0, tzinfo=paris)):
+        Call.objects.bulk_create([Call(
+            call_id=f"s{n + i}", account=account, offered_at=monday + timedelta(seconds=8 * i),
+            created_at=monday, from_number="+33612345678", answered_at=monday,
+            wait_seconds=5, outcome="answered", agent=agent, ended_at=monday,
+            talk_seconds=160, hold_seconds=0, wrapup_seconds=20) for i in range(200)])
+        n += 200
+    with clock.frozen(datetime(2026, 12, 3, 12, 0, tzinfo=paris)):
+        response = _login(supervisor).get("/app/rapports/effectifs/", {
+            "jour": 1, "semaines": 2, "delai": 20, "niveau": 80, "indisponibilite": 30,
+            "occupation": 100})
+    assert response.status_code == 200
+    forecast = response.context["forecast"]
+    assert forecast.aht_seconds == 180 and forecast.total_calls == 200
+    [slot] = forecast.slots
+    # 200 calls in 30 min at 180 s: 20 erlangs; Erlang C gives the fewest agents at 80 % in 20 s.
+    from permanence.reports import erlang
+
+    need = erlang.staffing(calls=200, interval_minutes=30, aht_seconds=180, shrinkage=0.3)
+    assert slot.label == "09:00–09:30" and slot.agents == need.figures.agents
+    assert slot.scheduled == need.agents_scheduled
+    bad = _login(supervisor).get("/app/rapports/effectifs/", {"niveau": 150})
+    assert bad.status_code == 422

@@ -43,14 +43,21 @@ def count_label(count: int, cap: int | None = None) -> str:
 
 
 class CappedPaginator(Paginator[_T]):
-    """A Paginator whose count stops at COUNT_CAP + 1 rows: past the cap the pager says
-    "plus de 1 000" and offers the pages up to it, the filters (a period) reaching further
-    back. Counting every row of a long history cost more than the page itself (a client's
-    25,000 calls, a million call backs done)."""
+    """A Paginator whose count stops at `cap` + 1 rows (COUNT_CAP unless `cap_rows` says
+    otherwise): past the cap the pager says "plus de 1 000" and offers the pages up to it,
+    the filters (a period) reaching further back. Counting every row of a long history cost
+    more than the page itself (a client's 25,000 calls, a million call backs done)."""
+
+    cap_rows: int | None = None
 
     @property
     def cap(self) -> int:
-        return COUNT_CAP
+        return COUNT_CAP if self.cap_rows is None else self.cap_rows
+
+    @property
+    def cap_label(self) -> str:
+        """The cap as the pager shows it ("1 000", French thousands separator)."""
+        return f"{self.cap:,}".replace(",", "\u202f")
 
     @cached_property
     def count(self) -> int:

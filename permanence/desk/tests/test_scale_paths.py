@@ -47,7 +47,7 @@ def test_the_search_finds_names_messages_and_numbers(account: Any, other_account
         # The index of migration desk/0008 answers each test of the search (a change of the
         # selector's expressions would silently fall back to reading every call).
         for q in ("dupont", "0612345678"):
-            plan = _plan(Call.objects.filter(selectors.call_search_condition(q)))
+            plan = _plan(Call.objects.filter(selectors.call_search_condition(q)).order_by())
             assert "desk_call_search_trgm" in plan, plan
 
 
@@ -69,23 +69,28 @@ def test_calls_in_progress_come_from_their_partial_index(account: Any, superviso
 @pytest.mark.django_db
 def test_the_call_log_counts_up_to_the_cap(client: Any, client_user: Any, account: Any,
                                            monkeypatch: Any) -> None:
-    """Past the cap the pager stops numbering the pages and points to the period filter;
-    the pages up to the cap stay reachable."""
+    """Past the cap the pager stops numbering the pages and points to the filters; the pages
+    up to the cap stay reachable. A search counts its first SEARCH_PAGES pages only."""
     monkeypatch.setattr(counting, "COUNT_CAP", 3)
     monkeypatch.setattr("permanence.portal.views_calls.REQUESTS_PER_PAGE", 2)
-    calls = [_call(account, n) for n in range(6)]
+    monkeypatch.setattr("permanence.portal.views_calls.SEARCH_PAGES", 1)
+    calls = [_call(account, n, message="Douleur au genou") for n in range(6)]
     client.force_login(client_user)
     first = client.get(reverse("portal:calls"))
     assert first.status_code == 200
     page = first.context["page"]
     assert page.paginator.count == 4 and page.paginator.capped
     assert [r["call"] for r in first.context["rows"]] == calls[:2]
-    assert "choisissez une période" in first.content.decode()
+    assert "plus de 3 appels : précisez la recherche ou choisissez une période" in (
+        first.content.decode())
     last = client.get(reverse("portal:calls"), {"page": 9})
     assert [r["call"] for r in last.context["rows"]] == calls[2:4]
+    searched = client.get(reverse("portal:calls"), {"q": "douleur"})
+    assert searched.context["page"].paginator.count == 3
+    assert "plus de 2 appels" in searched.content.decode()
     narrowed = client.get(reverse("portal:calls"), {"q": "nobody"})
     assert not narrowed.context["page"].paginator.capped
-    assert "choisissez une période" not in narrowed.content.decode()
+    assert "précisez la recherche" not in narrowed.content.decode()
 
 
 @pytest.mark.django_db
@@ -101,6 +106,6 @@ def test_the_call_backs_pager_counts_up_to_the_cap(client: Any, agent: Any, acco
     page = response.context["page"]
     assert page.paginator.count == 61 and page.paginator.capped
     assert len(page.object_list) == 50
-    assert "affinez les filtres" in response.content.decode()
+    assert "plus de 60 rappels : affinez les filtres" in response.content.decode()
     few = client.get(reverse("desk:callbacks"), {"status": "fait", "page": 2})
     assert not few.context["page"].has_next()

@@ -14,11 +14,17 @@ the event to the agent's websocket, and the calls list at scale (API and /app/po
   message on the socket, through the process's pump (processing in the background, as in
   production; one warm-up event first). Target p95 < 100 ms.
 - Calls at scale: BENCH_DESK_CALLS (default 200,000; the issue's figure is 5,000,000) calls
-  over 200 accounts, written by one INSERT … SELECT over a generated series (PostgreSQL
-  generate_series; a recursive CTE on SQLite), every column from the model's defaults; then
+  over 200 accounts (each with every kind of call: answered, missed, abandoned; callers'
+  names, messages), written by INSERT … SELECT over a generated series (PostgreSQL
+  generate_series; a recursive CTE on SQLite), the other columns from the model's defaults;
+  the call backs the missed and abandoned ones owed (the last two days' still to do); then
+  VACUUM ANALYZE, as autovacuum would after such an insert. The calls the webhook and pop
+  runs left in progress are ended (a quiet desk: the home's slowest case). Then
   GET /api/v1/calls (supervisor, an agent of 3 accounts, one account, a time window, deep by
-  cursor), the /app/poste/ pages, and the espace client's « Appels et messages » of one
-  account (first, second and 40th page): p95 < 150 ms, queries constant."""
+  cursor), the /app/poste/ pages (home, Rappels to do, done, of one account; Équipe), and the
+  espace client's « Appels et messages » of one account (first, second and 40th page; a
+  week a year ago, to handle, searches by number, by name and by a common word):
+  p95 < 150 ms, queries constant."""
 
 from __future__ import annotations
 

@@ -1749,6 +1749,34 @@ def test_api_write_with_invalid_body_is_rejected_before_any_write(
         assert snapshot() == before, (key, role)
 
 
+@pytest.mark.parametrize("role", sorted(AUTHENTICATED))
+def test_a_call_to_an_unknown_number_is_the_supervisors(ctx: Ctx, role: str) -> None:
+    """A call to a number no account has (kept and flagged, never dropped) belongs to no
+    account: supervisors and administrators, who are told of it, open it and find it in
+    GET /api/v1/calls; nobody else, billing included although it sees every account
+    (desk.selectors.calls_visible_to, the one rule for pages and API)."""
+    from django.utils import timezone
+
+    from permanence.desk.models import Call
+
+    now = timezone.now()
+    call = Call.objects.create(call_id="authz-unknown", account=None, unknown_number=True,
+                               to_number="+33100000009", offered_at=now, created_at=now)
+    client = _client(api_token_for(ctx.users[role]))
+    listed = [i["call_id"] for i in client.get("/api/v1/calls").json()["items"]]
+    page = _client()
+    page.force_login(ctx.users[role], backend="django.contrib.auth.backends.ModelBackend")
+    before = snapshot()
+    status = page.get(reverse("desk:call", kwargs={"pk": call.pk})).status_code
+    if role in MANAGERS:
+        assert "authz-unknown" in listed and status == 200
+    else:
+        # Who takes no call is refused the call screen (403); an agent does not find it.
+        assert "authz-unknown" not in listed
+        assert status == (404 if role in (AGENT, OTHER_AGENT) else 403), status
+        assert snapshot() == before
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_django_admin_is_closed_to_every_role(ctx: Ctx, role: str) -> None:
     """No application role is a superuser: /django-admin/ always sends to its own login."""

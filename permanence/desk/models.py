@@ -104,6 +104,13 @@ class CallState(models.TextChoices):
     ENDED = "ended", pgettext_lazy("state of a telephone call", "Terminé")
 
 
+# Calls in progress: what the desk home lists (desk.selectors.desk_calls) and the partial
+# index `call_active` covers — the same tuple, so that PostgreSQL sees the query's condition
+# implies the index's.
+ACTIVE_CALL_STATES = (CallState.RINGING, CallState.ANSWERED, CallState.ON_HOLD,
+                      CallState.WRAPUP)
+
+
 # Events can arrive late or twice: the processing (desk.calls) moves only forward along this
 # table and ignores a move the table does not allow (the call already went past it).
 CALL_TRANSITIONS: dict[str, set[str]] = {
@@ -189,6 +196,11 @@ class Call(models.Model):
             models.Index(fields=["agent", "-offered_at"], name="call_agent_recent"),
             models.Index(fields=["-offered_at", "-id"], name="call_recent"),
             models.Index(fields=["from_number", "-offered_at"], name="call_caller"),
+            # The calls in progress are a handful among millions: without this index the
+            # desk home's « en cours » list walked `call_recent` through every ended call
+            # when fewer than a page of calls were in progress (0.8 s at 5,000,000 calls).
+            models.Index(fields=["-offered_at", "-id"], name="call_active",
+                         condition=models.Q(state__in=ACTIVE_CALL_STATES)),
         ]
 
     def __str__(self) -> str:

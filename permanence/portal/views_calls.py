@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Min
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permanence.core.access import AuthedHttpRequest, client_required
+from permanence.core.counting import CappedPaginator
 from permanence.desk import digest, forwarding, record
 from permanence.desk import selectors as desk_selectors
 from permanence.desk.models import Forward
@@ -27,6 +27,7 @@ from .forms_calls import CallFilterForm
 from .views import REQUESTS_PER_PAGE, _base
 
 CSV_MAX_ROWS = 50_000
+SEARCH_PAGES = 10
 
 
 def _filtered(request: AuthedHttpRequest, account: Any,
@@ -41,7 +42,13 @@ def calls(request: AuthedHttpRequest) -> HttpResponse:
     account, context = _base(request)
     motifs = desk_selectors.motif_labels(account)
     form, qs = _filtered(request, account, motifs)
-    page = Paginator(qs, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
+    # Counted up to 1,000 calls: years of calls are not counted for each page shown. A search
+    # up to its first SEARCH_PAGES pages: a common word matches thousands of calls, and
+    # counting them read each one (beyond, the client narrows the search).
+    paginator: CappedPaginator[Any] = CappedPaginator(qs, REQUESTS_PER_PAGE)
+    if form.is_bound and form.is_valid() and form.cleaned_data.get("q"):
+        paginator.cap_rows = SEARCH_PAGES * REQUESTS_PER_PAGE
+    page = paginator.get_page(request.GET.get("page"))
     by_call: dict[int, list[Forward]] = defaultdict(list)
     for f in Forward.objects.filter(call_id__in=[c.pk for c in page.object_list]).order_by(
             "level", "created_at", "id"):

@@ -92,6 +92,7 @@ def seed() -> tuple[Any, Any, list[Any]]:
             "resolved_at": f"CASE WHEN i %% 50 <> 0 THEN {created} + INTERVAL '5 hours' END",
             "resolution_business_seconds": "CASE WHEN i %% 50 <> 0 THEN 3600 + i %% 172800 END",
             "resolution_on_time": "CASE WHEN i %% 50 <> 0 THEN i %% 7 <> 0 END",
+            "followed_up": "i %% 9 = 0", "reopen_count": "CASE WHEN i %% 30 = 0 THEN 1 ELSE 0 END",
         }, stamps={"created_at": (SPAN, N_CONVERSATIONS), "updated_at": (SPAN, N_CONVERSATIONS),
                    "last_message_at": (SPAN, N_CONVERSATIONS)}, now=now, label="conversations")
     conv_first = Conversation.objects.get(reference="REP-1").pk
@@ -103,6 +104,9 @@ def seed() -> tuple[Any, Any, list[Any]]:
             "token": "md5(i::text)",
         }, stamps={"sent_at": (SPAN, surveys), "answered_at": (SPAN, surveys)}, now=now,
             label="survey answers")
+    with connection.cursor() as cursor:  # as autovacuum would: visibility maps, statistics
+        for model in (Call, Contact, Conversation, SurveyResponse):
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     return supervisor, agent, accounts
 
 

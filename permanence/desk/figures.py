@@ -61,23 +61,24 @@ def inbound_calls(scope: Scope, start: datetime, end: datetime) -> QuerySet[Call
 
 def call_figures(scope: Scope, start: datetime, end: datetime,
                  service_seconds: int = SERVICE_SECONDS) -> dict[str, Any]:
-    answered = Q(answered_at__isnull=False)
-    abandoned = Q(outcome=CallOutcome.ABANDONED)
+    """One aggregate over the period's calls, both directions (inbound ones are offered)."""
+    inbound = Q(direction=CallDirection.INBOUND)
+    answered = inbound & Q(answered_at__isnull=False)
+    abandoned = inbound & Q(outcome=CallOutcome.ABANDONED)
     short = abandoned & Q(ended_at__lt=F("offered_at") + timedelta(seconds=SHORT_ABANDON_SECONDS))
     handled = answered & Q(ended_at__isnull=False)
-    agg = inbound_calls(scope, start, end).aggregate(
-        offered=Count("id"), answered=Count("id", filter=answered),
+    return _calls(scope, start, end).aggregate(
+        offered=Count("id", filter=inbound), answered=Count("id", filter=answered),
         within=Count("id", filter=answered & Q(wait_seconds__lte=service_seconds)),
         abandoned=Count("id", filter=abandoned), short_abandoned=Count("id", filter=short),
-        voicemail=Count("id", filter=Q(outcome=CallOutcome.VOICEMAIL)),
-        missed=Count("id", filter=Q(outcome=CallOutcome.MISSED)),
+        voicemail=Count("id", filter=inbound & Q(outcome=CallOutcome.VOICEMAIL)),
+        missed=Count("id", filter=inbound & Q(outcome=CallOutcome.MISSED)),
         wait_answered=Avg("wait_seconds", filter=answered),
         handled=Count("id", filter=handled),
         handle_seconds=Sum(F("talk_seconds") + F("hold_seconds") + Coalesce("wrapup_seconds", 0),
                            filter=handled & Q(talk_seconds__isnull=False)),
-        talk_seconds=Sum("talk_seconds", filter=handled))
-    agg["outbound"] = _calls(scope, start, end).filter(direction=CallDirection.OUTBOUND).count()
-    return agg
+        talk_seconds=Sum("talk_seconds", filter=handled),
+        outbound=Count("id", filter=Q(direction=CallDirection.OUTBOUND)))
 
 
 def daily_calls(scope: Scope, start: datetime, end: datetime, tz: Any) -> dict[Any, dict[str, int]]:

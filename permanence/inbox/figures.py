@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from permanence.core import clock
 from permanence.core.percentiles import percentile
 
-from .models import OPEN_STATUSES, Conversation, Kind, Status, StatusChange
+from .models import FOLLOW_UP_DAYS, OPEN_STATUSES, Conversation, Kind
 from .models_complaints import SurveyResponse
 
-FCR_DAYS = 7  # "no further contact from the same contact on the same motif within 7 days"
+FCR_DAYS = FOLLOW_UP_DAYS
 AGE_BUCKETS = ((1, "< 1 j"), (3, "1–3 j"), (7, "3–7 j"), (None, "> 7 j"))
 
 
@@ -52,17 +52,9 @@ def cohort(scope: Scope, start: datetime, end: datetime) -> QuerySet[Conversatio
     return _scoped(scope).filter(created_at__gte=start, created_at__lt=end)
 
 
-def conversation_figures(scope: Scope, start: datetime, end: datetime,
-                         fcr_days: int = FCR_DAYS) -> dict[str, Any]:
+def conversation_figures(scope: Scope, start: datetime, end: datetime) -> dict[str, Any]:
     qs = cohort(scope, start, end)
-    later_same_motif = Conversation.objects.filter(
-        contact_id=OuterRef("contact_id"), motif=OuterRef("motif"), merged_into__isnull=True,
-        created_at__gt=OuterRef("created_at"),
-        created_at__lte=OuterRef("created_at") + timedelta(days=fcr_days))
-    reopened = StatusChange.objects.filter(
-        conversation_id=OuterRef("pk"), from_status__in=[Status.RESOLVED, Status.CLOSED],
-        to_status=Status.OPEN)
-    agg = qs.annotate(came_back=Exists(later_same_motif), was_reopened=Exists(reopened)).aggregate(
+    agg = qs.aggregate(
         total=Count("id"),
         answered=Count("id", filter=Q(first_response_business_seconds__isnull=False)),
         first_judged=Count("id", filter=Q(first_response_on_time__isnull=False)),
@@ -70,12 +62,12 @@ def conversation_figures(scope: Scope, start: datetime, end: datetime,
         resolved=Count("id", filter=Q(resolution_business_seconds__isnull=False)),
         resolution_judged=Count("id", filter=Q(resolution_on_time__isnull=False)),
         resolution_on_time=Count("id", filter=Q(resolution_on_time=True)),
-        # FCR over the resolved conversations with a known contact.
+        # FCR over the resolved conversations with a known contact (flags kept by services).
         fcr_base=Count("id", filter=Q(resolved_at__isnull=False, contact__isnull=False)),
         fcr_kept=Count("id", filter=Q(resolved_at__isnull=False, contact__isnull=False,
-                                      came_back=False)),
-        reopened=Count("id", filter=Q(was_reopened=True)),
-        ever_resolved=Count("id", filter=Q(resolved_at__isnull=False) | Q(was_reopened=True)),
+                                      followed_up=False)),
+        reopened=Count("id", filter=Q(reopen_count__gt=0)),
+        ever_resolved=Count("id", filter=Q(resolved_at__isnull=False) | Q(reopen_count__gt=0)),
         complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)))
     answered_qs = qs.filter(first_response_business_seconds__isnull=False)
     resolved_qs = qs.filter(resolution_business_seconds__isnull=False)
@@ -134,19 +126,23 @@ def backlog(scope: Scope) -> dict[str, Any]:
 def survey_figures(scope: Scope, start: datetime, end: datetime) -> dict[str, int]:
     """Satisfaction answers given in the period, on the scope's conversations."""
     qs = SurveyResponse.objects.filter(
-        sent_at__lt=end, conversation__in=_scoped(scope).values("pk"))
+        Q(sent_at__gte=start, sent_at__lt=end) | Q(answered_at__gte=start, answered_at__lt=end),
+        conversation__account__in=scope.accounts, conversation__merged_into__isnull=True)
+    if scope.account_id:
+        qs = qs.filter(conversation__account_id=scope.account_id)
+    if scope.agent_id:
+        qs = qs.filter(conversation__assignee_id=scope.agent_id)
+    if scope.channel:
+        qs = qs.filter(conversation__channel=scope.channel)
+    answered = Q(answered_at__gte=start, answered_at__lt=end)
     return qs.aggregate(
-        sent=Count("id", filter=Q(sent_at__gte=start)),
-        answered=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end)),
-        csat_n=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
-                                    csat__isnull=False)),
-        satisfied=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
-                                       csat__gte=4)),
-        nps_n=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
-                                   nps__isnull=False)),
-        promoters=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end, nps__gte=9)),
-        detractors=Count("id", filter=Q(answered_at__gte=start, answered_at__lt=end,
-                                        nps__lte=6)))
+        sent=Count("id", filter=Q(sent_at__gte=start, sent_at__lt=end)),
+        answered=Count("id", filter=answered),
+        csat_n=Count("id", filter=answered & Q(csat__isnull=False)),
+        satisfied=Count("id", filter=answered & Q(csat__gte=4)),
+        nps_n=Count("id", filter=answered & Q(nps__isnull=False)),
+        promoters=Count("id", filter=answered & Q(nps__gte=9)),
+        detractors=Count("id", filter=answered & Q(nps__lte=6)))
 
 
 def cohort_rows(scope: Scope, start: datetime, end: datetime, which: str) -> QuerySet[Conversation]:
@@ -157,9 +153,7 @@ def cohort_rows(scope: Scope, start: datetime, end: datetime, which: str) -> Que
     elif which == "reclamations":
         qs = qs.filter(kind=Kind.COMPLAINT)
     elif which == "rouverts":
-        qs = qs.filter(Exists(StatusChange.objects.filter(
-            conversation_id=OuterRef("pk"), from_status__in=[Status.RESOLVED, Status.CLOSED],
-            to_status=Status.OPEN)))
+        qs = qs.filter(reopen_count__gt=0)
     return qs.select_related("account", "contact", "assignee").order_by("-created_at", "-pk")
 
 
@@ -194,30 +188,30 @@ def open_load(scope: Scope) -> dict[int, int]:
     return {row["assignee_id"]: row["n"] for row in rows}
 
 
-def conversations_by_agent(scope: Scope, start: datetime, end: datetime,
-                           fcr_days: int = FCR_DAYS) -> dict[int, dict[str, Any]]:
+def conversations_by_agent(scope: Scope, start: datetime,
+                           end: datetime) -> dict[int, dict[str, Any]]:
     """Per assignee, over the period's cohort: conversations, resolved, first responses on
     time, first-contact resolutions — one query."""
-    later_same_motif = Conversation.objects.filter(
-        contact_id=OuterRef("contact_id"), motif=OuterRef("motif"), merged_into__isnull=True,
-        created_at__gt=OuterRef("created_at"),
-        created_at__lte=OuterRef("created_at") + timedelta(days=fcr_days))
-    rows = (cohort(scope, start, end).filter(assignee__isnull=False)
-            .annotate(came_back=Exists(later_same_motif)).values("assignee_id").annotate(
+    rows = (cohort(scope, start, end).filter(assignee__isnull=False).values("assignee_id")
+            .annotate(
                 total=Count("id"), resolved=Count("id", filter=Q(resolved_at__isnull=False)),
                 first_judged=Count("id", filter=Q(first_response_on_time__isnull=False)),
                 first_on_time=Count("id", filter=Q(first_response_on_time=True)),
                 fcr_base=Count("id", filter=Q(resolved_at__isnull=False,
                                               contact__isnull=False)),
                 fcr_kept=Count("id", filter=Q(resolved_at__isnull=False, contact__isnull=False,
-                                              came_back=False))))
+                                              followed_up=False))))
     return {row["assignee_id"]: dict(row) for row in rows}
 
 
 def csat_by_agent(scope: Scope, start: datetime, end: datetime) -> dict[int, dict[str, Any]]:
-    rows = (SurveyResponse.objects.filter(
+    qs = SurveyResponse.objects.filter(
         answered_at__gte=start, answered_at__lt=end, csat__isnull=False,
-        conversation__in=_scoped(scope).values("pk"), conversation__assignee__isnull=False)
-        .values("conversation__assignee_id").annotate(
-            n=Count("id"), satisfied=Count("id", filter=Q(csat__gte=4))))
+        conversation__account__in=scope.accounts, conversation__assignee__isnull=False)
+    if scope.account_id:
+        qs = qs.filter(conversation__account_id=scope.account_id)
+    if scope.channel:
+        qs = qs.filter(conversation__channel=scope.channel)
+    rows = qs.values("conversation__assignee_id").annotate(
+        n=Count("id"), satisfied=Count("id", filter=Q(csat__gte=4)))
     return {row["conversation__assignee_id"]: dict(row) for row in rows}

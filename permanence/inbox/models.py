@@ -34,6 +34,10 @@ class Status(models.TextChoices):
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL)
 
+# First-contact resolution: no new conversation from the same contact on the same motif within
+# this many days (Conversation.followed_up, kept by inbox.services).
+FOLLOW_UP_DAYS = 7
+
 # Allowed status changes; conversation_set_status refuses anything else.
 TRANSITIONS: dict[str, set[str]] = {
     Status.NEW: {Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL,
@@ -229,6 +233,11 @@ class Conversation(models.Model):
     resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
     first_response_on_time = models.BooleanField(null=True, blank=True)
     resolution_on_time = models.BooleanField(null=True, blank=True)
+    # For first-contact resolution and the reopen rate, kept as they happen (reports read
+    # flags, never a subquery per row): the same contact came back on the same motif within
+    # FOLLOW_UP_DAYS of this one (inbox.services._follow_ups); times reopened after resolution.
+    followed_up = models.BooleanField(default=False)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
     # Denormalised text for full-text search (subject, contact, messages).
     search_text = models.TextField(blank=True, default="")
     # The start of the last message, on one line, for the inbox list (set by the services that

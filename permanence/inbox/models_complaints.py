@@ -110,6 +110,9 @@ class SurveyResponse(models.Model):
             models.CheckConstraint(condition=models.Q(nps__isnull=True) | models.Q(
                 nps__gte=0, nps__lte=10), name="survey_nps_0_10"),
         ]
+        # The reports read a period's surveys by when they were sent and when answered.
+        indexes = [models.Index(fields=["sent_at"], name="survey_sent_at"),
+                   models.Index(fields=["answered_at"], name="survey_answered_at")]
 
     def __str__(self) -> str:
         return f"Satisfaction {self.conversation_id}"

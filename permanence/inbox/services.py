@@ -34,6 +34,7 @@ from permanence.core.validators import normalise_phone
 from . import attachments as attachment_store
 from . import events, reach, routing, sla
 from .models import (
+    FOLLOW_UP_DAYS,
     OPEN_STATUSES,
     TRANSITIONS,
     AgentPresence,
@@ -219,6 +220,26 @@ def sla_compute(conversation: Conversation, *, now: datetime | None = None) -> N
     _durations(conversation, clock_view(spec, counting), first_due)
 
 
+def _follow_ups(conversation: Conversation) -> None:
+    """The same contact on the same motif within FOLLOW_UP_DAYS: the earlier conversation
+    was not resolved at the first contact. Run when a conversation opens and when its motif
+    changes (both directions: it may follow an earlier one, or a later one may exist)."""
+    if conversation.contact_id is None:
+        return
+    window = timedelta(days=FOLLOW_UP_DAYS)
+    same = Conversation.objects.filter(contact_id=conversation.contact_id,
+                                       motif=conversation.motif, merged_into__isnull=True
+                                       ).exclude(pk=conversation.pk)
+    same.filter(created_at__lt=conversation.created_at,
+                created_at__gte=conversation.created_at - window,
+                followed_up=False).update(followed_up=True)
+    later = same.filter(created_at__gt=conversation.created_at,
+                        created_at__lte=conversation.created_at + window).exists()
+    if later != conversation.followed_up:
+        conversation.followed_up = later
+        Conversation.objects.filter(pk=conversation.pk).update(followed_up=later)
+
+
 def _durations(conversation: Conversation, counted: CalendarSpec,
                first_due: datetime | None) -> None:
     """For the reports, once each is known: business seconds to the first response and to
@@ -334,6 +355,7 @@ def conversation_open_with_message(incoming: Incoming, *,
     routing.apply_rules(conversation)  # may set priority, team, assignee (before SLA)
     sla_compute(conversation, now=now)
     conversation.save()
+    _follow_ups(conversation)
     routing.apply_tags(conversation)
     if conversation.kind == Kind.COMPLAINT:
         complaint = complaint_ensure(conversation)
@@ -690,6 +712,8 @@ def _stamp(conversation: Conversation, current: str, target: str, actor: User | 
         conversation.closed_at = now
         conversation.resolved_at = conversation.resolved_at or now
     if target == Status.OPEN:
+        if current in (Status.RESOLVED, Status.CLOSED):
+            conversation.reopen_count += 1
         conversation.closed_at = None
         conversation.resolved_at = None
 
@@ -842,6 +866,8 @@ def conversation_update(*, actor: User, conversation: Conversation, data: dict[s
     if {"priority", "kind"} & changes.keys():
         sla_compute(conversation, now=now)
     conversation.save()
+    if "motif" in changes:
+        _follow_ups(conversation)
     if conversation.kind == Kind.COMPLAINT:
         complaint_ensure(conversation)
     _system(conversation, "qualified", {k: v for k, v in changes.items()}, now, actor=actor)

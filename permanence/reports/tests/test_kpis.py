@@ -144,21 +144,53 @@ def test_conversation_indicators(supervisor: Any, account: Any) -> None:
     assert values["complaints"] == 1 and values["complaint_rate"] == round(1 / 6, 4)
 
 
-def test_first_contact_resolution_and_reopening(supervisor: Any, account: Any) -> None:
-    contact = Contact.objects.create(account=account, name="Jeanne Petit",
-                                     email="jeanne@exemple.fr")
-    resolved = {"status": "resolu", "resolved_at": NOON, "contact": contact}
-    came_back = _conversation(account, NOON, motif="facturation", **resolved)
-    _conversation(account, NOON + timedelta(days=3), motif="facturation", contact=contact)
-    _conversation(account, NOON, motif="livraison", **resolved)  # no later contact: kept
+def _opened(account: Any, at: datetime, motif: str) -> Conversation:
+    from permanence.core import clock
+    from permanence.inbox import services
+
+    with clock.frozen(at):
+        return services.conversation_open(services.Incoming(
+            account=account, channel="email", subject=f"Au sujet de {motif}",
+            body_text="Bonjour", contact_email="jeanne@exemple.fr", contact_name="Jeanne",
+            motif=motif, acknowledge=False))
+
+
+def _status(conversation: Conversation, agent: Any, at: datetime, status: str) -> None:
+    from permanence.core import clock
+    from permanence.inbox import services
+
+    with clock.frozen(at):
+        services.conversation_set_status(actor=agent, conversation=conversation, status=status)
+
+
+def test_first_contact_resolution_and_reopening(supervisor: Any, agent: Any,
+                                                account: Any) -> None:
+    came_back = _opened(account, NOON, "facturation")
+    _status(came_back, agent, NOON + timedelta(hours=1), "resolu")
+    _opened(account, NOON + timedelta(days=3), "facturation")  # the same person, same motif
+    kept = _opened(account, NOON, "livraison")  # no later contact on this motif: kept
+    _status(kept, agent, NOON + timedelta(hours=1), "resolu")
     # A later contact on the same motif after 7 days does not count against it.
-    kept_late = _conversation(account, NOON, motif="retour", **resolved)
-    _conversation(account, NOON + timedelta(days=8), motif="retour", contact=contact)
-    StatusChange.objects.create(conversation=came_back, from_status="resolu",
-                                to_status="ouvert", at=NOON + timedelta(hours=1))
+    kept_late = _opened(account, NOON, "retour")
+    _status(kept_late, agent, NOON + timedelta(hours=1), "resolu")
+    _opened(account, NOON + timedelta(days=8), "retour")
+    # Reopened once after its resolution, then resolved again.
+    _status(kept, agent, NOON + timedelta(hours=2), "ouvert")
+    _status(kept, agent, NOON + timedelta(hours=3), "resolu")
     values = _figures(supervisor, DAY)
-    assert kept_late.pk and values["fcr_rate"] == round(2 / 3, 4)
+    assert values["fcr_rate"] == round(2 / 3, 4)
     assert values["reopen_rate"] == round(1 / 3, 4)
+    # A motif set later by qualification is judged the same way.
+    late = _opened(account, NOON + timedelta(days=20), "")
+    _opened(account, NOON + timedelta(days=21), "information")
+    from permanence.core import clock
+    from permanence.inbox import services
+
+    with clock.frozen(NOON + timedelta(days=22)):
+        services.conversation_update(actor=agent, conversation=late,
+                                     data={"motif": "information"})
+    late.refresh_from_db()
+    assert late.followed_up is True
 
 
 def test_satisfaction_and_campaigns(supervisor: Any, account: Any, agent: Any) -> None:

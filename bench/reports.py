@@ -101,7 +101,7 @@ def seed() -> tuple[Any, Any, list[Any]]:
         insert_series(SurveyResponse, 1, surveys, {
             "conversation_id": f"{conv_first} + (i * 10 - 10)",
             "csat": "1 + i %% 5", "nps": "i %% 11", "ask_nps": "true",
-            "token": "md5(i::text)",
+            "token": "md5(i::text)", "account_id": f"{first} + ((i * 10 - 9) %% {N_ACCOUNTS})",
         }, stamps={"sent_at": (SPAN, surveys), "answered_at": (SPAN, surveys)}, now=now,
             label="survey answers")
     with connection.cursor() as cursor:  # as autovacuum would: visibility maps, statistics

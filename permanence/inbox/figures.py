@@ -127,9 +127,9 @@ def survey_figures(scope: Scope, start: datetime, end: datetime) -> dict[str, in
     """Satisfaction answers given in the period, on the scope's conversations."""
     qs = SurveyResponse.objects.filter(
         Q(sent_at__gte=start, sent_at__lt=end) | Q(answered_at__gte=start, answered_at__lt=end),
-        conversation__account__in=scope.accounts, conversation__merged_into__isnull=True)
+        account__in=scope.accounts)
     if scope.account_id:
-        qs = qs.filter(conversation__account_id=scope.account_id)
+        qs = qs.filter(account_id=scope.account_id)
     if scope.agent_id:
         qs = qs.filter(conversation__assignee_id=scope.agent_id)
     if scope.channel:
@@ -207,9 +207,9 @@ def conversations_by_agent(scope: Scope, start: datetime,
 def csat_by_agent(scope: Scope, start: datetime, end: datetime) -> dict[int, dict[str, Any]]:
     qs = SurveyResponse.objects.filter(
         answered_at__gte=start, answered_at__lt=end, csat__isnull=False,
-        conversation__account__in=scope.accounts, conversation__assignee__isnull=False)
+        account__in=scope.accounts, conversation__assignee__isnull=False)
     if scope.account_id:
-        qs = qs.filter(conversation__account_id=scope.account_id)
+        qs = qs.filter(account_id=scope.account_id)
     if scope.channel:
         qs = qs.filter(conversation__channel=scope.channel)
     rows = qs.values("conversation__assignee_id").annotate(

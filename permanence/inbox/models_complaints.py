@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -92,6 +93,10 @@ class SurveyResponse(models.Model):
 
     conversation = models.ForeignKey("inbox.Conversation", on_delete=models.CASCADE,
                                      related_name="surveys")
+    # The conversation's account, copied when the survey is saved: the reports count a
+    # period's answers per account without joining every conversation.
+    account = models.ForeignKey("accounts.ClientAccount", null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey("inbox.Contact", null=True, on_delete=models.SET_NULL,
                                 related_name="surveys")
     token = models.CharField(max_length=40, unique=True, default=new_survey_token)
@@ -116,3 +121,8 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"Satisfaction {self.conversation_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.account_id is None:
+            self.account_id = self.conversation.account_id
+        super().save(*args, **kwargs)

@@ -80,8 +80,7 @@ def satisfaction(user: User, *, days: int = 90, account_id: int | None = None) -
         {"id": row["account_id"], "name": row["account_name"], "sent": row["sent"],
          "answered": row["answered"],
          "average": round(float(row["avg"]), 2) if row["avg"] is not None else None}
-        for row in qs.annotate(account_id=F("conversation__account_id"),
-                               account_name=F("conversation__account__name"))
+        for row in qs.annotate(account_name=F("account__name"))
         .values("account_id", "account_name")
         .annotate(sent=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)),
                   avg=Avg("csat")).order_by("account_name")]

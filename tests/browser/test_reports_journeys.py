@@ -65,7 +65,7 @@ def test_a_supervisor_follows_a_figure_down_to_its_calls(
     page_checked(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Exporter (XLSX)").click()
-    book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+    book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][0] == "Identifiant" and len(rows) == 2
     assert rows[1][2] == account.name and rows[1][4] == "Abandonné"

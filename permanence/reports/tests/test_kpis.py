@@ -12,7 +12,7 @@ import pytest
 
 from permanence.desk.models import AgentStateChange, Call, CallOutcome
 from permanence.desk.models_campaigns import Campaign, CampaignAttempt, CampaignTarget
-from permanence.inbox.models import Contact, Conversation, StatusChange
+from permanence.inbox.models import Conversation
 from permanence.inbox.models_complaints import SurveyResponse
 from permanence.reports import kpis
 

@@ -220,10 +220,11 @@ def sla_compute(conversation: Conversation, *, now: datetime | None = None) -> N
     _durations(conversation, clock_view(spec, counting), first_due)
 
 
-def _follow_ups(conversation: Conversation) -> None:
+def _follow_ups(conversation: Conversation, *, opening: bool = False) -> None:
     """The same contact on the same motif within FOLLOW_UP_DAYS: the earlier conversation
-    was not resolved at the first contact. Run when a conversation opens and when its motif
-    changes (both directions: it may follow an earlier one, or a later one may exist)."""
+    was not resolved at the first contact. Run when a conversation opens (one UPDATE: nothing
+    is later than a conversation being opened) and when its motif changes (both directions:
+    it may follow an earlier one, or a later one may exist)."""
     if conversation.contact_id is None:
         return
     window = timedelta(days=FOLLOW_UP_DAYS)
@@ -233,6 +234,8 @@ def _follow_ups(conversation: Conversation) -> None:
     same.filter(created_at__lt=conversation.created_at,
                 created_at__gte=conversation.created_at - window,
                 followed_up=False).update(followed_up=True)
+    if opening:
+        return
     later = same.filter(created_at__gt=conversation.created_at,
                         created_at__lte=conversation.created_at + window).exists()
     if later != conversation.followed_up:
@@ -355,7 +358,7 @@ def conversation_open_with_message(incoming: Incoming, *,
     routing.apply_rules(conversation)  # may set priority, team, assignee (before SLA)
     sla_compute(conversation, now=now)
     conversation.save()
-    _follow_ups(conversation)
+    _follow_ups(conversation, opening=True)
     routing.apply_tags(conversation)
     if conversation.kind == Kind.COMPLAINT:
         complaint = complaint_ensure(conversation)

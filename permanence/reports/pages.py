@@ -140,7 +140,9 @@ def tiles(user: User, filters: kpis.Filters, drill_url: str) -> tuple[dict[str, 
     return groups, now
 
 
-def chart_data(user: User, filters: kpis.Filters) -> dict[str, Any]:
+def chart_data(user: User, filters: kpis.Filters, computed: dict[str, Any]) -> dict[str, Any]:
+    """The charts of the period; `computed` is kpis.compute's result for it (the waiting
+    times come from the same pass over the calls as the figures)."""
     accounts = kpis.visible_accounts(user)
     conv_scope = inbox_figures.Scope(accounts, filters.account_id, filters.agent_id,
                                      filters.channel)
@@ -159,7 +161,7 @@ def chart_data(user: User, filters: kpis.Filters) -> dict[str, Any]:
     labels = dict(Channel.choices)
     by_channel = [(str(labels.get(r["channel"], r["channel"])), r["n"])
                   for r in inbox_figures.volume_by(conv_scope, start, end, "channel")]
-    waits = (desk_figures.wait_distribution(desk_scope, start, end) if phone else [])
+    waits = desk_figures.wait_distribution(computed["counts"]["calls"]) if phone else []
     backlog = inbox_figures.backlog(conv_scope)
     return {
         "series": charts.time_series(filters.start_day, filters.end_day, series),

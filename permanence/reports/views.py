@@ -56,9 +56,10 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
                                "challenges": objectives.challenges_running()}
     if chosen is None:
         return render(request, "reports/home.html", context, status=422)
-    groups, _now = pages.tiles(request.user, chosen, reverse("reports_drill"))
+    groups, now = pages.tiles(request.user, chosen, reverse("reports_drill"))
     query = pages.filter_query(chosen)
-    context.update(filters=chosen, groups=groups, charts=pages.chart_data(request.user, chosen),
+    context.update(filters=chosen, groups=groups,
+                   charts=pages.chart_data(request.user, chosen, now),
                    previous=chosen.previous(), query=query)
     return render(request, "reports/home.html", context)
 

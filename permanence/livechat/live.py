@@ -64,6 +64,13 @@ def chat_changed(session_id: int, status: str, reason: str) -> None:
            (AGENTS_GROUP, {"type": "chat.queue", "chat": session_id, "reason": reason})])
 
 
+def chat_opened(session_id: int, conversation_id: int) -> None:
+    """The chat's first message opened its conversation: the sockets following the chat
+    join the conversation's group, where its messages are announced."""
+    _send([(chat_group(session_id), {"type": "chat.opened", "chat": session_id,
+                                     "conversation": conversation_id})])
+
+
 def chat_typing(session_id: int, who: str, typing: bool) -> None:
     _send([(chat_group(session_id), {"type": "chat.typing", "chat": session_id, "who": who,
                                      "typing": typing})])

@@ -62,12 +62,25 @@ def session_for_token(token: str) -> ChatSession:
     return session
 
 
+def conversation_of(session_id: int) -> int | None:
+    """The chat's conversation (None until the first message opens it; never changes then)."""
+    return (ChatSession.objects.filter(pk=session_id)
+            .values_list("conversation_id", flat=True).first())
+
+
 def visitor_messages(session: ChatSession, *, after: int = 0,
                      limit: int = 200) -> QuerySet[Message]:
     """The transcript as the visitor sees it, after message id `after`, oldest first."""
-    if session.conversation_id is None:
+    return visitor_messages_in(session.conversation_id, after=after, limit=limit)
+
+
+def visitor_messages_in(conversation_id: int | None, *, after: int = 0,
+                        limit: int = 200) -> QuerySet[Message]:
+    """`visitor_messages` of the chat whose conversation is `conversation_id` (the sockets
+    know it: no need to read the session again)."""
+    if conversation_id is None:
         return Message.objects.none()
-    return (Message.objects.filter(conversation_id=session.conversation_id, pk__gt=after)
+    return (Message.objects.filter(conversation_id=conversation_id, pk__gt=after)
             .filter(Q(direction__in=(Direction.IN, Direction.OUT))
                     | Q(direction=Direction.SYSTEM, event__in=VISITOR_EVENTS))
             .prefetch_related("attachments").order_by("pk")[:limit])
@@ -76,9 +89,14 @@ def visitor_messages(session: ChatSession, *, after: int = 0,
 def staff_messages(session: ChatSession, *, after: int = 0,
                    limit: int = 500) -> QuerySet[Message]:
     """The transcript as the console shows it (internal notes too)."""
-    if session.conversation_id is None:
+    return staff_messages_in(session.conversation_id, after=after, limit=limit)
+
+
+def staff_messages_in(conversation_id: int | None, *, after: int = 0,
+                      limit: int = 500) -> QuerySet[Message]:
+    if conversation_id is None:
         return Message.objects.none()
-    return (Message.objects.filter(conversation_id=session.conversation_id, pk__gt=after)
+    return (Message.objects.filter(conversation_id=conversation_id, pk__gt=after)
             .exclude(direction=Direction.SYSTEM, event__in=("status", "assigned"))
             .select_related("author").prefetch_related("attachments").order_by("pk")[:limit])
 

@@ -166,6 +166,9 @@ def visitor_message_send(*, session: ChatSession, client_id: Any, body: Any,
     if session.conversation is None:
         conversation, message = inbox.conversation_open_with_message(incoming)
         session.conversation = conversation
+        # Sockets that follow the chat since before it had a conversation (a console that
+        # watched it, the visitor's other tabs) join the conversation's group on this.
+        transaction.on_commit(partial(live.chat_opened, session.pk, conversation.pk))
     else:
         message = inbox.message_add_inbound(session.conversation, incoming)
     session.updated_at = now

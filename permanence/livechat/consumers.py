@@ -34,17 +34,24 @@ from .permissions import can_take_chats, can_use_chat_console
 MAX_FRAME = 64 * 1024
 MAX_ID = 2**63 - 1
 
-# The chat's database work runs on a few threads of its own. By default (thread-sensitive)
-# every consumer's synchronous code in a web process runs on one single thread, one call
-# after the other: 200 visitors queued behind each other's queries. Each call here takes a
-# connection and closes it when it returns (database_sync_to_async: close_old_connections;
-# on PostgreSQL the pool takes it back), so the chat holds at most DB_THREADS at once.
+# The chat's database work runs on threads of its own. By default (thread-sensitive) every
+# consumer's synchronous code in a web process runs on one single thread, one call after the
+# other: 200 visitors queued behind each other's queries. Two pools: the bot's answers on
+# their own, so that a visitor's message never waits behind other chats' bot answers to be
+# stored and acknowledged. Each call takes a connection and closes it when it returns
+# (database_sync_to_async: close_old_connections; on PostgreSQL the pool takes it back), so
+# the chat holds at most DB_THREADS + BOT_THREADS connections at once (DB_POOL_MAX: 10).
 DB_THREADS = 4
+BOT_THREADS = 2
 _executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="chat-db")
+_bot_executor = ThreadPoolExecutor(max_workers=BOT_THREADS, thread_name_prefix="chat-bot")
 
 
 def _db(func: Callable[..., Any]) -> Any:
     return database_sync_to_async(func, thread_sensitive=False, executor=_executor)
+
+
+_bot = database_sync_to_async(visitor_ops.bot, thread_sensitive=False, executor=_bot_executor)
 
 
 def _after(scope: dict[str, Any]) -> int:
@@ -185,14 +192,14 @@ class VisitorChatConsumer(_JsonSocket):
             await self.send_json(_error(exc, client_id=content.get("client_id")))
 
     async def _message(self, content: dict[str, Any]) -> None:
-        message_id, created = await _db(visitor_ops.send)(
+        message, created = await _db(visitor_ops.send)(
             self.session_id, content.get("client_id"), content.get("body"))
-        # Committed: now acknowledged and shown.
+        # Committed: now acknowledged and shown; the bot answers after that.
         await self.send_json({"type": "ack", "client_id": content.get("client_id"),
-                              "id": message_id})
+                              "id": message.pk})
         await self._flush()
         if created:
-            await _db(visitor_ops.bot)(self.session_id, message_id)
+            await _bot(self.session_id, message)
             await self._flush()
 
     async def conversation_message(self, event: dict[str, Any]) -> None:

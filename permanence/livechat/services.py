@@ -155,21 +155,26 @@ def visitor_message_send(*, session: ChatSession, client_id: Any, body: Any,
         if existing is not None:
             return existing, False
     now = clock.now()
+    opening = session.conversation is None
     incoming = inbox.Incoming(
         account=session.account, channel=Channel.CHAT, subject=_subject(body), body_text=body,
-        contact_name=session.visitor_name, contact_email=session.visitor_email,
+        # The visitor's contact is resolved when the first message opens the conversation;
+        # the next ones are the same person's (the conversation's contact), not looked up again.
+        contact_name=session.visitor_name if opening else "",
+        contact_email=session.visitor_email if opening else "",
         message_id=key, sender=session.visitor_email,
         attachments=[attachment] if attachment is not None else [],
         data={"chat": session.pk, "page": session.page_url},
         # A live chat answers on screen; an offline one is acknowledged when it becomes so.
         acknowledge=False)
-    if session.conversation is None:
+    if opening:
         conversation, message = inbox.conversation_open_with_message(incoming)
         session.conversation = conversation
         # Sockets that follow the chat since before it had a conversation (a console that
         # watched it, the visitor's other tabs) join the conversation's group on this.
         transaction.on_commit(partial(live.chat_opened, session.pk, conversation.pk))
     else:
+        assert session.conversation is not None  # noqa: S101 (not opening)
         message = inbox.message_add_inbound(session.conversation, incoming)
     session.updated_at = now
     session.save(update_fields=["conversation", "updated_at"])

@@ -4,10 +4,10 @@ the queue, who is online, whether the account is open."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.permissions import Actor
@@ -66,6 +66,19 @@ def conversation_of(session_id: int) -> int | None:
     """The chat's conversation (None until the first message opens it; never changes then)."""
     return (ChatSession.objects.filter(pk=session_id)
             .values_list("conversation_id", flat=True).first())
+
+
+def sent_and_recent(conversation_id: int, message_key: str,
+                    since: datetime) -> tuple[int | None, int]:
+    """In one query: the id of the message already stored under `message_key` (a visitor's
+    resend), and how many of the visitor's messages were stored since `since`."""
+    found = (Message.objects.filter(conversation_id=conversation_id)
+             .filter(Q(message_id=message_key)
+                     | Q(direction=Direction.IN, created_at__gte=since))
+             .aggregate(existing=Max("pk", filter=Q(message_id=message_key)),
+                        recent=Count("pk", filter=Q(direction=Direction.IN,
+                                                    created_at__gte=since))))
+    return found["existing"], int(found["recent"] or 0)
 
 
 def visitor_messages(session: ChatSession, *, after: int = 0,

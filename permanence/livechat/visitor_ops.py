@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
-
-from permanence.core.errors import DomainError
-from permanence.core.ratelimit import FixedWindowLimit
 from permanence.inbox.models import Message
 
 from . import bot_step, services
 from .models import ChatSession
 
 ACTIONS = ("feedback", "page", "end", "transcript", "handover", "avis")
-# Per chat: a visitor types far fewer; a script flooding the inbox is stopped.
-MESSAGE_LIMIT = FixedWindowLimit(prefix="chat-message", setting="CHAT_MESSAGE", limit=30,
-                                 window=60)
 
 
 def session_of(session_id: int) -> ChatSession:
@@ -26,12 +19,8 @@ def session_of(session_id: int) -> ChatSession:
 
 def send(session_id: int, client_id: Any, body: Any,
          attachment: tuple[str, bytes] | None = None) -> tuple[Message, bool]:
-    """The visitor's message, committed; (message, created) as the service returns them."""
-    key = str(session_id)
-    if MESSAGE_LIMIT.exceeded(key):
-        raise DomainError("rate_limited", _("Trop de messages : patientez un instant."),
-                          status=429)
-    MESSAGE_LIMIT.hit(key)
+    """The visitor's message, committed; (message, created) as the service returns them
+    (it also limits how many a chat sends in a minute)."""
     # The session by its id only: the service locks and reads the row first thing (reading
     # it here as well was one more query on every message's way to its acknowledgement).
     return services.visitor_message_send(session=ChatSession(pk=session_id),

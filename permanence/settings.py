@@ -199,7 +199,11 @@ if REDIS_URL:
             # socket_timeout: redis-py's default (5 s) equals channels_redis's blocking pop
             # (5 s), so an idle socket's receive could time out and drop it
             # (django/channels_redis#422): wait without a limit instead.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            # max_connections: redis-py's pool refuses a command past 100 connections in use
+            # (MaxConnectionsError) instead of waiting; 200 chat visitors connecting at once
+            # each join their groups at the same moment.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None,
+                                  "max_connections": 1000}],
                        "prefix": "asgi" + os.environ.get("PYTEST_XDIST_WORKER", "")},
         }
     }

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,6 +33,25 @@ from .permissions import can_take_chats, can_use_chat_console
 
 MAX_FRAME = 64 * 1024
 MAX_ID = 2**63 - 1
+
+# The chat's database work runs on threads of its own. By default (thread-sensitive) every
+# consumer's synchronous code in a web process runs on one single thread, one call after the
+# other: 200 visitors queued behind each other's queries. Two pools: the bot's answers on
+# their own, so that a visitor's message never waits behind other chats' bot answers to be
+# stored and acknowledged. Each call takes a connection and closes it when it returns
+# (database_sync_to_async: close_old_connections; on PostgreSQL the pool takes it back), so
+# the chat holds at most DB_THREADS + BOT_THREADS connections at once (DB_POOL_MAX: 10).
+DB_THREADS = 4
+BOT_THREADS = 2
+_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="chat-db")
+_bot_executor = ThreadPoolExecutor(max_workers=BOT_THREADS, thread_name_prefix="chat-bot")
+
+
+def _db(func: Callable[..., Any]) -> Any:
+    return database_sync_to_async(func, thread_sensitive=False, executor=_executor)
+
+
+_bot = database_sync_to_async(visitor_ops.bot, thread_sensitive=False, executor=_bot_executor)
 
 
 def _after(scope: dict[str, Any]) -> int:
@@ -71,7 +92,7 @@ class _JsonSocket(AsyncJsonWebsocketConsumer):
 
 # --- The visitor ----------------------------------------------------------------------------
 
-@database_sync_to_async
+@_db
 def _visitor_session(token: str, origin: str) -> ChatSession | None:
     try:
         session = selectors.session_for_token(token)
@@ -84,11 +105,20 @@ def _visitor_session(token: str, origin: str) -> ChatSession | None:
     return session
 
 
-@database_sync_to_async
-def _visitor_batch(session_id: int, after: int) -> tuple[ChatSession, list[dict[str, Any]]]:
-    session = ChatSession.objects.select_related("account").get(pk=session_id)
-    messages = list(selectors.visitor_messages(session, after=after))
-    return session, [message_for_visitor(m, session) for m in messages]
+_conversation_of = _db(selectors.conversation_of)
+
+
+@_db
+def _visitor_batch(conversation_id: int, session: ChatSession,
+                   after: int) -> list[dict[str, Any]]:
+    return [message_for_visitor(m, session)
+            for m in selectors.visitor_messages_in(conversation_id, after=after)]
+
+
+def _announced(event: dict[str, Any], cursor: int) -> bool:
+    """A conversation.message event for a message this socket has already sent."""
+    message = event.get("message")
+    return isinstance(message, int) and message <= cursor
 
 
 class VisitorChatConsumer(_JsonSocket):
@@ -98,11 +128,16 @@ class VisitorChatConsumer(_JsonSocket):
         if session is None:
             await self.close(code=4403)
             return
+        # Kept for the payloads (the visitor's name); the status is read where it matters.
+        self.session = session
         self.session_id = session.pk
+        self.conversation_id: int | None = None
         self.cursor = _after(self.scope)
         self.joined: set[str] = set()
         self.flushing = asyncio.Lock()
         await self._join(chat_group(session.pk))
+        if session.conversation_id is not None:  # set once, never changed: no race
+            await self._follow(session.conversation_id)
         await self.accept()
         await self.send_json({"type": "hello", "status": session.status})
         await self._flush()
@@ -112,16 +147,27 @@ class VisitorChatConsumer(_JsonSocket):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.add(group)
 
+    async def _follow(self, conversation_id: int) -> None:
+        await self._join(conversation_group(conversation_id))
+        self.conversation_id = conversation_id
+
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _flush(self) -> None:
-        """Every message after the cursor, once, in order."""
+        """Every message after the cursor, once, in order. Groups are joined before the
+        database is read, so whatever is committed after the read is announced to us."""
         async with self.flushing:
-            session, batch = await _visitor_batch(self.session_id, self.cursor)
-            if session.conversation_id:
-                await self._join(conversation_group(session.conversation_id))
+            if self.conversation_id is None:
+                # The chat's group is joined (connect): an opening committed from now on
+                # comes as chat.opened; one committed before is read here.
+                conversation_id = await _conversation_of(self.session_id)
+                if conversation_id is None:
+                    return
+                await self._follow(conversation_id)
+            assert self.conversation_id is not None  # noqa: S101 (followed above)
+            batch = await _visitor_batch(self.conversation_id, self.session, self.cursor)
             for item in batch:
                 await self.send_json({"type": "message", "message": item})
                 self.cursor = max(self.cursor, item["id"])
@@ -136,7 +182,7 @@ class VisitorChatConsumer(_JsonSocket):
                     "type": "chat.typing", "chat": self.session_id, "who": "visitor",
                     "typing": content.get("typing") is True})
             elif kind in visitor_ops.ACTIONS:
-                await database_sync_to_async(visitor_ops.action)(self.session_id, content)
+                await _db(visitor_ops.action)(self.session_id, content)
                 await self._flush()
             elif kind == "ping":
                 await self.send_json({"type": "pong"})
@@ -146,18 +192,23 @@ class VisitorChatConsumer(_JsonSocket):
             await self.send_json(_error(exc, client_id=content.get("client_id")))
 
     async def _message(self, content: dict[str, Any]) -> None:
-        message_id, created = await database_sync_to_async(visitor_ops.send)(
+        message, created = await _db(visitor_ops.send)(
             self.session_id, content.get("client_id"), content.get("body"))
-        # Committed: now acknowledged and shown.
+        # Committed: now acknowledged and shown; the bot answers after that.
         await self.send_json({"type": "ack", "client_id": content.get("client_id"),
-                              "id": message_id})
+                              "id": message.pk})
         await self._flush()
         if created:
-            await database_sync_to_async(visitor_ops.bot)(self.session_id, message_id)
+            await _bot(self.session_id, message)
             await self._flush()
 
     async def conversation_message(self, event: dict[str, Any]) -> None:
-        await self._flush()
+        if not _announced(event, self.cursor):
+            await self._flush()
+
+    async def chat_opened(self, event: dict[str, Any]) -> None:
+        if self.conversation_id is None:
+            await self._flush()
 
     async def chat_status(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "status", "status": event["status"]})
@@ -173,23 +224,22 @@ class VisitorChatConsumer(_JsonSocket):
 
 # --- The secretaries ------------------------------------------------------------------------
 
-@database_sync_to_async
-def _watchable(user: Any, chat_id: Any) -> tuple[int, int | None] | None:
+@_db
+def _watchable(user: Any, chat_id: Any) -> ChatSession | None:
     try:
-        session = selectors.get_chat_for_user(user, chat_id)
+        return selectors.get_chat_for_user(user, chat_id)
     except DomainError:
         return None
-    return session.pk, session.conversation_id
 
 
-@database_sync_to_async
-def _staff_batch(session_id: int, after: int) -> list[dict[str, Any]]:
-    session = ChatSession.objects.select_related("account").get(pk=session_id)
+@_db
+def _staff_batch(conversation_id: int, session: ChatSession,
+                 after: int) -> list[dict[str, Any]]:
     return [message_for_staff(m, session)
-            for m in selectors.staff_messages(session, after=after)]
+            for m in selectors.staff_messages_in(conversation_id, after=after)]
 
 
-@database_sync_to_async
+@_db
 def _beat(user: Any) -> None:
     services.seat_beat(user=user)
 
@@ -201,7 +251,11 @@ class AgentChatConsumer(_JsonSocket):
             await self.close(code=4403)
             return
         self.user = user
+        # Per watched chat: the last message id sent, the session (for the payloads), its
+        # conversation once it has one; and back from a conversation to its chat.
         self.cursors: dict[int, int] = {}
+        self.sessions: dict[int, ChatSession] = {}
+        self.conversations: dict[int, int] = {}
         self.by_conversation: dict[int, int] = {}
         self.joined: set[str] = set()
         self.flushing = asyncio.Lock()
@@ -215,6 +269,11 @@ class AgentChatConsumer(_JsonSocket):
         if group not in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.add(group)
+
+    async def _follow(self, session_id: int, conversation_id: int) -> None:
+        await self._join(conversation_group(conversation_id))
+        self.conversations[session_id] = conversation_id
+        self.by_conversation[conversation_id] = session_id
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", ()):
@@ -245,41 +304,52 @@ class AgentChatConsumer(_JsonSocket):
             await self.send_json({"type": "error", "code": "invalid",
                                   "message": _("Chat inconnu.")})
             return
-        found = await _watchable(self.user, chat)
-        if found is None:
+        session = await _watchable(self.user, chat)
+        if session is None:
             await self.send_json({"type": "error", "code": "not_found",
                                   "message": _("Chat inconnu."), "chat": chat})
             return
-        session_id, conversation_id = found
+        session_id = session.pk
         start = after if isinstance(after, int) and 0 <= after <= MAX_ID else 0
         self.cursors[session_id] = max(self.cursors.get(session_id, 0), start)
+        self.sessions[session_id] = session
+        # Groups before reads: whatever is committed after a read is announced to us.
         await self._join(chat_group(session_id))
-        if conversation_id:
-            self.by_conversation[conversation_id] = session_id
-            await self._join(conversation_group(conversation_id))
+        conversation_id = session.conversation_id
+        if conversation_id is None:
+            # Read again now that the chat's group is joined: an opening committed from now
+            # on comes as chat.opened, one committed since the first read is found here.
+            conversation_id = await _conversation_of(session_id)
+        if conversation_id is not None:
+            await self._follow(session_id, conversation_id)
         await self._flush(session_id)
 
     async def _flush(self, session_id: int) -> None:
+        conversation_id = self.conversations.get(session_id)
+        if conversation_id is None:
+            return
         async with self.flushing:
-            batch = await _staff_batch(session_id, self.cursors.get(session_id, 0))
+            batch = await _staff_batch(conversation_id, self.sessions[session_id],
+                                       self.cursors.get(session_id, 0))
             for item in batch:
                 await self.send_json({"type": "message", "chat": session_id, "message": item})
                 self.cursors[session_id] = max(self.cursors[session_id], item["id"])
 
     async def conversation_message(self, event: dict[str, Any]) -> None:
         session_id = self.by_conversation.get(event.get("conversation"))  # type: ignore[arg-type]
-        if session_id is not None:
+        if session_id is not None and not _announced(event, self.cursors[session_id]):
+            await self._flush(session_id)
+
+    async def chat_opened(self, event: dict[str, Any]) -> None:
+        session_id = event["chat"]
+        if session_id in self.cursors and session_id not in self.conversations:
+            await self._follow(session_id, event["conversation"])
             await self._flush(session_id)
 
     async def chat_status(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "status", "chat": event["chat"],
                               "status": event["status"]})
         if event["chat"] in self.cursors:
-            # The first message opened the conversation: follow it too.
-            found = await _watchable(self.user, event["chat"])
-            if found and found[1]:
-                self.by_conversation[found[1]] = found[0]
-                await self._join(conversation_group(found[1]))
             await self._flush(event["chat"])
 
     async def chat_queue(self, event: dict[str, Any]) -> None:

@@ -8,15 +8,9 @@ typing, which the inbox does not know."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
-from permanence.core.live_layer import RelayChannelLayer
-
-logger = logging.getLogger(__name__)
+from permanence.core.live_push import send_many
 
 AGENTS_GROUP = "chat-agents"
 TYPING_SECONDS = 5  # a typing signal not renewed within this time is over
@@ -32,28 +26,9 @@ def chat_group(session_id: int) -> str:
 
 
 def _send(pushes: list[tuple[str, dict[str, Any]]]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    if isinstance(layer, RelayChannelLayer):
-        try:
-            if layer.send_nowait(pushes):
-                return
-        except Exception:  # best effort: the page is right on reload
-            logger.warning("chat live updates failed", exc_info=True)
-            return
-
-    async def send_all() -> None:
-        for group, payload in pushes:
-            try:
-                await layer.group_send(group, payload)
-            except Exception:  # best effort
-                logger.warning("chat live update to %s failed", group, exc_info=True)
-
-    try:
-        async_to_sync(send_all)()
-    except Exception:
-        logger.warning("chat live updates failed", exc_info=True)
+    # The kernel's, as the inbox's pushes: from the web process's threads they are handed to
+    # its event loop in order, so a chat's status and its messages arrive as they happened.
+    send_many(pushes)
 
 
 def chat_changed(session_id: int, status: str, reason: str) -> None:
@@ -62,6 +37,13 @@ def chat_changed(session_id: int, status: str, reason: str) -> None:
     _send([(chat_group(session_id), {"type": "chat.status", "chat": session_id,
                                      "status": status, "reason": reason}),
            (AGENTS_GROUP, {"type": "chat.queue", "chat": session_id, "reason": reason})])
+
+
+def chat_opened(session_id: int, conversation_id: int) -> None:
+    """The chat's first message opened its conversation: the sockets following the chat
+    join the conversation's group, where its messages are announced."""
+    _send([(chat_group(session_id), {"type": "chat.opened", "chat": session_id,
+                                     "conversation": conversation_id})])
 
 
 def chat_typing(session_id: int, who: str, typing: bool) -> None:

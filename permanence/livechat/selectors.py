@@ -4,10 +4,10 @@ the queue, who is online, whether the account is open."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.permissions import Actor
@@ -62,12 +62,38 @@ def session_for_token(token: str) -> ChatSession:
     return session
 
 
+def conversation_of(session_id: int) -> int | None:
+    """The chat's conversation (None until the first message opens it; never changes then)."""
+    return (ChatSession.objects.filter(pk=session_id)
+            .values_list("conversation_id", flat=True).first())
+
+
+def sent_and_recent(conversation_id: int, message_key: str,
+                    since: datetime) -> tuple[int | None, int]:
+    """In one query: the id of the message already stored under `message_key` (a visitor's
+    resend), and how many of the visitor's messages were stored since `since`."""
+    found = (Message.objects.filter(conversation_id=conversation_id)
+             .filter(Q(message_id=message_key)
+                     | Q(direction=Direction.IN, created_at__gte=since))
+             .aggregate(existing=Max("pk", filter=Q(message_id=message_key)),
+                        recent=Count("pk", filter=Q(direction=Direction.IN,
+                                                    created_at__gte=since))))
+    return found["existing"], int(found["recent"] or 0)
+
+
 def visitor_messages(session: ChatSession, *, after: int = 0,
                      limit: int = 200) -> QuerySet[Message]:
     """The transcript as the visitor sees it, after message id `after`, oldest first."""
-    if session.conversation_id is None:
+    return visitor_messages_in(session.conversation_id, after=after, limit=limit)
+
+
+def visitor_messages_in(conversation_id: int | None, *, after: int = 0,
+                        limit: int = 200) -> QuerySet[Message]:
+    """`visitor_messages` of the chat whose conversation is `conversation_id` (the sockets
+    know it: no need to read the session again)."""
+    if conversation_id is None:
         return Message.objects.none()
-    return (Message.objects.filter(conversation_id=session.conversation_id, pk__gt=after)
+    return (Message.objects.filter(conversation_id=conversation_id, pk__gt=after)
             .filter(Q(direction__in=(Direction.IN, Direction.OUT))
                     | Q(direction=Direction.SYSTEM, event__in=VISITOR_EVENTS))
             .prefetch_related("attachments").order_by("pk")[:limit])
@@ -76,9 +102,14 @@ def visitor_messages(session: ChatSession, *, after: int = 0,
 def staff_messages(session: ChatSession, *, after: int = 0,
                    limit: int = 500) -> QuerySet[Message]:
     """The transcript as the console shows it (internal notes too)."""
-    if session.conversation_id is None:
+    return staff_messages_in(session.conversation_id, after=after, limit=limit)
+
+
+def staff_messages_in(conversation_id: int | None, *, after: int = 0,
+                      limit: int = 500) -> QuerySet[Message]:
+    if conversation_id is None:
         return Message.objects.none()
-    return (Message.objects.filter(conversation_id=session.conversation_id, pk__gt=after)
+    return (Message.objects.filter(conversation_id=conversation_id, pk__gt=after)
             .exclude(direction=Direction.SYSTEM, event__in=("status", "assigned"))
             .select_related("author").prefetch_related("attachments").order_by("pk")[:limit])
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -129,6 +130,16 @@ def _client_key(session: ChatSession, client_id: Any) -> str:
     return f"chat:{session.pk}:{client_id}"
 
 
+def _message_limit() -> int:
+    """Per chat, the visitor's messages in a window: a visitor types far fewer; a script
+    flooding the inbox is stopped (CHAT_MESSAGE_RATE_LIMIT / _WINDOW in seconds)."""
+    return int(getattr(settings, "CHAT_MESSAGE_RATE_LIMIT", 30))
+
+
+def _message_window() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "CHAT_MESSAGE_RATE_WINDOW", 60)))
+
+
 def _subject(body: str) -> str:
     line = " ".join(body.split())
     return _("Chat : %(text)s") % {"text": line[:80] + ("…" if len(line) > 80 else "")}
@@ -149,24 +160,37 @@ def visitor_message_send(*, session: ChatSession, client_id: Any, body: Any,
     session = _lock(session)
     if session.status in (ChatStatus.ENDED,):
         raise DomainError("chat_ended", _("Cette conversation est terminée."), status=409)
-    if session.conversation_id is not None:
-        existing = Message.objects.filter(conversation_id=session.conversation_id,
-                                          message_id=key).first()
-        if existing is not None:
-            return existing, False
     now = clock.now()
+    if session.conversation_id is not None:
+        existing, recent = selectors.sent_and_recent(session.conversation_id, key,
+                                                     now - _message_window())
+        if existing is not None:
+            return Message.objects.get(pk=existing), False
+        # Counted on what is stored, under the session's lock: the same for every process
+        # and for the socket and the HTTP API, with nothing to keep anywhere else.
+        if recent >= _message_limit():
+            raise DomainError("rate_limited", _("Trop de messages : patientez un instant."),
+                              status=429)
+    opening = session.conversation is None
     incoming = inbox.Incoming(
         account=session.account, channel=Channel.CHAT, subject=_subject(body), body_text=body,
-        contact_name=session.visitor_name, contact_email=session.visitor_email,
+        # The visitor's contact is resolved when the first message opens the conversation;
+        # the next ones are the same person's (the conversation's contact), not looked up again.
+        contact_name=session.visitor_name if opening else "",
+        contact_email=session.visitor_email if opening else "",
         message_id=key, sender=session.visitor_email,
         attachments=[attachment] if attachment is not None else [],
         data={"chat": session.pk, "page": session.page_url},
         # A live chat answers on screen; an offline one is acknowledged when it becomes so.
         acknowledge=False)
-    if session.conversation is None:
+    if opening:
         conversation, message = inbox.conversation_open_with_message(incoming)
         session.conversation = conversation
+        # Sockets that follow the chat since before it had a conversation (a console that
+        # watched it, the visitor's other tabs) join the conversation's group on this.
+        transaction.on_commit(partial(live.chat_opened, session.pk, conversation.pk))
     else:
+        assert session.conversation is not None  # noqa: S101 (not opening)
         message = inbox.message_add_inbound(session.conversation, incoming)
     session.updated_at = now
     session.save(update_fields=["conversation", "updated_at"])

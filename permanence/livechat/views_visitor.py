@@ -131,11 +131,11 @@ def messages(request: HttpRequest, *, chat_settings: ChatSettings,
              session: ChatSession) -> HttpResponse:
     if request.method == "POST":
         data = _json_body(request)
-        message_id, created = visitor_ops.send(session.pk, data.get("client_id"),
-                                               data.get("body"))
+        message, created = visitor_ops.send(session.pk, data.get("client_id"),
+                                            data.get("body"))
         if created:
-            visitor_ops.bot(session.pk, message_id)
-        return JsonResponse({"id": message_id, "created": created},
+            visitor_ops.bot(session.pk, message)
+        return JsonResponse({"id": message.pk, "created": created},
                             status=201 if created else 200)
     after = _after(request)
     fresh = visitor_ops.session_of(session.pk)
@@ -167,10 +167,10 @@ def attachments(request: HttpRequest, *, chat_settings: ChatSettings,
         raise invalid(file=_("Choisissez un fichier."))
     if (upload.size or 0) > services.ATTACHMENT_MAX_BYTES:
         raise DomainError("too_large", _("La pièce jointe dépasse 5 Mo."), status=413)
-    message_id, created = visitor_ops.send(session.pk, request.POST.get("client_id"),
-                                           request.POST.get("body", ""),
-                                           attachment=(upload.name or "", upload.read()))
-    return JsonResponse({"id": message_id, "created": created}, status=201 if created else 200)
+    message, created = visitor_ops.send(session.pk, request.POST.get("client_id"),
+                                        request.POST.get("body", ""),
+                                        attachment=(upload.name or "", upload.read()))
+    return JsonResponse({"id": message.pk, "created": created}, status=201 if created else 200)
 
 
 def widget_js(request: HttpRequest, slug: str) -> HttpResponse:

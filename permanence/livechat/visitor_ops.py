@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
+from permanence.inbox.models import Message
 
-from permanence.core.errors import DomainError
-from permanence.core.ratelimit import FixedWindowLimit
-
-from . import bot_step, selectors, services
+from . import bot_step, services
 from .models import ChatSession
 
 ACTIONS = ("feedback", "page", "end", "transcript", "handover", "avis")
-# Per chat: a visitor types far fewer; a script flooding the inbox is stopped.
-MESSAGE_LIMIT = FixedWindowLimit(prefix="chat-message", setting="CHAT_MESSAGE", limit=30,
-                                 window=60)
 
 
 def session_of(session_id: int) -> ChatSession:
@@ -24,23 +18,18 @@ def session_of(session_id: int) -> ChatSession:
 
 
 def send(session_id: int, client_id: Any, body: Any,
-         attachment: tuple[str, bytes] | None = None) -> tuple[int, bool]:
-    key = str(session_id)
-    if MESSAGE_LIMIT.exceeded(key):
-        raise DomainError("rate_limited", _("Trop de messages : patientez un instant."),
-                          status=429)
-    MESSAGE_LIMIT.hit(key)
-    message, created = services.visitor_message_send(session=session_of(session_id),
-                                                     client_id=client_id, body=body,
-                                                     attachment=attachment)
-    return message.pk, created
+         attachment: tuple[str, bytes] | None = None) -> tuple[Message, bool]:
+    """The visitor's message, committed; (message, created) as the service returns them
+    (it also limits how many a chat sends in a minute)."""
+    # The session by its id only: the service locks and reads the row first thing (reading
+    # it here as well was one more query on every message's way to its acknowledgement).
+    return services.visitor_message_send(session=ChatSession(pk=session_id),
+                                         client_id=client_id, body=body, attachment=attachment)
 
 
-def bot(session_id: int, message_id: int) -> None:
-    session = session_of(session_id)
-    question = selectors.visitor_messages(session, after=message_id - 1).first()
-    if question is not None and question.pk == message_id:
-        bot_step.bot_answer(session, question)
+def bot(session_id: int, question: Message) -> None:
+    """The bot's turn after the visitor's `question` (as `send` returned it, committed)."""
+    bot_step.bot_answer(session_of(session_id), question)
 
 
 def action(session_id: int, content: dict[str, Any]) -> None:

@@ -101,6 +101,42 @@ def test_a_message_is_persisted_before_it_is_acknowledged_and_broadcast(
                                   ).count() == 1
 
 
+def test_a_console_watching_a_chat_before_its_first_message_sees_that_message(
+        chat_account: Any, seated: Any) -> None:
+    """The race: the console watched the chat while it had no conversation yet (nothing to
+    join but the chat's group); the visitor's first message then opens the conversation, and
+    the console must still get it, and what follows."""
+    token = _token()
+    cookie = session_cookie(seated)
+    chat_id = ChatSession.objects.get().pk
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        visitor = Socket(_path(token))
+        assert (await visitor.connect())[0]
+        assert (await visitor.receive_json())["type"] == "hello"
+        agent = Socket("/ws/chat/agent/", origin="http://localhost", cookie=cookie)
+        assert (await agent.connect())[0]
+        await agent.until(lambda f: f["type"] == "hello")
+        await agent.send_json({"type": "watch", "chat": chat_id, "after": 0})
+        # A socket handles its frames in order: the pong says the watch was done, before
+        # the chat had a conversation.
+        await agent.send_json({"type": "beat"})
+        await agent.until(lambda f: f["type"] == "pong")
+        await visitor.send_json({"type": "message", "client_id": "w1",
+                                 "body": "Quels sont vos horaires d'ouverture ?"})
+        ack = await visitor.until(lambda f: f["type"] == "ack")
+        first = await agent.until(lambda f: _is_message(f, "visitor"))
+        bot = await agent.until(lambda f: _is_message(f, "bot"))
+        await visitor.disconnect()
+        await agent.disconnect()
+        return ack, first, bot
+
+    ack, first, bot = async_to_sync(scenario)()
+    assert first["chat"] == chat_id and first["message"]["id"] == ack["id"]
+    assert first["message"]["text"] == "Quels sont vos horaires d'ouverture ?"
+    assert bot["message"]["id"] > ack["id"]
+
+
 async def _exists(message_id: int) -> bool:
     from channels.db import database_sync_to_async
 

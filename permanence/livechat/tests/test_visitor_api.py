@@ -4,7 +4,7 @@ it leaves on the inbox conversation: origins, bad input, the bot, hand-over, off
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -127,6 +127,26 @@ def test_a_message_is_persisted_on_a_chat_conversation_once(chat_account: Any,
     assert items[0]["who"] == "visitor" and items[0]["client_id"] == "c1"
     assert items[1]["who"] == "bot" and "ouvert" in items[1]["text"]
     assert _messages(client, token, after=items[-1]["id"]) == []
+
+
+def test_a_chat_flooding_messages_is_stopped_but_a_resend_is_still_acknowledged(
+        chat_account: Any, seated: Any, settings: Any) -> None:
+    settings.CHAT_MESSAGE_RATE_LIMIT = 3
+    client = Client()
+    token = _started(client)
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    with clock.frozen(start):
+        sent = [_send(client, token, f"Question {n}", f"f{n}") for n in range(3)]
+        assert [r.status_code for r in sent] == [201, 201, 201]
+        flood = _send(client, token, "Question 3", "f3")
+        # A resend of one already stored is found, limit or not (its ack was lost).
+        again = _send(client, token, "Question 1", "f1")
+    assert flood.status_code == 429 and flood.json()["code"] == "rate_limited"
+    assert again.status_code == 200 and again.json()["id"] == sent[1].json()["id"]
+    with clock.frozen(start + timedelta(seconds=61)):  # the minute is over
+        assert _send(client, token, "Question 3", "f3").status_code == 201
+    inbound = Message.objects.filter(direction=Direction.IN).order_by("pk")
+    assert [m.body_text for m in inbound] == [f"Question {n}" for n in range(4)]
 
 
 def test_a_chat_the_bot_answered_is_resolved_when_the_visitor_leaves(

@@ -202,6 +202,9 @@ def test_agent_reply_and_typing_reach_the_visitor_live(chat_account: Any, seated
         agent = Socket("/ws/chat/agent/", origin="http://localhost", cookie=cookie)
         await agent.connect()
         await agent.send_json({"type": "watch", "chat": session.pk, "after": 0})
+        # The console shows the chat's messages once it watches it; then the secretary types
+        # (on a loaded machine the watch's reads can take longer than a frame's timeout).
+        await agent.until(lambda f: f["type"] == "message")
         await agent.send_json({"type": "typing", "chat": session.pk, "typing": True})
         typing = await visitor.until(lambda f: f["type"] == "typing")
         from channels.db import database_sync_to_async

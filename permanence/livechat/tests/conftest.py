@@ -14,6 +14,18 @@ from django.test import Client
 ORIGIN = "https://www.cabinet-martin.fr"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Any:
+    """Each test's sockets run in an event loop of their own (async_to_sync). A Redis layer
+    kept from an earlier test may hold its receive lock, bound to that test's closed loop,
+    when a consumer was cancelled mid-receive: give each test a layer of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def chat_account(account: Any) -> Any:
     from permanence.calendars.models import BusinessCalendar

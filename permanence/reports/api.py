@@ -49,6 +49,8 @@ def reports_kpis(request: AuthedHttpRequest, filters: Query[KpiFilters]) -> dict
     except kpis.PeriodError as error:
         if error.field == "account":  # another account's figures: as if it did not exist
             raise NotFound(str(error)) from error
+        if error.field == "agent":
+            raise Forbidden(str(error)) from error
         raise invalid_fields({error.field: [str(error)]}) from error
     result = kpis.compute(request.user, chosen)
     return {

@@ -20,6 +20,8 @@ from permanence.calendars.services import spec_for_account
 from permanence.desk import figures as desk_figures
 from permanence.inbox import figures as inbox_figures
 
+from .permissions import can_plan_staff
+
 PARIS = ZoneInfo("Europe/Paris")
 MAX_DAYS = 366
 
@@ -138,6 +140,9 @@ def filters_for(user: User, *, start_day: date, end_day: date, account_id: int |
         raise PeriodError("to", str(_("La fin de la période précède son début.")))
     if (end_day - start_day).days >= MAX_DAYS:
         raise PeriodError("to", str(_("Une période de 366 jours au plus.")))
+    if agent_id is not None and agent_id != user.pk and not can_plan_staff(user):
+        # A secretary's own figures are hers; a colleague's are for supervisors.
+        raise PeriodError("agent", str(_("Vous ne pouvez voir que vos propres chiffres.")))
     tz = PARIS
     if account_id is not None:
         account = accounts_visible_to(user).filter(pk=account_id).first()

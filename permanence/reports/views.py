@@ -15,6 +15,7 @@ from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.exports import csv_chunks, xlsx_file
 
 from . import drill, exports, forms, kpis, objectives, pages, selectors
+from .permissions import can_plan_staff
 
 
 def _int(value: str | None, default: int, allowed: tuple[int, ...] | None = None) -> int:
@@ -32,7 +33,9 @@ def filters_from(request: AuthedHttpRequest) -> tuple[forms.ReportFilterForm, kp
     params.setdefault("au", today.isoformat())
     params.setdefault("du", (today - timedelta(days=29)).isoformat())
     form = forms.ReportFilterForm(params, accounts=kpis.accounts_for(request.user),
-                                  staff=list(assignable_staff()), today=today)
+                                  staff=list(assignable_staff())
+                                  if can_plan_staff(request.user) else [request.user],
+                                  today=today)
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
@@ -42,7 +45,8 @@ def filters_from(request: AuthedHttpRequest) -> tuple[forms.ReportFilterForm, kp
                                   agent_id=data.get("secretaire"),
                                   channel=data.get("canal") or "")
     except kpis.PeriodError as error:
-        form.add_error({"to": "au", "from": "du", "account": "compte"}.get(error.field),
+        form.add_error({"to": "au", "from": "du", "account": "compte",
+                        "agent": "secretaire"}.get(error.field),
                        str(error))
         return form, None
     return form, chosen

@@ -80,3 +80,14 @@ def test_staffing_refuses_impossible_inputs(supervisor: Any) -> None:
         response = _get(supervisor, "/api/v1/reports/staffing", **params)
         assert response.status_code == 422, (params, response.content)
         assert field in str(response.json()["errors"]), (params, response.json())
+
+
+def test_a_secretary_reads_her_own_figures_not_a_colleagues(agent: Any,
+                                                           other_agent: Any) -> None:
+    period = {"from": "2026-11-01", "to": "2026-11-30"}
+    assert _get(agent, "/api/v1/reports/kpis", **period, agent=agent.pk).status_code == 200
+    assert _get(agent, "/api/v1/reports/kpis", **period,
+                agent=other_agent.pk).status_code == 403
+    page = _get(agent, "/app/rapports/", du="2026-11-01", au="2026-11-30",
+                secretaire=other_agent.pk)
+    assert page.status_code == 422  # not among the choices offered to her

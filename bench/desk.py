@@ -42,6 +42,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from .sql_seed import insert_series
 from .stats import percentile, summary_ms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,7 +275,7 @@ def _pops(agent: Any, account_number: str) -> list[tuple[str, str, str, bool]]:
 
 
 def _seed_calls(accounts: list[Any], agent: Any) -> None:
-    from django.db import connection, transaction
+    from django.db import connection
 
     from permanence.core import clock
     from permanence.desk.models import Call, Callback
@@ -287,7 +288,6 @@ def _seed_calls(accounts: list[Any], agent: Any) -> None:
     ids = ",".join(str(int(a.pk)) for a in accounts)
     pg = connection.vendor == "postgresql"
     q = connection.ops.quote_name
-    exprs, params, columns = [], [], []
     seconds = 3 * 365 * 86400  # three years of calls, most recent first
     # Call i is for accounts[i % span] (its number is BASE_NUMBER + i % span), whatever the
     # accounts' ids: other benchmarks may have made accounts in between. What varies within
@@ -319,41 +319,11 @@ def _seed_calls(accounts: list[Any], agent: Any) -> None:
         "talk_seconds": f"CASE WHEN {kind} > 1 THEN 30 + i %% 300 END",
         "hold_seconds": "0",
     }
-    unknown = set(custom) - {f.name for f in Call._meta.concrete_fields}
-    assert not unknown, f"not fields of Call: {unknown}"  # a NULL would go unseen
-    stamp = ("(%s::timestamptz - make_interval(secs => (i * {s}.0 / {n})))" if pg else
-             "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, '-' || (i * {s} / {n}) || ' seconds')")
-    for field in Call._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(q(str(field.column)))
-        if field.name in custom:
-            exprs.append(custom[field.name])
-        elif field.name in ("offered_at", "created_at", "last_event_at"):
-            exprs.append(stamp.format(s=seconds, n=N_CALLS))
-            params.append(now if pg else now.strftime("%Y-%m-%d %H:%M:%S"))
-        elif field.null:
-            exprs.append("NULL")
-        else:
-            if field.get_internal_type() == "JSONField":
-                exprs.append("CAST(%s AS jsonb)" if pg else "%s")
-                params.append(json.dumps(field.get_default()))
-                continue
-            exprs.append("%s")
-            params.append(field.get_db_prep_save(field.get_default(), connection))
-    table = q(Call._meta.db_table)
-    series = ("SELECT generate_series(%s, %s) AS i" if pg else
-              "WITH RECURSIVE s(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM s WHERE i < %s) "
-              "SELECT i FROM s")
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from models)
-           f"SELECT {', '.join(exprs)} FROM ({series}) AS g")
     started = time.perf_counter()
-    batch = 500_000
-    for lo in range(have + 1, N_CALLS + 1, batch):
-        hi = min(lo + batch - 1, N_CALLS)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [*params, lo, hi])
-        print(f"  … {hi:,} calls ({time.perf_counter() - started:.0f} s)")
+    insert_series(Call, have + 1, N_CALLS, custom,
+                  stamps={name: (seconds, N_CALLS)
+                          for name in ("offered_at", "created_at", "last_event_at")},
+                  now=now, label="calls")
     _seed_callbacks(now, agent)
     print(f"  … call backs ({time.perf_counter() - started:.0f} s)")
     # VACUUM as autovacuum does after a bulk insert (PostgreSQL 13+): the visibility map set,

@@ -15,9 +15,15 @@ def insert_series(model: Any, first: int, last: int, custom: dict[str, str], *,
                   label: str = "rows") -> None:
     """Rows i = first..last. `custom`: field name → SQL expression of i (write %% for %).
     `stamps`: datetime field → (span in seconds, total rows): row i is dated now − i·span/total,
-    so the rows spread evenly over the span, the lowest i the most recent."""
+    so the rows spread evenly over the span, the lowest i the most recent. The caller
+    VACUUMs / ANALYZEs once it has written all its tables."""
     from django.db import connection, transaction
 
+    names = {f.name for f in model._meta.concrete_fields} | {
+        f.attname for f in model._meta.concrete_fields}
+    unknown = set(custom) - names
+    if unknown:  # a misspelt column would silently be written NULL or its default
+        raise ValueError(f"not fields of {model.__name__}: {sorted(unknown)}")
     pg = connection.vendor == "postgresql"
     q = connection.ops.quote_name
     exprs: list[str] = []
@@ -55,5 +61,3 @@ def insert_series(model: Any, first: int, last: int, custom: dict[str, str], *,
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [*params, lo, hi])
         print(f"  … {hi:,} {label} ({time.perf_counter() - started:.0f} s)", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {table}" if pg else "ANALYZE")

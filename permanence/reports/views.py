@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from permanence.accounts.selectors import accounts_visible_to, assignable_staff
+from permanence.accounts.selectors import assignable_staff
 from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.exports import csv_chunks, xlsx_file
@@ -71,8 +71,7 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
 @staff_required
 def satisfaction(request: AuthedHttpRequest) -> HttpResponse:
     days = _int(request.GET.get("periode"), 90, selectors.PERIODS)
-    accounts = list(accounts_visible_to(request.user).filter(is_operator=False)
-                    .order_by("name").only("pk", "name"))
+    accounts = kpis.accounts_for(request.user)
     account_id = _int(request.GET.get("compte"), 0)
     if account_id not in {a.pk for a in accounts}:
         account_id = 0

@@ -24,3 +24,15 @@ def percentile(qs: QuerySet[Any], field: str, fraction: float, *,
     if len(values) == 1 or rank == low:
         return float(values[0])
     return float(values[0]) + (rank - low) * (float(values[1]) - float(values[0]))
+
+
+def of_sorted(values: list[float], fraction: float) -> float | None:
+    """The same interpolation over values already in memory and sorted (e.g. durations the
+    database cannot compute alike on both engines); None for an empty list."""
+    if not values:
+        return None
+    rank = fraction * (len(values) - 1)
+    low = math.floor(rank)
+    if low + 1 >= len(values) or rank == low:
+        return float(values[low])
+    return values[low] + (rank - low) * (values[low + 1] - values[low])

@@ -57,8 +57,9 @@ def reports_kpis(request: AuthedHttpRequest, filters: Query[KpiFilters]) -> dict
         "period": {"from": chosen.start_day.isoformat(), "to": chosen.end_day.isoformat(),
                    "time_zone": str(chosen.tz), "start": chosen.start.isoformat(),
                    "end": chosen.end.isoformat()},
-        "indicators": {key: result["values"][key] for key in kpis.DEFINITIONS},
-        "definitions": kpis.definitions(),
+        # The business figures (revenue, MRR, churn…) only for the roles that see billing.
+        "indicators": result["values"],
+        "definitions": kpis.definitions(business=result["business"]),
     }
 
 

@@ -26,9 +26,10 @@ INDICATORS = Table("indicateurs", (
 
 
 def indicators_table(user: User, filters: kpis.Filters) -> tuple[Table, Iterator[dict[str, Any]]]:
-    now = kpis.compute(user, filters)["values"]
+    computed = kpis.compute(user, filters)
+    now = computed["values"]
     before = kpis.compute(user, filters.previous())["values"]
-    definitions = kpis.definitions()
+    definitions = kpis.definitions(business=computed["business"])
     rows = ({"key": key, "label": d["label"], "value": now[key], "previous": before[key],
              "unit": d["unit"], "formula": d["formula"]} for key, d in definitions.items())
     return INDICATORS, rows

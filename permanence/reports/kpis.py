@@ -16,9 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.selectors import accounts_visible_to
+from permanence.billing import figures as billing_figures
+from permanence.billing.permissions import can_view_billing
 from permanence.calendars.services import spec_for_account
+from permanence.core.percentiles import of_sorted
 from permanence.desk import figures as desk_figures
 from permanence.inbox import figures as inbox_figures
+from permanence.livechat import figures as chat_figures
+from permanence.shop import figures as shop_figures
 
 from .permissions import can_plan_staff
 
@@ -91,6 +96,43 @@ DEFINITIONS: dict[str, Definition] = {
         "Rendez-vous obtenus ÷ appels sortants de campagne passés."), "ratio"),
     "sales_rate": Definition(_("Taux de transformation"), _(
         "Ventes ÷ rendez-vous obtenus (campagnes)."), "ratio"),
+    "chats": Definition(_("Chats ouverts"), _(
+        "Chats commencés par un visiteur pendant la période."), "count"),
+    "bot_deflection_rate": Definition(_("Chats résolus par l'assistant"), _(
+        "Chats terminés avec l'assistant seul ÷ chats où le visiteur a écrit."), "ratio"),
+    "bot_handover_rate": Definition(_("Chats passés à une secrétaire"), _(
+        "Chats que l'assistant a passés à une personne (file d'attente ou message hors "
+        "ligne) ÷ chats où le visiteur a écrit."), "ratio"),
+    "chat_wait_median_seconds": Definition(_("Attente en chat (médiane)"), _(
+        "Médiane de l'attente entre l'entrée dans la file et la prise en charge par une "
+        "secrétaire, en secondes."), "seconds"),
+    "chat_wait_p90_seconds": Definition(_("Attente en chat (90e centile)"), _(
+        "90 % des visiteurs ont été pris en charge en ce temps au plus."), "seconds"),
+}
+
+# Figures of the business itself (money, clientele): for the roles that see billing only.
+BUSINESS_DEFINITIONS: dict[str, Definition] = {
+    "revenue_ht_cents": Definition(_("Chiffre d'affaires facturé"), _(
+        "Factures émises pendant la période − avoirs émis pendant la période, hors taxes."),
+        "cents"),
+    "mrr_cents": Definition(_("Revenu mensuel récurrent (MRR)"), _(
+        "Prix mensuel hors taxes, options comprises, des abonnements en cours à la fin de la "
+        "période (commencés avant, contrat non terminé)."), "cents"),
+    "churn_rate": Definition(_("Attrition des comptes (churn)"), _(
+        "Comptes ayant un abonnement en cours au début de la période et plus aucun à la fin "
+        "÷ comptes ayant un abonnement en cours au début."), "ratio"),
+    "retention_rate": Definition(_("Rétention des comptes"), _(
+        "1 − attrition : comptes abonnés au début de la période qui le sont encore à la "
+        "fin."), "ratio"),
+    "quotes_sent": Definition(_("Devis envoyés"), _(
+        "Devis envoyés pendant la période (prospects compris quand aucun compte n'est "
+        "choisi)."), "count"),
+    "quote_acceptance_rate": Definition(_("Devis acceptés"), _(
+        "Devis envoyés pendant la période et acceptés depuis ÷ devis envoyés pendant la "
+        "période."), "ratio"),
+    "storefront_conversion": Definition(_("Conversion de la boutique"), _(
+        "Paniers payés ÷ paniers remplis (au moins une offre) pendant la période ; chiffre de "
+        "toute la boutique, sans compte client choisi."), "ratio"),
 }
 
 # The variants and thresholds the formulas mention (stated with each figure).
@@ -171,11 +213,52 @@ def visible_accounts(user: User) -> Any:
 
 def compute(user: User, filters: Filters) -> dict[str, Any]:
     """Every indicator of DEFINITIONS (None when there is no data) plus the raw counts, over
-    the accounts `user` may see."""
-    return compute_for(visible_accounts(user), filters)
+    the accounts `user` may see; those of BUSINESS_DEFINITIONS too for the roles that see
+    billing."""
+    return compute_for(visible_accounts(user), filters, business=can_view_billing(user))
 
 
-def compute_for(accounts: Any, filters: Filters) -> dict[str, Any]:
+def _chat_values(accounts: Any, filters: Filters) -> dict[str, Any]:
+    if filters.channel not in ("", "chat"):
+        return dict.fromkeys(("chats", "bot_deflection_rate", "bot_handover_rate",
+                              "chat_wait_median_seconds", "chat_wait_p90_seconds"))
+    chats = chat_figures.chat_figures(accounts, filters.account_id, filters.agent_id,
+                                      filters.start, filters.end)
+    waits = chats["waits"]
+    return {"chats": chats["chats"],
+            # The assistant's figures are no secretary's: not computed for one agent.
+            "bot_deflection_rate": None if filters.agent_id else _ratio(chats["bot_alone"],
+                                                                         chats["asked"]),
+            "bot_handover_rate": None if filters.agent_id else _ratio(chats["handed_over"],
+                                                                       chats["asked"]),
+            "chat_wait_median_seconds": _seconds(of_sorted(waits, 0.5)),
+            "chat_wait_p90_seconds": _seconds(of_sorted(waits, 0.9))}
+
+
+def _business_values(accounts: Any, filters: Filters) -> dict[str, Any]:
+    if filters.agent_id:  # money and clientele are nobody's own figures
+        return dict.fromkeys(BUSINESS_DEFINITIONS)
+    # Running at an instant = started before it, contract not ended by its day: at the end
+    # of the period that day is the one after the last.
+    recurring = billing_figures.recurring(
+        accounts, filters.account_id, start=filters.start, end=filters.end,
+        start_day=filters.start_day, end_day=filters.end_day + timedelta(days=1))
+    quotes = shop_figures.quotes(accounts, filters.account_id, filters.start, filters.end)
+    shop = None if filters.account_id else shop_figures.storefront(filters.start, filters.end)
+    churn = _ratio(recurring["churned"], recurring["accounts_at_start"])
+    return {
+        "revenue_ht_cents": billing_figures.revenue_cents(
+            accounts, filters.account_id, filters.start_day, filters.end_day),
+        "mrr_cents": recurring["mrr_cents"],
+        "churn_rate": churn,
+        "retention_rate": round(1 - churn, 4) if churn is not None else None,
+        "quotes_sent": quotes["sent"] if quotes["sent"] else None,
+        "quote_acceptance_rate": _ratio(quotes["accepted"], quotes["sent"]),
+        "storefront_conversion": _ratio(shop["paid"], shop["carts"]) if shop else None,
+    }
+
+
+def compute_for(accounts: Any, filters: Filters, *, business: bool = False) -> dict[str, Any]:
     """The same over the given accounts (ids or a subquery): the monthly report of one
     account, computed by the scheduler for nobody in particular."""
     start, end = filters.start, filters.end
@@ -217,16 +300,21 @@ def compute_for(accounts: Any, filters: Filters) -> dict[str, Any]:
         "survey_response_rate": _ratio(surveys["answered"], surveys["sent"]),
         "appointment_rate": _ratio(campaigns.get("appointments"), campaigns.get("calls_made")),
         "sales_rate": _ratio(campaigns.get("sales"), campaigns.get("appointments")),
+        **_chat_values(accounts, filters),
     }
-    return {"values": values,
+    if business:
+        values.update(_business_values(accounts, filters))
+    return {"values": values, "business": business,
             "counts": {"calls": calls, "conversations": conv, "surveys": surveys,
                        "campaigns": campaigns}}
 
 
-def definitions() -> dict[str, dict[str, str]]:
-    """Label, formula (with the thresholds in force) and unit of every indicator."""
+def definitions(*, business: bool = False) -> dict[str, dict[str, str]]:
+    """Label, formula (with the thresholds in force) and unit of every indicator (with the
+    business ones when asked: compute's result says whether it holds them)."""
+    chosen = DEFINITIONS | BUSINESS_DEFINITIONS if business else DEFINITIONS
     return {key: {"label": str(d.label), "formula": str(d.formula).format(**SETTINGS),
-                  "unit": d.unit} for key, d in DEFINITIONS.items()}
+                  "unit": d.unit} for key, d in chosen.items()}
 
 
 def accounts_for(user: User) -> list[ClientAccount]:

@@ -15,7 +15,7 @@ from permanence.accounts.models import User
 from permanence.core import clock
 from permanence.desk import figures as desk_figures
 from permanence.inbox import figures as inbox_figures
-from permanence.inbox.models import Channel
+from permanence.inbox.models import Channel, Kind
 
 from . import charts, kpis
 
@@ -29,14 +29,20 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                        "reopen_rate", "complaints", "complaint_rate")),
     ("satisfaction", ("csat_pct", "nps", "survey_response_rate")),
     ("commercial", ("appointment_rate", "sales_rate")),
+    ("chat", ("chats", "bot_deflection_rate", "bot_handover_rate", "chat_wait_median_seconds",
+              "chat_wait_p90_seconds")),
+    ("business", ("revenue_ht_cents", "mrr_cents", "churn_rate", "retention_rate",
+                  "quotes_sent", "quote_acceptance_rate", "storefront_conversion")),
 )
 # Higher is better, except for these: the delta's colour follows.
 LOWER_IS_BETTER = {"asa_seconds", "abandon_rate", "abandon_rate_excluding_short",
                    "first_response_median_business_seconds",
                    "first_response_p90_business_seconds", "resolution_median_business_seconds",
                    "resolution_p90_business_seconds", "reopen_rate", "complaints",
-                   "complaint_rate"}
-NEUTRAL = {"calls_offered", "conversations", "aht_seconds"}
+                   "complaint_rate", "chat_wait_median_seconds", "chat_wait_p90_seconds",
+                   "bot_handover_rate", "churn_rate"}
+NEUTRAL = {"calls_offered", "conversations", "aht_seconds", "chats", "quotes_sent"}
+MOTIFS = 8  # the largest motifs shown on the charts
 # Which drill-down lists the rows behind a tile.
 DRILL = {"calls_offered": ("appels", ""), "calls_answered": ("appels", "decroches"),
          "abandon_rate": ("appels", "abandons"), "service_level": ("appels", "hors_delai"),
@@ -46,7 +52,8 @@ DRILL = {"calls_offered": ("appels", ""), "calls_answered": ("appels", "decroche
 
 def group_titles() -> dict[str, str]:
     return {"calls": _("Appels"), "conversations": _("Demandes (tous canaux)"),
-            "satisfaction": _("Satisfaction"), "commercial": _("Commercial (campagnes)")}
+            "satisfaction": _("Satisfaction"), "commercial": _("Commercial (campagnes)"),
+            "chat": _("Chat et assistant"), "business": _("Activité commerciale et clientèle")}
 
 
 def duration(seconds: float | None) -> str:
@@ -65,6 +72,11 @@ def duration(seconds: float | None) -> str:
     return _("%(days)s j %(hours)s h") % {"days": hours // 24, "hours": hours % 24}
 
 
+def euros(cents: int) -> str:
+    text = f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text} €"
+
+
 def display(value: Any, unit: str) -> str:
     if value is None:
         return "—"
@@ -74,6 +86,8 @@ def display(value: Any, unit: str) -> str:
         return f"{value:.1f} %".replace(".", ",")
     if unit == "seconds":
         return duration(value)
+    if unit == "cents":
+        return euros(value)
     return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
 
 
@@ -87,6 +101,8 @@ def _delta(key: str, now: Any, before: Any, unit: str) -> dict[str, str] | None:
         text = f"{diff:+.1f} pt".replace(".", ",")
     elif unit == "seconds":
         text = ("+" if diff >= 0 else "−") + duration(abs(diff))
+    elif unit == "cents":
+        text = ("+" if diff >= 0 else "−") + euros(abs(diff))
     else:
         text = f"{diff:+}"
     if not diff or key in NEUTRAL:
@@ -121,12 +137,14 @@ def filter_query(filters: kpis.Filters) -> dict[str, str]:
 def tiles(user: User, filters: kpis.Filters, drill_url: str) -> tuple[dict[str, list[Tile]], dict[str, Any]]:
     now = kpis.compute(user, filters)
     before = kpis.compute(user, filters.previous())
-    definitions = kpis.definitions()
+    definitions = kpis.definitions(business=now["business"])
     base = filter_query(filters)
     groups: dict[str, list[Tile]] = {}
     for group, keys in GROUPS:
         row = []
         for key in keys:
+            if key not in definitions:  # the business figures, for the roles that see billing
+                continue
             d = definitions[key]
             value, old = now["values"][key], before["values"][key]
             drill = ""
@@ -136,7 +154,8 @@ def tiles(user: User, filters: kpis.Filters, drill_url: str) -> tuple[dict[str, 
             row.append(Tile(key, d["label"], display(value, d["unit"]),
                             display(old, d["unit"]), _delta(key, value, old, d["unit"]),
                             d["formula"], drill))
-        groups[group] = row
+        if row:
+            groups[group] = row
     return groups, now
 
 
@@ -161,11 +180,22 @@ def chart_data(user: User, filters: kpis.Filters, computed: dict[str, Any]) -> d
     labels = dict(Channel.choices)
     by_channel = [(str(labels.get(r["channel"], r["channel"])), r["n"])
                   for r in inbox_figures.volume_by(conv_scope, start, end, "channel")]
+    kinds = dict(Kind.choices)
+    by_kind = [(str(kinds.get(r["kind"], r["kind"])), r["n"])
+               for r in inbox_figures.volume_by(conv_scope, start, end, "kind")]
+    no_motif = _("Sans motif")
+    by_motif = [(r["motif"] or no_motif, r["n"])
+                for r in inbox_figures.volume_by(conv_scope, start, end, "motif")[:MOTIFS]]
+    causes = [(r["motif"] or no_motif, r["n"])
+              for r in inbox_figures.complaint_causes(conv_scope, start, end)[:MOTIFS]]
     waits = desk_figures.wait_distribution(computed["counts"]["calls"]) if phone else []
     backlog = inbox_figures.backlog(conv_scope)
     return {
         "series": charts.time_series(filters.start_day, filters.end_day, series),
         "by_channel": charts.shares(by_channel),
+        "by_kind": charts.shares(by_kind),
+        "by_motif": charts.shares(by_motif),
+        "complaint_causes": charts.shares(causes),
         "waits": charts.shares([(w["label"], w["count"]) for w in waits]),
         "backlog_total": backlog["total"],
         "backlog": charts.shares(list(backlog["ages"].items())),

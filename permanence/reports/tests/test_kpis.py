@@ -57,9 +57,13 @@ def test_no_data_gives_zero_counts_and_no_rates(supervisor: Any, account: Any) -
     for key in ("answer_rate", "service_level", "asa_seconds", "abandon_rate", "aht_seconds",
                 "first_response_median_business_seconds", "resolution_median_business_seconds",
                 "sla_first_response_pct", "sla_resolution_pct", "fcr_rate", "csat_pct", "nps",
-                "appointment_rate", "sales_rate"):
+                "appointment_rate", "sales_rate", "bot_deflection_rate", "bot_handover_rate",
+                "chat_wait_median_seconds", "revenue_ht_cents", "mrr_cents", "churn_rate",
+                "retention_rate", "quotes_sent", "storefront_conversion"):
         assert values[key] is None, key
-    assert set(kpis.DEFINITIONS) == set(values)
+    assert values["chats"] == 0
+    # A supervisor sees billing: the business figures are there too.
+    assert set(kpis.DEFINITIONS) | set(kpis.BUSINESS_DEFINITIONS) == set(values)
 
 
 def test_call_indicators(supervisor: Any, account: Any, agent: Any) -> None:

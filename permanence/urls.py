@@ -12,6 +12,7 @@ from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
 from permanence.reports import views as reports_views
 from permanence.reports import views_client as reports_client
+from permanence.reports import views_exports as reports_exports
 from permanence.reports import views_team as reports_team
 from permanence.shop import views_staff as shop_staff_views
 
@@ -63,6 +64,10 @@ urlpatterns = [
     path("app/rapports/", reports_views.home, name="reports"),
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
+    path("app/rapports/envois/", reports_exports.scheduled_exports,
+         name="reports_scheduled_exports"),
+    path("app/rapports/envois/<int:pk>/arreter/", reports_exports.scheduled_export_delete,
+         name="reports_scheduled_export_delete"),
     path("app/rapports/direct/", reports_team.live, name="reports_live"),
     path("app/rapports/equipe/", reports_team.team_page, name="reports_team"),
     path("app/rapports/effectifs/", reports_team.staffing_page, name="reports_staffing"),

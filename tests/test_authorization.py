@@ -195,6 +195,12 @@ MATRIX: dict[str, Route] = {
                                       kwargs=lambda c: {"pk": c.extra["challenge"].pk}),
     "reports_export_csv": Route(expect(STAFF)),
     "reports_export_xlsx": Route(expect(STAFF)),
+    # Each user's own scheduled exports; stopping one is for its owner (the supervisor
+    # here): another staff member gets a 404, as if it did not exist.
+    "reports_scheduled_exports": Route(expect(STAFF)),
+    "reports_scheduled_export_delete": Route(
+        expect({SUPERVISOR}, hidden=STAFF - {SUPERVISOR}), method="POST",
+        kwargs=lambda c: {"pk": c.extra["scheduled_export"].pk}),
     "settings": Route(expect(STAFF)),
     "accounts:list": Route(expect(STAFF)),
     "accounts:profile": Route(expect(STAFF)),
@@ -1537,10 +1543,13 @@ def _build_world() -> Ctx:
 def _reports_world(supervisor: Any) -> dict[str, Any]:
     from django.utils import timezone
 
-    from permanence.reports import objectives
+    from permanence.reports import objectives, scheduled
 
     today = timezone.now().date()
-    return {"objective": objectives.objective_create(
+    return {"scheduled_export": scheduled.scheduled_export_create(
+                actor=supervisor, what="", which="", account_id=None, channel="",
+                frequency="mensuel", fmt="xlsx"),
+            "objective": objectives.objective_create(
                 actor=supervisor, indicator="answer_rate", target=90, period="jour", agent=None),
             "challenge": objectives.challenge_create(
                 actor=supervisor, title="Décroché d'or", indicator="answer_rate", target=95,

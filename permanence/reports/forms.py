@@ -10,7 +10,7 @@ from permanence.accounts.models import ClientAccount, User
 from permanence.inbox.models import Channel
 
 from .kpis import DEFINITIONS
-from .models import ObjectivePeriod
+from .models import ExportFormat, ExportFrequency, ObjectivePeriod
 
 
 class DateInput(forms.DateInput):
@@ -124,3 +124,34 @@ class StaffingForm(forms.Form):
         compte.choices = [("", _("Tous les comptes visibles"))] + [(a.pk, a.name)
                                                                   for a in accounts]
         self.fields["jour"].initial = (today + timedelta(days=1)).isoweekday()
+
+
+CONTENTS = [("", _("Indicateurs (avec la période précédente et les formules)")),
+            ("dossiers:", _("Demandes reçues (détail)")),
+            ("dossiers:hors_delai", _("Premières réponses hors délai (détail)")),
+            ("dossiers:reclamations", _("Réclamations (détail)")),
+            ("appels:", _("Appels présentés (détail)")),
+            ("appels:abandons", _("Appels abandonnés (détail)"))]
+
+
+class ScheduledExportForm(forms.Form):
+    """A report to receive by e-mail; the filters come from the indicators page."""
+
+    contenu = forms.ChoiceField(label=_("Contenu"), choices=CONTENTS, required=False)
+    compte = forms.TypedChoiceField(label=_("Compte client"), coerce=int, required=False,
+                                    empty_value=None)
+    canal = forms.ChoiceField(label=_("Canal"), required=False)
+    frequence = forms.ChoiceField(label=_("Fréquence"), choices=ExportFrequency.choices,
+                                  initial=ExportFrequency.MONTHLY)
+    format = forms.ChoiceField(label=_("Format"), choices=ExportFormat.choices,
+                               initial=ExportFormat.XLSX)
+
+    def __init__(self, *args: Any, accounts: list[ClientAccount], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices: dict[str, list[tuple[Any, Any]]] = {
+            "compte": [("", _("Tous les comptes visibles"))] + [(a.pk, a.name) for a in accounts],
+            "canal": [("", _("Tous les canaux")), *Channel.choices]}
+        for name, values in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared just above)
+            field.choices = values

@@ -76,3 +76,48 @@ class Challenge(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ExportFrequency(models.TextChoices):
+    WEEKLY = "hebdomadaire", _("Chaque lundi (semaine écoulée)")
+    MONTHLY = "mensuel", _("Le 1er du mois (mois écoulé)")
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", _("Excel (XLSX)")
+    CSV = "csv", _("CSV")
+
+
+class ScheduledExport(models.Model):
+    """A report e-mailed to its owner every week or month: the indicators table, or the rows
+    behind one (the drill-down's `what`/`which`), over the period just ended, computed with
+    the owner's own rights at sending time. Sent to the owner only: the figures never leave
+    the scope of someone allowed to read them."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    what = models.CharField(_("contenu"), max_length=20, blank=True)  # "" = the indicators
+    which = models.CharField(max_length=20, blank=True)
+    account = models.ForeignKey(ClientAccount, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+", verbose_name=_("compte client"))
+    channel = models.CharField(_("canal"), max_length=20, blank=True)
+    frequency = models.CharField(_("fréquence"), max_length=12,
+                                 choices=ExportFrequency.choices,
+                                 default=ExportFrequency.MONTHLY)
+    fmt = models.CharField(_("format"), max_length=4, choices=ExportFormat.choices,
+                           default=ExportFormat.XLSX)
+    created_at = models.DateTimeField()
+    # The first day of the last period claimed for sending (by a conditional update, so that
+    # two schedulers never both send it) and when; a claim an hour old whose e-mail did not
+    # leave (an SMTP failure) is claimed again. Then when its e-mail actually left.
+    claimed_period = models.DateField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_period = models.DateField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["owner_id", "id"]
+        verbose_name = _("envoi programmé")
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.what or 'indicateurs'} {self.frequency}"

@@ -265,6 +265,35 @@ def _durations(conversation: Conversation, counted: CalendarSpec,
                                        if resolved and conversation.resolution_due_at else None)
 
 
+@transaction.atomic
+def conversation_figures_backfill(*, conversation_id: int) -> bool:
+    """The report columns of a conversation answered or resolved before they were kept
+    (business seconds to the first response and to the resolution, whether each was on time,
+    followed up): computed as sla_compute would have, leaving its deadlines untouched.
+    False when there was nothing to fill."""
+    conversation = _lock(Conversation(pk=conversation_id))
+    missing_first = (conversation.first_response_at is not None
+                     and conversation.first_response_business_seconds is None)
+    missing_resolution = (conversation.resolved_at is not None
+                          and conversation.resolution_business_seconds is None)
+    if not (missing_first or missing_resolution):
+        return False
+    spec = sla.account_spec(conversation.account)
+    targets = sla.targets_for(conversation)
+    first_due = None
+    if missing_first:
+        conversation.first_response_on_time = None  # judged again below, with its deadline
+        first_due = sla.due(spec, conversation.created_at, targets.first_response_hours,
+                            paused_seconds=conversation.sla_paused_seconds,
+                            same_day=targets.first_response_same_day, clock=targets.clock)
+    _durations(conversation, clock_view(spec, targets.clock), first_due)
+    _follow_ups(conversation)
+    conversation.save(update_fields=["first_response_business_seconds",
+                                     "first_response_on_time", "resolution_business_seconds",
+                                     "resolution_on_time"])
+    return True
+
+
 def _pause(conversation: Conversation, now: datetime) -> None:
     if conversation.sla_paused_at is None:
         conversation.sla_paused_at = now

@@ -4,9 +4,12 @@ customer taken out, and whether each came by its deadline."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.core.management import call_command
 
 from permanence.core import clock
 from permanence.inbox import services
@@ -64,3 +67,32 @@ def test_reopening_forgets_the_resolution_until_the_next(account: Any, agent: An
         conversation=c, status="ouvert")
     c.refresh_from_db()
     assert c.resolution_business_seconds is None and c.resolution_on_time is None
+
+
+def test_backfill_fills_conversations_answered_before_the_figures_were_kept(
+        account: Any, agent: Any) -> None:
+    c = _open(account)
+    monday_10 = FRIDAY_10 + timedelta(days=3)
+    _at(monday_10, services.conversation_callback_done, actor=agent, conversation=c,
+        note="Rappelé")
+    _at(monday_10 + timedelta(days=2), services.conversation_set_status, actor=agent,
+        conversation=c, status="resolu")
+    c.refresh_from_db()
+    deadlines = (c.first_response_due_at, c.resolution_due_at, c.next_due_at)
+    # As a conversation handled before the columns existed: the figures empty.
+    Conversation.objects.filter(pk=c.pk).update(
+        first_response_business_seconds=None, first_response_on_time=None,
+        resolution_business_seconds=None, resolution_on_time=None)
+    out = io.StringIO()
+    call_command("backfill_report_figures", "--dry-run", stdout=out)
+    assert "1 conversation(s) to fill" in out.getvalue()
+    call_command("backfill_report_figures", stdout=out)
+    c.refresh_from_db()
+    # Friday 10:00 → Monday 10:00: one working day, on time; → Wednesday 10:00: three.
+    assert c.first_response_business_seconds == DAY and c.first_response_on_time is True
+    assert c.resolution_business_seconds == 3 * DAY and c.resolution_on_time is not None
+    assert (c.first_response_due_at, c.resolution_due_at, c.next_due_at) == deadlines
+    # Run again: nothing left to fill.
+    out = io.StringIO()
+    call_command("backfill_report_figures", stdout=out)
+    assert "0 conversation(s) filled" in out.getvalue()

@@ -146,6 +146,11 @@ def _measure(new_page: Any, axe: Any, email: str | None, pages: Any) -> None:
     problems: list[str] = []
     for width in WIDTHS:
         page = new_page(viewport={"width": width, "height": 900})
+        # The Content-Security-Policy refuses inline scripts and handlers without the page's
+        # nonce: Chromium reports each refusal on the console; none may happen.
+        refused: list[str] = []
+        page.on("console", lambda msg, refused=refused: refused.append(msg.text)
+                if "Content Security Policy" in msg.text else None)
         if email:
             _login(page, email)
         urls = pages(page) if callable(pages) else pages
@@ -159,6 +164,8 @@ def _measure(new_page: Any, axe: Any, email: str | None, pages: Any) -> None:
             if overflow := _overflow(page):
                 problems.append(f"{width}px {url}: {overflow}")
             problems += [f"{width}px {url}: axe {v}" for v in _violations(axe, page)]
+            problems += [f"{width}px {url}: CSP {text}" for text in refused]
+            refused.clear()
     assert not problems, "\n".join(problems)
 
 

@@ -215,6 +215,9 @@ def test_embed_variant_can_be_framed_and_has_no_site_chrome(account: Any,
     response = client.get(url(account, embed="1"))
     assert response.status_code == 200
     assert "X-Frame-Options" not in response
+    # The Content-Security-Policy still guards its scripts but lets any site frame it.
+    assert "frame-ancestors" not in response["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in response["Content-Security-Policy"]
     page = response.content.decode()
     assert 'class="site-header"' not in page and 'class="site-footer"' not in page
     assert 'action="/contact/cabinet-martin/?embed=1"' in page
@@ -231,6 +234,7 @@ def test_embed_variant_can_be_framed_and_has_no_site_chrome(account: Any,
 def test_normal_page_keeps_csrf_and_frame_protection(account: Any) -> None:
     client = Client(enforce_csrf_checks=True)
     assert client.get(url(account))["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in client.get(url(account))["Content-Security-Policy"]
     assert client.post(url(account), form_data()).status_code == 403
     assert nothing_stored()
 

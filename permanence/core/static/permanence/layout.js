@@ -41,3 +41,41 @@
   window.addEventListener("resize", later);
   document.addEventListener("htmx:afterSettle", later);
 })();
+
+/* Behaviours declared in the markup, since the Content-Security-Policy refuses inline event
+   handlers: a select that submits its form when changed (data-autosubmit), a form that asks
+   before submitting (data-confirm="question"), a form whose 422 answers htmx still shows
+   (data-swap-errors: the field errors), and buttons only useful without JavaScript
+   (data-recalc: « Recalculer le prix », htmx recomputes on every change). */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) {
+      el.form.submit();
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var form = source && source.closest && source.closest("[data-swap-errors]");
+    if (form && event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  function hideRecalc() {
+    document.querySelectorAll("[data-recalc]").forEach(function (b) { b.hidden = true; });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", hideRecalc);
+  } else {
+    hideRecalc();
+  }
+})();

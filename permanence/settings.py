@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "permanence.knowledge",
     "permanence.feedback",
     "permanence.reports",
+    "permanence.privacy",
     "permanence.demo",
 ]
 

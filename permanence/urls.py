@@ -10,6 +10,7 @@ from permanence.api import api
 from permanence.core import live_layer
 from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
+from permanence.privacy import views as privacy_views
 from permanence.reports import views as reports_views
 from permanence.reports import views_client as reports_client
 from permanence.reports import views_exports as reports_exports
@@ -64,6 +65,7 @@ urlpatterns = [
     path("app/rapports/", reports_views.home, name="reports"),
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
+    path("app/confidentialite/registre/", privacy_views.registry_page, name="privacy_registry"),
     path("app/rapports/envois/", reports_exports.scheduled_exports,
          name="reports_scheduled_exports"),
     path("app/rapports/envois/<int:pk>/arreter/", reports_exports.scheduled_export_delete,

@@ -231,6 +231,7 @@ MATRIX: dict[str, Route] = {
                                  kwargs=lambda c: {"user_id": c.users[AGENT].pk}),
     "accounts:operator": Route(expect({ADMIN})),
     "audit:list": Route(expect({ADMIN})),
+    "privacy_registry": Route(expect({ADMIN})),
     # Announcements: admin and supervisor.
     "announcements": Route(expect(MANAGERS)),
     "announcement_delete": Route(expect(MANAGERS), method="POST",

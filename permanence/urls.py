@@ -66,6 +66,7 @@ urlpatterns = [
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
     path("app/confidentialite/registre/", privacy_views.registry_page, name="privacy_registry"),
+    path("espace/confidentialite/", privacy_views.client_accesses, name="privacy_client_accesses"),
     path("app/rapports/envois/", reports_exports.scheduled_exports,
          name="reports_scheduled_exports"),
     path("app/rapports/envois/<int:pk>/arreter/", reports_exports.scheduled_export_delete,

@@ -779,6 +779,8 @@ MATRIX: dict[str, Route] = {
     "knowledge_portal:list": Route(expect(CLIENTS)),
     # Espace client › Rapports: the client's own account (the session's), never another's.
     "reports_client": Route(expect(CLIENTS)),
+    # Espace client › Confidentialité: the views of the client's own current account.
+    "privacy_client_accesses": Route(expect(CLIENTS)),
     "reports_client_pdf": Route(expect(CLIENTS, refused=403), kwargs=lambda c: {
         "year": 2026, "month": 10}),
     "knowledge_portal:create": Route(expect(CLIENTS)),

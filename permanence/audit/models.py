@@ -51,6 +51,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["target_type", "target_id"]),
             models.Index(fields=["actor", "-created_at"]),
             models.Index(fields=["action", "-created_at"]),
+            # The espace client's « who accessed our data »: one account's views, newest first.
+            models.Index(fields=["account", "action", "-created_at"], name="audit_account_action"),
         ]
 
     def __str__(self) -> str:

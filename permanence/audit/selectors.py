@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from .actions import Action
 from .models import AuditEvent
 
 
@@ -30,3 +31,11 @@ def audit_events(*, actor: str = "", action: str = "", target: str = "", account
     return qs
 
 
+
+
+def account_views(account_id: int, *, exclude_roles: tuple[str, ...] = ()) -> QuerySet[AuditEvent]:
+    """The views of one account's data, newest first, with their actor (index
+    audit_account_action)."""
+    return (AuditEvent.objects.filter(account_id=account_id, action=Action.VIEW)
+            .exclude(actor__role__in=exclude_roles)
+            .select_related("actor").order_by("-created_at", "-id"))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.selectors import account_list
+from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest, role_required
 from permanence.core.errors import DomainError, NotFound
 
@@ -150,7 +151,11 @@ def _polling(forwards: list[Any]) -> bool:
 
 @desk_required
 def call_screen(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    return _screen(request, selectors.get_call_for_user(request.user, pk))
+    call = selectors.get_call_for_user(request.user, pk)
+    # Who saw a caller's message, for the auditor and the client (espace client ›
+    # Confidentialité); once per person and call within the audit's window.
+    audit_view(actor=request.user, target=call, account=call.account)
+    return _screen(request, call)
 
 
 @require_POST

@@ -2,11 +2,17 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-from permanence.core.access import AuthedHttpRequest, role_required
+from permanence.accounts.selectors import PORTAL_ACCOUNT_SESSION_KEY, client_current_account
+from permanence.core.access import AuthedHttpRequest, client_required, role_required
+from permanence.core.counting import CappedPaginator
+from permanence.core.errors import NotFound
 
-from . import registry
+from . import access, registry
 from .permissions import can_manage_privacy
+
+PER_PAGE = 50
 
 
 @role_required(can_manage_privacy)
@@ -21,3 +27,15 @@ def registry_page(request: AuthedHttpRequest) -> HttpResponse:
         groups.append({"key": subject, "label": label, "rows": rows})
     return render(request, "privacy/registry.html", {
         "section": "settings", "groups": groups, "rules": registry.RETENTION})
+
+
+@client_required
+def client_accesses(request: AuthedHttpRequest) -> HttpResponse:
+    """Espace client › Confidentialité: who at the operator opened the account's data."""
+    account, _accounts = client_current_account(
+        request.user, request.session.get(PORTAL_ACCOUNT_SESSION_KEY))
+    if account is None:
+        raise NotFound(_("Aucun compte client."))
+    page = CappedPaginator(access.accesses(account), PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "privacy/client_accesses.html", {
+        "account": account, "page": page, "rows": [access.row(e) for e in page.object_list]})

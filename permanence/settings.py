@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "permanence.knowledge",
     "permanence.feedback",
     "permanence.reports",
+    "permanence.planning",
     "permanence.demo",
 ]
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Avg, Count, Q, QuerySet
 
 from permanence.accounts.models import User
+from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import agents as active_agents
 from permanence.desk import figures as desk_figures
 
@@ -133,7 +134,10 @@ def headcount_by_half_hour(day: date) -> list[float]:
 # --- Staff pulse -------------------------------------------------------------------------------
 
 
-def pulse_answered(user: User, month: date) -> bool:
+def pulse_answered(user: Actor, month: date) -> bool:
+    """Has `user` answered the pulse of `month`'s month (False for anybody not logged in)?"""
+    if not isinstance(user, User):
+        return False
     return PulseParticipation.objects.filter(user=user, month=month_start(month)).exists()
 
 
@@ -154,9 +158,10 @@ def pulse_results(*, months: int = 6, today: date) -> list[PulseMonth]:
     since = month_start(today)
     for _i in range(months - 1):
         since = month_start(since - timedelta(days=1))
-    rows = list(PulseResponse.objects.filter(month__gte=since).values("month").annotate(
+    per_month = PulseResponse.objects.filter(month__gte=since).values("month").annotate(
         n=Count("id"), happy=Count("id", filter=Q(wellbeing__gte=4)),
-        **{f"avg_{q}": Avg(q) for q in PULSE_QUESTIONS}).order_by("-month"))
+        **{f"avg_{q}": Avg(q) for q in PULSE_QUESTIONS}).order_by("-month")
+    rows: list[dict[str, Any]] = [dict(r) for r in per_month]
     shown = [r["month"] for r in rows if r["n"] >= PULSE_MIN_RESPONSES]
     comments: dict[date, list[str]] = defaultdict(list)
     if shown:

@@ -53,7 +53,7 @@ def _overlaps(agent_id: int, day: date, starts_at: time, ends_at: time,
     return None
 
 
-def _validate(agent: User, day: date, starts_at: time, ends_at: time, note: str,
+def _validate(agent: User, day: date, starts_at: time, ends_at: time, *, note: str,
               exclude_pk: int | None = None) -> str:
     if agent.role != Role.AGENT or not agent.is_active:
         raise invalid(agent=_("Choisissez une télésecrétaire active."))
@@ -90,7 +90,7 @@ def shift_create(*, actor: User, agent: User, day: date, starts_at: time, ends_a
     _check_planner(actor)
     _lock_agent(agent)
     starts_at, ends_at = _minute(starts_at), _minute(ends_at)
-    note = _validate(agent, day, starts_at, ends_at, note)
+    note = _validate(agent, day, starts_at, ends_at, note=note)
     now = clock.now()
     shift = Shift.objects.create(agent=agent, day=day, starts_at=starts_at, ends_at=ends_at,
                                  note=note, created_at=now, updated_at=now)
@@ -109,7 +109,7 @@ def shift_update(*, actor: User, shift: Shift | int, agent: User, day: date, sta
     _lock_agent(agent)
     locked = Shift.objects.select_for_update().get(pk=pk)
     starts_at, ends_at = _minute(starts_at), _minute(ends_at)
-    note = _validate(agent, day, starts_at, ends_at, note, exclude_pk=locked.pk)
+    note = _validate(agent, day, starts_at, ends_at, note=note, exclude_pk=locked.pk)
     before = {"agent": locked.agent_id, "day": locked.day.isoformat(),
               "starts_at": locked.starts_at.strftime("%H:%M"),
               "ends_at": locked.ends_at.strftime("%H:%M")}

@@ -60,7 +60,7 @@ def chart(table: list[Row]) -> dict[str, Any] | None:
     width, height = charts.WIDTH, charts.HEIGHT
     left, right, top, bottom = charts.LEFT, charts.RIGHT, charts.TOP, charts.BOTTOM
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(max(r.needed for r in table), max(r.planned for r in table))
+    peak = max(max(r.needed, r.planned) for r in table)
     ceiling = max(4, int(peak) + 1)
     step = plot_w / (last - first)
     by_slot = {r.index: r for r in table}

@@ -31,15 +31,20 @@ def test_no_break_in_the_last_thirty_minutes() -> None:
     assert place_breaks(119) == []
 
 
+def at(day: int, hour: int, minute: int) -> datetime:
+    """A naive local time in March 2026 (the planning is drawn in local time)."""
+    return datetime.combine(date(2026, 3, day), time(hour, minute))
+
+
 def test_a_night_shift_crossing_midnight() -> None:
     shift = Shift(day=date(2026, 3, 6), starts_at=time(22), ends_at=time(6))
     assert shift.crosses_midnight and shift.duration_minutes == 480
-    assert shift.end == datetime(2026, 3, 7, 6, 0)
+    assert shift.end == at(7, 6, 0)
     # 22:00 + 2 h = 00:00; + 10 min + 2 h = 02:10; + 10 min + 2 h = 04:20 (90 min remain).
     assert shift.breaks() == [
-        (datetime(2026, 3, 7, 0, 0), datetime(2026, 3, 7, 0, 10)),
-        (datetime(2026, 3, 7, 2, 10), datetime(2026, 3, 7, 2, 20)),
-        (datetime(2026, 3, 7, 4, 20), datetime(2026, 3, 7, 4, 30))]
+        (at(7, 0, 0), at(7, 0, 10)),
+        (at(7, 2, 10), at(7, 2, 20)),
+        (at(7, 4, 20), at(7, 4, 30))]
 
 
 def test_shift_lengths() -> None:

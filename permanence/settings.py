@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "permanence.feedback",
     "permanence.reports",
     "permanence.privacy",
+    "permanence.planning",
     "permanence.demo",
 ]
 

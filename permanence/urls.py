@@ -62,6 +62,7 @@ urlpatterns = [
     path("app/facturation/", include("permanence.einvoicing.urls")),
     path("app/agenda/", include("permanence.agenda.urls")),
     path("app/connaissances/", include("permanence.knowledge.urls")),
+    path("", include("permanence.planning.urls")),
     path("app/rapports/", reports_views.home, name="reports"),
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),

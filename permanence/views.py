@@ -17,6 +17,8 @@ from permanence.catalog.views import sector_links
 from permanence.core import clock
 from permanence.core.access import staff_required
 from permanence.core.models import WorkerHeartbeat
+from permanence.planning.permissions import can_answer_pulse
+from permanence.planning.selectors import PARIS, pulse_answered
 
 
 @require_GET
@@ -82,6 +84,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "stats": stats,
         "recent_accounts": accounts.order_by("-created_at")[:5],
         "notices": active_notices(audience="public"),
+        # The staff pulse's discreet reminder, while this month's is not answered.
+        "pulse_due": can_answer_pulse(request.user) and not pulse_answered(
+            request.user, clock.now().astimezone(PARIS).date()),
     })
 
 

@@ -348,6 +348,16 @@ MATRIX: dict[str, Route] = {
     "feedback:board": Route(expect({SUPERVISOR, ADMIN})),
     "feedback:detail": Route(expect({SUPERVISOR, ADMIN}),
                              kwargs=lambda c: {"pk": c.extra["feedback"].pk}),
+    # Staff planning: supervisors and administrators edit it, a secretary reads her own week;
+    # billing has none. The staff pulse is the secretaries' own (the world holds one shift).
+    "planning:week": Route(expect({AGENT, OTHER_AGENT, SUPERVISOR, ADMIN})),
+    "planning:shift_new": Route(expect(MANAGERS)),
+    "planning:shift_edit": Route(expect(MANAGERS), kwargs=lambda c: {"pk": c.extra["shift"].pk}),
+    "planning:shift_delete": Route(expect(MANAGERS), method="POST",
+                                   kwargs=lambda c: {"pk": c.extra["shift"].pk}),
+    "planning:week_copy": Route(expect(MANAGERS), method="POST",
+                                data=lambda c: {"semaine": c.extra["shift"].day.isoformat()}),
+    "planning:pulse": Route(expect({AGENT, OTHER_AGENT})),
     "site:plan": Route(everyone(), kwargs=lambda c: {"slug": c.extra["site_offer"].slug}),
     "site:plan_price": Route(everyone(), kwargs=lambda c: {"slug": c.extra["site_offer"].slug}),
     "site:sectors": Route(everyone()),
@@ -1323,6 +1333,19 @@ def _feedback_world(account: Any) -> dict[str, Any]:
                                                 created_at=now, updated_at=now)}
 
 
+def _planning_world(agent: Any) -> dict[str, Any]:
+    from datetime import time
+
+    from django.utils import timezone
+
+    from permanence.planning.models import Shift
+
+    now = timezone.now()
+    return {"shift": Shift.objects.create(agent=agent, day=timezone.localdate(),
+                                          starts_at=time(8), ends_at=time(12), created_at=now,
+                                          updated_at=now)}
+
+
 def _desk_calls_world(account: Any) -> dict[str, Any]:
     """Desk: a call back owed to a caller of the account (missed call)."""
     from django.utils import timezone
@@ -1528,6 +1551,8 @@ def _build_world() -> Ctx:
         **_schedule_world(objects[account.pk]["invoice"]),
         # --- « Votre avis »: one opinion about a page ---
         **_feedback_world(account),
+        # --- Planning: one shift of the agent ---
+        **_planning_world(users[AGENT]),
         # --- Knowledge base: a global (operator) public article ---
         "knowledge_global": _knowledge_global(users[ADMIN]),
         # --- Reports: a team objective and a challenge ---

@@ -90,6 +90,7 @@ class ChallengeForm(forms.Form):
     reward = forms.CharField(label=_("Récompense"), max_length=300, required=False)
 
 
+PLANNING_HORIZON_DAYS = 3 * 366
 WEEKDAYS = [(1, _("Lundi")), (2, _("Mardi")), (3, _("Mercredi")), (4, _("Jeudi")),
             (5, _("Vendredi")), (6, _("Samedi")), (7, _("Dimanche"))]
 
@@ -117,14 +118,34 @@ class StaffingForm(forms.Form):
                                 help_text=_("Si renseignée, Erlang A tient compte des "
                                             "appelants qui raccrochent ; sinon Erlang C."))
 
+    le = forms.DateField(label=_("Comparer au planning du"), required=False, widget=DateInput(),
+                         help_text=_("Par défaut, le prochain jour choisi ci-dessus."))
+
     def __init__(self, data: Any, *, accounts: list[ClientAccount], today: date) -> None:
         super().__init__(data)
+        self.today = today
         compte = self.fields["compte"]
         assert isinstance(compte, forms.ChoiceField)  # noqa: S101 (declared above)
         compte.choices = [("", _("Tous les comptes visibles"))] + [(a.pk, a.name)
                                                                   for a in accounts]
         self.fields["jour"].initial = (today + timedelta(days=1)).isoweekday()
 
+    def clean_le(self) -> date | None:
+        day: date | None = self.cleaned_data.get("le")
+        if day is not None and abs((day - self.today).days) > PLANNING_HORIZON_DAYS:
+            raise forms.ValidationError(_("Choisissez un jour dans les trois ans qui viennent "
+                                          "ou passés."))
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        """The planning's day: the one given (its weekday is then the forecast's), else the
+        next chosen weekday from today."""
+        data = super().clean() or {}
+        if data.get("le"):
+            data["jour"] = data["le"].isoweekday()
+        elif data.get("jour"):
+            data["le"] = self.today + timedelta(days=(data["jour"] - self.today.isoweekday()) % 7)
+        return data
 
 CONTENTS = [("", _("Indicateurs (avec la période précédente et les formules)")),
             ("dossiers:", _("Demandes reçues (détail)")),

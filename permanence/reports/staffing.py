@@ -26,6 +26,7 @@ class Slot:
     asa: str
     occupancy: str
     width: int  # for the bar, % of the busiest slot's agents
+    index: int = -1  # the half-hour of the day, 0 = 00:00–00:30 (to line up the planning)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def forecast(user: User, *, weekday: int, weeks: int, today: date, account_id: i
                   need.agents_scheduled, pages.display(need.figures.service_level, "ratio"),
                   pages.duration(need.figures.asa_seconds),
                   pages.display(need.figures.occupancy, "ratio"),
-                  round(100 * need.figures.agents / peak) if peak else 0)
+                  round(100 * need.figures.agents / peak) if peak else 0, slot)
              for slot, expected, need in rows if expected > 0]
     return Forecast(weekday, weeks, round(aht, 1), measured, slots, peak,
                     round(sum(expected for _s, expected, _n in rows), 1))

@@ -13,6 +13,9 @@ from permanence.accounts.selectors import assignable_staff
 from permanence.core import clock
 from permanence.core.access import AuthedHttpRequest, staff_required
 from permanence.core.exports import csv_chunks, xlsx_file
+from permanence.planning import selectors as planning_selectors
+from permanence.planning.forms import QUESTION_LABELS
+from permanence.planning.permissions import can_view_pulse_results
 
 from . import drill, exports, forms, kpis, objectives, pages, selectors
 from .permissions import can_plan_staff
@@ -77,10 +80,15 @@ def satisfaction(request: AuthedHttpRequest) -> HttpResponse:
         account_id = 0
     report = selectors.satisfaction(request.user, days=days, account_id=account_id or None)
     delays = selectors.response_delays(request.user, days=days, account_id=account_id or None)
+    pulse = None
+    if can_view_pulse_results(request.user):  # the staff pulse: supervisors, administrators
+        pulse = planning_selectors.pulse_results(
+            today=clock.now().astimezone(kpis.PARIS).date())
     return render(request, "reports/satisfaction.html", {
         "section": "reports", "tab": "satisfaction", "days": days,
         "periods": selectors.PERIODS, "accounts": accounts, "account_id": account_id,
-        "delays": delays, **report})
+        "delays": delays, "pulse": pulse, "pulse_questions": QUESTION_LABELS,
+        "pulse_minimum": planning_selectors.PULSE_MIN_RESPONSES, **report})
 
 
 @staff_required

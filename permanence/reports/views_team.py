@@ -21,7 +21,7 @@ from permanence.desk.agents import agents_board
 from permanence.inbox import figures as inbox_figures
 from permanence.inbox.models import Channel
 
-from . import erlang, forms, kpis, objectives, pages, permissions, staffing, team
+from . import coverage, erlang, forms, kpis, objectives, pages, permissions, staffing, team
 from .models import Challenge, Objective
 from .views import filters_from as views_filters
 
@@ -158,4 +158,5 @@ def staffing_page(request: AuthedHttpRequest) -> HttpResponse:
         form.add_error(None, str(error))
         return render(request, "reports/staffing.html", context, status=422)
     context["weekday_label"] = dict(forms.WEEKDAYS)[d["jour"]]
+    context["coverage"] = coverage.coverage(context["forecast"], d["le"])
     return render(request, "reports/staffing.html", context)

@@ -14,14 +14,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EVERY_SECTION = ["Tableau de bord", "Boîte de réception", "Chats", "Désinscriptions SMS",
                  "Poste", "Consignes", "Rappels", "Campagnes", "Mises en place",
-                 "Équipe au téléphone", "Comptes clients", "Boutique", "Devis", "Paiements",
+                 "Équipe au téléphone", "Planning", "Comptes clients", "Boutique", "Devis", "Paiements",
                  "Site et catalogue", "Facturation", "Agenda", "Agendas et motifs",
                  "Connaissances", "Rapports", "Avis des visiteurs", "Paramètres"]
 MENUS = {
     "admin": EVERY_SECTION,
     "supervisor": [s for s in EVERY_SECTION if s != "Site et catalogue"],
     "agent": ["Tableau de bord", "Boîte de réception", "Chats", "Désinscriptions SMS", "Poste",
-              "Consignes", "Rappels", "Campagnes", "Mises en place", "Comptes clients",
+              "Consignes", "Rappels", "Campagnes", "Mises en place", "Planning", "Baromètre",
+              "Comptes clients",
               "Boutique", "Agenda", "Agendas et motifs", "Connaissances", "Rapports",
               "Paramètres"],
     # Billing staff take no call and write to no contact: no Poste, Rappels, Campagnes, SMS

@@ -21,6 +21,7 @@ from permanence.desk.permissions import can_supervise_desk, can_take_calls
 from permanence.feedback.permissions import can_view_feedback
 from permanence.inbox.selectors import menu_row, unread_label
 from permanence.payments.permissions import can_view_payments
+from permanence.quality.permissions import can_review_quality, can_view_quality
 from permanence.reports.permissions import can_plan_staff
 from permanence.shop.permissions import can_manage_quotes
 
@@ -39,6 +40,8 @@ class Can:
     view_sms_opt_outs: bool = False
     view_feedback: bool = False
     plan_staff: bool = False
+    view_quality: bool = False
+    review_quality: bool = False
 
     @classmethod
     def of(cls, user: Actor) -> Can:
@@ -47,7 +50,9 @@ class Can:
                    use_agenda=can_use_agenda(user), take_calls=can_take_calls(user),
                    supervise_desk=can_supervise_desk(user),
                    view_sms_opt_outs=can_view_opt_outs(user),
-                   view_feedback=can_view_feedback(user), plan_staff=can_plan_staff(user))
+                   view_feedback=can_view_feedback(user), plan_staff=can_plan_staff(user),
+                   view_quality=can_view_quality(user),
+                   review_quality=can_review_quality(user))
 
 
 # The operator's identity heads every page: a setting, cached like the others

@@ -33,7 +33,7 @@ class Grid(models.Model):
 
     class Meta:
         verbose_name = _("grille d'évaluation")
-        ordering = ["account__name", "name", "pk"]
+        ordering = ["name", "pk"]
         constraints = [
             # One active grid per account, and one active global grid: the applicable grid
             # of a call is never ambiguous.

@@ -384,3 +384,32 @@ def test_the_list_page_makes_the_same_queries_for_1_or_8_reviews(
                mystery=n == 3)
     with django_assert_num_queries(baseline):
         assert boss.get("/app/qualite/?du=2020-01-01&au=2099-12-31").status_code == 200
+
+
+def test_a_conversation_is_scored_beside_its_transcript(supervisor: Any, agent: Any,
+                                                        account: Any) -> None:
+    grid = make_grid(supervisor, weights=(1, 1))
+    now = clock.now()
+    conversation = Conversation.objects.create(
+        account=account, reference="Q-2", subject="Annulation", channel="email",
+        status="ouvert", created_at=now, updated_at=now, last_message_at=now, assignee=agent)
+    Message.objects.create(conversation=conversation, direction=Direction.IN, channel="email",
+                           body_text="J'annule mon rendez-vous.", created_at=now)
+    Message.objects.create(conversation=conversation, direction=Direction.NOTE,
+                           channel="email", author=supervisor, body_text="Note secrète",
+                           created_at=now)
+    boss = logged(supervisor)
+    assert (f"/app/qualite/evaluer/dossier/{conversation.pk}/"
+            in boss.get(f"/app/boite/{conversation.pk}/").text)
+    page = boss.get(f"/app/qualite/evaluer/dossier/{conversation.pk}/")
+    assert "J&#x27;annule mon rendez-vous." in page.text and "Note secrète" not in page.text
+    c1, c2 = selectors.grid_criteria(grid)
+    sent = boss.post(f"/app/qualite/evaluer/dossier/{conversation.pk}/", {
+        "agent": str(agent.pk), f"score_{c1.pk}": "4", f"score_{c2.pk}": "1"})
+    made = Review.objects.get()
+    assert sent.status_code == 302 and made.conversation == conversation
+    assert made.agent == agent and made.score_pct == Decimal("62.50")  # 5 ÷ 8
+    # Someone who did not work it cannot be chosen (field error, nothing written).
+    wrong = boss.post(f"/app/qualite/evaluer/dossier/{conversation.pk}/", {
+        "agent": str(supervisor.pk), f"score_{c1.pk}": "4", f"score_{c2.pk}": "1"})
+    assert wrong.status_code == 422 and Review.objects.count() == 1

@@ -22,6 +22,7 @@ from permanence.feedback.permissions import can_view_feedback
 from permanence.inbox.selectors import menu_row, unread_label
 from permanence.payments.permissions import can_view_payments
 from permanence.planning.permissions import can_answer_pulse, can_view_planning
+from permanence.quality.permissions import can_review_quality, can_view_quality
 from permanence.reports.permissions import can_plan_staff
 from permanence.shop.permissions import can_manage_quotes
 
@@ -42,6 +43,8 @@ class Can:
     plan_staff: bool = False
     view_planning: bool = False
     answer_pulse: bool = False
+    view_quality: bool = False
+    review_quality: bool = False
 
     @classmethod
     def of(cls, user: Actor) -> Can:
@@ -51,7 +54,9 @@ class Can:
                    supervise_desk=can_supervise_desk(user),
                    view_sms_opt_outs=can_view_opt_outs(user),
                    view_feedback=can_view_feedback(user), plan_staff=can_plan_staff(user),
-                   view_planning=can_view_planning(user), answer_pulse=can_answer_pulse(user))
+                   view_planning=can_view_planning(user), answer_pulse=can_answer_pulse(user),
+                   view_quality=can_view_quality(user),
+                   review_quality=can_review_quality(user))
 
 
 # The operator's identity heads every page: a setting, cached like the others

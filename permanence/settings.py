@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "permanence.einvoicing",
     "permanence.knowledge",
     "permanence.feedback",
+    "permanence.quality",
     "permanence.reports",
     "permanence.privacy",
     "permanence.planning",

@@ -56,6 +56,7 @@ urlpatterns = [
     # (/espace/factures/<number>/payer/), before the billing and portal includes.
     path("", include("permanence.recovery.urls")),
     path("", include("permanence.feedback.urls")),
+    path("app/qualite/", include("permanence.quality.urls")),
     # Live chat: the console (/app/chats/), the widget and its API (/chat/…).
     path("", include("permanence.livechat.urls")),
     path("app/facturation/", include("permanence.billing.urls")),

@@ -359,6 +359,28 @@ MATRIX: dict[str, Route] = {
                                 data=lambda c: {"semaine": c.extra["shift"].day.isoformat()}),
     "planning:pulse": Route(expect({AGENT, OTHER_AGENT})),
     "site:plan": Route(everyone(), kwargs=lambda c: {"slug": c.extra["site_offer"].slug}),
+    # --- Quality reviews: supervisors and administrators manage the grids and score any
+    # call or conversation of the accounts they see; a secretary reads her own reviews (a
+    # colleague's: 404) and only she acknowledges one (a supervisor: 403). ---
+    "quality:list": Route(expect({AGENT, OTHER_AGENT, SUPERVISOR, ADMIN})),
+    "quality:grids": Route(expect(MANAGERS)),
+    "quality:grid": Route(expect(MANAGERS), kwargs=lambda c: {"pk": c.extra["quality_grid"].pk}),
+    "quality:criterion_add": Route(expect(MANAGERS), method="POST",
+                                   kwargs=lambda c: {"pk": c.extra["quality_grid"].pk},
+                                   data=lambda c: {"label": "Clôture", "weight": "1",
+                                                   "order": "5"}),
+    "quality:criterion": Route(expect(MANAGERS), kwargs=lambda c: {
+        "pk": c.extra["quality_grid"].pk, "criterion_pk": c.extra["quality_criterion"].pk}),
+    "quality:criterion_delete": Route(expect(MANAGERS), method="POST", kwargs=lambda c: {
+        "pk": c.extra["quality_grid"].pk, "criterion_pk": c.extra["quality_criterion"].pk}),
+    "quality:review_call": Route(expect(MANAGERS), kwargs=_call, scoped=True),
+    "quality:review_conversation": Route(expect(MANAGERS), kwargs=_conversation, scoped=True),
+    "quality:review": Route(expect({AGENT, SUPERVISOR, ADMIN}, hidden={OTHER_AGENT}),
+                            kwargs=lambda c: {"pk": c.of_target("quality_review").pk},
+                            scoped=True),
+    "quality:acknowledge": Route(expect({AGENT}, hidden={OTHER_AGENT}), method="POST",
+                                 kwargs=lambda c: {"pk": c.of_target("quality_review").pk},
+                                 data=lambda c: {"reply": "Merci"}, scoped=True),
     "site:plan_price": Route(everyone(), kwargs=lambda c: {"slug": c.extra["site_offer"].slug}),
     "site:sectors": Route(everyone()),
     "site:sector": Route(everyone(), kwargs=lambda c: {"sector": "medical"}),
@@ -1557,6 +1579,8 @@ def _build_world() -> Ctx:
         "knowledge_global": _knowledge_global(users[ADMIN]),
         # --- Reports: a team objective and a challenge ---
         **_reports_world(users[SUPERVISOR]),
+        # --- Quality: the global grid, and a review of each account's call ---
+        **_quality_world(users[SUPERVISOR], objects),
     }
     return Ctx(
         users=users, account=account, other_account=other_account, objects=objects,
@@ -1566,6 +1590,21 @@ def _build_world() -> Ctx:
         survey=SurveyResponse.objects.create(conversation=objects[account.pk]["conversation"],
                                              sent_at=now),
     )
+
+
+def _quality_world(supervisor: Any, objects: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The global grid (one criterion), and per account a review of its call (taken by the
+    account's agent) by the supervisor, not yet acknowledged."""
+    from permanence.quality import services as quality
+
+    grid = quality.grid_create(actor=supervisor, name="Grille standard")
+    criterion = quality.criterion_save(actor=supervisor, grid=grid, label="Accueil", weight=1,
+                                       order=1)
+    for items in objects.values():
+        items["quality_review"] = quality.review_create(
+            actor=supervisor, call=items["call"],
+            scores={criterion.pk: quality.ScoreInput(value=3)})
+    return {"quality_grid": grid, "quality_criterion": criterion}
 
 
 def _reports_world(supervisor: Any) -> dict[str, Any]:

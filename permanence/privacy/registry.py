@@ -182,6 +182,15 @@ REGISTRY: tuple[Entry, ...] = (
        BILLING),
     _e("payments.ProviderEvent", "payload", CLIENT, FINANCIAL, CONTRACT, "technical",
        BILLING),
+    # The team: planning, quality reviews (about a secretary's work), the anonymous pulse
+    _e("planning.Shift", "note", STAFF, CONTENT, CONTRACT, "staff",
+       _("Planifier les équipes")),
+    _e("planning.PulseResponse", "comment", STAFF, CONTENT, CONSENT, "staff",
+       _("Mesurer la satisfaction des collaborateurs (anonyme)")),
+    _e("quality.Review", "coaching agent_reply", STAFF, CONTENT, LEGITIMATE_INTEREST,
+       "staff", _("Évaluer et accompagner les secrétaires")),
+    _e("quality.Score", "comment", STAFF, CONTENT, LEGITIMATE_INTEREST, "staff",
+       _("Évaluer et accompagner les secrétaires")),
     # Knowledge and feedback
     _e("knowledge.ArticleVote", "comment", PROSPECT, CONTENT, LEGITIMATE_INTEREST,
        "prospects", QUALITY),
@@ -225,6 +234,7 @@ NOT_PERSONAL: dict[str, object] = {
     "einvoicing.TransmissionStatusChange.note": _WORKFLOW,
     "feedback.FeedbackStatusChange.note": _WORKFLOW,
     "inbox.CannedReply.body": _SETTING,
+    "quality.Grid.name": _SETTING,
     "inbox.Message.message_id": _TECHNICAL,
     "inbox.RoutingRule.name": _SETTING,
     "inbox.SlaPolicy.name": _SETTING,

@@ -16,7 +16,7 @@ EVERY_SECTION = ["Tableau de bord", "Boîte de réception", "Chats", "Désinscri
                  "Poste", "Consignes", "Rappels", "Campagnes", "Mises en place",
                  "Équipe au téléphone", "Planning", "Comptes clients", "Boutique", "Devis", "Paiements",
                  "Site et catalogue", "Facturation", "Agenda", "Agendas et motifs",
-                 "Connaissances", "Rapports", "Avis des visiteurs", "Paramètres"]
+                 "Connaissances", "Rapports", "Qualité", "Avis des visiteurs", "Paramètres"]
 MENUS = {
     "admin": EVERY_SECTION,
     "supervisor": [s for s in EVERY_SECTION if s != "Site et catalogue"],
@@ -24,7 +24,7 @@ MENUS = {
               "Consignes", "Rappels", "Campagnes", "Mises en place", "Planning", "Baromètre",
               "Comptes clients",
               "Boutique", "Agenda", "Agendas et motifs", "Connaissances", "Rapports",
-              "Paramètres"],
+              "Qualité", "Paramètres"],
     # Billing staff take no call and write to no contact: no Poste, Rappels, Campagnes, SMS
     # opt-outs, chats; they read the consignes and the knowledge base.
     "billing": ["Tableau de bord", "Boîte de réception", "Consignes", "Comptes clients",

@@ -43,6 +43,11 @@ STAFF_DETAILS = [
     (f"/app/agenda/?date={NEXT_WEEK}", r"^/app/agenda/rendez-vous/\d+/$"),
     ("/app/agenda/parametres/", r"^/app/agenda/parametres/\d+/$"),
     (r"^/app/agenda/parametres/\d+/$", r"^/app/agenda/ressources/\d+/$"),
+    # Quality: a review, a grid, and the scoring pages (« Évaluer » on a call, a conversation).
+    ("/app/qualite/", r"^/app/qualite/\d+/$"),
+    ("/app/qualite/grilles/", r"^/app/qualite/grilles/\d+/$"),
+    (r"^/app/poste/appels/\d+/$", r"^/app/qualite/evaluer/appel/\d+/$"),
+    (r"^/app/boite/\d+/$", r"^/app/qualite/evaluer/dossier/\d+/$"),
 ]
 CLIENT_DETAILS = [
     ("/espace/commandes/", r"^/espace/commandes/[\w-]+/$"),
@@ -61,7 +66,7 @@ EXTRA_STAFF_PAGES = {
                     "/app/rapports/direct/", "/app/rapports/equipe/",
                     "/app/rapports/effectifs/", "/app/rapports/objectifs/",
                     "/app/rapports/envois/", "/app/planning/",
-                    "/app/planning/creneaux/nouveau/"],
+                    "/app/planning/creneaux/nouveau/", "/app/qualite/grilles/"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/",
               "/app/confidentialite/registre/"],
     "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/",

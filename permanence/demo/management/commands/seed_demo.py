@@ -33,6 +33,7 @@ from permanence.knowledge.demo import seed_knowledge
 from permanence.livechat.demo import seed_livechat
 from permanence.payments.demo import seed_orders  # the shop's, with their payments
 from permanence.planning.demo import seed_planning
+from permanence.quality.demo import seed_quality
 from permanence.shop.demo import seed_quotes
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "permanence-demo")
@@ -172,6 +173,7 @@ class Command(BaseCommand):
         if appointments:
             self.stdout.write(f"Demo agendas created ({appointments} appointments booked).")
         self._say(seed_knowledge(), "{} demo knowledge articles written (FAQ, procedures).")
+        self._say(seed_quality(), "{} demo quality reviews (Qualité), one a mystery call.")
         self.stdout.write(f"Live chat demo (widget on a pretend client site): {seed_livechat()}")
         self._say(seed_planning(), "{} demo planning shifts and staff pulse answers written.")
         self._print_logins()

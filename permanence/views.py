@@ -17,6 +17,7 @@ from permanence.catalog.views import sector_links
 from permanence.core import clock
 from permanence.core.access import staff_required
 from permanence.core.models import WorkerHeartbeat
+from permanence.privacy.selectors import backup_health
 
 
 @require_GET
@@ -59,6 +60,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "status": "missing" if age is None
         else ("ok" if age <= settings.WORKER_HEARTBEAT_STALE_AFTER else "stale"),
     }
+    # Shown, never a reason for a 503: a load balancer must not pull a node over a backup.
+    body["backup"] = backup_health()
     return JsonResponse(body)
 
 

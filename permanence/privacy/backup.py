@@ -25,7 +25,7 @@ import re
 import shutil
 import sqlite3
 import struct
-import subprocess  # noqa: S404 (pg_dump / pg_restore, fixed argument lists, no shell)
+import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -397,11 +397,11 @@ def _database_is_empty(db: dict[str, Any], vendor: str) -> bool:
     path = Path(str(db["NAME"]))
     if not path.exists() or path.stat().st_size == 0:
         return True
-    conn = sqlite3.connect(path)
+    lite = sqlite3.connect(path)
     try:
-        return not sqlite_tables(conn)
+        return not sqlite_tables(lite)
     finally:
-        conn.close()
+        lite.close()
 
 
 def _restore_postgresql(db: dict[str, Any], dump: Path) -> None:
@@ -432,11 +432,11 @@ def _target_counts(db: dict[str, Any], vendor: str) -> dict[str, int]:
     if vendor == "postgresql":
         with pg_connect(db, autocommit=True) as conn, conn.cursor() as cursor:
             return pg_counts(cursor)
-    conn = sqlite3.connect(Path(str(db["NAME"])))
+    lite = sqlite3.connect(Path(str(db["NAME"])))
     try:
-        return sqlite_counts(conn)
+        return sqlite_counts(lite)
     finally:
-        conn.close()
+        lite.close()
 
 
 def restore_backup(*, archive: Path, db: dict[str, Any], media_root: Path,

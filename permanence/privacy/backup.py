@@ -276,7 +276,7 @@ def _dump_sqlite(db: dict[str, Any], target: Path) -> tuple[dict[str, int],
     source_path = Path(str(db["NAME"]))
     if not source_path.is_file():
         raise BackupError(f"Base SQLite introuvable : {source_path}")
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=20)
+    source = sqlite3.connect(source_path, timeout=20)
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)  # consistent even while the application writes

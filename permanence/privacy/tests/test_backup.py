@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ from django.core import mail
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from psycopg import sql
 
@@ -187,6 +188,36 @@ def test_restore_drill_into_a_fresh_database(seeded: dict[str, Any], fresh_targe
         restore(archive, fresh_target, media)
     assert "Restauration vérifiée" in restore(archive, fresh_target, media, "--yes")
     assert target_counts(fresh_target) == expected
+
+
+def test_the_backup_is_consistent_while_the_application_writes(
+        seeded: dict[str, Any], fresh_target: dict[str, Any], tmp_path: Path) -> None:
+    """Rows are inserted without pause during the backup: the manifest's counts and the dump
+    describe the same instant, so the restored database matches the manifest exactly."""
+    stop, written = threading.Event(), []
+
+    def write() -> None:
+        day = date(2000, 1, 1)
+        try:
+            while not stop.is_set():
+                BackupAlert.objects.create(day=day + timedelta(days=len(written)), sent_at=T0)
+                written.append(1)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while not written:  # the writer is under way before the backup starts
+            stop.wait(0.01)
+        archive = run_backup(tmp_path / "backups")
+    finally:
+        stop.set()
+        writer.join()
+    media = tmp_path / "restored-media"
+    assert "Restauration vérifiée" in restore(archive, fresh_target, media)
+    restored = target_counts(fresh_target)["privacy_backupalert"]
+    assert 0 < restored < len(written)  # the writes went on after the snapshot
 
 
 def test_a_corrupted_archive_is_refused_and_nothing_is_restored(

@@ -339,6 +339,13 @@ LOGGING = {
 # Seconds after which the worker heartbeat is considered stale by /healthz.
 WORKER_HEARTBEAT_STALE_AFTER = 120
 NINJA_PAGINATION_PER_PAGE = 50
+# Backups (manage.py backup / restore, privacy/backup.py): where the archives go, how many are
+# kept, and after how many hours without a successful one /healthz says "stale" and the
+# administrators get an e-mail (once a day). The encryption key is read from the BACKUP_KEY
+# environment variable by the commands themselves, never kept in settings.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
+BACKUP_STALE_HOURS = float(os.environ.get("BACKUP_STALE_HOURS", "26"))
 # Knowledge base: an article not reviewed for this many days is flagged stale; the bot hands
 # over to a person below this confidence (0..1).
 KNOWLEDGE_STALE_DAYS = int(os.environ.get("KNOWLEDGE_STALE_DAYS", "180"))

@@ -19,6 +19,7 @@ from permanence.core.access import staff_required
 from permanence.core.models import WorkerHeartbeat
 from permanence.planning.permissions import can_answer_pulse
 from permanence.planning.selectors import PARIS, pulse_answered
+from permanence.privacy.selectors import backup_health
 
 
 @require_GET
@@ -61,6 +62,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "status": "missing" if age is None
         else ("ok" if age <= settings.WORKER_HEARTBEAT_STALE_AFTER else "stale"),
     }
+    # Shown, never a reason for a 503: a load balancer must not pull a node over a backup.
+    body["backup"] = backup_health()
     return JsonResponse(body)
 
 

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -8,3 +10,7 @@ class PrivacyConfig(AppConfig):
     name = "permanence.privacy"
     label = "privacy"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Once the apps are loaded: the stale-backup alert joins the scheduler.
+        import_module(f"{self.name}.startup")

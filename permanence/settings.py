@@ -452,6 +452,9 @@ CALL_DIALER = os.environ.get("CALL_DIALER", "manual")
 # Call recordings are fetched server-side (never linked directly); a PBX on the local network
 # needs this set to 1 (private addresses are refused otherwise, like outgoing webhooks).
 RECORDINGS_ALLOW_PRIVATE = os.environ.get("RECORDINGS_ALLOW_PRIVATE", "") == "1"
+# CalDAV servers on a private or loopback address (an agenda server inside the operator's
+# network): refused unless allowed, so that an agenda's URL cannot reach internal services.
+CALDAV_ALLOW_PRIVATE = os.environ.get("CALDAV_ALLOW_PRIVATE", "") == "1"
 BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
 BREVO_SMS_SENDER = os.environ.get("BREVO_SMS_SENDER", "Permanence")
 BREVO_API_BASE = os.environ.get("BREVO_API_BASE", "https://api.brevo.com").rstrip("/")

@@ -47,12 +47,14 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 import recurring_ical_events
 from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from icalendar import Calendar
 
 from permanence.core import clock
+from permanence.integrations.http_client import UrlRefused, check_url
 
 from . import crypto, notify
 from .ics import event_ics
@@ -128,6 +130,12 @@ def resource_sync(resource_id: int) -> dict[str, Any]:
         if resource.caldav_password_encrypted and not password:
             raise SyncError(_("Le mot de passe CalDAV enregistré est illisible : saisissez-le "
                               "à nouveau."))
+        # The server's address is checked just before connecting (the SSRF guard of the
+        # webhooks): an agenda's URL must not reach the operator's internal services.
+        try:
+            check_url(resource.caldav_url, allow_private=settings.CALDAV_ALLOW_PRIVATE)
+        except UrlRefused as refused:
+            raise SyncError(str(refused)) from None
         client = DAVClient(url=resource.caldav_url, username=resource.caldav_username
                                   or None, password=password or None, timeout=TIMEOUT)
         calendar = client.calendar(url=resource.caldav_url)

@@ -4,9 +4,12 @@ secret), appointment types, an account's settings. Each validates its input into
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -16,6 +19,7 @@ from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core.business_time import CalendarSpec
 from permanence.core.errors import DomainError, Forbidden, invalid
+from permanence.integrations.http_client import address_is_blocked
 
 from . import crypto
 from .models import AgendaSettings, AppointmentType, Resource, new_token
@@ -57,7 +61,23 @@ def _url(value: Any) -> str:
     text = _text(500)(value)
     if text and not text.startswith(("http://", "https://")):
         raise ValueError(_("Une adresse http:// ou https:// est attendue."))
+    host = (urlsplit(text).hostname or "") if text else ""
+    # Refused at once when the address is written out (an IP or localhost); a name is
+    # resolved and checked again before every sync (caldav_sync), as it may change.
+    if host and not settings.CALDAV_ALLOW_PRIVATE and (
+            host == "localhost" or host.endswith(".localhost")
+            or (_is_ip(host) and address_is_blocked(host))):
+        raise ValueError(_("Adresse privée ou locale refusée : un administrateur peut "
+                           "autoriser les serveurs CalDAV internes (CALDAV_ALLOW_PRIVATE)."))
     return text
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _password(value: Any) -> str:

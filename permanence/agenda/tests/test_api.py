@@ -74,6 +74,8 @@ def test_resource_input_errors_are_422_with_fields(api_client_for: Any, supervis
              ({"account": account.pk, "name": "X", "weekly": {"mon": [["25:00", "26:00"]]}},
               "weekly"),
              ({"account": account.pk, "name": "X", "caldav_url": "ftp://x"}, "caldav_url"),
+             ({"account": account.pk, "name": "X", "caldav_url": "http://192.168.1.10/dav/"},
+              "caldav_url"),
              ({"account": 2**70, "name": "X"}, "account"),
              ({"account": "x", "name": "X"}, "account")]
     for data, field in cases:
@@ -133,9 +135,11 @@ def test_sync_without_caldav_is_refused_and_with_it_reports(
 @pytest.mark.django_db(transaction=True)
 def test_sync_of_an_unreachable_calendar_reports_the_error(api_client_for: Any,
                                                            supervisor: Any,
-                                                           resource: Any) -> None:
+                                                           resource: Any,
+                                                           settings: Any) -> None:
     """The real sync module, outside any transaction: a server that does not answer is
-    reported (caldav_error), not a 500."""
+    reported (caldav_error), not a 500. (A loopback server, allowed for the test.)"""
+    settings.CALDAV_ALLOW_PRIVATE = True
     client = api_client_for(supervisor)
     _patch(client, f"{API}/resources/{resource.pk}",
            {"caldav_url": "http://127.0.0.1:9/cal/", "caldav_password": "x"})

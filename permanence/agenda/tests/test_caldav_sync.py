@@ -19,7 +19,9 @@ from icalendar import Calendar
 
 from permanence.agenda import caldav_sync, selectors, services
 from permanence.agenda.models import Appointment, AvailabilityException, Resource
+from permanence.agenda.services_setup import resource_update
 from permanence.core import clock
+from permanence.core.errors import DomainError
 from testkit.radicale import RadicaleServer, radicale_server
 
 from .conftest import paris
@@ -39,7 +41,9 @@ def radicale() -> Iterator[RadicaleServer]:
 
 @pytest.fixture(autouse=True)
 def _no_immediate_sync(settings: Any) -> None:
-    """Tasks are stored, not run, so each test says when the sync runs."""
+    """Tasks are stored, not run, so each test says when the sync runs. The Radicale
+    server runs on loopback: allowed here as an administrator would allow an internal one."""
+    settings.CALDAV_ALLOW_PRIVATE = True
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend",
                                   "QUEUES": ["default", "email"]}}
 
@@ -344,3 +348,17 @@ def test_moved_to_another_agenda(synced: Resource, second_resource: Resource, ki
     result = sync(synced)
     assert result["full"] and result["deleted_remote"] == 1 and result["busy_added"] == 0
     assert appointment.uid not in remote_events(remote)
+
+
+def test_a_private_address_is_refused_unless_allowed(synced: Resource, settings: Any,
+                                                    supervisor: Any) -> None:
+    """The SSRF guard: an agenda's CalDAV URL must not reach the operator's internal
+    services. Refused when written (an IP or localhost) and checked before every sync."""
+    settings.CALDAV_ALLOW_PRIVATE = False
+    result = sync(synced)  # Radicale listens on 127.0.0.1
+    assert "adresse privée ou locale" in result["error"]
+    assert "adresse privée ou locale" in Resource.objects.get(pk=synced.pk).caldav_error
+    with pytest.raises(DomainError) as refused:
+        resource_update(actor=supervisor, resource=synced,
+                        data={"caldav_url": "http://10.0.0.5/dav/"})
+    assert "caldav_url" in refused.value.fields

@@ -123,7 +123,7 @@ def _ended_account_ids(cutoff: datetime) -> list[int]:
             .annotate(last_end=Max("subscriptions__ends_on"))
             .values_list("pk", "last_end", "updated_at"))
     return [pk for pk, last_end, updated_at in rows
-            if (last_end if last_end is not None else updated_at.date()) < cutoff.date()]
+            if (last_end < cutoff.date() if last_end is not None else updated_at < cutoff)]
 
 
 def _chat_conversations(cutoff: datetime) -> QuerySet[Any]:

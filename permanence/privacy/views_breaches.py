@@ -34,7 +34,8 @@ def breach_list(request: AuthedHttpRequest) -> HttpResponse:
 
 @role_required(can_manage_privacy)
 def breach_new(request: AuthedHttpRequest) -> HttpResponse:
-    form = BreachForm(request.POST or None, initial={"discovered_at": clock.now()})
+    form = BreachForm(request.POST if request.method == "POST" else None,
+                      initial={"discovered_at": clock.now()})
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -51,7 +52,7 @@ def breach_new(request: AuthedHttpRequest) -> HttpResponse:
 @role_required(can_manage_privacy)
 def breach_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     breach = get_object_or_404(Breach, pk=pk)
-    form = BreachForm(request.POST or None, instance=breach)
+    form = BreachForm(request.POST if request.method == "POST" else None, instance=breach)
     if request.method == "POST":
         if form.is_valid():
             try:

@@ -18,7 +18,7 @@ from .permissions import can_manage_privacy
 
 @role_required(can_manage_privacy)
 def retention_page(request: AuthedHttpRequest) -> HttpResponse:
-    form = ScheduleForm(request.POST or None)
+    form = ScheduleForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from permanence.accounts.models import AccountStatus, ClientAccount
@@ -96,7 +97,6 @@ def test_a_registered_provider_deleter_is_asked_outside_the_transaction(
     asked: list[tuple[str, bool]] = []
 
     def deleter(url: str) -> None:
-        from django.db import connection  # noqa: PLC0415 (test helper: the state at call time)
         asked.append((url, connection.in_atomic_block))
 
     monkeypatch.setattr(retention, "_RECORDING_DELETERS", [deleter])

@@ -160,4 +160,5 @@ def audit_purge_before(before: datetime, *, limit: int = 1000) -> int:
             f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "  # noqa: S608 (quoted table name, parameters bound)
             "WHERE created_at < %s ORDER BY id LIMIT %s)",
             [connection.ops.adapt_datetimefield_value(before), limit])
-        return max(cursor.rowcount, 0)
+        deleted: int = cursor.rowcount
+        return max(deleted, 0)

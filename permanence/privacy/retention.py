@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from permanence.accounts.models import AccountStatus, ClientAccount, User
 from permanence.audit.actions import Action
-from permanence.audit.models import AuditEvent
+from permanence.audit.selectors import audit_events_before
 from permanence.audit.services import audit_purge_before, audit_record
 from permanence.billing.models import Invoice
 from permanence.channels_sms.models import SmsEvent
@@ -162,7 +162,7 @@ PURGERS: tuple[Purger, ...] = (
                visitor_name=ANONYMISED, visitor_email="", page_url="", page_title=""),
            {"visitor_name": ANONYMISED, "visitor_email": "", "page_url": "", "page_title": ""}),
     Purger("audit_log", "audit.AuditEvent",
-           lambda c: AuditEvent.objects.filter(created_at__lt=c), apply=_audit_apply),
+           audit_events_before, apply=_audit_apply),
     Purger("technical", "payments.ProviderEvent",
            lambda c: _not_processed_technical(ProviderEvent, c), {"payload": {}}),
     Purger("technical", "desk.CallEvent",

@@ -36,15 +36,14 @@ def breach_list(request: AuthedHttpRequest) -> HttpResponse:
 def breach_new(request: AuthedHttpRequest) -> HttpResponse:
     form = BreachForm(request.POST if request.method == "POST" else None,
                       initial={"discovered_at": clock.now()})
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                breach = breach_create(actor=request.user, data=form.data_for_service())
-            except DomainError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, _("Violation enregistrée au registre."))
-                return redirect("privacy_breach", pk=breach.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            breach = breach_create(actor=request.user, data=form.data_for_service())
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Violation enregistrée au registre."))
+            return redirect("privacy_breach", pk=breach.pk)
     return render(request, "privacy/breach_form.html", {"section": "settings", "form": form},
                   status=400 if form.errors else 200)
 

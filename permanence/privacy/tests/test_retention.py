@@ -220,7 +220,7 @@ def _everything(account: Any) -> None:
     _call(account, "old", _limit("recordings") - MINUTE, "https://rec.test/a.mp3")
     _quote("D-OLD", _limit("prospects") - MINUTE)
     conv = _conversation(account, "D-5", NOW - timedelta(days=800), channel="chat")
-    for i in range(3):
+    for _i in range(3):
         _message(conv, NOW - timedelta(days=800))
     _chat(account, "c", NOW - timedelta(days=800), conv)
     ProviderEvent.objects.create(provider="stripe", event_id="e9", type="x", payload={"a": 1},

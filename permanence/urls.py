@@ -11,6 +11,8 @@ from permanence.core import live_layer
 from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
 from permanence.privacy import views as privacy_views
+from permanence.privacy import views_breaches as privacy_breaches
+from permanence.privacy import views_retention as privacy_retention
 from permanence.reports import views as reports_views
 from permanence.reports import views_client as reports_client
 from permanence.reports import views_exports as reports_exports
@@ -68,6 +70,16 @@ urlpatterns = [
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
     path("app/confidentialite/registre/", privacy_views.registry_page, name="privacy_registry"),
+    path("app/confidentialite/conservation/", privacy_retention.retention_page,
+         name="privacy_retention"),
+    path("app/confidentialite/conservation/simuler/", privacy_retention.retention_simulate,
+         name="privacy_retention_simulate"),
+    path("app/confidentialite/violations/", privacy_breaches.breach_list,
+         name="privacy_breaches"),
+    path("app/confidentialite/violations/nouvelle/", privacy_breaches.breach_new,
+         name="privacy_breach_new"),
+    path("app/confidentialite/violations/<int:pk>/", privacy_breaches.breach_detail,
+         name="privacy_breach"),
     path("espace/confidentialite/", privacy_views.client_accesses, name="privacy_client_accesses"),
     path("app/rapports/envois/", reports_exports.scheduled_exports,
          name="reports_scheduled_exports"),

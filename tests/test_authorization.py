@@ -34,6 +34,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from permanence.privacy.models import Breach
+
 # --- Roles and outcomes ------------------------------------------------------------------------
 
 ANON = "anonymous"
@@ -232,6 +234,12 @@ MATRIX: dict[str, Route] = {
     "accounts:operator": Route(expect({ADMIN})),
     "audit:list": Route(expect({ADMIN})),
     "privacy_registry": Route(expect({ADMIN})),
+    # Retention schedules and the breach register: administrators only.
+    "privacy_retention": Route(expect({ADMIN})),
+    "privacy_retention_simulate": Route(expect({ADMIN}), method="POST"),
+    "privacy_breaches": Route(expect({ADMIN})),
+    "privacy_breach_new": Route(expect({ADMIN})),
+    "privacy_breach": Route(expect({ADMIN}), kwargs=lambda c: {"pk": c.extra["breach"].pk}),
     # Announcements: admin and supervisor.
     "announcements": Route(expect(MANAGERS)),
     "announcement_delete": Route(expect(MANAGERS), method="POST",
@@ -1581,6 +1589,9 @@ def _build_world() -> Ctx:
         **_reports_world(users[SUPERVISOR]),
         # --- Quality: the global grid, and a review of each account's call ---
         **_quality_world(users[SUPERVISOR], objects),
+        # --- Privacy: one entry of the breach register ---
+        "breach": Breach.objects.create(title="Incident", description="Test",
+                                        discovered_at=now, created_at=now, updated_at=now),
     }
     return Ctx(
         users=users, account=account, other_account=other_account, objects=objects,

@@ -39,3 +39,9 @@ def account_views(account_id: int, *, exclude_roles: tuple[str, ...] = ()) -> Qu
     return (AuditEvent.objects.filter(account_id=account_id, action=Action.VIEW)
             .exclude(actor__role__in=exclude_roles)
             .select_related("actor").order_by("-created_at", "-id"))
+
+
+def audit_events_before(before: datetime) -> QuerySet[AuditEvent]:
+    """The events older than `before`: what the retention schedule's purge will delete
+    (services.audit_purge_before), counted by its dry run."""
+    return AuditEvent.objects.filter(created_at__lt=before)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
-from django.db import models
+from django.db import connection, models, transaction
 
 from permanence.core import clock
 from permanence.core.middleware import current_request_context
@@ -145,3 +145,20 @@ def audit_views_record(views: Sequence[PastView]) -> int:
                          path=v.path)
               for v in views]
     return len(AuditEvent.objects.bulk_create(events))
+
+
+def audit_purge_before(before: datetime, *, limit: int = 1000) -> int:
+    """Delete up to `limit` of the oldest events older than `before`, in one statement; the
+    number deleted. The ONE path that removes audit events: for the retention schedule only
+    (privacy/retention.py, the « Journal d'audit » rule, one year by default). Everything
+    else finds the log append-only (AuditEventQuerySet refuses update() and delete()), so the
+    deletion is raw SQL, on this app's own table, and callers keep `limit` small (a bounded
+    transaction each)."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "  # noqa: S608 (quoted table name, parameters bound)
+            "WHERE created_at < %s ORDER BY id LIMIT %s)",
+            [connection.ops.adapt_datetimefield_value(before), limit])
+        deleted: int = cursor.rowcount
+        return max(deleted, 0)

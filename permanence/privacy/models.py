@@ -44,3 +44,12 @@ class BackupAlert(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+from .models_retention import (  # noqa: E402,F401 (the retention and breach models)
+    Breach,
+    BreachRisk,
+    BreachStatus,
+    RetentionRun,
+    RetentionSchedule,
+)

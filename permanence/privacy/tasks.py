@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from .retention import retention_apply
 from .services import stale_backup_alert
 
 
@@ -9,3 +10,9 @@ from .services import stale_backup_alert
 def alert_stale_backup() -> bool:
     """The administrators told (once a day) when the last successful backup is stale."""
     return stale_backup_alert()
+
+
+@task()
+def apply_retention() -> list[int]:
+    """Daily: the retention schedules applied (a dry-run report, then the real run)."""
+    return [run.pk for run in retention_apply()]

@@ -68,7 +68,7 @@ EXTRA_STAFF_PAGES = {
                     "/app/rapports/envois/", "/app/planning/",
                     "/app/planning/creneaux/nouveau/", "/app/qualite/grilles/"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/",
-              "/app/confidentialite/registre/"],
+              "/app/confidentialite/registre/", "/app/profil/securite/"],
     "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/",
               "/app/planning/", "/app/barometre/"],
     "compta": ["/app/facturation/abonnements/", "/app/facturation/facturation-mensuelle/",

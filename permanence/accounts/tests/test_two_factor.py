@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from permanence.accounts import services_two_factor, totp
 from permanence.accounts.models import BackupCode, User
 from permanence.audit.models import AuditEvent
 from permanence.core import clock
+from permanence.core.management.commands import runstack
 
 # --- RFC 6238 (appendix B) ---------------------------------------------------------------------
 
@@ -379,3 +381,19 @@ def test_deactivation_ends_sessions_and_api_tokens(admin_user: User, agent: User
     assert not agent.is_active
     assert session.get("/app/").status_code == 302
     assert api.get("/api/v1/me").status_code == 401
+
+
+# --- The demo ----------------------------------------------------------------------------------
+
+def test_demo_prints_the_two_factor_policy(settings: Any) -> None:
+    settings.TWO_FACTOR_REQUIRED_ROLES = []
+    assert "optional in this demo" in runstack.two_factor_line()
+    assert "administrators and billing staff" in runstack.two_factor_line()
+    settings.TWO_FACTOR_REQUIRED_ROLES = ["admin", "billing"]
+    assert runstack.two_factor_line().endswith("required for the roles admin, billing.")
+
+
+def test_make_demo_runs_with_the_policy_empty() -> None:
+    makefile = (Path(__file__).resolve().parents[3] / "Makefile").read_text()
+    demo = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert 'TWO_FACTOR_REQUIRED_ROLES="$${TWO_FACTOR_REQUIRED_ROLES-}"' in demo

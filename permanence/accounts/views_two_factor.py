@@ -61,7 +61,7 @@ def _pending(request: HttpRequest) -> tuple[dict[str, Any], User] | None:
     if not isinstance(pending, dict):
         return None
     age = clock.now().timestamp() - float(pending.get("since", 0))
-    user = User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+    user = User.objects.filter(pk=int(pending.get("user_id") or 0), is_active=True).first()
     if age > settings.TWO_FACTOR_PENDING_SECONDS or age < 0 or user is None:
         del request.session[PENDING_KEY]
         return None
@@ -114,7 +114,7 @@ def _codes_page(request: AuthedHttpRequest, codes: list[str]) -> HttpResponse:
 @sensitive_post_parameters("code")
 @never_cache
 @staff_required
-def security(request: AuthedHttpRequest) -> HttpResponse:  # noqa: C901 (one branch per button)
+def security(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     form = TwoFactorCodeForm(request.POST or None)
     action = next((a for a in ("start", "confirm", "regenerate", "disable")

@@ -24,8 +24,11 @@ seed: migrate
 
 ## make demo: install, migrate, load demo data, run web + websockets + worker + scheduler.
 # Without an SMTP relay configured, the demo writes outgoing e-mails to var/mails/.
+# Staff two-factor authentication is optional in the demo (TWO_FACTOR_REQUIRED_ROLES empty
+# unless set); production requires it for administrators and billing staff.
 demo: seed
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	  TWO_FACTOR_REQUIRED_ROLES="$${TWO_FACTOR_REQUIRED_ROLES-}" \
 	  PORT=$(PORT) $(PY) manage.py runstack --port $(PORT)
 
 ## make test: the whole suite (unit, API, authorization matrix, websockets, browser journeys).

@@ -51,6 +51,9 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     # test's transaction (the pump has tests of its own, on committed data).
     settings.TELEPHONY_PROCESSING = "inline"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The two-factor policy is off by default so that tests log staff in with a password;
+    # accounts/tests/test_two_factor.py turns it on where it is what is tested.
+    settings.TWO_FACTOR_REQUIRED_ROLES = []
     # A fresh cache per test: cached counters and de-duplication keys must not leak from
     # one test to the next (ids repeat once each test's transaction is rolled back). The
     # channel layer stays on Redis when REDIS_URL is set.

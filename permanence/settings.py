@@ -119,6 +119,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "permanence.core.middleware.RequestContextMiddleware",
     "permanence.core.middleware.DomainErrorMiddleware",
+    # Staff whose role requires two-factor authentication are sent to enrol first.
+    "permanence.accounts.middleware.TwoFactorPolicyMiddleware",
     # Axes last: it turns a locked-out login into a clear French page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -250,6 +252,13 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # Login rate limiting: after AXES_FAILURE_LIMIT failures for one user from one IP, refuse
 # further attempts for AXES_COOLOFF_MINUTES.
+# Staff two-factor authentication: the roles (accounts.models.Role values, comma-separated)
+# that must enrol before using the back-office. `make demo` sets it empty.
+TWO_FACTOR_REQUIRED_ROLES = [
+    r.strip() for r in os.environ.get("TWO_FACTOR_REQUIRED_ROLES", "admin,billing").split(",")
+    if r.strip()]
+# How long the code step of a login waits after the password step, in seconds.
+TWO_FACTOR_PENDING_SECONDS = 300
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]

@@ -5,7 +5,8 @@ from django.urls import include, path
 from django.views.static import serve
 
 from permanence import views as core_views
-from permanence.accounts.forms import EmailAuthenticationForm, FrenchPasswordResetForm
+from permanence.accounts import views_two_factor as two_factor_views
+from permanence.accounts.forms import FrenchPasswordResetForm
 from permanence.api import api
 from permanence.core import live_layer
 from permanence.desk import views_calls as desk_calls_views
@@ -31,9 +32,9 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon, name="favicon"),
     # Live pushes of the other local processes (gateway, worker, scheduler) without Redis.
     path("internal/live-relay/", live_layer.relay, name="live_relay"),
-    path("connexion/", auth_views.LoginView.as_view(
-        authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True,
-    ), name="login"),
+    # The password step; staff with two-factor authentication then give their code.
+    path("connexion/", two_factor_views.LoginView.as_view(), name="login"),
+    path("connexion/code/", two_factor_views.login_code, name="login_code"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe/oubli/", auth_views.PasswordResetView.as_view(
         form_class=FrenchPasswordResetForm,

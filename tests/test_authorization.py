@@ -170,6 +170,9 @@ MATRIX: dict[str, Route] = {
     # request, even from 127.0.0.1 as here, is refused whoever is logged in).
     "live_relay": Route(everyone(403), method="POST"),
     "login": Route(everyone()),  # logged in: redirected to after_login
+    # The login's code step (two-factor): without a pending login (a password step just
+    # passed), back to the login page, whoever asks.
+    "login_code": Route(dict.fromkeys(ROLES, LOGIN)),
     "logout": Route(everyone(), method="POST"),
     "password_reset": Route(everyone()),
     "password_reset_done": Route(everyone()),
@@ -206,6 +209,7 @@ MATRIX: dict[str, Route] = {
     "settings": Route(expect(STAFF)),
     "accounts:list": Route(expect(STAFF)),
     "accounts:profile": Route(expect(STAFF)),
+    "accounts:security": Route(expect(STAFF)),  # one's own two-factor authentication
     # Accounts: seeing one needs visibility, changing one needs admin/supervisor.
     "accounts:create": Route(expect(MANAGERS)),
     "accounts:detail": Route(expect(ACCOUNT_VIEWERS, hidden={OTHER_AGENT}),
@@ -231,6 +235,8 @@ MATRIX: dict[str, Route] = {
     "accounts:staff_create": Route(expect({ADMIN})),
     "accounts:staff_edit": Route(expect({ADMIN}),
                                  kwargs=lambda c: {"user_id": c.users[AGENT].pk}),
+    "accounts:staff_two_factor_reset": Route(
+        expect({ADMIN}), method="POST", kwargs=lambda c: {"user_id": c.users[AGENT].pk}),
     "accounts:operator": Route(expect({ADMIN})),
     "audit:list": Route(expect({ADMIN})),
     "privacy_registry": Route(expect({ADMIN})),

@@ -200,3 +200,19 @@ def apply_field_errors(form: forms.Form, fields: dict[str, list[str]], message: 
             form.add_error(target, msg)
     if not fields:
         form.add_error(None, message)
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code à 6 chiffres"), max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "autofocus": True, "spellcheck": "false"}),
+    )
+
+
+class TwoFactorLoginForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code de l'application ou code de secours"), max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True,
+                                      "spellcheck": "false", "autocapitalize": "off"}),
+    )

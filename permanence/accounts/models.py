@@ -8,6 +8,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -59,6 +60,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=timezone.now)
     notify_by_email = models.BooleanField(_("notifications par e-mail"), default=True)
+    # Two-factor authentication (staff; see accounts/two_factor.py). The TOTP secret is
+    # encrypted (accounts.totp); it is set but not yet in force while enrolment awaits its
+    # first code (totp_enabled_at empty).
+    totp_secret_encrypted = models.TextField(blank=True, default="")
+    totp_enabled_at = models.DateTimeField(_("double authentification depuis"), null=True,
+                                           blank=True)
+    totp_last_step = models.BigIntegerField(null=True, blank=True)  # refuses replays
+    # Bumped to sign out every other session (2FA enabled, disabled or reset).
+    session_epoch = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -81,6 +91,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_client(self) -> bool:
         return self.role == Role.CLIENT
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django signs each session with a hash of the password, so a password change signs
+        # out the other sessions; the epoch does the same on a change of two-factor
+        # authentication. Epoch 0 keeps Django's own hash (no one signed out on upgrade).
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "permanence.accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}", secret=secret, algorithm="sha256",
+        ).hexdigest()
 
 
 class AccountKind(models.TextChoices):
@@ -257,3 +282,21 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class BackupCode(models.Model):
+    """A single-use recovery code for two-factor authentication; only its hash is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="backup_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("code de secours")
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"],
+                                               name="backup_code_user_hash_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} #{self.pk}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 from .models import Role, User
@@ -60,3 +61,17 @@ def can_use_agenda(user: Actor) -> bool:
     """The client accounts' agendas (appointments booked by the télésecrétaires): staff who
     answer; billing staff take no calls and book nothing."""
     return role_of(user) in AGENDA_ROLES
+
+
+def two_factor_required(user: Actor) -> bool:
+    """Staff whose role is listed in TWO_FACTOR_REQUIRED_ROLES must enrol before using the
+    back-office (the policy; API bearer tokens are not concerned)."""
+    role = role_of(user)
+    return role is not None and is_staff_member(user) and \
+        role in settings.TWO_FACTOR_REQUIRED_ROLES
+
+
+def can_use_two_factor(user: Actor) -> bool:
+    """Two-factor authentication is offered to staff (clients log in to the espace client
+    with their password only, for now)."""
+    return is_staff_member(user)

@@ -12,7 +12,15 @@ from django.utils.translation import gettext as _
 from permanence.core.errors import Forbidden, NotFound
 
 from . import permissions
-from .models import ASSIGNABLE_ROLES, STAFF_ROLES, ClientAccount, ContactChannel, Role, User
+from .models import (
+    ASSIGNABLE_ROLES,
+    STAFF_ROLES,
+    BackupCode,
+    ClientAccount,
+    ContactChannel,
+    Role,
+    User,
+)
 from .permissions import Actor
 
 
@@ -147,3 +155,8 @@ def client_current_account(user: User, chosen: Any) -> tuple[ClientAccount | Non
         if account.pk == chosen:
             return account, accounts
     return accounts[0], accounts
+
+
+def backup_codes_left(user: User) -> int:
+    """Unused two-factor backup codes of a user."""
+    return BackupCode.objects.filter(user=user, used_at__isnull=True).count()

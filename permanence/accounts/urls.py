@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_two_factor
 
 app_name = "accounts"
 
@@ -19,5 +19,8 @@ urlpatterns = [
     path("equipe/<int:user_id>/", views.staff_edit, name="staff_edit"),
     path("parametres/operateur/", views.operator_edit, name="operator"),
     path("profil/", views.profile, name="profile"),
+    path("profil/securite/", views_two_factor.security, name="security"),
+    path("equipe/<int:user_id>/double-authentification/reinitialiser/",
+         views_two_factor.staff_two_factor_reset, name="staff_two_factor_reset"),
     path("jetons/<int:token_id>/revoquer/", views.token_revoke, name="token_revoke"),
 ]

@@ -33,5 +33,8 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
     User = get_user_model()  # the kernel does not import accounts.models
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     user = User.objects.filter(email__iexact=email).first() if email else None
+    changes = {"email": email}
+    if credentials.get("step"):  # which step failed: "two_factor" for a wrong code
+        changes["step"] = str(credentials["step"])
     audit_record(actor=None, actor_label=email, action=Action.LOGIN_FAILED,
-                 target=user, changes={"email": email})
+                 target=user, changes=changes)

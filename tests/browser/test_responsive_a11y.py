@@ -70,7 +70,7 @@ EXTRA_STAFF_PAGES = {
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/",
               "/app/confidentialite/registre/", "/app/confidentialite/conservation/",
               "/app/confidentialite/violations/",
-              "/app/confidentialite/violations/nouvelle/"],
+              "/app/confidentialite/violations/nouvelle/", "/app/profil/securite/"],
     "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/",
               "/app/planning/", "/app/barometre/"],
     "compta": ["/app/facturation/abonnements/", "/app/facturation/facturation-mensuelle/",

@@ -88,6 +88,16 @@ def child_env(host: str = "127.0.0.1", port: int = 8000) -> dict[str, str]:
     return env
 
 
+def two_factor_line() -> str:
+    """One line on the staff two-factor policy (TWO_FACTOR_REQUIRED_ROLES; `make demo`
+    sets it empty so that the demo logins work with their password alone)."""
+    roles = settings.TWO_FACTOR_REQUIRED_ROLES
+    if not roles:
+        return ("Two-factor authentication: optional in this demo (TWO_FACTOR_REQUIRED_ROLES "
+                "is empty); production requires it for administrators and billing staff.")
+    return f"Two-factor authentication: required for the roles {', '.join(roles)}."
+
+
 def env_for(name: str, env: dict[str, str], host: str, port: int) -> dict[str, str]:
     """Without Redis, the processes other than web relay their live pushes to it."""
     if name == "web" or settings.REDIS_URL:
@@ -207,6 +217,7 @@ class Command(BaseCommand):
         if settings.PAYMENTS_TEST_MODE:
             self.stdout.write(f"Payments: test mode (no STRIPE_SECRET_KEY) — Stripe stand-in on "
                               f"http://127.0.0.1:{settings.STRIPE_STANDIN_PORT}/")
+        self.stdout.write(two_factor_line())
         if settings.EINVOICING_TEST_MODE:
             self.stdout.write(f"E-invoicing: test mode (no EINVOICING_PLATFORM_URL) — platform "
                               f"stand-in on http://127.0.0.1:{settings.EINVOICING_STANDIN_PORT}/")

@@ -60,7 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=timezone.now)
     notify_by_email = models.BooleanField(_("notifications par e-mail"), default=True)
-    # Two-factor authentication (staff; see accounts/two_factor.py). The TOTP secret is
+    # Two-factor authentication (staff; see accounts/services_two_factor.py). The TOTP secret is
     # encrypted (accounts.totp); it is set but not yet in force while enrolment awaits its
     # first code (totp_enabled_at empty).
     totp_secret_encrypted = models.TextField(blank=True, default="")

@@ -97,7 +97,8 @@ QUALITY = _("Mesurer la qualité du service")
 
 REGISTRY: tuple[Entry, ...] = (
     # Identity and access
-    _e("accounts.User", "email full_name phone", STAFF, IDENTITY, CONTRACT, "staff",
+    _e("accounts.User", "email full_name phone totp_secret_encrypted", STAFF, IDENTITY,
+       CONTRACT, "staff",
        _("Comptes de connexion du personnel et des clients")),
     # A sole practitioner's account is named after him: his name and numbers identify him.
     _e("accounts.ClientAccount", "name legal_name vat_number billing_address billing_email "

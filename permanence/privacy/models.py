@@ -44,3 +44,14 @@ class BackupAlert(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+# Data subjects' requests live in their own module (privacy/models_requests.py).
+from .models_requests import (  # noqa: E402
+    SubjectExport,
+    SubjectRequest,
+    SubjectRequestStatusChange,
+)
+
+__all__ = ["BackupAlert", "BackupRun", "SubjectExport", "SubjectRequest",
+           "SubjectRequestStatusChange"]

@@ -104,7 +104,7 @@ def _erase_entry(entry: registry.Entry, scope: Scope, *, request_id: int, today:
             if not dry_run:
                 rows = rows.select_for_update()
             changed: list[models.Model] = []
-            files: list[str] = []
+            files: list[tuple[str, str]] = []
             for row in rows.only("pk", *entry.fields):
                 dirty = False
                 for field in fields:
@@ -116,15 +116,17 @@ def _erase_entry(entry: registry.Entry, scope: Scope, *, request_id: int, today:
                     if new != old:
                         dirty = True
                         if isinstance(field, models.FileField):
-                            files.append(old)
+                            files.append((field.name, old))
                         setattr(row, field.attname, new)
                 if dirty:
                     changed.append(row)
             changed_rows += len(changed)
             if not dry_run and changed:
                 model._default_manager.bulk_update(changed, list(entry.fields))
-                for name in files:
-                    transaction.on_commit(lambda name=name: on_file(name))
+                for field_name, name in files:
+                    # A file shared with a row kept (the same stored name) stays.
+                    if not model._default_manager.filter(**{field_name: name}).exists():
+                        transaction.on_commit(lambda name=name: on_file(name))
     return changed_rows
 
 

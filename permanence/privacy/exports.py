@@ -101,13 +101,18 @@ def _write_files(zf: zipfile.ZipFile, entry: registry.Entry, qs: models.QuerySet
     model = apps.get_model(entry.model)
     file_fields = [n for n in entry.fields
                    if isinstance(model._meta.get_field(n), models.FileField)]
+    # The name people gave the file (inbox.Attachment.filename), else the stored one.
+    shown = "filename" if any(f.name == "filename" for f in model._meta.concrete_fields) \
+        else None
     written = 0
     for name in file_fields:
-        for pk, stored in qs.exclude(**{name: ""}).values_list("pk", name).iterator(
-                chunk_size=CHUNK):
+        cols = ["pk", name] + ([shown] if shown else [])
+        for row in qs.exclude(**{name: ""}).values_list(*cols).iterator(chunk_size=CHUNK):
+            pk, stored = row[0], row[1]
             if not stored or not default_storage.exists(stored):
                 continue
-            arcname = f"fichiers/{entry.model}/{pk}-{Path(stored).name}"
+            label = Path(str(row[2] if shown and row[2] else stored)).name
+            arcname = f"fichiers/{entry.model}/{pk}-{label}"
             with default_storage.open(stored, "rb") as src, \
                     zf.open(arcname, "w", force_zip64=True) as dst:
                 shutil.copyfileobj(src, dst, 1024 * 1024)

@@ -1469,7 +1469,6 @@ def _build_world() -> Ctx:
     from permanence.billing.models_invoices import Invoice
     from permanence.calendars.models import Announcement
     from permanence.channels_sms.models import OptOut
-    from permanence.privacy.models import SubjectExport, SubjectRequest
     from permanence.desk import setup as desk_setup
     from permanence.desk.consignes import consigne_save
     from permanence.desk.models import Call, Campaign, CampaignTarget, Forward
@@ -1477,6 +1476,7 @@ def _build_world() -> Ctx:
     from permanence.inbox.models import Kind, Team
     from permanence.inbox.models_complaints import SurveyResponse
     from permanence.integrations.models import WebhookDelivery, WebhookEndpoint
+    from permanence.privacy.models import SubjectExport, SubjectRequest
     from permanence.shop.orders import order_transition
     from testkit.shop import make_order, mark_checked
 

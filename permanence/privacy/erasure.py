@@ -13,6 +13,7 @@ writing, so its counts are the real run's."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -64,28 +65,56 @@ def erased_value(field: models.Field[Any, Any], value: Any, *, pk: Any, request_
         return None if field.null else value
     if not isinstance(field, models.CharField | models.TextField) or field.choices:
         return value
-    max_length = field.max_length or 10**9
     if isinstance(field, models.URLField):
         return ""
     if is_email_field(field) or is_phone_field(field):
-        if field.blank:
-            return ""
-        if str(value).startswith("efface-"):
-            return value
-        pseudonym = f"efface-{request_id}-{pk}"
-        if isinstance(field, models.EmailField) or "email" in field.name or "@" in value:
-            pseudonym += "@efface.invalid"
-        return pseudonym[:max_length]
+        return _erased_address(field, str(value), pk=pk, request_id=request_id)
+    return _erased_text(field, str(value), today=today)
+
+
+def _erased_address(field: models.Field[Any, Any], value: str, *, pk: Any,
+                    request_id: int) -> str:
+    """Blank when the field may be, else a stable pseudonym (the same on every run)."""
+    if field.blank:
+        return ""
+    if value.startswith("efface-"):
+        return value
+    pseudonym = f"efface-{request_id}-{pk}"
+    if isinstance(field, models.EmailField) or "email" in field.name or "@" in value:
+        pseudonym += "@efface.invalid"
+    return pseudonym[:field.max_length or None]
+
+
+def _erased_text(field: models.Field[Any, Any], value: str, *, today: date) -> str:
+    max_length = field.max_length or 10**9
     if _is_name(field):
         return ERASED_NAME[:max_length]
     if "filename" in field.name:
         return ERASED_FILENAME
-    if str(value).startswith(ERASED_PREFIX) or value in {ERASED_NAME, ERASED_FILENAME}:
+    if value.startswith(ERASED_PREFIX) or value in {ERASED_NAME, ERASED_FILENAME}:
         return value
     text = f"{ERASED_PREFIX}{today:%d/%m/%Y}]"
     if len(text) > max_length:
         return "" if field.blank else text[:max_length]
     return text
+
+
+def _erase_row(row: models.Model, fields: list[models.Field[Any, Any]], *, request_id: int,
+               today: date) -> tuple[bool, list[tuple[str, str]]]:
+    """Set the row's erased values: (changed, the (field, stored name) of files to delete)."""
+    dirty = False
+    files: list[tuple[str, str]] = []
+    for field in fields:
+        old = getattr(row, field.attname)
+        if isinstance(field, models.FileField):
+            old = old.name if old else ""
+        new = erased_value(field, old, pk=row.pk, request_id=request_id, today=today)
+        if new != old:
+            dirty = True
+            if isinstance(field, models.FileField):
+                files.append((field.name, old))
+            setattr(row, field.attname, new)
+    return dirty, files
 
 
 def _erase_entry(entry: registry.Entry, scope: Scope, *, request_id: int, today: date,
@@ -106,27 +135,17 @@ def _erase_entry(entry: registry.Entry, scope: Scope, *, request_id: int, today:
             changed: list[models.Model] = []
             files: list[tuple[str, str]] = []
             for row in rows.only("pk", *entry.fields):
-                dirty = False
-                for field in fields:
-                    old = getattr(row, field.attname)
-                    if isinstance(field, models.FileField):
-                        old = old.name if old else ""
-                    new = erased_value(field, old, pk=row.pk, request_id=request_id,
-                                       today=today)
-                    if new != old:
-                        dirty = True
-                        if isinstance(field, models.FileField):
-                            files.append((field.name, old))
-                        setattr(row, field.attname, new)
+                dirty, row_files = _erase_row(row, fields, request_id=request_id, today=today)
                 if dirty:
                     changed.append(row)
+                    files += row_files
             changed_rows += len(changed)
             if not dry_run and changed:
                 model._default_manager.bulk_update(changed, list(entry.fields))
                 for field_name, name in files:
                     # A file shared with a row kept (the same stored name) stays.
                     if not model._default_manager.filter(**{field_name: name}).exists():
-                        transaction.on_commit(lambda name=name: on_file(name))
+                        transaction.on_commit(functools.partial(on_file, name))
     return changed_rows
 
 

@@ -84,7 +84,7 @@ def request_transition(*, request: SubjectRequest | int, to: str, actor: User | 
                            note=note or refusal_reason, stamp=stamp)
         obj = moved.instance
         if moved.previous != to:
-            action = {RequestStatus.DONE: _execution_action(obj)}.get(to, Action.UPDATE)
+            action = _execution_action(obj) if to == RequestStatus.DONE else Action.UPDATE
             audit_record(actor=actor, action=action, target=obj, account=obj.account,
                          changes={"status": [moved.previous, to],
                                   **({"result": result} if result else {})})

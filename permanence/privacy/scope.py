@@ -10,7 +10,7 @@ the same account (calls by phone number, appointments, SMS, chat sessions by e-m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from django.apps import apps
@@ -64,7 +64,7 @@ def entries_for(scope: Scope) -> list[registry.Entry]:
     return [e for e in registry.REGISTRY if e.subject in wanted]
 
 
-@lru_cache(maxsize=None)
+@cache
 def paths(model_label: str, target_label: str) -> tuple[str, ...]:
     """Every lookup from `model_label` to `target_label` through forward foreign keys
     ("" when the model is the target itself), shortest first."""
@@ -128,7 +128,8 @@ def queryset(entry: registry.Entry, scope: Scope) -> models.QuerySet[Any] | None
     model = apps.get_model(entry.model)
     q: Q | None = None
     if scope.target == RequestTarget.ACCOUNT:
-        assert scope.account_id is not None
+        if scope.account_id is None:
+            return None
         q = _reach(entry.model, ACCOUNT_MODEL, scope.account_id)
     else:
         if scope.contact_id is not None:

@@ -192,7 +192,8 @@ def test_espace_client_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any,
                                                      "/espace/agenda/rendez-vous/nouveau/",
                                                      "/espace/consommation/",
                                                      "/espace/abonnement/formule/",
-                                                     "/espace/abonnement/resilier/"]))
+                                                     "/espace/abonnement/resilier/",
+                                                     "/espace/confidentialite/donnees/"]))
 
 
 def test_public_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any, axe: Any) -> None:

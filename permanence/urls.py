@@ -13,6 +13,7 @@ from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
 from permanence.privacy import views as privacy_views
 from permanence.privacy import views_breaches as privacy_breaches
+from permanence.privacy import views_requests as privacy_requests
 from permanence.privacy import views_retention as privacy_retention
 from permanence.reports import views as reports_views
 from permanence.reports import views_client as reports_client
@@ -82,6 +83,20 @@ urlpatterns = [
     path("app/confidentialite/violations/<int:pk>/", privacy_breaches.breach_detail,
          name="privacy_breach"),
     path("espace/confidentialite/", privacy_views.client_accesses, name="privacy_client_accesses"),
+    path("app/confidentialite/demandes/", privacy_requests.request_list,
+         name="privacy_requests"),
+    path("app/confidentialite/demandes/nouvelle/", privacy_requests.request_create,
+         name="privacy_request_create"),
+    path("app/confidentialite/demandes/<int:pk>/", privacy_requests.request_detail,
+         name="privacy_request_detail"),
+    path("app/confidentialite/demandes/<int:pk>/action/", privacy_requests.request_action,
+         name="privacy_request_action"),
+    path("app/confidentialite/exports/<int:pk>/", privacy_requests.export_download,
+         name="privacy_export_download"),
+    path("espace/confidentialite/donnees/", privacy_requests.client_exports,
+         name="privacy_client_exports"),
+    path("espace/confidentialite/donnees/<int:pk>/", privacy_requests.client_export_download,
+         name="privacy_client_export_download"),
     path("app/rapports/envois/", reports_exports.scheduled_exports,
          name="reports_scheduled_exports"),
     path("app/rapports/envois/<int:pk>/arreter/", reports_exports.scheduled_export_delete,

@@ -246,6 +246,16 @@ MATRIX: dict[str, Route] = {
     "privacy_breaches": Route(expect({ADMIN})),
     "privacy_breach_new": Route(expect({ADMIN})),
     "privacy_breach": Route(expect({ADMIN}), kwargs=lambda c: {"pk": c.extra["breach"].pk}),
+    # Data subjects' requests: administrators only.
+    "privacy_requests": Route(expect({ADMIN})),
+    "privacy_request_create": Route(expect({ADMIN})),
+    "privacy_request_detail": Route(expect({ADMIN}), scoped=True,
+                                    kwargs=lambda c: {"pk": c.of_target("subject_request").pk}),
+    "privacy_request_action": Route(expect({ADMIN}), method="POST", scoped=True,
+                                    kwargs=lambda c: {"pk": c.of_target("subject_request").pk},
+                                    data=lambda c: {"action": "start"}),
+    "privacy_export_download": Route(expect({ADMIN}), scoped=True,
+                                     kwargs=lambda c: {"pk": c.of_target("subject_export").pk}),
     # Announcements: admin and supervisor.
     "announcements": Route(expect(MANAGERS)),
     "announcement_delete": Route(expect(MANAGERS), method="POST",
@@ -827,6 +837,12 @@ MATRIX: dict[str, Route] = {
     "reports_client": Route(expect(CLIENTS)),
     # Espace client › Confidentialité: the views of the client's own current account.
     "privacy_client_accesses": Route(expect(CLIENTS)),
+    # Espace client › Mes données: the current account's exports; a download of another
+    # account's export is a 404.
+    "privacy_client_exports": Route(expect(CLIENTS)),
+    "privacy_client_export_download": Route(
+        expect({CLIENT}, hidden={OUTSIDER}), scoped=True,
+        kwargs=lambda c: {"pk": c.of_target("subject_export").pk}),
     "reports_client_pdf": Route(expect(CLIENTS, refused=403), kwargs=lambda c: {
         "year": 2026, "month": 10}),
     "knowledge_portal:create": Route(expect(CLIENTS)),
@@ -1474,6 +1490,7 @@ def _build_world() -> Ctx:
     from permanence.inbox.models import Kind, Team
     from permanence.inbox.models_complaints import SurveyResponse
     from permanence.integrations.models import WebhookDelivery, WebhookEndpoint
+    from permanence.privacy.models import SubjectExport, SubjectRequest
     from permanence.shop.orders import order_transition
     from testkit.shop import make_order, mark_checked
 
@@ -1562,6 +1579,14 @@ def _build_world() -> Ctx:
         # SMS: a number that sent STOP to the account.
         objects[acc.pk]["sms_opt_out"] = OptOut.objects.create(
             account=acc, number="+33699000001", keyword="STOP", created_at=timezone.now())
+        # Privacy: a data subject's request about the whole account, and its ready export.
+        objects[acc.pk]["subject_request"] = subject_request = SubjectRequest.objects.create(
+            kind="portabilite", target="compte", account=acc, received_at=timezone.now(),
+            due_at=timezone.now() + timedelta(days=30), created_at=timezone.now())
+        objects[acc.pk]["subject_export"] = SubjectExport.objects.create(
+            request=subject_request, account=acc, status="prete",
+            path=f"privacy/exports/authz-{acc.slug}.zip", size=2, sha256="0" * 64,
+            created_at=timezone.now(), finished_at=timezone.now())
     now = timezone.now()
     token, _raw = api_token_create(actor=users[AGENT], user=users[AGENT], name="révocable")
     webhook = WebhookEndpoint.objects.create(url="https://hooks.example.com/permanence",
@@ -1669,6 +1694,7 @@ def ctx(world: Ctx, db: Any) -> Ctx:
     # Each test has its own MEDIA_ROOT (conftest): put the attachments' files there.
     for objects in world.objects.values():
         default_storage.save(objects["attachment"].file.name, ContentFile(b"Bonjour"))
+        default_storage.save(objects["subject_export"].path, ContentFile(b"PK"))
     return dataclasses.replace(world)
 
 

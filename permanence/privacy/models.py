@@ -46,10 +46,19 @@ class BackupAlert(models.Model):
         return str(self.day)
 
 
-from .models_retention import (  # noqa: E402,F401 (the retention and breach models)
+# Data subjects' requests live in their own module (privacy/models_requests.py).
+from .models_requests import (  # noqa: E402
+    SubjectExport,
+    SubjectRequest,
+    SubjectRequestStatusChange,
+)
+from .models_retention import (  # noqa: E402 (the retention and breach models)
     Breach,
     BreachRisk,
     BreachStatus,
     RetentionRun,
     RetentionSchedule,
 )
+
+__all__ = ["BackupAlert", "BackupRun", "Breach", "BreachRisk", "BreachStatus", "RetentionRun",
+           "RetentionSchedule", "SubjectExport", "SubjectRequest", "SubjectRequestStatusChange"]

@@ -197,6 +197,12 @@ REGISTRY: tuple[Entry, ...] = (
        "prospects", QUALITY),
     _e("feedback.Feedback", "comment notes", PROSPECT, CONTENT, LEGITIMATE_INTEREST,
        "prospects", QUALITY),
+    # Data subjects' requests: the proof that a right was exercised and answered
+    _e("privacy.SubjectRequest", "requester_description requester_email note refusal_reason",
+       CONTACT, CONTENT, LEGAL_OBLIGATION, "audit_log",
+       _("Répondre aux demandes d'exercice des droits (RGPD art. 12 à 21)")),
+    _e("privacy.SubjectRequestStatusChange", "note", CONTACT, CONTENT, LEGAL_OBLIGATION,
+       "audit_log", _("Répondre aux demandes d'exercice des droits (RGPD art. 12 à 21)")),
 )
 
 BY_MODEL: dict[str, Entry] = {entry.model: entry for entry in REGISTRY}

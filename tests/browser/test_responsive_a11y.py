@@ -70,7 +70,8 @@ EXTRA_STAFF_PAGES = {
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/",
               "/app/confidentialite/registre/", "/app/confidentialite/conservation/",
               "/app/confidentialite/violations/",
-              "/app/confidentialite/violations/nouvelle/", "/app/profil/securite/"],
+              "/app/confidentialite/violations/nouvelle/", "/app/profil/securite/",
+              "/app/confidentialite/demandes/", "/app/confidentialite/demandes/nouvelle/"],
     "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/",
               "/app/planning/", "/app/barometre/"],
     "compta": ["/app/facturation/abonnements/", "/app/facturation/facturation-mensuelle/",
@@ -193,7 +194,8 @@ def test_espace_client_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any,
                                                      "/espace/agenda/rendez-vous/nouveau/",
                                                      "/espace/consommation/",
                                                      "/espace/abonnement/formule/",
-                                                     "/espace/abonnement/resilier/"]))
+                                                     "/espace/abonnement/resilier/",
+                                                     "/espace/confidentialite/donnees/"]))
 
 
 def test_public_pages_fit_a_phone_and_pass_axe(demo: None, new_page: Any, axe: Any) -> None:

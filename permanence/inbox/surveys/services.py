@@ -28,6 +28,16 @@ def survey_identity_register(identity: Callable[[Conversation], tuple[str, str]]
     _IDENTITY[:] = [identity]
 
 
+# Who must never be surveyed, asked by contact id: the privacy app registers the contacts
+# who objected (RGPD art. 21) when it loads, without the inbox importing it.
+_VETOES: list[Callable[[int | None], bool]] = []
+
+
+def survey_veto_register(veto: Callable[[int | None], bool]) -> None:
+    if veto not in _VETOES:
+        _VETOES.append(veto)
+
+
 def survey_identity(conversation: Conversation) -> tuple[str, str]:
     """(From, Reply-To) of the survey mail about `conversation`."""
     if not _IDENTITY:
@@ -56,6 +66,8 @@ def survey_wanted(conversation: Conversation) -> bool:
     if contact is None or not contact.email:
         return False
     if conversation.origin == Origin.CLIENT:
+        return False
+    if any(veto(contact.pk) for veto in _VETOES):
         return False
     return survey_exclusion_for(conversation) is None
 

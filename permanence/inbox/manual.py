@@ -84,6 +84,16 @@ def _contact(name: str, email: str, phone: str,
     return name, email, phone
 
 
+def entry_data(*, actor: User, received_at: datetime, channel: str, source: str = "",
+               acknowledged: bool = False, now: datetime | None = None) -> dict[str, Any]:
+    """What the first message keeps of a request registered by hand: who typed it and when,
+    when it was received, on which channel, from what source (the timeline shows it)."""
+    return {"by": actor.pk, "by_name": actor.full_name or actor.email,
+            "at": (now or clock.now()).isoformat(), "received_at": received_at.isoformat(),
+            "via": channel, "source": (source or "").strip()[:500],
+            "acknowledged": acknowledged}
+
+
 @transaction.atomic
 def manual_entry_record(*, actor: User, account: ClientAccount, channel: str,
                         received_at: datetime | None, contact_name: str, contact_email: str,
@@ -119,11 +129,8 @@ def manual_entry_record(*, actor: User, account: ClientAccount, channel: str,
         priority=Priority.URGENT if urgent else Priority.NORMAL,
         sender=email, attachments=list(attachments),
         acknowledge=acknowledge and bool(email), received_at=received_at,
-        data={"manual": {
-            "by": actor.pk, "by_name": actor.full_name or actor.email,
-            "at": now.isoformat(), "received_at": received_at.isoformat(),
-            "via": channel, "source": (source or "").strip()[:500],
-            "acknowledged": acknowledge and bool(email),
-        }},
+        data={"manual": entry_data(actor=actor, received_at=received_at, channel=channel,
+                                   source=source, acknowledged=acknowledge and bool(email),
+                                   now=now)},
     )
     return conversation_open(incoming, actor=actor)

@@ -71,7 +71,7 @@ EXTRA_STAFF_PAGES = {
               "/app/confidentialite/registre/", "/app/confidentialite/conservation/",
               "/app/confidentialite/violations/",
               "/app/confidentialite/violations/nouvelle/", "/app/profil/securite/"],
-    "agent": ["/app/boite/appel/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/",
+    "agent": ["/app/boite/appel/", "/app/boite/saisie-manuelle/", "/app/agenda/?vue=jour", "/app/agenda/rendez-vous/nouveau/",
               "/app/planning/", "/app/barometre/"],
     "compta": ["/app/facturation/abonnements/", "/app/facturation/facturation-mensuelle/",
                "/app/facturation/impayes/", "/app/facturation/echeanciers/",

@@ -268,6 +268,8 @@ MATRIX: dict[str, Route] = {
     # billing.
     "inbox:list": Route(expect(STAFF)),
     "inbox:phone": Route(expect(STAFF - {BILLING})),  # recording a call: staff who answer
+    # « Saisie manuelle »: a request received during an outage, for staff who answer.
+    "inbox:manual": Route(expect(STAFF - {BILLING})),
     "inbox:complaints": Route(expect(STAFF)),
     "inbox:complaints_csv": Route(expect(STAFF)),
     "inbox:presence": Route(expect(STAFF), method="POST", data=lambda c: {"available": "1"}),

@@ -24,7 +24,7 @@ from permanence.accounts.models import ClientAccount
 from permanence.core import clock
 from permanence.inbox import delivery as inbox_delivery
 from permanence.inbox.models import Conversation, Direction, Message
-from permanence.inbox.promise import customer_promise
+from permanence.inbox.promise import customer_promise, received_text
 from permanence.inbox.promise import format_deadline as format_deadline  # noqa: PLC0414
 from permanence.inbox.promise import format_deadline_ui as format_deadline_ui  # noqa: PLC0414
 
@@ -120,7 +120,10 @@ def send_acknowledgement(conversation: Conversation) -> str:
     # The one promise the customer is told everywhere (inbox.promise).
     promise = customer_promise(conversation)
     deadline = promise.text if promise else ""
-    text, html = _acknowledgement_body(conversation, deadline)
+    # Registered by hand after an outage (inbox.manual): say when it was really received.
+    received = (received_text(conversation)
+                if first is not None and (first.data or {}).get("manual") else "")
+    text, html = _acknowledgement_body(conversation, deadline, received)
     reply_to = reply_address(conversation, base)
     email = EmailMultiAlternatives(
         subject=subject, body=text, from_email=from_header,
@@ -135,13 +138,15 @@ def send_acknowledgement(conversation: Conversation) -> str:
     return "sent"
 
 
-def _acknowledgement_body(conversation: Conversation, deadline: str) -> tuple[str, str]:
+def _acknowledgement_body(conversation: Conversation, deadline: str,
+                          received: str = "") -> tuple[str, str]:
     contact = conversation.contact
     hello = f"Bonjour {contact.name}," if contact and contact.name else "Bonjour,"
+    when = f" le {received}" if received else ""
     lines = [
         hello,
         "",
-        f"Nous avons bien reçu votre demande « {conversation.subject} ».",
+        f"Nous avons bien reçu{when} votre demande « {conversation.subject} ».",
         f"Elle est enregistrée sous la référence {conversation.reference}.",
     ]
     if deadline:
@@ -157,7 +162,8 @@ def _acknowledgement_body(conversation: Conversation, deadline: str) -> tuple[st
     text = "\n".join(lines) + "\n"
     paragraphs = [
         f"<p>{escape(hello)}</p>",
-        f"<p>Nous avons bien reçu votre demande « {escape(conversation.subject)} ».<br>"
+        f"<p>Nous avons bien reçu{escape(when)} votre demande "
+        f"« {escape(conversation.subject)} ».<br>"
         f"Elle est enregistrée sous la référence "
         f"<strong>{escape(conversation.reference)}</strong>.",
     ]

@@ -35,7 +35,7 @@ from permanence.core.cursors import (
 from permanence.core.errors import DomainError, Forbidden
 from permanence.core.validators import normalise_phone
 
-from . import permissions, selectors, services
+from . import manual, permissions, selectors, services
 from .models import (
     Category,
     Channel,
@@ -202,7 +202,15 @@ class ConversationIn(Schema):
     category: CategoryOrBlank = ""
     motif: MotifOrBlank = ""
     contact: ContactIn | None = None
-    acknowledge: bool = Field(True, description="Accusé de réception envoyé au contact")
+    acknowledge: bool = Field(True, description=(
+        "Accusé de réception envoyé au contact (s'il a un e-mail). Avec `received_at`, "
+        "envoyé seulement si `acknowledge` vaut explicitement true ; il indique alors "
+        "l'heure de réception d'origine."))
+    received_at: datetime | None = Field(None, description=(
+        "Saisie manuelle (mode dégradé) : date et heure ISO 8601 avec fuseau horaire "
+        "(`2026-03-02T14:05:00+01:00`) auxquelles la demande a été reçue, ni dans le futur "
+        "ni plus de 30 jours en arrière. Le dossier est créé à cette heure : ses échéances "
+        "(heures ouvrées du compte) et les indicateurs comptent depuis elle. Sinon 422."))
 
 
 class ConversationPatch(Schema):
@@ -386,14 +394,27 @@ def conversation_create(request: AuthedHttpRequest, payload: ConversationIn) -> 
             phone = normalise_phone(phone)
         except ValidationError as exc:
             errors["contact.phone"] = [str(m) for m in exc.messages]
+    received_at = payload.received_at
+    if received_at is not None:
+        problem = manual.received_at_error(received_at)
+        if problem:
+            errors["received_at"] = [problem]
     if errors:
         raise _invalid(errors)
+    acknowledge = payload.acknowledge and bool(email)
+    data: dict[str, Any] = {"api_user": user.pk}
+    if received_at is not None:
+        # Registered late: no acknowledgement unless asked for explicitly.
+        acknowledge = acknowledge and "acknowledge" in payload.model_fields_set
+        data["manual"] = manual.entry_data(actor=user, received_at=received_at,
+                                           channel=str(payload.channel),
+                                           acknowledged=acknowledge)
     incoming = services.Incoming(
         account=account, channel=str(payload.channel), subject=payload.subject,
         body_text=payload.body, contact_name=contact.name.strip(), contact_email=email,
         contact_phone=phone, kind=str(payload.kind), priority=str(payload.priority),
         category=payload.category, motif=payload.motif, sender=email,
-        acknowledge=payload.acknowledge and bool(email), data={"api_user": user.pk},
+        acknowledge=acknowledge, data=data, received_at=received_at,
     )
     conversation, message = services.conversation_open_with_message(incoming, actor=user)
     return Respond(201, _created(conversation, message))

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Kind, Motif, Priority, Status
+from .models import Category, Channel, Kind, Motif, Priority, Status
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -79,6 +79,33 @@ class PhoneMessageForm(forms.Form):
     reason = forms.CharField(label=_("Motif de l'appel"), max_length=250)
     message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}))
     urgent = forms.BooleanField(label=_("Urgent"), required=False)
+
+
+class ManualEntryForm(forms.Form):
+    """« Saisie manuelle »: a request received while the site or a channel was down."""
+
+    account = forms.IntegerField(label=_("Compte client"))
+    channel = forms.ChoiceField(label=_("Reçue par"), choices=[
+        (Channel.PHONE, _("Téléphone")), (Channel.EMAIL, _("E-mail")),
+        (Channel.POST, _("Courrier")), (Channel.OTHER, _("Autre"))])
+    received_at = forms.DateTimeField(
+        label=_("Reçue le"), help_text=_("Date et heure de réception d'origine (30 jours au "
+                                         "plus), heure de Paris"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    contact_name = forms.CharField(label=_("Nom du contact"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("E-mail du contact"), required=False)
+    contact_phone = forms.CharField(label=_("Téléphone du contact"), max_length=30,
+                                    required=False)
+    subject = forms.CharField(label=_("Objet"), max_length=250)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
+    attachments = MultipleFileField(label=_("Pièces jointes"), required=False)
+    source = forms.CharField(
+        label=_("Source"), max_length=500, required=False,
+        help_text=_("Par exemple : reçu sur le portable d'astreinte pendant la panne"))
+    urgent = forms.BooleanField(label=_("Urgent"), required=False)
+    acknowledge = forms.BooleanField(
+        label=_("Envoyer l'accusé de réception maintenant"), required=False,
+        help_text=_("Au contact, par e-mail, avec l'heure de réception d'origine"))
 
 
 class BulkForm(forms.Form):

@@ -21,6 +21,9 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     CHAT = "chat", _("Chat")
     SMS = "sms", _("SMS")
+    # Registered by hand (manual mode, inbox.manual): a letter, or any other way in.
+    POST = "courrier", _("Courrier")
+    OTHER = "autre", _("Autre")
 
 
 class Status(models.TextChoices):

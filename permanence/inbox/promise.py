@@ -45,6 +45,13 @@ def _french_date(local: datetime) -> str:
     return f"{DAYS[local.weekday()]} {day} {MONTHS[local.month - 1]} {local.year}"
 
 
+def format_moment(at: datetime, tz: ZoneInfo | None = None) -> str:
+    """« lundi 23 novembre 2026 à 00:10 »: an instant as it was (a reception time), never
+    read as the end of the day before."""
+    local = at.astimezone(tz or PARIS)
+    return f"{_french_date(local)} à {local:%H:%M}"
+
+
 def format_deadline_ui(at: datetime, tz: ZoneInfo | None = None) -> str:
     """format_deadline for a page, in the page's language: French as in the e-mails, other
     languages through Django's localized names (« Monday 23 November 2026 at 12:00 »)."""
@@ -74,6 +81,12 @@ def _timezone(conversation: Conversation) -> ZoneInfo:
         logger.warning("No valid calendar for account %s; using Europe/Paris",
                        conversation.account_id)
         return PARIS
+
+
+def received_text(conversation: Conversation) -> str:
+    """When the request was received, in the account's time zone, as the customer is told
+    when it was registered later by hand (manual mode)."""
+    return format_moment(conversation.created_at, _timezone(conversation))
 
 
 def customer_promise(conversation: Conversation, *, ui: bool = False) -> Promise | None:

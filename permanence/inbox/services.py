@@ -343,6 +343,10 @@ class Incoming:
     # Who asks: one of the account's contacts, or the client business itself (its own
     # request from the espace client: models.Origin).
     origin: str = Origin.CONTACT
+    # When it was received, if before now (manual mode: registered by hand after an outage,
+    # inbox.manual): the conversation is created at that instant, so its deadlines count
+    # from it and the reports place it on that day.
+    received_at: datetime | None = None
 
 
 def _search_text(conversation: Conversation, extra: str = "") -> str:
@@ -370,17 +374,19 @@ def conversation_open_with_message(incoming: Incoming, *,
     """`conversation_open`, also returning the first message (the API answers a create with
     both, as written, without reading them back)."""
     now = clock.now()
+    # Received earlier (manual mode) or now: everything about the request counts from then.
+    at = min(incoming.received_at, now) if incoming.received_at is not None else now
     subject = (incoming.subject or "").strip()[:250] or _("(sans objet)")
     contact = None
     if incoming.contact_email or incoming.contact_phone:
         contact = contact_resolve(account=incoming.account, email=incoming.contact_email,
                                   phone=incoming.contact_phone, name=incoming.contact_name)
     conversation = Conversation(
-        account=incoming.account, reference=reference_next(now), subject=subject,
+        account=incoming.account, reference=reference_next(at), subject=subject,
         contact=contact, channel=incoming.channel, kind=incoming.kind,
         priority=incoming.priority, motif=incoming.motif, category=incoming.category,
-        language=incoming.language, created_at=now, updated_at=now, last_message_at=now,
-        last_inbound_at=now, status=Status.NEW, order=incoming.order, origin=incoming.origin,
+        language=incoming.language, created_at=at, updated_at=now, last_message_at=at,
+        last_inbound_at=at, status=Status.NEW, order=incoming.order, origin=incoming.origin,
     )
     conversation.search_text = _search_text(conversation, incoming.body_text)
     conversation.preview = preview_of(incoming.body_text)
@@ -396,7 +402,7 @@ def conversation_open_with_message(incoming: Incoming, *,
             complaint.acknowledged_at = now
             complaint.save(update_fields=["acknowledged_at"])
     StatusChange.objects.create(conversation=conversation, from_status="",
-                                to_status=Status.NEW, actor=actor, at=now)
+                                to_status=Status.NEW, actor=actor, at=at)
     staff_note = incoming.opened_by is not None
     message = Message.objects.create(
         conversation=conversation, direction=Direction.NOTE if staff_note else Direction.IN,
@@ -408,7 +414,7 @@ def conversation_open_with_message(incoming: Incoming, *,
         message_id=incoming.message_id[:250], in_reply_to=incoming.in_reply_to[:250],
         references=incoming.references, sender=incoming.sender[:254],
         recipients=incoming.recipients, needs_review=incoming.needs_review,
-        auto_generated=incoming.auto_generated, data=incoming.data, created_at=now,
+        auto_generated=incoming.auto_generated, data=incoming.data, created_at=at,
     )
     if incoming.raw is not None:
         message.raw.save(f"{conversation.reference}.eml", incoming.raw, save=True)
@@ -418,7 +424,8 @@ def conversation_open_with_message(incoming: Incoming, *,
         _system(conversation, "assigned", {"assignee": conversation.assignee_id}, now)
     audit_record(actor=actor, action=Action.CREATE, target=conversation,
                  account=conversation.account, actor_label=incoming.sender if not actor else "",
-                 changes={"channel": incoming.channel, "kind": incoming.kind})
+                 changes={"channel": incoming.channel, "kind": incoming.kind,
+                          **({"received_at": at} if at != now else {})})
     events.conversation_created(conversation, message, acknowledge=incoming.acknowledge)
     return conversation, message
 

@@ -8,6 +8,7 @@ app_name = "inbox"
 urlpatterns = [
     path("", views.inbox, name="list"),
     path("appel/", views.phone_message, name="phone"),
+    path("saisie-manuelle/", views.manual_entry, name="manual"),
     path("notifications/", views.notifications, name="notifications"),
     path("non-lus/", views.unread, name="unread"),
     path("groupe/", views.bulk, name="bulk"),

@@ -18,7 +18,7 @@ from permanence.core.access import AuthedHttpRequest, role_required, safe_next, 
 from permanence.core.counting import count_label
 from permanence.core.errors import DomainError, Forbidden, NotFound
 
-from . import permissions, reach, selectors, services
+from . import manual, permissions, reach, selectors, services
 from .canned import canned_for
 from .complaints.views import complaint_forms
 from .forms import (
@@ -26,6 +26,7 @@ from .forms import (
     BulkForm,
     CallbackDoneForm,
     CallbackPlanForm,
+    ManualEntryForm,
     MergeForm,
     NoteForm,
     OrderLinkForm,
@@ -482,6 +483,32 @@ def phone_message(request: AuthedHttpRequest) -> HttpResponse:
                                  % {"reference": conversation.reference})
                 return redirect("inbox:detail", pk=conversation.pk)
     return render(request, "inbox/phone.html", {"form": form, "accounts": accounts},
+                  status=422 if form.errors else 200)
+
+
+@role_required(permissions.can_work_conversations)
+def manual_entry(request: AuthedHttpRequest) -> HttpResponse:
+    """« Saisie manuelle »: a request received by phone, e-mail or letter while the site or
+    a channel was down, registered with its original reception time."""
+    accounts = accounts_visible_to(request.user).only("pk", "name")
+    form = ManualEntryForm(request.POST or None, request.FILES or None,
+                           initial={"account": request.GET.get("account")})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        account = accounts.filter(pk=data.pop("account")).first()
+        if account is None:
+            form.add_error("account", _("Compte client introuvable."))
+        else:
+            try:
+                conversation = manual.manual_entry_record(actor=request.user, account=account,
+                                                          **data)
+            except DomainError as exc:
+                apply_field_errors(form, exc.fields, str(exc.message))
+            else:
+                messages.success(request, _("Demande enregistrée : %(reference)s.")
+                                 % {"reference": conversation.reference})
+                return redirect("inbox:detail", pk=conversation.pk)
+    return render(request, "inbox/manual_entry.html", {"form": form, "accounts": accounts},
                   status=422 if form.errors else 200)
 
 

@@ -69,12 +69,12 @@ def probe_chat() -> bool:
     if settings.REDIS_URL:
         try:
             client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=PROBE_TIMEOUT,
-                                          socket_connect_timeout=PROBE_TIMEOUT)
+                                          socket_connect_timeout=PROBE_TIMEOUT, protocol=2)
             try:
                 return bool(client.ping())
             finally:
                 client.close()
-        except redis.RedisError:
+        except (redis.RedisError, OSError):
             return False
     relay = settings.CHANNEL_LAYERS.get("default", {}).get("CONFIG", {}).get("relay_url", "")
     if not relay:

@@ -110,7 +110,7 @@ def _layers(relay_url: str) -> dict[str, Any]:
 
 def test_chat_without_redis_reaches_the_web_process_relay(db: Any) -> None:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             self.send_response(405)
             self.end_headers()
 

@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import redis
 from channels.layers import get_channel_layer
@@ -76,7 +77,8 @@ def probe_chat() -> bool:
                 client.close()
         except (redis.RedisError, OSError):
             return False
-    relay = settings.CHANNEL_LAYERS.get("default", {}).get("CONFIG", {}).get("relay_url", "")
+    layers: dict[str, Any] = settings.CHANNEL_LAYERS
+    relay = str(layers.get("default", {}).get("CONFIG", {}).get("relay_url", ""))
     if not relay:
         return get_channel_layer() is not None
     if not relay.startswith(("http://", "https://")):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from permanence.core import clock, local_cache
@@ -178,7 +178,7 @@ def availability(*, channel: str, days: int, now: datetime | None = None) -> Ava
                                          days=days, now=at), days)
 
 
-def _incidents_since(since: datetime) -> Iterable[Incident]:
+def _incidents_since(since: datetime) -> QuerySet[Incident]:
     return Incident.objects.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=since))
 
 

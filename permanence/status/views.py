@@ -24,7 +24,7 @@ def public_status(request: HttpRequest) -> HttpResponse:
     return render(request, "status/public.html", {"sp": status_page(), "windows": WINDOWS})
 
 
-def _apply_errors(form: forms.Form, error: DomainError) -> None:
+def _apply_errors(form: forms.BaseForm, error: DomainError) -> None:
     for name, msgs in error.fields.items():
         for msg in msgs:
             form.add_error(name if name in form.fields else None, msg)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from permanence.audit.models import AuditEvent
 from permanence.core import clock
+from permanence.status.demo import seed_status
 from permanence.status.models import Channel, ChannelDay, Incident, IncidentUpdate
 from permanence.status.selectors import announced_incidents
 from permanence.status.services import samples_record
@@ -198,3 +199,13 @@ def test_agents_billing_and_clients_are_refused(client: Client, agent: Any, bill
             assert client.post(url, {"text": "x"}).status_code == 403
     assert Incident.objects.count() == 1 and not IncidentUpdate.objects.exists()
     assert not AuditEvent.objects.filter(target_type="status.incident").exists()
+
+
+def test_demo_data_shows_figures_and_is_idempotent(client: Client, db: Any) -> None:
+    first = seed_status()
+    assert first == 3 + 1 + 90 * len(Channel.values)
+    assert seed_status() == 0
+    page = client.get("/statut/").content.decode()
+    assert "Réception des e-mails interrompue" in page
+    assert "Mise à jour du serveur de base de données" in page
+    assert "pas encore de mesure" not in page

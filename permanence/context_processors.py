@@ -25,6 +25,7 @@ from permanence.planning.permissions import can_answer_pulse, can_view_planning
 from permanence.quality.permissions import can_review_quality, can_view_quality
 from permanence.reports.permissions import can_plan_staff
 from permanence.shop.permissions import can_manage_quotes
+from permanence.status.selectors import announced_incidents
 
 
 @dataclass(frozen=True)
@@ -99,4 +100,7 @@ def platform(request: HttpRequest) -> dict[str, Any]:
             "inbox_unread": SimpleLazyObject(inbox_unread),
             # Called by desk_agent.agent_state_switcher: the status read with the counts.
             "desk_status": lambda: counts()[2],
-            "can": SimpleLazyObject(lambda: Can.of(request.user))}
+            "can": SimpleLazyObject(lambda: Can.of(request.user)),
+            # Ongoing and upcoming public incidents (partials/notices.html): read only by the
+            # pages that show the notices, and cached (no query while the cache is warm).
+            "status_notices": SimpleLazyObject(announced_incidents)}

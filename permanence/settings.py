@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "permanence.quality",
     "permanence.reports",
     "permanence.privacy",
+    "permanence.status",
     "permanence.planning",
     "permanence.demo",
 ]

@@ -60,6 +60,8 @@ urlpatterns = [
     # (/espace/factures/<number>/payer/), before the billing and portal includes.
     path("", include("permanence.recovery.urls")),
     path("", include("permanence.feedback.urls")),
+    # Issue 15: the public status page and the incident log.
+    path("", include("permanence.status.urls")),
     path("app/qualite/", include("permanence.quality.urls")),
     # Live chat: the console (/app/chats/), the widget and its API (/chat/…).
     path("", include("permanence.livechat.urls")),

@@ -35,6 +35,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from permanence.privacy.models import Breach
+from permanence.status.models import Incident
 
 # --- Roles and outcomes ------------------------------------------------------------------------
 
@@ -164,6 +165,7 @@ WORKERS = ACCOUNT_VIEWERS - {BILLING}
 MATRIX: dict[str, Route] = {
     # Public pages.
     "home": Route(everyone()),
+    "status_public": Route(everyone()),
     "healthz": Route(everyone()),
     "favicon": Route(everyone()),
     # The live relay of the local processes: only signed pushes from loopback (an unsigned
@@ -258,6 +260,15 @@ MATRIX: dict[str, Route] = {
                                      kwargs=lambda c: {"pk": c.of_target("subject_export").pk}),
     # Announcements: admin and supervisor.
     "announcements": Route(expect(MANAGERS)),
+    # The incident log (issue 15): administrators and supervisors.
+    "status_incidents": Route(expect(MANAGERS)),
+    "status_incident_new": Route(expect(MANAGERS)),
+    "status_incident": Route(expect(MANAGERS), kwargs=lambda c: {"pk": c.extra["incident"].pk}),
+    "status_incident_update": Route(expect(MANAGERS), method="POST",
+                                    kwargs=lambda c: {"pk": c.extra["incident"].pk},
+                                    data=lambda c: {"text": "Rétabli."}),
+    "status_incident_delete": Route(expect(MANAGERS), method="POST",
+                                    kwargs=lambda c: {"pk": c.extra["incident"].pk}),
     "announcement_delete": Route(expect(MANAGERS), method="POST",
                                  kwargs=lambda c: {"pk": c.announcement.pk}),
     # A token can only be revoked by its owner (here: `agent`); anyone else gets a 404.
@@ -1625,6 +1636,9 @@ def _build_world() -> Ctx:
         # --- Privacy: one entry of the breach register ---
         "breach": Breach.objects.create(title="Incident", description="Test",
                                         discovered_at=now, created_at=now, updated_at=now),
+        # --- Status: one entry of the incident log ---
+        "incident": Incident.objects.create(title="Panne", channels=["web"], starts_at=now,
+                                            created_at=now, updated_at=now),
     }
     return Ctx(
         users=users, account=account, other_account=other_account, objects=objects,

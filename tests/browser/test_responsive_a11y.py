@@ -58,7 +58,7 @@ CLIENT_DETAILS = [
 ]
 PUBLIC_PAGES = ["/", "/offres/", "/secteurs/", "/service-client/", "/contact/", "/panier/",
                 "/devis/demande/", "/connexion/", "/cgv/", "/rdv/cabinet-martin/", "/faq/",
-                "/avis/?page=/offres/"]
+                "/avis/?page=/offres/", "/statut/"]
 EXTRA_STAFF_PAGES = {
     "superviseur": ["/app/boite/notifications/", "/app/boite/reclamations/",
                     "/app/sms/desinscriptions/", "/app/avis/", "/app/connaissances/",
@@ -66,7 +66,8 @@ EXTRA_STAFF_PAGES = {
                     "/app/rapports/direct/", "/app/rapports/equipe/",
                     "/app/rapports/effectifs/", "/app/rapports/objectifs/",
                     "/app/rapports/envois/", "/app/planning/",
-                    "/app/planning/creneaux/nouveau/", "/app/qualite/grilles/"],
+                    "/app/planning/creneaux/nouveau/", "/app/qualite/grilles/",
+                    "/app/incidents/", "/app/incidents/nouveau/"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/",
               "/app/confidentialite/registre/", "/app/confidentialite/conservation/",
               "/app/confidentialite/violations/",

@@ -35,6 +35,7 @@ from permanence.payments.demo import seed_orders  # the shop's, with their payme
 from permanence.planning.demo import seed_planning
 from permanence.quality.demo import seed_quality
 from permanence.shop.demo import seed_quotes
+from permanence.status.demo import seed_status
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "permanence-demo")
 DOMAIN = "permanence.test"
@@ -176,6 +177,7 @@ class Command(BaseCommand):
         self._say(seed_quality(), "{} demo quality reviews (Qualité), one a mystery call.")
         self.stdout.write(f"Live chat demo (widget on a pretend client site): {seed_livechat()}")
         self._say(seed_planning(), "{} demo planning shifts and staff pulse answers written.")
+        self._say(seed_status(), "{} demo status rows written (incidents, 90 days of samples).")
         self._print_logins()
 
     def _say(self, count: int, message: str) -> None:

@@ -242,6 +242,7 @@ NOT_PERSONAL: dict[str, object] = {
     "feedback.FeedbackStatusChange.note": _WORKFLOW,
     "inbox.CannedReply.body": _SETTING,
     "quality.Grid.name": _SETTING,
+    "status.Incident.internal_notes": _WORKFLOW,
     "inbox.Message.message_id": _TECHNICAL,
     "inbox.RoutingRule.name": _SETTING,
     "inbox.SlaPolicy.name": _SETTING,

@@ -20,7 +20,7 @@ from ninja import Status as Respond
 from permanence.accounts.models import Role
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
-from permanence.core.errors import invalid, invalid_fields
+from permanence.core.errors import invalid, invalid_fields, not_found_by_query
 
 from . import selectors, services
 from .api_common import require_agenda
@@ -79,6 +79,7 @@ class SlotsOut(Schema):
 
 
 @router.get("/agenda/slots", response=SlotsOut,
+            openapi_extra=not_found_by_query("Type de rendez-vous introuvable, ou non visible"),
             summary="Créneaux libres d'un type de rendez-vous (93 jours au plus)")
 def slot_list(request: AuthedHttpRequest, filters: Query[SlotFilters]) -> dict[str, Any]:
     require_agenda(request.user)

@@ -93,7 +93,7 @@ def slot_list(request: AuthedHttpRequest, filters: Query[SlotFilters]) -> dict[s
             errors["to"] = [_("Au plus 93 jours après « from ».")]
     if errors:
         raise invalid_fields(errors)
-    assert start is not None and end is not None  # noqa: S101 — errors raised above
+    assert start is not None and end is not None  # noqa: S101 — errors raised above  # nosec B101
     kind = selectors.get_type_for_user(request.user, filters.type)
     resources = None
     if filters.resource is not None:
@@ -219,7 +219,7 @@ def appointment_list(request: AuthedHttpRequest,
 def appointment_create(request: AuthedHttpRequest, payload: AppointmentIn) -> Any:
     require_agenda(request.user)
     start = _aware(payload.start, "start")
-    assert start is not None  # noqa: S101 — required by the schema
+    assert start is not None  # noqa: S101 — required by the schema  # nosec B101
     if payload.contact.email:
         try:
             validate_email(payload.contact.email.strip())

@@ -53,13 +53,14 @@ test-future: install
 bench: install
 	$(PY) -m bench $(BENCH)
 
-## make lint: ruff, mypy, the import contracts (.importlinter: layers, no cycle) and the count
-## of imports hidden inside functions.
+## make lint: ruff, mypy, the import contracts (.importlinter: layers, no cycle), the count
+## of imports hidden inside functions and bandit (security linter, [tool.bandit] in pyproject).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy permanence bench testkit
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) tools/function_imports.py
+	$(VENV)/bin/bandit -c pyproject.toml -r permanence -q
 
 check-deploy: install
 	PRODUCTION=1 DEBUG=0 SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(60))')} \

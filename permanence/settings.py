@@ -52,7 +52,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Public base URL (links in e-mails). Unset: derived from HOST/PORT, those `make demo` and
 # `manage.py runstack` listen on (0.0.0.0 / :: are reached through 127.0.0.1).
 _SITE_HOST = os.environ.get("HOST", "127.0.0.1").strip() or "127.0.0.1"
-if _SITE_HOST in ("0.0.0.0", "::"):  # noqa: S104 (not a bind: the address to link to)
+if _SITE_HOST in ("0.0.0.0", "::"):  # noqa: S104 (not a bind: the address to link to)  # nosec B104
     _SITE_HOST = "127.0.0.1"
 elif ":" in _SITE_HOST:
     _SITE_HOST = f"[{_SITE_HOST}]"
@@ -376,7 +376,7 @@ STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 PAYMENTS_TEST_MODE = not STRIPE_SECRET_KEY
 STRIPE_STANDIN_PORT = int(os.environ.get("STRIPE_STANDIN_PORT", "12111"))
 if PAYMENTS_TEST_MODE:
-    STRIPE_SECRET_KEY = "sk_test_standin"  # noqa: S105 (the local stand-in's key)
+    STRIPE_SECRET_KEY = "sk_test_standin"  # noqa: S105 (the local stand-in's key)  # nosec B105
 STRIPE_API_BASE = (os.environ.get("STRIPE_API_BASE") or (
     f"http://127.0.0.1:{STRIPE_STANDIN_PORT}" if PAYMENTS_TEST_MODE
     else "https://api.stripe.com")).rstrip("/")

@@ -121,7 +121,7 @@ def backup_codes_regenerate(*, actor: User, code: str) -> list[str]:
 
 
 def _clear(user: User) -> None:
-    user.totp_secret_encrypted = ""
+    user.totp_secret_encrypted = ""  # nosec B105  # clears the secret, not a password
     user.totp_enabled_at = None
     user.totp_last_step = None
     user.save(update_fields=["totp_secret_encrypted", "totp_enabled_at", "totp_last_step"])

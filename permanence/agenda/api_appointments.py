@@ -20,7 +20,7 @@ from ninja import Status as Respond
 from permanence.accounts.models import Role
 from permanence.audit.services import audit_view
 from permanence.core.access import AuthedHttpRequest
-from permanence.core.errors import invalid, invalid_fields
+from permanence.core.errors import invalid, invalid_fields, not_found_by_query
 
 from . import selectors, services
 from .api_common import require_agenda
@@ -79,6 +79,7 @@ class SlotsOut(Schema):
 
 
 @router.get("/agenda/slots", response=SlotsOut,
+            openapi_extra=not_found_by_query("Type de rendez-vous introuvable, ou non visible"),
             summary="Créneaux libres d'un type de rendez-vous (93 jours au plus)")
 def slot_list(request: AuthedHttpRequest, filters: Query[SlotFilters]) -> dict[str, Any]:
     require_agenda(request.user)
@@ -92,7 +93,7 @@ def slot_list(request: AuthedHttpRequest, filters: Query[SlotFilters]) -> dict[s
             errors["to"] = [_("Au plus 93 jours après « from ».")]
     if errors:
         raise invalid_fields(errors)
-    assert start is not None and end is not None  # noqa: S101 — errors raised above
+    assert start is not None and end is not None  # noqa: S101 — errors raised above  # nosec B101
     kind = selectors.get_type_for_user(request.user, filters.type)
     resources = None
     if filters.resource is not None:
@@ -218,7 +219,7 @@ def appointment_list(request: AuthedHttpRequest,
 def appointment_create(request: AuthedHttpRequest, payload: AppointmentIn) -> Any:
     require_agenda(request.user)
     start = _aware(payload.start, "start")
-    assert start is not None  # noqa: S101 — required by the schema
+    assert start is not None  # noqa: S101 — required by the schema  # nosec B101
     if payload.contact.email:
         try:
             validate_email(payload.contact.email.strip())

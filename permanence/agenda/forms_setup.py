@@ -56,7 +56,7 @@ class TypeForm(forms.Form):
     def __init__(self, *args: Any, resources: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["resources"]
-        assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101 — declared above
+        assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101 — declared above  # nosec B101
         field.choices = [(str(r.pk), r.name) for r in resources]
 
     def data_for_service(self) -> tuple[dict[str, Any], list[int]]:

@@ -257,7 +257,7 @@ def _book(request: HttpRequest, account: ClientAccount, prefs: AgendaSettings, *
         return _render(request, account, prefs, embed=embed, status=422, types=types,
                        error=_("Choisissez un type de rendez-vous."))
     kind = _find_type(types, query.cleaned_data["type"])
-    assert kind is not None  # noqa: S101 — _find_type raised 404 for an unknown id
+    assert kind is not None  # noqa: S101 — _find_type raised 404 for an unknown id  # nosec B101
     form = BookingForm(request.POST, kind=kind)
     if BOOKING_LIMIT.exceeded(ip):
         form = BookingForm(initial={k: v for k, v in request.POST.items()
@@ -328,7 +328,7 @@ def booking_slots(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponse(_("Adresse invalide."), status=400,
                             content_type="text/plain; charset=utf-8")
     kind = _find_type(_online_types(account), query.cleaned_data["type"])
-    assert kind is not None  # noqa: S101 — _find_type raised 404 for an unknown id
+    assert kind is not None  # noqa: S101 — _find_type raised 404 for an unknown id  # nosec B101
     week = _week(kind, query.cleaned_data["du"])
     return _render(request, account, prefs, embed=embed, template="agenda/public/_slots.html",
                    **_slot_links(request, account, kind, week, embed))

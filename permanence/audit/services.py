@@ -157,7 +157,7 @@ def audit_purge_before(before: datetime, *, limit: int = 1000) -> int:
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "  # noqa: S608 (quoted table name, parameters bound)
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "  # noqa: S608 (quoted table name, parameters bound)  # nosec B608
             "WHERE created_at < %s ORDER BY id LIMIT %s)",
             [connection.ops.adapt_datetimefield_value(before), limit])
         deleted: int = cursor.rowcount

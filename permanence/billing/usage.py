@@ -73,7 +73,7 @@ def _validate(*, account_id: Any, source_id: Any, metric: Any, quantity: Any,
         errors["occurred_at"] = [_("Précisez le fuseau horaire (ex. 2026-11-23T09:00:00+01:00).")]
     if errors:
         raise invalid_fields(errors)
-    assert account is not None and isinstance(parsed, Decimal)  # noqa: S101 (narrowing)
+    assert account is not None and isinstance(parsed, Decimal)  # noqa: S101 (narrowing)  # nosec B101
     return account, source, str(metric), parsed, occurred_at.astimezone(UTC)
 
 

@@ -64,3 +64,12 @@ def invalid_fields(fields: dict[str, list[str]]) -> DomainError:
 def invalid(**fields: str) -> DomainError:
     """invalid(body="Le message est vide.") — one message per field."""
     return invalid_fields({k: [v] for k, v in fields.items()})
+
+
+def not_found_by_query(description: str) -> dict[str, Any]:
+    """`openapi_extra` of an API operation whose query parameter names an object (an account,
+    an appointment type) that may not exist or not be visible: it declares the 404 answered
+    then, with the API's error body (path parameters and bodies get theirs in permanence.api)."""
+    return {"responses": {404: {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}

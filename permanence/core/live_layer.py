@@ -108,7 +108,7 @@ class _Sender(threading.Thread):
             headers = {**relay_headers(body), "Host": _host_header()}
             request = urllib.request.Request(self.url, data=body, headers=headers,  # noqa: S310
                                              method="POST")
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (loopback URL from runstack)
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (loopback URL from runstack)  # nosec B310
                 response.read()
         except Exception as exc:  # best effort: the page is right on reload
             if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason,
@@ -141,7 +141,7 @@ class RelayChannelLayer(InMemoryChannelLayer):
         if not self.relay_url:
             await self._send_local(group, message)
             return
-        assert isinstance(message, dict), "Message is not a dict"  # noqa: S101 (as Channels does)
+        assert isinstance(message, dict), "Message is not a dict"  # noqa: S101 (as Channels does)  # nosec B101
         self.require_valid_group_name(group)
         self._relay(group, message)
 
@@ -170,7 +170,7 @@ class RelayChannelLayer(InMemoryChannelLayer):
         through an event loop for each push."""
         if self.relay_url:
             for group, message in pushes:
-                assert isinstance(message, dict), "Message is not a dict"  # noqa: S101 (as Channels does)
+                assert isinstance(message, dict), "Message is not a dict"  # noqa: S101 (as Channels does)  # nosec B101
                 self.require_valid_group_name(group)
                 self._relay(group, message)
             return True

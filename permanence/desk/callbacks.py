@@ -65,7 +65,7 @@ def callback_for_call(call: Call, *, now: datetime) -> Callback | None:
     existing = Callback.objects.filter(call=call).first()
     if existing is not None:
         return existing
-    assert call.account is not None  # noqa: S101 (account_id checked above)
+    assert call.account is not None  # noqa: S101 (account_id checked above)  # nosec B101
     return Callback.objects.create(
         account=call.account, call=call, number=call.from_number, name=call.caller_name,
         reason=reason, due_at=callback_due(call, now), assignee=agent_for_callback(call.account),

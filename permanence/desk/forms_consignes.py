@@ -93,7 +93,7 @@ class MainForm(forms.Form):
     def __init__(self, *args: Any, recipient_choices: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["escalation_recipients"]
-        assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101 (declared above)
+        assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101 (declared above)  # nosec B101
         field.choices = recipient_choices
 
 

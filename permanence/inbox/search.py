@@ -206,7 +206,7 @@ def search_conversations(qs: QuerySet[Conversation], q: str, *,
 
 def _raw(sql: str, *params: str) -> RawSQL:
     """RawSQL for one of this module's constant SQL strings; the user's text is a parameter."""
-    return RawSQL(sql, params)  # noqa: S611 (constant SQL, bound params)
+    return RawSQL(sql, params)  # noqa: S611 (constant SQL, bound params)  # nosec B611
 
 
 def _contacts(term: Term) -> QuerySet[Contact]:
@@ -411,7 +411,7 @@ _PG_ESTIMATE = "SELECT id FROM inbox_conversation WHERE search_vector @@ {query}
 _PG_ESTIMATE_ALL = "SELECT id FROM inbox_conversation"
 # Beyond this share of the conversations, a term is checked row by row without a probe.
 MANY_SHARE = 0.05
-_PG_PROBE = ("ARRAY(SELECT id FROM inbox_conversation WHERE search_vector @@ {query} "  # noqa: S608
+_PG_PROBE = ("ARRAY(SELECT id FROM inbox_conversation WHERE search_vector @@ {query} "  # noqa: S608  # nosec B608
              f"LIMIT {COLLECT_MAX + 1})")
 # The query words that are in the index's vocabulary (stems of 4+ letters: inbox_search_word)
 # as they are, and for each one that is not, the closest known words (typo tolerance).
@@ -606,7 +606,7 @@ class _SqliteRank(Func):
                **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
         column_sql, column_params = compiler.compile(self.source_expressions[0])
         # column_sql is a compiler-generated column reference; the match text is a parameter.
-        sql = ("COALESCE(json_extract((SELECT json_group_object(rowid, -rank) FROM "  # noqa: S608
+        sql = ("COALESCE(json_extract((SELECT json_group_object(rowid, -rank) FROM "  # noqa: S608  # nosec B608
                "(SELECT rowid, rank FROM inbox_conversation_fts "
                "WHERE inbox_conversation_fts MATCH %s ORDER BY rank LIMIT %s)), "
                f"'$.\"' || {column_sql} || '\"'), 0.0)")

@@ -468,7 +468,7 @@ def _menu_sql(user: User) -> tuple[str, tuple[Any, ...]]:
         unread_sql, unread_params = _unread_rows(user).query.sql_with_params()
         notes = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).values("pk")
         notes_sql, notes_params = notes.query.sql_with_params()
-        cached = (f"SELECT (SELECT COUNT(*) FROM ({unread_sql}) unread), "  # noqa: S608 (ORM-built SQL, parameters apart)
+        cached = (f"SELECT (SELECT COUNT(*) FROM ({unread_sql}) unread), "  # noqa: S608 (ORM-built SQL, parameters apart)  # nosec B608
                   f"(SELECT COUNT(*) FROM ({notes_sql}) notes)",
                   (*unread_params, *notes_params))
         if len(_MENU_SQL) >= _MENU_SQL_MAX:

@@ -84,7 +84,7 @@ def reference_next(at: datetime) -> str:
     if connection.vendor == "postgresql":
         return f"D-{year}-{_pg_sequence_next(year):06d}"
     table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
-    sql = f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last"  # noqa: S608
+    sql = f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last"  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql, [year])
         row = cursor.fetchone()
@@ -1004,7 +1004,7 @@ def _read_marker_upsert(*, conversation: Conversation, user: User, values: dict[
         fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
     table = connection.ops.quote_name(ReadMarker._meta.db_table)
     updates = ", ".join(f"{column[name]} = EXCLUDED.{column[name]}" for name in update)
-    sql = (f"INSERT INTO {table} ({', '.join(column.values())}) "  # noqa: S608 (names from the model)
+    sql = (f"INSERT INTO {table} ({', '.join(column.values())}) "  # noqa: S608 (names from the model)  # nosec B608
            f"VALUES ({', '.join(['%s'] * len(params))}) "
            f"ON CONFLICT ({column['conversation']}, {column['user']}) DO UPDATE SET {updates}")
     with connection.cursor() as cursor:

@@ -166,7 +166,7 @@ class VisitorChatConsumer(_JsonSocket):
                 if conversation_id is None:
                     return
                 await self._follow(conversation_id)
-            assert self.conversation_id is not None  # noqa: S101 (followed above)
+            assert self.conversation_id is not None  # noqa: S101 (followed above)  # nosec B101
             batch = await _visitor_batch(self.conversation_id, self.session, self.cursor)
             for item in batch:
                 await self.send_json({"type": "message", "message": item})

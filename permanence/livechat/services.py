@@ -190,7 +190,7 @@ def visitor_message_send(*, session: ChatSession, client_id: Any, body: Any,
         # watched it, the visitor's other tabs) join the conversation's group on this.
         transaction.on_commit(partial(live.chat_opened, session.pk, conversation.pk))
     else:
-        assert session.conversation is not None  # noqa: S101 (not opening)
+        assert session.conversation is not None  # noqa: S101 (not opening)  # nosec B101
         message = inbox.message_add_inbound(session.conversation, incoming)
     session.updated_at = now
     session.save(update_fields=["conversation", "updated_at"])
@@ -241,7 +241,7 @@ def _go_offline(session: ChatSession, now: datetime, reason: str) -> ChatSession
     _move(session, ChatStatus.OFFLINE, None, now, reason)
     session.save()
     conversation = session.conversation
-    assert conversation is not None  # noqa: S101 (callers check)
+    assert conversation is not None  # noqa: S101 (callers check)  # nosec B101
     promise = customer_promise(conversation, ui=True)
     text = _("Aucun conseiller n'est disponible pour le moment. Votre demande %(ref)s est "
              "enregistrée : nous vous répondrons par e-mail à %(email)s") % {
@@ -401,7 +401,7 @@ def chat_accept(*, actor: User, session: ChatSession) -> ChatSession:
     session.agent = actor
     session.accepted_at = now
     session.save()
-    assert session.conversation is not None  # noqa: S101 (waiting chats have one)
+    assert session.conversation is not None  # noqa: S101 (waiting chats have one)  # nosec B101
     inbox.conversation_assign(actor=actor, conversation=session.conversation, assignee=actor)
     _notice(session, _("%(name)s a rejoint la conversation.") % {
         "name": actor.full_name or _("Un conseiller")})
@@ -414,7 +414,7 @@ def chat_reply(*, actor: User, session: ChatSession, body: Any) -> Message:
     session = _lock(session)
     if not can_act_on_chat(actor, session) or session.status != ChatStatus.ACTIVE:
         raise Forbidden(_("Prenez ce chat avant d'y répondre."))
-    assert session.conversation is not None  # noqa: S101 (active chats have one)
+    assert session.conversation is not None  # noqa: S101 (active chats have one)  # nosec B101
     message = inbox.conversation_reply(actor=actor, conversation=session.conversation,
                                        body=body)
     session.updated_at = clock.now()
@@ -428,7 +428,7 @@ def chat_transfer(*, actor: User, session: ChatSession, to: User | None) -> Chat
     session = _lock(session)
     if not can_act_on_chat(actor, session) or session.status != ChatStatus.ACTIVE:
         raise Forbidden()
-    assert session.conversation is not None  # noqa: S101 (active chats have one)
+    assert session.conversation is not None  # noqa: S101 (active chats have one)  # nosec B101
     now = clock.now()
     if to is None:
         _move(session, ChatStatus.WAITING, actor, now, "transfer_queue")
@@ -456,7 +456,7 @@ def chat_end(*, actor: User, session: ChatSession, resolve: bool = True) -> Chat
     session = _lock(session)
     if not can_act_on_chat(actor, session) or session.status != ChatStatus.ACTIVE:
         raise Forbidden()
-    assert session.conversation is not None  # noqa: S101 (active chats have one)
+    assert session.conversation is not None  # noqa: S101 (active chats have one)  # nosec B101
     now = clock.now()
     _move(session, ChatStatus.ENDED, actor, now, "agent")
     session.ended_at = now

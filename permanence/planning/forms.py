@@ -39,7 +39,7 @@ class ShiftForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.agents = {a.pk: a for a in agents}
         field = self.fields["agent"]
-        assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared above)
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared above)  # nosec B101
         field.choices = [("", "—")] + [(a.pk, a.full_name or a.email) for a in agents]
 
     def agent_user(self) -> User:

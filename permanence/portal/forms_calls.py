@@ -30,7 +30,7 @@ class CallFilterForm(forms.Form):
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["motif"]
-        assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared just above)
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared just above)  # nosec B101
         field.choices = [("", _("Tous")), *sorted((motifs or {}).items(),
                                                   key=lambda item: item[1].lower())]
 

@@ -25,7 +25,7 @@ import re
 import shutil
 import sqlite3
 import struct
-import subprocess
+import subprocess  # nosec B404  # pg_dump/psql with argument lists, no shell
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -130,7 +130,7 @@ def sqlite_tables(conn: sqlite3.Connection) -> list[str]:
 
 
 def sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    return {table: int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])  # noqa: S608 (names from sqlite_master)
+    return {table: int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])  # noqa: S608 (names from sqlite_master)  # nosec B608
             for table in sqlite_tables(conn)}
 
 
@@ -261,7 +261,7 @@ def _dump_postgresql(db: dict[str, Any], target: Path) -> tuple[dict[str, int],
             cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, id")
             migrations = migration_state(cursor.fetchall())
             # The exporting transaction stays open while pg_dump reads the same snapshot.
-            done = subprocess.run(  # noqa: S603 (absolute binary, fixed arguments)
+            done = subprocess.run(  # noqa: S603 (absolute binary, fixed arguments)  # nosec B603
                 [pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot}",
                  f"--file={target}"],
                 env=pg_environ(db), capture_output=True, text=True, check=False)
@@ -409,7 +409,7 @@ def _restore_postgresql(db: dict[str, Any], dump: Path) -> None:
     if pg_restore is None:
         raise BackupError("pg_restore est introuvable (paquet postgresql-client).")
     # `-d ""`: restore into a database (not to a script), the one named by PGDATABASE.
-    done = subprocess.run(  # noqa: S603 (absolute binary, fixed arguments)
+    done = subprocess.run(  # noqa: S603 (absolute binary, fixed arguments)  # nosec B603
         [pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges",
          "--single-transaction", "--exit-on-error", "--dbname=", str(dump)],
         env=pg_environ(db), capture_output=True, text=True, check=False)

@@ -289,7 +289,7 @@ def incident_note(*, actor: User, incident: PaymentIncident, text: str) -> Incid
                           fields={"text": [_("Ce champ est obligatoire.")]})
     locked = PaymentIncident.objects.select_for_update().get(pk=incident.pk)
     event = event_add(locked, EventKind.NOTE, note=text, actor=actor)
-    assert event is not None  # noqa: S101 (no step: always written)
+    assert event is not None  # noqa: S101 (no step: always written)  # nosec B101
     return event
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from permanence.core.access import AuthedHttpRequest
-from permanence.core.errors import Forbidden, NotFound, invalid_fields
+from permanence.core.errors import Forbidden, NotFound, invalid_fields, not_found_by_query
 
 from . import erlang, kpis, permissions
 
@@ -36,6 +36,7 @@ class KpiOut(Schema):
 
 
 @router.get("/reports/kpis", response=KpiOut, url_name="reports_kpis",
+            openapi_extra=not_found_by_query("Compte introuvable, ou non visible pour cet utilisateur"),
             summary="Indicateurs sur une période (comptes visibles)")
 def reports_kpis(request: AuthedHttpRequest, filters: Query[KpiFilters]) -> dict[str, Any]:
     if not permissions.can_view_reports(request.user):

@@ -43,7 +43,7 @@ class ReportFilterForm(forms.Form):
             "canal": [("", _("Tous les canaux")), *Channel.choices]}
         for name, values in choices.items():
             field = self.fields[name]
-            assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared just above)
+            assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared just above)  # nosec B101
             field.choices = values
 
     def clean(self) -> dict[str, Any]:
@@ -76,7 +76,7 @@ class ObjectiveForm(forms.Form):
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         agent = self.fields["agent"]
-        assert isinstance(agent, forms.ModelChoiceField)  # noqa: S101 (declared above)
+        assert isinstance(agent, forms.ModelChoiceField)  # noqa: S101 (declared above)  # nosec B101
         agent.queryset = staff
 
 
@@ -125,7 +125,7 @@ class StaffingForm(forms.Form):
         super().__init__(data)
         self.today = today
         compte = self.fields["compte"]
-        assert isinstance(compte, forms.ChoiceField)  # noqa: S101 (declared above)
+        assert isinstance(compte, forms.ChoiceField)  # noqa: S101 (declared above)  # nosec B101
         compte.choices = [("", _("Tous les comptes visibles"))] + [(a.pk, a.name)
                                                                   for a in accounts]
         self.fields["jour"].initial = (today + timedelta(days=1)).isoweekday()
@@ -174,5 +174,5 @@ class ScheduledExportForm(forms.Form):
             "canal": [("", _("Tous les canaux")), *Channel.choices]}
         for name, values in choices.items():
             field = self.fields[name]
-            assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared just above)
+            assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared just above)  # nosec B101
             field.choices = values

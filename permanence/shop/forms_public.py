@@ -89,7 +89,7 @@ class CheckoutDetailsForm(forms.Form):
             del self.fields["password1"]
             del self.fields["password2"]
             account_field = self.fields["account"]
-            assert isinstance(account_field, forms.TypedChoiceField)  # noqa: S101
+            assert isinstance(account_field, forms.TypedChoiceField)  # noqa: S101  # nosec B101
             account_field.choices = [(a.pk, a.name) for a in self.accounts]
             self.fields["account"].required = True
             if len(self.accounts) == 1:

@@ -223,7 +223,7 @@ def checkout_payment(request: HttpRequest) -> HttpResponse:
         return redirect("shop:checkout")
     form = CheckoutPaymentForm(request.POST or None, consumer=details.is_consumer)
     if request.method == "POST" and form.is_valid():
-        assert cart is not None  # noqa: S101 — summary is not empty
+        assert cart is not None  # noqa: S101 — summary is not empty  # nosec B101
         response = _place_order(request, cart, form, details)
         if response is not None:
             return response

@@ -66,7 +66,7 @@ def seed_status() -> int:
 
 
 def _seed_samples(now: datetime) -> int:
-    rng = random.Random(15)  # noqa: S311 (demo figures, not security)
+    rng = random.Random(15)  # noqa: S311  # nosec B311 (demo figures, not security)
     today = timezone.localdate(now)
     existing = set(ChannelDay.objects.filter(day__gte=today - timedelta(days=90))
                    .values_list("channel", "day"))

@@ -84,7 +84,7 @@ def probe_chat() -> bool:
     if not relay.startswith(("http://", "https://")):
         return False
     try:
-        with urllib.request.urlopen(relay, timeout=PROBE_TIMEOUT):  # noqa: S310 (loopback URL from runstack)
+        with urllib.request.urlopen(relay, timeout=PROBE_TIMEOUT):  # noqa: S310  # nosec B310 (loopback URL from runstack)
             return True
     except urllib.error.HTTPError:  # the web process answered (a 404 is an answer)
         return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import signal
-import subprocess
+import subprocess  # nosec B404  # starts our own gateway processes
 import sys
 import threading
 from typing import Any
@@ -67,7 +67,7 @@ class Command(BaseCommand):
                    "--reuse-port", "--host", options["host"], "--port", str(options["port"])]
         if options["lmtp"]:
             command.append("--lmtp")
-        children = [subprocess.Popen(command) for _ in range(options["processes"])]  # noqa: S603
+        children = [subprocess.Popen(command) for _ in range(options["processes"])]  # noqa: S603  # nosec B603
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

@@ -24,7 +24,7 @@ import os
 import secrets
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404  # starts our own processes, fixed arguments
 import sys
 import time
 from dataclasses import dataclass, field
@@ -66,7 +66,7 @@ def processes(host: str, port: int) -> dict[str, list[str]]:
 
 
 def _loopback(host: str) -> str:
-    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (every interface: reach it on loopback)
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (every interface: reach it on loopback)  # nosec B104
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
 
@@ -169,7 +169,7 @@ class Child:
     def start(self) -> None:
         # Own session and process group: the terminal's Ctrl-C reaches the supervisor only,
         # which stops each child with everything it started (killpg).
-        self.proc = subprocess.Popen(  # noqa: S603
+        self.proc = subprocess.Popen(  # noqa: S603  # nosec B603
             self.cmd, cwd=settings.BASE_DIR, env=self.env, start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)  # noqa: PLW1509 (no thread started yet)
         self.started_at = time.monotonic()

@@ -70,7 +70,7 @@ class Command(BaseCommand):
             "Content-Type": "application/json",
             HEADER: signature_header(body, settings.TELEPHONY_WEBHOOK_SECRET)})
         try:
-            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310  # nosec B310
                 return response.status, response.read().decode(errors="replace")
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode(errors="replace")

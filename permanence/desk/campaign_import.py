@@ -76,10 +76,13 @@ def _table(name: str, data: bytes) -> list[list[str]]:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise FileRefused(_("Ce fichier Excel ne peut pas être lu.")) from exc
-        sheet = book.worksheets[0]
-        table = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-        return table
+        try:
+            sheet = book.worksheets[0]
+            return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        except Exception as exc:  # no sheet, or a damaged one read lazily
+            raise FileRefused(_("Ce fichier Excel ne peut pas être lu.")) from exc
+        finally:
+            book.close()
     if not name.lower().endswith((".csv", ".txt")):
         raise FileRefused(_("Envoyez un fichier CSV ou Excel (.xlsx)."))
     try:
@@ -88,8 +91,13 @@ def _table(name: str, data: bytes) -> list[list[str]]:
         text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
     first = text.splitlines()[0] if text else ""
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text),
-                                                            delimiter=delimiter)]
+    # newline="": a lone carriage return inside a line (old Mac files) is the csv module's
+    # to read, not an error; a malformed file is refused, never a 500 (property-tested).
+    try:
+        return [[c.strip() for c in row]
+                for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise FileRefused(_("Ce fichier CSV ne peut pas être lu.")) from exc
 
 
 def _columns(header: list[str]) -> dict[str, int]:

@@ -78,7 +78,7 @@ class AmiMapper:
         stamp = event.get("Timestamp", "")
         try:
             return datetime.fromtimestamp(float(stamp), tz=UTC).isoformat()
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # "abc", "inf", "1e300": not a time
             return clock.now().isoformat()
 
     def map(self, event: dict[str, str]) -> dict[str, Any] | None:

@@ -59,7 +59,8 @@ def _when(value: str) -> datetime:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    # isascii(): "²" is a digit to str.isdigit() but not to int() (property-tested).
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def to_generic(params: Mapping[str, str], *, agent: str = "") -> dict[str, Any]:

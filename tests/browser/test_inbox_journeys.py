@@ -149,6 +149,12 @@ class AsgiServer:
             loop.close()
 
     def start(self) -> None:
+        # Each server runs its own event loop: a Redis layer kept from an earlier test's
+        # server may hold its receive lock, bound to that closed loop, when a consumer was
+        # cancelled mid-receive (as the chat unit tests' fixture says): a layer per server.
+        from channels.layers import channel_layers
+
+        channel_layers.backends.clear()
         self.thread.start()
         for _ in range(STARTUP_S * 20):
             if self.server.started or self.error or not self.thread.is_alive():
@@ -168,6 +174,9 @@ class AsgiServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
+        from channels.layers import channel_layers
+
+        channel_layers.backends.clear()
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """fn(*args, **kwargs) in a worker thread of the server's loop; returns its result."""

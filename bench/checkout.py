@@ -50,7 +50,7 @@ def one_order(user: Any, account: Any, i: int) -> Any:
                               legal_name="Cabinet Bench SARL", siret="73282932000074",
                               account_id=account.pk)
     return checkout_place(cart=cart, user=user, details=details, payment_method="virement",
-                          accept_terms=True, base_url="http://127.0.0.1:8000").order
+                          accept_terms=True, accept_privacy=True, base_url="http://127.0.0.1:8000").order
 
 
 def run() -> list[tuple[str, str, str, bool]]:

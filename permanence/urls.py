@@ -74,6 +74,8 @@ urlpatterns = [
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
     path("app/confidentialite/registre/", privacy_views.registry_page, name="privacy_registry"),
+    path("app/confidentialite/consentements/", privacy_views.consents_page,
+         name="privacy_consents"),
     path("app/confidentialite/conservation/", privacy_retention.retention_page,
          name="privacy_retention"),
     path("app/confidentialite/conservation/simuler/", privacy_retention.retention_simulate,

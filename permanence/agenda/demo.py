@@ -11,6 +11,7 @@ from permanence.core import clock
 from permanence.core.errors import DomainError
 
 from . import selectors, services
+from .forms_public import CONSENT_TEXT
 from .models import Origin, Resource
 
 MORNING, AFTERNOON = ["09:00", "12:00"], ["14:00", "18:30"]
@@ -94,7 +95,8 @@ def _book_some(staff: User, kind: Any) -> int:
                 booking=services.Booking(
                     contact=services.Contact(name=name, phone=phone),
                     answers={q: "Contrôle annuel" for q in kind.questions},
-                    origin=Origin.SECRETARIAT if n % 3 else Origin.ONLINE))
+                    origin=Origin.SECRETARIAT if n % 3 else Origin.ONLINE,
+                    consent_text="" if n % 3 else str(CONSENT_TEXT)))
         except DomainError:
             continue
         booked += 1

@@ -184,6 +184,11 @@ class Appointment(models.Model):
     contact_phone = models.CharField(_("téléphone"), max_length=32, blank=True)
     contact_email = models.EmailField(_("e-mail"), blank=True)
     answers = models.JSONField(_("réponses"), default=dict, blank=True)
+    # Booked online: the consent wording the contact ticked, its version
+    # (core.consent.text_version) and when; empty when booked by the secretariat.
+    consent_text = models.CharField(_("texte accepté"), max_length=400, blank=True)
+    consent_version = models.CharField(max_length=12, blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     # The call or conversation it was booked from (ids: the desk and inbox sit beside us).
     call_id = models.BigIntegerField(null=True, blank=True)

@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
-from permanence.core import clock
+from permanence.core import clock, consent
 from permanence.core.business_time import CalendarSpec
 from permanence.core.errors import NotFound
 
@@ -253,3 +253,19 @@ def sms_reminders_for_metering(*, after_id: int = 0, limit: int = 500,
         qs = qs.filter(pk__in=ids)
     return [dict(row) for row in qs.order_by("pk").values("id", "status", "sms_id", "sent_at", "due_at",
                                          "appointment__account_id")[:limit]]
+
+
+def consent_rows(*, accounts: Any, email: str = "", phone: str = "") -> QuerySet[Any]:
+    """The consents given when booking online, as core.consent rows: one per appointment
+    that carries one, in `accounts` (ids, or a queryset of them), optionally of one e-mail
+    address or phone number (E.164)."""
+    booked = Appointment.objects.filter(account__in=accounts, consent_at__isnull=False)
+    if email:
+        booked = booked.filter(contact_email__iexact=email)
+    if phone:
+        booked = booked.filter(contact_phone=phone)
+    return consent.rows(
+        booked, c_source=consent.BOOKING, c_ref=F("pk"), c_object=F("pk"),
+        c_account=F("account_id"), c_name=F("contact_name"), c_email=F("contact_email"),
+        c_phone=F("contact_phone"), c_purpose=consent.PURPOSE_BOOKING,
+        c_version=F("consent_version"), c_text=F("consent_text"), c_at=F("consent_at"))

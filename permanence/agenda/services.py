@@ -25,6 +25,7 @@ from permanence.accounts.selectors import accounts_visible_to
 from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import clock
+from permanence.core.consent import text_version
 from permanence.core.errors import DomainError, Forbidden, invalid, invalid_fields
 
 from . import availability, notify, reminders, selectors
@@ -77,6 +78,7 @@ class Booking:
     origin: str = Origin.SECRETARIAT
     call_id: int | None = None
     conversation: Any = None  # an inbox Conversation: the booking shows on its timeline
+    consent_text: str = ""  # online: the consent wording the contact ticked
 
 
 def slot_taken() -> DomainError:
@@ -243,6 +245,10 @@ def appointment_book(*, actor: User | None, kind: AppointmentType, start: dateti
     appointment.call_id = booking.call_id or appointment.call_id
     appointment.conversation_id = getattr(booking.conversation, "pk", None)
     appointment.sync_pending = bool(appointment.resource.caldav_url)
+    if booking.consent_text:
+        appointment.consent_text = booking.consent_text[:400]
+        appointment.consent_version = text_version(appointment.consent_text)
+        appointment.consent_at = now
     if hold is None:
         _insert(appointment)
     else:

@@ -34,6 +34,7 @@ from permanence.core.ratelimit import FixedWindowLimit
 
 from . import notify, selectors, services
 from .forms_public import (
+    CONSENT_TEXT,
     HONEYPOT_FIELD,
     MAX_WEEKS,
     BookingForm,
@@ -284,7 +285,8 @@ def _book(request: HttpRequest, account: ClientAccount, prefs: AgendaSettings, *
             booking=services.Booking(
                 contact=services.Contact(name=data["name"], phone=data["phone"],
                                          email=data["email"]),
-                answers=form.answers(), origin=Origin.ONLINE))
+                answers=form.answers(), origin=Origin.ONLINE,
+                consent_text=str(CONSENT_TEXT)))
     except DomainError as exc:
         if exc.status == 409:
             return _slots_page(request, account, prefs, kind, _local_day(start, None),

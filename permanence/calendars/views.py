@@ -30,6 +30,10 @@ def settings_index(request: AuthedHttpRequest) -> HttpResponse:
         "can_staff": permissions.can_manage_staff(user),
         "can_audit": permissions.can_read_audit(user),
         "can_announce": permissions.can_manage_announcements(user),
+        # Consentements (privacy, a layer above: not imported here) is for the staff who
+        # answer people: privacy.permissions.can_view_consents, the same roles (a test
+        # checks the card follows it).
+        "can_consents": permissions.can_use_agenda(user),
     })
 
 

@@ -25,9 +25,9 @@ REQUEST_KINDS: list[tuple[str, Any]] = [
 MAX_FILES = 5
 MAX_MESSAGE_CHARS = 10_000
 
-# The consent wording shown next to the checkbox. Change the version whenever the wording
-# changes: each message stores the version (and the text) the person agreed to, with the time.
-CONSENT_VERSION = "contact-2026-01"
+# The consent wording shown next to the checkbox. Each message stores the text the person
+# agreed to (with the account's name in it), its version (core.consent.text_version: a hash
+# of that text, new whenever the wording changes) and the time.
 CONSENT_TEXT = _(
     "J'accepte que les informations saisies dans ce formulaire soient utilisées par "
     "%(account)s et son service de télésecrétariat pour traiter ma demande et y répondre."

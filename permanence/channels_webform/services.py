@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 
 from permanence.accounts.models import AccountStatus, ClientAccount
 from permanence.core import clock
+from permanence.core.consent import text_version
 from permanence.core.errors import DomainError, NotFound
 from permanence.core.ratelimit import FixedWindowLimit
 from permanence.inbox.models import Channel, Contact, Conversation
 from permanence.inbox.services import Incoming, conversation_open
 
-from .forms import CONSENT_VERSION, REQUEST_KINDS
+from .forms import REQUEST_KINDS
 
 # At most 5 accepted submissions per IP address per 10 minutes (overridable in settings as
 # WEBFORM_RATE_LIMIT / WEBFORM_RATE_WINDOW).
@@ -67,7 +68,7 @@ def webform_submit(*, account: ClientAccount, kind: str, name: str, email: str, 
     now = clock.now()
     data: dict[str, Any] = {
         "webform": {"kind": kind, "phone": phone, "embedded": embedded},
-        "consent": {"version": CONSENT_VERSION, "text": consent_text,
+        "consent": {"version": text_version(consent_text), "text": consent_text,
                     "at": now.isoformat()},
     }
     incoming = Incoming(

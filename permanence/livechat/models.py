@@ -78,6 +78,8 @@ class ChatSession(models.Model):
     visitor_name = models.CharField(max_length=200)
     visitor_email = models.EmailField()
     consent_text = models.CharField(max_length=400)
+    # core.consent.text_version of consent_text: which wording the visitor agreed to.
+    consent_version = models.CharField(max_length=12, blank=True, default="")
     consent_at = models.DateTimeField()
     origin = models.CharField(max_length=200)
     page_url = models.CharField(max_length=500, blank=True, default="")

@@ -7,13 +7,13 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 
 from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
 from permanence.calendars.services import spec_for_account_cached
-from permanence.core import clock
+from permanence.core import clock, consent
 from permanence.core.business_time import is_open
 from permanence.core.errors import DomainError, NotFound
 from permanence.inbox.models import AgentPresence, Direction, Message
@@ -205,3 +205,19 @@ def bot_stats(account: ClientAccount | None = None) -> dict[str, Any]:
             "rate": round(100 * helped / total) if total else None,
             "unanswered": list(qs.filter(Q(handover=True) | Q(helped=False))
                                .order_by("-created_at").values_list("question", flat=True)[:20])}
+
+
+def consent_rows(*, accounts: Any, email: str = "", phone: str = "") -> QuerySet[Any]:
+    """The consents given before chatting, as core.consent rows: one per chat session in
+    `accounts` (ids, or a queryset of them), optionally of one e-mail address. A chat asks
+    for no phone number: a search by number finds none."""
+    sessions = ChatSession.objects.filter(account__in=accounts)
+    if email:
+        sessions = sessions.filter(visitor_email__iexact=email)
+    if phone:
+        sessions = sessions.none()
+    return consent.rows(
+        sessions, c_source=consent.CHAT, c_ref=F("pk"), c_object=F("pk"),
+        c_account=F("account_id"), c_name=F("visitor_name"), c_email=F("visitor_email"),
+        c_phone="", c_purpose=consent.PURPOSE_CHAT, c_version=F("consent_version"),
+        c_text=F("consent_text"), c_at=F("consent_at"))

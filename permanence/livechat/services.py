@@ -26,6 +26,7 @@ from permanence.accounts.models import ClientAccount, User
 from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
 from permanence.core import background, clock
+from permanence.core.consent import text_version
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.mail import queue_email
 from permanence.core.transitions import Machine, apply
@@ -111,10 +112,11 @@ def chat_start(*, chat_settings: ChatSettings, origin: str, name: Any, email: An
         raise invalid(consent=_("Votre accord est nécessaire pour discuter avec nous."))
     now = clock.now()
     token = secrets.token_urlsafe(32)
+    consent_text = (chat_settings.consent_text or str(DEFAULT_CONSENT))[:400]
     session = ChatSession.objects.create(
         account=chat_settings.account, token_hash=selectors.token_hash(token),
         visitor_name=name, visitor_email=email,
-        consent_text=(chat_settings.consent_text or str(DEFAULT_CONSENT))[:400],
+        consent_text=consent_text, consent_version=text_version(consent_text),
         consent_at=now, origin=origin[:200],
         page_url=_text(page_url, "page_url", 500, required=False),
         page_title=_text(page_title, "page_title", 200, required=False),

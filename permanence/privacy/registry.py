@@ -138,15 +138,15 @@ REGISTRY: tuple[Entry, ...] = (
     _e("desk.CampaignAttempt", "note", PROSPECT, CONTENT, LEGITIMATE_INTEREST, "prospects",
        _("Campagnes d'appels sortants des clients")),
     # The agenda
-    _e("agenda.Appointment", "contact_name contact_phone contact_email answers notes",
-       CONTACT, HEALTH, CONTRACT, "ended_accounts", BOOKING),
+    _e("agenda.Appointment", "contact_name contact_phone contact_email answers notes "
+       "consent_text", CONTACT, HEALTH, CONTRACT, "ended_accounts", BOOKING),
     _e("agenda.AppointmentStatusChange", "note", CONTACT, CONTENT, CONTRACT,
        "ended_accounts", BOOKING),
     _e("agenda.Resource", "name caldav_username caldav_password_encrypted", CLIENT,
        CONNECTION, CONTRACT, "clients", BOOKING),
     # Chat and SMS
-    _e("livechat.ChatSession", "visitor_name visitor_email page_url page_title", PROSPECT,
-       CONTACT_DETAILS, CONSENT, "chat_transcripts", RECEPTION),
+    _e("livechat.ChatSession", "visitor_name visitor_email page_url page_title consent_text",
+       PROSPECT, CONTACT_DETAILS, CONSENT, "chat_transcripts", RECEPTION),
     _e("livechat.BotExchange", "question", PROSPECT, CONTENT, CONSENT, "chat_transcripts",
        RECEPTION),
     _e("livechat.ChatStatusChange", "note", PROSPECT, CONTENT, CONSENT, "chat_transcripts",
@@ -166,6 +166,9 @@ REGISTRY: tuple[Entry, ...] = (
        "prospects", SALES),
     _e("shop.Order", "billing_name billing_legal_name billing_vat_number billing_address "
        "billing_email billing_phone internal_notes", CLIENT, FINANCIAL, CONTRACT, "invoices",
+       SALES),
+    # What the buyer accepted (CGV, privacy notice): the proof, kept with the invoices.
+    _e("shop.OrderConsent", "purpose version text", CLIENT, CONTENT, CONTRACT, "invoices",
        SALES),
     _e("shop.OrderStatusChange", "note", CLIENT, CONTENT, CONTRACT, "invoices", SALES),
     _e("shop.OrderEvent", "note", CLIENT, CONTENT, CONTRACT, "invoices", SALES),

@@ -4,13 +4,18 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from permanence.accounts.selectors import PORTAL_ACCOUNT_SESSION_KEY, client_current_account
+from permanence.accounts.selectors import (
+    PORTAL_ACCOUNT_SESSION_KEY,
+    accounts_visible_to,
+    client_current_account,
+)
 from permanence.core.access import AuthedHttpRequest, client_required, role_required
 from permanence.core.counting import CappedPaginator
 from permanence.core.errors import NotFound
 
-from . import access, registry
-from .permissions import can_manage_privacy
+from . import access, consents, registry
+from .forms_consents import ConsentFilterForm
+from .permissions import can_manage_privacy, can_view_consents
 
 PER_PAGE = 50
 
@@ -39,3 +44,28 @@ def client_accesses(request: AuthedHttpRequest) -> HttpResponse:
     page = CappedPaginator(access.accesses(account), PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "privacy/client_accesses.html", {
         "account": account, "page": page, "rows": [access.row(e) for e in page.object_list]})
+
+
+@role_required(can_view_consents)
+def consents_page(request: AuthedHttpRequest) -> HttpResponse:
+    """Consentements: what each person agreed to, where, when, in which words (read-only),
+    for the accounts the user sees."""
+    accounts = list(accounts_visible_to(request.user).order_by("name").values_list("pk", "name"))
+    form = ConsentFilterForm(request.GET or None, accounts=accounts)
+    rows: list[consents.Row] = []
+    page = None
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        status = 200
+        data = form.cleaned_data if form.is_bound else {}
+        found = consents.consents(user=request.user, account_id=data.get("account"),
+                                  source=data.get("source") or "", **(data.get("q") or {}))
+        page = consents.ConsentPaginator(found, PER_PAGE).get_page(request.GET.get("page"))
+        rows = consents.page_rows(list(page.object_list), dict(accounts))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "privacy/consents.html", {
+        "section": "settings", "form": form, "page": page, "rows": rows,
+        "query": query.urlencode(), "can_manage": can_manage_privacy(request.user)},
+        status=status)

@@ -47,9 +47,10 @@ from permanence.audit.services import audit_record
 from permanence.catalog.pricing import line_from_offer
 from permanence.catalog.selectors import current_terms
 from permanence.core import clock
-from permanence.core.errors import DomainError, NotFound, invalid
+from permanence.core.errors import DomainError, NotFound, invalid, invalid_fields
 
 from . import hooks
+from .consents import PRIVACY_REQUIRED, privacy_acceptance, terms_acceptance
 from .models import Cart, CustomerKind, Order, OrderStatus, PaymentMethod
 from .orders import lock_order, order_transition
 from .references import reference_release
@@ -187,7 +188,8 @@ class _Placed:
 
 def checkout_place(*, cart: Cart, user: Actor | None, details: CheckoutDetails,
                    payment_method: str,
-                   accept_terms: bool, start_before_withdrawal_end: bool = False,
+                   accept_terms: bool, accept_privacy: bool,
+                   start_before_withdrawal_end: bool = False,
                    base_url: str) -> CheckoutResult:
     """Turn `cart` into an order for `user` (None or anonymous: a new customer is created
     from `details`) and start its payment. Everything or nothing (see the module's doc)."""
@@ -195,6 +197,7 @@ def checkout_place(*, cart: Cart, user: Actor | None, details: CheckoutDetails,
         with transaction.atomic():
             placed = _place(cart=cart, user=user, details=details,
                             payment_method=payment_method, accept_terms=accept_terms,
+                            accept_privacy=accept_privacy,
                             start_before_withdrawal_end=start_before_withdrawal_end,
                             announce=True)
             payment = start_payment(order=placed.order, method=payment_method,
@@ -202,7 +205,7 @@ def checkout_place(*, cart: Cart, user: Actor | None, details: CheckoutDetails,
         return _result(placed, payment)
     with transaction.atomic():
         placed = _place(cart=cart, user=user, details=details, payment_method=payment_method,
-                        accept_terms=accept_terms,
+                        accept_terms=accept_terms, accept_privacy=accept_privacy,
                         start_before_withdrawal_end=start_before_withdrawal_end,
                         announce=False)
     try:
@@ -220,8 +223,20 @@ def _result(placed: _Placed, payment: Any) -> CheckoutResult:
                           created_user=placed.new_customer is not None)
 
 
+def _check_accepted(*, accept_terms: bool, accept_privacy: bool) -> None:
+    """Both boxes are required; each missing one is named next to its box."""
+    refused: dict[str, list[str]] = {}
+    if not accept_terms:
+        refused["accept_terms"] = [_("Vous devez accepter les conditions générales de vente.")]
+    if not accept_privacy:
+        refused["accept_privacy"] = [str(PRIVACY_REQUIRED)]
+    if refused:
+        raise invalid_fields(refused)
+
+
 def _place(*, cart: Cart, user: Actor | None, details: CheckoutDetails, payment_method: str,
-           accept_terms: bool, start_before_withdrawal_end: bool, announce: bool) -> _Placed:
+           accept_terms: bool, accept_privacy: bool, start_before_withdrawal_end: bool,
+           announce: bool) -> _Placed:
     """Step (1), inside the caller's transaction: checks, customer, order, cart checked out.
     `announce=False` leaves out the audit rows and the confirmation (see `_announce`)."""
     locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
@@ -240,8 +255,7 @@ def _place(*, cart: Cart, user: Actor | None, details: CheckoutDetails, payment_
                             "%(names)s.") % {"names": ", ".join(withdrawn)}, status=409)
     if payment_method not in PaymentMethod.values:
         raise invalid(payment_method=_("Choisissez un moyen de paiement."))
-    if not accept_terms:
-        raise invalid(accept_terms=_("Vous devez accepter les conditions générales de vente."))
+    _check_accepted(accept_terms=accept_terms, accept_privacy=accept_privacy)
     terms = current_terms()
     if terms is None:
         raise DomainError("no_terms", _("Les conditions générales de vente ne sont pas encore "
@@ -264,7 +278,8 @@ def _place(*, cart: Cart, user: Actor | None, details: CheckoutDetails, payment_
         lines=[line_from_offer(line.offer, line.quantity) for line in lines],
         billing=details.billing(), customer_kind=details.customer_kind,
         payment_method=payment_method, terms=terms,
-        start_before_withdrawal_end=start_before_withdrawal_end, announce=announce)
+        start_before_withdrawal_end=start_before_withdrawal_end, announce=announce,
+        accepted=[terms_acceptance(terms), privacy_acceptance()])
     locked.checked_out_at = clock.now()
     locked.order = order
     locked.save(update_fields=["user", "checked_out_at", "order", "updated_at"])

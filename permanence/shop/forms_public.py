@@ -23,6 +23,7 @@ from permanence.core.validators import normalise_phone
 
 from .cart import MAX_QUANTITY
 from .checkout import CheckoutDetails
+from .consents import PRIVACY_REQUIRED, PRIVACY_TEXT, TERMS_TEXT
 from .models import CustomerKind, PaymentMethod
 
 
@@ -162,9 +163,11 @@ class CheckoutPaymentForm(forms.Form):
                                        choices=PaymentMethod.choices, widget=forms.RadioSelect,
                                        initial=PaymentMethod.CARD)
     accept_terms = forms.BooleanField(
-        label=_("J'ai lu et j'accepte les conditions générales de vente."),
+        label=TERMS_TEXT,
         error_messages={"required": _("Vous devez accepter les conditions générales de "
                                       "vente.")})
+    accept_privacy = forms.BooleanField(
+        label=PRIVACY_TEXT, error_messages={"required": PRIVACY_REQUIRED})
     start_before_withdrawal_end = forms.BooleanField(
         label=_("Je demande l'exécution du service avant la fin du délai de rétractation"),
         required=False,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from permanence.core.consent import PURPOSE_PRIVACY, PURPOSE_TERMS
 from permanence.core.models import StatusHistory
 
 
@@ -296,6 +297,32 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ConsentPurpose(models.TextChoices):
+    TERMS = PURPOSE_TERMS, _("Conditions générales de vente")
+    PRIVACY = PURPOSE_PRIVACY, _("Politique de confidentialité")
+
+
+class OrderConsent(models.Model):
+    """What the buyer accepted when ordering: the wording ticked, the version of the text it
+    refers to (the CGV's version; for the privacy notice core.consent.text_version of the
+    wording and the notice as published then) and when. One row per purpose and order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("objet"), max_length=16, choices=ConsentPurpose.choices)
+    version = models.CharField(_("version du texte"), max_length=40)
+    text = models.CharField(_("texte accepté"), max_length=400)
+    accepted_at = models.DateTimeField(_("accepté le"))
+
+    class Meta:
+        ordering = ["order", "purpose"]
+        verbose_name = _("consentement à la commande")
+        constraints = [models.UniqueConstraint(fields=["order", "purpose"],
+                                               name="order_consent_once")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.purpose} {self.version}"
 
 
 class OrderStatusChange(StatusHistory):

@@ -23,14 +23,14 @@ from permanence.accounts import permissions as account_permissions
 from permanence.accounts.models import ClientAccount, User
 from permanence.accounts.permissions import Actor
 from permanence.accounts.selectors import accounts_visible_to
-from permanence.core import clock, counting
+from permanence.core import clock, consent, counting
 from permanence.core.counting import capped_counts
 from permanence.core.errors import Forbidden, NotFound
 from permanence.core.money import compute_totals
 from permanence.inbox.models import Conversation
 
 from . import permissions
-from .models import Order, OrderStatus
+from .models import Order, OrderConsent, OrderStatus
 
 # --- Visibility --------------------------------------------------------------------------------
 
@@ -341,3 +341,22 @@ def api_order_list(user: User, *, status: str = "", account: int | None = None,
     if created_before:
         qs = qs.filter(created_at__lt=created_before)
     return qs.order_by("-created_at", "-id")
+
+
+# --- Consents ----------------------------------------------------------------------------------
+
+def consent_rows(*, accounts: Any, email: str = "", phone: str = "") -> QuerySet[Any]:
+    """What buyers accepted when ordering (the CGV, the privacy notice), as core.consent
+    rows: one per acceptance, in `accounts` (ids, or a queryset of them), optionally of one
+    billing e-mail address or phone number (E.164)."""
+    accepted = OrderConsent.objects.filter(order__account__in=accounts)
+    if email:
+        accepted = accepted.filter(order__billing_email__iexact=email)
+    if phone:
+        accepted = accepted.filter(order__billing_phone=phone)
+    return consent.rows(
+        accepted, c_source=consent.CHECKOUT, c_ref=F("pk"), c_object=F("order_id"),
+        c_account=F("order__account_id"), c_name=F("order__billing_name"),
+        c_email=F("order__billing_email"), c_phone=F("order__billing_phone"),
+        c_purpose=F("purpose"), c_version=F("version"), c_text=F("text"),
+        c_at=F("accepted_at"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,16 @@ from permanence.core import clock
 from permanence.core.errors import invalid
 
 from . import order_emails
-from .models import CustomerKind, Order, OrderLine, OrderStatus, OrderStatusChange, PaymentMethod
+from .consents import Accepted
+from .models import (
+    CustomerKind,
+    Order,
+    OrderConsent,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    PaymentMethod,
+)
 from .references import reference_next
 
 WITHDRAWAL_DAYS = 14
@@ -29,13 +39,16 @@ def order_create(*, account: Any, buyer: User | None, lines: list[LineSpec],
                  payment_method: str = PaymentMethod.CARD, terms: Any = None,
                  start_before_withdrawal_end: bool = False, quote: Any = None,
                  information_complete: bool | None = None, actor: User | None = None,
-                 announce: bool = True) -> Order:
+                 announce: bool = True, accepted: Sequence[Accepted] = ()) -> Order:
     """`billing`: name, legal_name, siret, vat_number, address, email, phone (validated by
     the caller's form; this checks only what would make the order meaningless).
 
     `announce=False`: the audit row and the confirmation e-mail are left to the caller, who
     calls `order_announce` once the order is final (checkout by card / SEPA: after the
-    payment has started, see checkout.py — until then the order may still be undone)."""
+    payment has started, see checkout.py — until then the order may still be undone).
+
+    `accepted`: what the buyer accepted (the CGV, the privacy notice), recorded with the
+    order's time (shop.OrderConsent)."""
     if not lines:
         raise invalid(lines=_("La commande est vide."))
     if any(line.quantity < 1 for line in lines):
@@ -72,6 +85,9 @@ def order_create(*, account: Any, buyer: User | None, lines: list[LineSpec],
                   unit_price_cents=line.unit_price_cents, discount_percent=line.discount_percent,
                   vat_rate=line.vat_rate, recurring_cents=line.recurring_cents,
                   total_ht_cents=line.total_ht_cents) for line in lines])
+    OrderConsent.objects.bulk_create([
+        OrderConsent(order=order, purpose=a.purpose, version=a.version[:40], text=a.text[:400],
+                     accepted_at=now) for a in accepted])
     OrderStatusChange.objects.create(order=order, from_status="",
                                      to_status=OrderStatus.AWAITING_PAYMENT,
                                      actor=actor or (buyer if getattr(buyer, "pk", None)

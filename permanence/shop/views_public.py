@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from permanence.accounts.forms import apply_field_errors
 from permanence.accounts.models import ClientAccount, Role, User
 from permanence.accounts.services import operator_identity
-from permanence.catalog.selectors import current_terms
+from permanence.catalog.selectors import current_terms, published_page_or_none
 from permanence.core.errors import DomainError
 from permanence.core.money import compute_totals
 
@@ -32,6 +32,7 @@ from .checkout import (
     order_for_buyer,
     order_retry_payment,
 )
+from .consents import PRIVACY_PAGE
 from .forms_public import CheckoutDetailsForm, CheckoutPaymentForm, QuantityForm, RetryPaymentForm
 from .models import Cart, CustomerKind, Order, OrderStatus, PaymentMethod
 
@@ -230,7 +231,8 @@ def checkout_payment(request: HttpRequest) -> HttpResponse:
 
     return render(request, "shop/public/checkout_payment.html",
                   {"summary": summary, "form": form, "details": details, "step": 2,
-                   "terms": current_terms(), "test_mode": _test_mode()},
+                   "terms": current_terms(), "test_mode": _test_mode(),
+                   "privacy_page": published_page_or_none(PRIVACY_PAGE)},
                   status=422 if form.errors else 200)
 
 
@@ -275,6 +277,7 @@ def _place_order(request: HttpRequest, cart: Cart, form: CheckoutPaymentForm,
         result = checkout_place(
             cart=cart, user=request.user, details=details,
             payment_method=data["payment_method"], accept_terms=data["accept_terms"],
+            accept_privacy=data["accept_privacy"],
             start_before_withdrawal_end=data.get("start_before_withdrawal_end", False),
             base_url=_base_url(request))
     except DomainError as exc:

@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from permanence.accounts.models import ClientAccount
-from permanence.channels_webform.forms import CONSENT_VERSION
 from permanence.core import clock
+from permanence.core.consent import text_version
 from permanence.inbox.models import Attachment, Contact, Conversation, Message
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,9 @@ def test_successful_submission(client: Client, account: Any,
     message = Message.objects.get(direction="in")
     assert message.conversation == conversation and message.contact == contact
     assert message.body_text == "Bonjour,\nPouvez-vous m'envoyer un devis ?"
-    assert message.data["consent"]["version"] == CONSENT_VERSION
+    # The version names the very words shown (with the account's name in them).
+    assert message.data["consent"]["version"] == text_version(message.data["consent"]["text"])
+    assert len(message.data["consent"]["version"]) == 12
     assert message.data["consent"]["at"] == MONDAY_9H.isoformat()
     assert "Cabinet Martin" in message.data["consent"]["text"]
     attachment = Attachment.objects.get()

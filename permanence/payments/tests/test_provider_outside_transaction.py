@@ -121,7 +121,7 @@ def test_checkout_by_card_calls_stripe_with_no_transaction_open(
     cart, details = _cart_and_details()
     mail.outbox.clear()
     result = checkout_place(cart=cart, user=None, details=details, payment_method="carte",
-                            accept_terms=True, base_url="http://testserver")
+                            accept_terms=True, accept_privacy=True, base_url="http://testserver")
     assert_outside_transactions(http_calls, SESSIONS)
     payment = result.payment
     assert payment.checkout_url == f"{live_standin.url}/pay/{payment.provider_session_id}"
@@ -431,7 +431,7 @@ def test_checkout_whose_payment_cannot_start_is_undone(live_standin: RunningStan
     mail.outbox.clear()
     with pytest.raises(DomainError) as caught:
         checkout_place(cart=cart, user=None, details=details, payment_method="carte",
-                       accept_terms=True, base_url="http://testserver")
+                       accept_terms=True, accept_privacy=True, base_url="http://testserver")
     assert caught.value.status == 502
     assert not Order.objects.exists() and not Payment.objects.exists()
     assert not User.objects.filter(email="jeanne@dupont.fr").exists()
@@ -443,7 +443,7 @@ def test_checkout_whose_payment_cannot_start_is_undone(live_standin: RunningStan
     assert call.status == ProviderCallStatus.REFUSED and call.order is None
 
     result = checkout_place(cart=cart, user=None, details=details, payment_method="carte",
-                            accept_terms=True, base_url="http://testserver")
+                            accept_terms=True, accept_privacy=True, base_url="http://testserver")
     assert result.order.reference == call.params["client_reference_id"]  # given back
     assert result.payment.checkout_url
 

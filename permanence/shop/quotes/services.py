@@ -49,6 +49,7 @@ from permanence.core.money import HUNDRED, compute_totals, line_total_cents
 from permanence.core.ratelimit import FixedWindowLimit
 from permanence.core.transitions import Machine, lock, transition
 from permanence.inbox.live import notifications_create
+from permanence.shop.consents import terms_acceptance
 from permanence.shop.models import (
     QUOTE_TRANSITIONS,
     CustomerKind,
@@ -573,7 +574,8 @@ def quote_accept(*, quote: Quote, user: Actor | None = None, terms_accepted: boo
                  "address": billing_address.strip(),
                  "email": account.billing_email or quote.requester_email,
                  "phone": quote.requester_phone},
-        customer_kind=quote.customer_kind, terms=terms, quote=quote, actor=actor)
+        customer_kind=quote.customer_kind, terms=terms, quote=quote, actor=actor,
+        accepted=[terms_acceptance(terms)])
     if quote.account_id != account.pk:
         quote.account = account
         quote.save(update_fields=["account", "updated_at"])

@@ -59,7 +59,8 @@ def consumer_details(**overrides: str) -> dict[str, str]:
 
 
 def step2(client: Client, **data: Any) -> Any:
-    payload = {"payment_method": "virement", "accept_terms": "on", **data}
+    payload = {"payment_method": "virement", "accept_terms": "on", "accept_privacy": "on",
+               **data}
     return client.post(reverse("shop:checkout_payment"), payload)
 
 
@@ -288,10 +289,10 @@ def test_checkout_service_refuses_a_checked_out_cart(shop: Any) -> None:
                               address="1 rue", legal_name="A SARL", siret=GOOD_SIRET,
                               password_hash="md5$x$y")
     checkout_place(cart=cart, user=None, details=details, payment_method="virement",
-                   accept_terms=True, base_url="http://testserver")
+                   accept_terms=True, accept_privacy=True, base_url="http://testserver")
     with pytest.raises(DomainError) as exc:
         checkout_place(cart=cart, user=None, details=details, payment_method="virement",
-                       accept_terms=True, base_url="http://testserver")
+                       accept_terms=True, accept_privacy=True, base_url="http://testserver")
     assert exc.value.code == "checked_out"
     assert Order.objects.count() == 1
 
@@ -303,7 +304,7 @@ def test_checkout_needs_published_terms(db: Any) -> None:
                               address="1 rue", password_hash="md5$x$y")
     with pytest.raises(DomainError) as exc:
         checkout_place(cart=cart, user=None, details=details, payment_method="virement",
-                       accept_terms=True, base_url="http://testserver")
+                       accept_terms=True, accept_privacy=True, base_url="http://testserver")
     assert exc.value.code == "no_terms" and not Order.objects.exists()
 
 
@@ -370,7 +371,7 @@ def test_concurrent_submits_of_one_cart_create_one_order(client_user: Any,
         try:
             barrier.wait()
             checkout_place(cart=cart, user=client_user, details=details,
-                           payment_method="virement", accept_terms=True,
+                           payment_method="virement", accept_terms=True, accept_privacy=True,
                            base_url="http://testserver")
             outcomes.append("order")
         except DomainError as exc:

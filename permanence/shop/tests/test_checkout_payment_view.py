@@ -173,9 +173,10 @@ def test_a_new_customer_is_logged_in_and_sent_to_the_order(client: Client,
 
 # Queries of each path (a refactoring of the view must not add any).
 EXPECTED = {
-    # the session, the cart, its lines, the CGV, the operator's identity and the public
-    # incidents announced (both kept by the process's settings caches once read)
-    "render": 6,
+    # the session, the cart, its lines, the CGV, the privacy notice (linked beside its box),
+    # the operator's identity and the public incidents announced (both kept by the
+    # process's settings caches once read)
+    "render": 7,
     "empty": 0,  # no cart token, nobody logged in
     "staff": 4,  # the session, the user, the cart, its lines
     "no_password": 3,  # the session, the cart, its lines

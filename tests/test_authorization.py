@@ -242,6 +242,9 @@ MATRIX: dict[str, Route] = {
     "accounts:operator": Route(expect({ADMIN})),
     "audit:list": Route(expect({ADMIN})),
     "privacy_registry": Route(expect({ADMIN})),
+    # Read-only; agents see their assigned accounts' consents only (the list is scoped, the
+    # page itself opens for them).
+    "privacy_consents": Route(expect({ADMIN, SUPERVISOR, AGENT, OTHER_AGENT})),
     # Retention schedules and the breach register: administrators only.
     "privacy_retention": Route(expect({ADMIN})),
     "privacy_retention_simulate": Route(expect({ADMIN}), method="POST"),

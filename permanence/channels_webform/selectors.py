@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, TextField
 from django.db.models import Value as V
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
@@ -46,7 +46,8 @@ def consent_rows(*, accounts: Any, email: str = "", phone: str = "") -> QuerySet
     return consent.rows(
         messages, c_source=consent.CONTACT_FORM, c_ref=F("pk"), c_object=F("conversation_id"),
         c_account=F("conversation__account_id"), c_name=Coalesce(F("contact__name"), V("")),
-        c_email=F("sender"), c_phone=Coalesce(KT("data__webform__phone"), V("")),
+        c_email=F("sender"), c_phone=Coalesce(KT("data__webform__phone"), V(""), output_field=TextField()),
         c_purpose=consent.PURPOSE_REQUEST,
-        c_version=Coalesce(KT("data__consent__version"), V("")),
-        c_text=Coalesce(KT("data__consent__text"), V("")), c_at=F("created_at"))
+        c_version=Coalesce(KT("data__consent__version"), V(""), output_field=TextField()),
+        c_text=Coalesce(KT("data__consent__text"), V(""), output_field=TextField()),
+        c_at=F("created_at"))

@@ -175,7 +175,8 @@ def test_visitor_buys_a_plan_with_an_option_pays_by_card_staff_validates_and_act
     visitor.get_by_label(PASSWORD2_LABEL).fill(CLIENT_PASSWORD)
     visitor.get_by_role("button", name="Continuer vers le paiement").click()
 
-    # --- Step 2: card, CGV (refused without them), "Commande avec obligation de paiement". ---
+    # --- Step 2: card, CGV and privacy notice (refused without them), "Commande avec
+    # obligation de paiement". ---
     expect(visitor).to_have_url(re.compile(r"/commande/paiement/$"))
     expect(visitor.get_by_role("main")).to_contain_text(VALID_SIRET)
     visitor.get_by_role("radio", name="Carte bancaire").check()
@@ -183,8 +184,13 @@ def test_visitor_buys_a_plan_with_an_option_pays_by_card_staff_validates_and_act
     pay_button.click()
     expect(visitor.get_by_role("alert").filter(
         has_text="Vous devez accepter les conditions générales de vente")).to_be_visible()
+    expect(visitor.get_by_role("alert").filter(
+        has_text="Vous devez prendre connaissance de la politique de confidentialité")
+    ).to_be_visible()
     assert not Order.objects.exists()
     visitor.get_by_label(label("J'ai lu et j'accepte les conditions générales de vente")).check()
+    visitor.get_by_label(label("J'ai pris connaissance de la politique de confidentialité")
+                         ).check()
     pay_button.click()
 
     # --- The stand-in's hosted payment page, then back to our confirmation. -----------------
@@ -203,6 +209,8 @@ def test_visitor_buys_a_plan_with_an_option_pays_by_card_staff_validates_and_act
     assert order.status == OrderStatus.PAID
     assert order.billing_siret == VALID_SIRET
     assert order.terms is not None and order.terms_accepted_at is not None
+    assert sorted(order.consents.values_list("purpose", flat=True)) == ["cgv",
+                                                                        "confidentialite"]
     assert order.validation_due_at is not None
     labels = [line.label for line in order.lines.order_by("pk")]
     assert len(labels) == 2 and "Forfait Essentiel" in labels[0], labels
@@ -297,6 +305,7 @@ def test_refused_card_shows_the_failure_and_the_retry_pays(
     expect(page).to_have_url(re.compile(r"/commande/paiement/$"))
     page.get_by_role("radio", name="Carte bancaire").check()
     page.get_by_label(label("J'ai lu et j'accepte les conditions générales de vente")).check()
+    page.get_by_label(label("J'ai pris connaissance de la politique de confidentialité")).check()
     page.get_by_role("button", name="Commande avec obligation de paiement").click()
 
     # The card is refused: back on the order page, in failure, with a way to pay again.

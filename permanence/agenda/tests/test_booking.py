@@ -41,6 +41,15 @@ def test_a_booked_slot_and_its_buffer_are_gone(kind: Any, agent: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_a_booking_by_the_secretariat_records_no_consent(kind: Any, agent: Any) -> None:
+    """The contact ticked nothing: no consent is claimed for them."""
+    with clock.frozen(paris(2027, 2, 26, 18)):
+        done = services.appointment_book(actor=agent, kind=kind, start=paris(*MONDAY, 9),
+                                         booking=booking())
+    assert (done.consent_text, done.consent_version, done.consent_at) == ("", "", None)
+
+
+@pytest.mark.django_db
 def test_the_same_slot_twice_is_refused_with_409(kind: Any, agent: Any) -> None:
     with clock.frozen(paris(2027, 2, 26, 18)):
         services.appointment_book(actor=agent, kind=kind, start=paris(*MONDAY, 9),

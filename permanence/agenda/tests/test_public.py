@@ -10,8 +10,10 @@ from django.core import mail
 from django.test import Client
 
 from permanence.agenda import services
+from permanence.agenda.forms_public import CONSENT_TEXT
 from permanence.agenda.models import Appointment, AppointmentStatus, Origin
 from permanence.core import clock
+from permanence.core.consent import text_version
 
 from .conftest import paris
 
@@ -92,6 +94,10 @@ def test_the_booking_journey(client: Client, online: Any, kind: Any, frozen: Any
     assert appointment.origin == Origin.ONLINE and appointment.status == "confirmed"
     assert appointment.contact_phone == "+33612345678"
     assert appointment.answers == {"Motif de la visite": "Renouvellement d'ordonnance"}
+    # The consent ticked: its words, their version, when.
+    assert appointment.consent_text == str(CONSENT_TEXT)
+    assert appointment.consent_version == text_version(appointment.consent_text)
+    assert appointment.consent_at == NOW
     link = f"{SITE}/rdv/gerer/{appointment.token}/"
     assert link in done.content.decode() and "lundi 1 mars 2027 à 09:00" in done.content.decode()
     confirmation = [m for m in mail.outbox if m.to == ["jeanne@example.org"]]

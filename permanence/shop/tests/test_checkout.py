@@ -14,11 +14,14 @@ from django.urls import reverse
 
 from permanence.accounts.models import ClientAccount, Membership, User
 from permanence.catalog.models import OfferKind
+from permanence.catalog.services import page_save
+from permanence.core import clock
 from permanence.core.errors import DomainError
 from permanence.payments import services as payments
 from permanence.shop.cart import cart_add
 from permanence.shop.checkout import CheckoutDetails, checkout_place
-from permanence.shop.models import Cart, Order, OrderStatus
+from permanence.shop.consents import PRIVACY_PAGE, privacy_acceptance
+from permanence.shop.models import Cart, Order, OrderConsent, OrderStatus
 from testkit.shop import make_offer, make_terms
 
 pytestmark = pytest.mark.django_db
@@ -228,6 +231,56 @@ def test_cgv_must_be_accepted(client: Client, shop: Any) -> None:
     assert "accept_terms" in response.context["form"].errors
     assert not Order.objects.exists() and not User.objects.filter(
         email="jeanne@dupont.fr").exists()
+
+
+def test_the_privacy_notice_must_be_read(client: Client, shop: Any) -> None:
+    fill_cart(client)
+    client.post(reverse("shop:checkout"), pro_details())
+    response = client.post(reverse("shop:checkout_payment"),
+                           {"payment_method": "virement", "accept_terms": "on"})
+    assert response.status_code == 422
+    assert response.context["form"].errors["accept_privacy"] == [
+        "Vous devez prendre connaissance de la politique de confidentialité pour commander."]
+    assert "accept_terms" not in response.context["form"].errors
+    assert not Order.objects.exists() and not OrderConsent.objects.exists()
+
+
+def test_the_service_refuses_each_missing_acceptance_by_name(shop: Any) -> None:
+    cart = cart_add(cart=None, user=None, offer="essentiel")
+    details = CheckoutDetails(customer_kind="professionnel", name="A", email="a@exemple.fr",
+                              address="1 rue", legal_name="A SARL", siret=GOOD_SIRET,
+                              password_hash="md5$x$y")
+    with pytest.raises(DomainError) as refused:
+        checkout_place(cart=cart, user=None, details=details, payment_method="virement",
+                       accept_terms=False, accept_privacy=False, base_url="http://testserver")
+    assert set(refused.value.fields) == {"accept_terms", "accept_privacy"}
+    assert not Order.objects.exists()
+
+
+def test_the_order_records_what_was_accepted_with_its_version(client: Client, shop: Any,
+                                                              admin_user: Any) -> None:
+    notice = page_save(actor=admin_user, data={
+        "slug": PRIVACY_PAGE, "title": "Politique de confidentialité",
+        "body": "Vos données servent à exécuter la commande.", "is_published": True})
+    fill_cart(client)
+    client.post(reverse("shop:checkout"), pro_details())
+    page = client.get(reverse("shop:checkout_payment")).content.decode()
+    assert f'href="/pages/{PRIVACY_PAGE}/"' in page and 'for="id_accept_privacy"' in page
+    now = clock.now()
+    with clock.frozen(now):
+        step2(client)
+    order = Order.objects.get()
+    consents = {c.purpose: c for c in order.consents.all()}
+    assert set(consents) == {"cgv", "confidentialite"}
+    assert consents["cgv"].version == "2026-11" == order.terms.version
+    assert consents["cgv"].text == "J'ai lu et j'accepte les conditions générales de vente."
+    assert consents["confidentialite"].text.startswith(
+        "J'ai pris connaissance de la politique de confidentialité")
+    assert {c.accepted_at for c in consents.values()} == {now}
+    # The notice edited: the next buyer agrees to another version.
+    page_save(actor=admin_user, page=notice, data={"body": "Un texte revu."})
+    assert privacy_acceptance().version != consents["confidentialite"].version
+    assert privacy_acceptance().text == consents["confidentialite"].text
 
 
 @pytest.mark.parametrize("method", ["bitcoin", ""])

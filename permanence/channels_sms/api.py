@@ -12,12 +12,12 @@ and its duplicates have one effect.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
+from permanence.core import wire_json
 from permanence.core.errors import DomainError
 from permanence.core.twilio_signature import twilio_request_valid
 
@@ -98,8 +98,8 @@ def brevo_events(request: HttpRequest) -> Any:
     if not brevo_request_valid(request):
         return _refused(403, "bad_token", "Jeton du webhook Brevo absent ou invalide.")
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+        body = wire_json.loads(request.body)
+    except ValueError:  # not JSON, NaN, bytes or text that are not UTF-8
         body = None
     # Brevo's batched webhooks post a list of the same objects.
     events = body if isinstance(body, list) else [body]

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from permanence.core import background, clock
+from permanence.core import background, clock, wire_json
 
 from . import services
 from .inbound import sms_receive
@@ -35,15 +35,19 @@ REPROCESS_BATCH = 200
 
 def event_receive(*, provider: str, kind: str, key: str, payload: dict[str, Any]) -> bool:
     """Store a verified webhook; True if new (False: a redelivery, nothing stored)."""
-    key = key[:120]
-    if SmsEvent.objects.filter(provider=provider, event_key=key).exists():
+    key = wire_json.storable(key)[:120]
+    stored = SmsEvent.objects.filter(provider=provider, event_key=key)
+    if stored.exists():
         return False
     try:
         with transaction.atomic():
             event = SmsEvent.objects.create(provider=provider, event_key=key, kind=kind,
-                                            payload=payload, received_at=clock.now())
+                                            payload=wire_json.storable(payload),
+                                            received_at=clock.now())
             background.enqueue_on_commit(PROCESS_EVENT_TASK, event.pk)
     except IntegrityError:  # a concurrent delivery of the same event stored it first
+        if not stored.exists():
+            raise  # refused for another reason: never acknowledged as if it were kept
         return False
     return True
 

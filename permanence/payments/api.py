@@ -4,12 +4,13 @@ The raw event is stored (once per event id) before the 200; the worker processes
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import stripe
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+
+from permanence.core import wire_json
 
 from .events import event_receive
 from .models import Provider
@@ -35,14 +36,20 @@ class WebhookError(Schema):
 def stripe_webhook(request: HttpRequest) -> Any:
     payload = request.body
     try:
+        payload.decode()
+    except UnicodeDecodeError:  # Stripe sends UTF-8 JSON; its library's check raised on this
+        return Status(400, {"code": "bad_event",
+                            "message": "Événement Stripe illisible (le corps n'est pas en "
+                                       "UTF-8).", "errors": {}})
+    try:
         verify_signature(payload, request.headers.get("Stripe-Signature"))
     except stripe.SignatureVerificationError:
         return Status(400, {"code": "bad_signature",
                             "message": "Signature Stripe absente, invalide ou trop ancienne.",
                             "errors": {}})
     try:
-        event = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+        event = wire_json.loads(payload)
+    except ValueError:  # not JSON, NaN, bytes or text that are not UTF-8
         event = None
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         return Status(400, {"code": "bad_event", "message": "Événement Stripe illisible.",

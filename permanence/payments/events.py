@@ -44,7 +44,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from permanence.core import background, clock
+from permanence.core import background, clock, wire_json
 from permanence.shop.models import Order, OrderStatus
 from permanence.shop.orders import ORDER_MACHINE, PAID_OR_LATER, lock_order, order_transition
 
@@ -72,22 +72,36 @@ class Received:
 def event_receive(*, provider: str, payload: dict[str, Any]) -> Received:
     """Store a verified event (payload: the provider's JSON) once; enqueue its processing on
     commit. Returns created=False for a redelivery (nothing stored)."""
+    payload = wire_json.storable(payload)
     event_id = str(payload.get("id") or "")[:120]
-    created_ts = payload.get("created")
-    created = (datetime.fromtimestamp(created_ts, tz=UTC)
-               if isinstance(created_ts, int) else None)
-    if ProviderEvent.objects.filter(provider=provider, event_id=event_id).exists():
+    stored = ProviderEvent.objects.filter(provider=provider, event_id=event_id)
+    if stored.exists():
         return Received(None, False)
     try:
         with transaction.atomic():
             event = ProviderEvent.objects.create(
                 provider=provider, event_id=event_id, type=str(payload.get("type", ""))[:80],
-                payload=payload, created=created, received_at=clock.now())
+                payload=payload, created=_created(payload.get("created")),
+                received_at=clock.now())
             # A failed enqueue is logged; the scheduler job picks the stored event up.
             background.enqueue_on_commit(PROCESS_EVENT_TASK, event.pk)
     except IntegrityError:  # a concurrent delivery of the same event stored it first
+        if not stored.exists():
+            raise  # refused for another reason: never acknowledged as if it were kept
         return Received(None, False)
     return Received(event, True)
+
+
+def _created(timestamp: Any) -> datetime | None:
+    """The event's `created` (Unix seconds) as a date; None when it is not one a date can
+    hold (a timestamp of the year 300 000 raised OverflowError: found by the property
+    tests)."""
+    if not isinstance(timestamp, int) or isinstance(timestamp, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def event_process(event_pk: int) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -67,7 +67,8 @@ class ConsentPaginator(CappedPaginator[Any]):
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list[:self.cap + 1].count())  # type: ignore[union-attr]
+        rows = cast(QuerySet[Any], self.object_list)
+        return rows[:self.cap + 1].count()
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,12 @@ def _objections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     phones = {r["c_phone"] for r in rows if r["c_phone"]}
     if not emails and not phones:
         return []
-    return list(SubjectRequest.objects.filter(
+    return [dict(o) for o in SubjectRequest.objects.filter(
         kind=RequestKind.OBJECTION, status=RequestStatus.DONE).filter(
         Q(contact__email__in=emails) | Q(contact__phone__in=phones)
         | Q(requester_email__in=emails)).values(
         "contact__account_id", "contact__email", "contact__phone", "requester_email",
-        "account_id", "executed_at"))
+        "account_id", "executed_at")]
 
 
 def _withdrawn_at(row: dict[str, Any], objections: Iterable[dict[str, Any]]) -> datetime | None:

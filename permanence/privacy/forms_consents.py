@@ -3,7 +3,7 @@ e-mail address or phone number."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -26,9 +26,10 @@ class ConsentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, accounts: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = [("", _("Toutes"))] + [
+        cast(forms.ChoiceField, self.fields["source"]).choices = [("", _("Toutes"))] + [
             (key, label) for key, (label, _rows) in SOURCES.items()]
-        self.fields["account"].choices = [("", _("Tous"))] + accounts
+        account_choices: list[tuple[Any, Any]] = [("", _("Tous")), *accounts]
+        cast(forms.ChoiceField, self.fields["account"]).choices = account_choices
 
     def clean_q(self) -> dict[str, str]:
         """{"email": …} or {"phone": E.164}, or {} when empty."""

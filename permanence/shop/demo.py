@@ -16,6 +16,7 @@ from permanence.catalog.models import PLAN_KINDS, Offer, OfferKind, TermsVersion
 from permanence.catalog.pricing import line_from_offer
 from permanence.core import clock
 
+from .consents import privacy_acceptance, terms_acceptance
 from .models import Order, OrderStatus, PaymentMethod, Quote, QuoteStatus
 from .order_alerts import supervisors
 from .order_checks import order_mark_checked
@@ -59,6 +60,8 @@ def seed_orders(*, paid_by_provider: Callable[[Order], object] | None = None) ->
         order = order_create(
             account=account, buyer=buyer.user if buyer else None,
             lines=[line_from_offer(o) for o in offers], payment_method=method, terms=terms,
+            # As the checkout records them (Paramètres › Consentements shows them).
+            accepted=[terms_acceptance(terms), privacy_acceptance()] if terms else [],
             billing={"name": account.name, "legal_name": account.legal_name or account.name,
                      "siret": account.siret, "vat_number": account.vat_number,
                      "address": account.billing_address or "12 rue de la République\n69002 Lyon",

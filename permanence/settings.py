@@ -260,6 +260,9 @@ TWO_FACTOR_REQUIRED_ROLES = [
     if r.strip()]
 # How long the code step of a login waits after the password step, in seconds.
 TWO_FACTOR_PENDING_SECONDS = 300
+# Field-level encryption (core.crypto): comma-separated Fernet keys, the first encrypts, all
+# decrypt (rotation: README › Sécurité). Empty: a key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS", "")
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]

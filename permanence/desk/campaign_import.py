@@ -48,6 +48,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line, number)
+    objected: list[tuple[int, str]] = field(default_factory=list)  # (line, number): GDPR
     imported: int = 0
 
     @property

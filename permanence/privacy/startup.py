@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from permanence.core.scheduler import every
+from permanence.desk.campaigns import campaign_objections_register
 from permanence.inbox.surveys.services import survey_veto_register
 
 from . import tasks_requests  # noqa: F401 (registers privacy.build_export)
-from .requests import objected
+from .requests import objected, objected_numbers
 from .tasks import alert_stale_backup, apply_retention
 
 # Hourly: a stale or missing backup e-mails the administrators, at most once a day.
@@ -18,3 +19,5 @@ every(timedelta(days=1), name="privacy.retention")(apply_retention)
 
 # A contact who objected (an executed objection request) gets no satisfaction survey.
 survey_veto_register(objected)
+# Nor is his number imported into the account's calling campaigns.
+campaign_objections_register(objected_numbers)

@@ -359,6 +359,9 @@ NINJA_PAGINATION_PER_PAGE = 50
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
 BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
 BACKUP_STALE_HOURS = float(os.environ.get("BACKUP_STALE_HOURS", "26"))
+# A data export's ZIP (access, portability, reversibility) is deleted this many days after it
+# was built: it holds a copy of personal data in clear (privacy.requests.exports_expire).
+PRIVACY_EXPORT_KEEP_DAYS = int(os.environ.get("PRIVACY_EXPORT_KEEP_DAYS", "30"))
 # Knowledge base: an article not reviewed for this many days is flagged stale; the bot hands
 # over to a person below this confidence (0..1).
 KNOWLEDGE_STALE_DAYS = int(os.environ.get("KNOWLEDGE_STALE_DAYS", "180"))

@@ -5,9 +5,10 @@ Every request created and every execution goes to the audit log."""
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -159,6 +160,30 @@ def request_export(*, request: SubjectRequest, actor: User | None) -> SubjectExp
         request_transition(request=locked, to=RequestStatus.IN_PROGRESS, actor=actor)
         background.enqueue_on_commit(BUILD_TASK, export.pk)
     return export
+
+
+def exports_expire(*, limit: int = 1000) -> int:
+    """Daily: the exports built more than PRIVACY_EXPORT_KEEP_DAYS ago lose their ZIP (a copy
+    of personal data in clear). Each is marked expired first, in its own short transaction,
+    so no download is served meanwhile; its file is deleted after the commit."""
+    cutoff = clock.now() - timedelta(days=settings.PRIVACY_EXPORT_KEEP_DAYS)
+    due = list(SubjectExport.objects.filter(status=ExportStatus.READY, finished_at__lt=cutoff)
+               .order_by("pk").values_list("pk", flat=True)[:limit])
+    done = 0
+    for pk in due:
+        with transaction.atomic():
+            locked = SubjectExport.objects.select_for_update().filter(
+                pk=pk, status=ExportStatus.READY).first()
+            if locked is None:
+                continue
+            locked.status = ExportStatus.EXPIRED
+            locked.save(update_fields=["status"])
+            audit_record(actor=None, actor_label="retention", action=Action.DELETE,
+                         target=locked, account=locked.account,
+                         changes={"file": locked.path, "expired": True})
+        exports.absolute(locked).unlink(missing_ok=True)
+        done += 1
+    return done
 
 
 def export_build(*, export_id: int) -> SubjectExport:

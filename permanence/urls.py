@@ -12,6 +12,7 @@ from permanence.core import live_layer
 from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
 from permanence.privacy import views as privacy_views
+from permanence.privacy import views_backups as privacy_backups
 from permanence.privacy import views_breaches as privacy_breaches
 from permanence.privacy import views_requests as privacy_requests
 from permanence.privacy import views_retention as privacy_retention
@@ -74,6 +75,8 @@ urlpatterns = [
     path("app/rapports/satisfaction/", reports_views.satisfaction, name="reports_satisfaction"),
     path("app/rapports/detail/", reports_views.drill_down, name="reports_drill"),
     path("app/confidentialite/registre/", privacy_views.registry_page, name="privacy_registry"),
+    path("app/confidentialite/sauvegardes/", privacy_backups.backups_page,
+         name="privacy_backups"),
     path("app/confidentialite/conservation/", privacy_retention.retention_page,
          name="privacy_retention"),
     path("app/confidentialite/conservation/simuler/", privacy_retention.retention_simulate,

@@ -244,6 +244,7 @@ MATRIX: dict[str, Route] = {
     "privacy_registry": Route(expect({ADMIN})),
     # Retention schedules and the breach register: administrators only.
     "privacy_retention": Route(expect({ADMIN})),
+    "privacy_backups": Route(expect({ADMIN})),
     "privacy_retention_simulate": Route(expect({ADMIN}), method="POST"),
     "privacy_breaches": Route(expect({ADMIN})),
     "privacy_breach_new": Route(expect({ADMIN})),

@@ -192,8 +192,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down, the cache degrades to misses and skipped writes instead of 500s
+            # (core/resilient_cache.py); short timeouts bound what a hung Redis costs a page.
+            "BACKEND": "permanence.core.resilient_cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "permanence")
             + os.environ.get("PYTEST_XDIST_WORKER", ""),  # as the channel layer's prefix
         }

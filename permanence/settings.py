@@ -349,8 +349,11 @@ LOGGING = {
 }
 
 # --- Permanence -------------------------------------------------------------------------------
-# Seconds after which the worker heartbeat is considered stale by /healthz.
-WORKER_HEARTBEAT_STALE_AFTER = 120
+# Each worker beats every WORKER_HEARTBEAT_SECONDS; after WORKER_HEARTBEAT_STALE_AFTER
+# seconds without a beat /healthz says "stale", and the tasks it was running are queued again
+# by the other workers (core/task_leases.py).
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "15"))
+WORKER_HEARTBEAT_STALE_AFTER = float(os.environ.get("WORKER_STALE_SECONDS", "120"))
 NINJA_PAGINATION_PER_PAGE = 50
 # Backups (manage.py backup / restore, privacy/backup.py): where the archives go, how many are
 # kept, and after how many hours without a successful one /healthz says "stale" and the

@@ -176,8 +176,7 @@ class StallingSmtp:
                 self._sock.close()
 
     def _accept(self) -> None:
-        assert self._sock is not None
-        while True:
+        while self._sock is not None:
             try:
                 conn, _addr = self._sock.accept()
             except OSError:
@@ -222,7 +221,7 @@ class StallingSmtp:
 class Reply:
     status: int
     body: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -262,9 +261,10 @@ class Browser:
         try:
             with self.opener.open(request, timeout=timeout) as response:
                 reply = Reply(response.status, response.read().decode(errors="replace"),
-                              dict(response.headers))
+                              {k.lower(): v for k, v in response.headers.items()})
         except urllib.error.HTTPError as error:
-            reply = Reply(error.code, error.read().decode(errors="replace"), dict(error.headers))
+            reply = Reply(error.code, error.read().decode(errors="replace"),
+                          {k.lower(): v for k, v in error.headers.items()})
         self.statuses.append((method, path, reply.status))
         return reply
 
@@ -289,12 +289,16 @@ def hidden_csrf(html: str) -> str:
 
 
 def wait_for(check: Any, timeout: float, what: str) -> Any:
-    """Poll `check` until it returns something true (generous timeouts: a 2-core machine)."""
+    """Poll `check` until it returns something true (generous timeouts: a 2-core machine);
+    a connection refused counts as not yet."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
-        last = check()
-        if last:
+        try:
+            last = check()
+        except OSError as exc:
+            last = exc
+        if last and not isinstance(last, OSError):
             return last
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")

@@ -13,13 +13,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
 LIVE_UNAVAILABLE = 4503
-UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# Redis down, or the database (a consumer's queries): the page's HTTP fallback takes over.
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError, OperationalError,
+               InterfaceError)
 
 
 class LiveUnavailableGuard:

@@ -196,7 +196,7 @@ if REDIS_URL:
             # (core/resilient_cache.py); short timeouts bound what a hung Redis costs a page.
             "BACKEND": "permanence.core.resilient_cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "permanence")
             + os.environ.get("PYTEST_XDIST_WORKER", ""),  # as the channel layer's prefix
         }

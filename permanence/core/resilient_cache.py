@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -122,7 +122,7 @@ class ResilientRedisCacheClient(RedisCacheClient):
         return self._guard(lambda: super(ResilientRedisCacheClient, self).incr(key, delta),
                            unavailable)
 
-    def set_many(self, data: dict[Any, Any], timeout: Any) -> None:
+    def set_many(self, data: Mapping[Any, Any], timeout: Any) -> None:
         self._guard(lambda: super(ResilientRedisCacheClient, self).set_many(data, timeout),
                     lambda: None)
 

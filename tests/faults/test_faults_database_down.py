@@ -16,7 +16,6 @@ import signal
 import smtplib
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -192,8 +192,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down, the cache degrades to misses and skipped writes instead of 500s
+            # (core/resilient_cache.py); short timeouts bound what a hung Redis costs a page.
+            "BACKEND": "permanence.core.resilient_cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "permanence")
             + os.environ.get("PYTEST_XDIST_WORKER", ""),  # as the channel layer's prefix
         }
@@ -349,8 +352,11 @@ LOGGING = {
 }
 
 # --- Permanence -------------------------------------------------------------------------------
-# Seconds after which the worker heartbeat is considered stale by /healthz.
-WORKER_HEARTBEAT_STALE_AFTER = 120
+# Each worker beats every WORKER_HEARTBEAT_SECONDS; after WORKER_HEARTBEAT_STALE_AFTER
+# seconds without a beat /healthz says "stale", and the tasks it was running are queued again
+# by the other workers (core/task_leases.py).
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "15"))
+WORKER_HEARTBEAT_STALE_AFTER = float(os.environ.get("WORKER_STALE_SECONDS", "120"))
 NINJA_PAGINATION_PER_PAGE = 50
 # Backups (manage.py backup / restore, privacy/backup.py): where the archives go, how many are
 # kept, and after how many hours without a successful one /healthz says "stale" and the

@@ -28,6 +28,9 @@ admin.site.has_permission = lambda request: (  # type: ignore[method-assign]
 )
 admin.site.site_header = "Permanence — maintenance"
 
+# The database unreachable: 503 with Retry-After (French page, JSON for the API), not 500.
+handler500 = "permanence.core.unavailable.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -36,7 +36,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -69,7 +68,7 @@ class Probe:
     fixed: tuple[str, ...] = ()
 
 
-def P(obj: str, **kwargs: Any) -> Probe:  # noqa: N802 — reads as a table entry
+def P(obj: str, **kwargs: Any) -> Probe:  # short: it reads as a table entry
     return Probe(obj=obj, **kwargs)
 
 
@@ -576,16 +575,17 @@ def _body(w: World, key: str, method: str) -> dict[str, Any]:
     return route.data(w.ctx)
 
 
-def snapshot() -> dict[str, Any]:
+def snapshot(about: Any = None) -> dict[str, Any]:
     """The authorization matrix's snapshot (every row of every project table, the audit
-    events recording a write) and every audit event, reads included (a refused request must
-    not be logged as an access to A's data either)."""
+    events recording a write) and the number of audit events, reads included (a refused
+    request must not be logged as an access to A's data either) — or, with `about`, of those
+    about that account (a list of B's own may log its export)."""
     from permanence.audit.models import AuditEvent
 
     state = authz.snapshot()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {AuditEvent._meta.db_table}")  # noqa: S608
-        state["audit_all"] = cursor.fetchall()
+    events = AuditEvent.objects.filter(account=about) if about is not None else (
+        AuditEvent.objects.all())
+    state["audit_events"] = events.count()
     return state
 
 
@@ -643,24 +643,33 @@ def test_a_new_route_with_an_id_fails_the_coverage_check(settings: Any) -> None:
     assert "'contact_new'" in problems[0]
 
 
+class _Recorder(dict[str, Any]):
+    """A's objects, noting which ones a probe's `kwargs` reads."""
+
+    def __init__(self, objects: dict[str, Any]) -> None:
+        super().__init__(objects)
+        self.read: list[str] = []
+
+    def __getitem__(self, name: str) -> Any:
+        self.read.append(name)
+        return super().__getitem__(name)
+
+
+def _objects_named(probe: Probe, a: dict[str, Any]) -> list[str]:
+    if probe.kwargs is None:
+        return [probe.obj]
+    recorder = _Recorder(a)
+    probe.kwargs(recorder)
+    return recorder.read
+
+
 def test_each_probe_names_an_object_of_a_and_not_of_b(w: World) -> None:
     """The substituted ids are really A's: each object belongs to A (directly or through its
     parent) and not to B — a probe on a global object would prove nothing."""
     routes = routes_with_parameters()
     wrong = []
     for key, probe in PROBES.items():
-        names = [probe.obj] if probe.obj else []
-        if probe.kwargs is not None:
-            # The objects a multi-parameter probe reads, found by calling it on a recorder.
-            seen: list[str] = []
-
-            class Recorder(dict[str, Any]):
-                def __getitem__(self, name: str) -> Any:
-                    seen.append(name)
-                    return w.a[name]
-
-            probe.kwargs(Recorder())
-            names = seen
+        names = _objects_named(probe, w.a)
         for name in names:
             owners = owner_accounts(w.a[name])
             if w.ctx.account.pk not in owners or w.account_b.pk in owners:
@@ -747,9 +756,9 @@ def test_a_user_of_b_cannot_name_a_in_a_body_or_query(w: World, key: str) -> Non
 
 
 def test_the_probes_would_see_a_leak(w: World) -> None:
-    """The verdict is not blind: A's own titulaire gets A's conversation (200), which fails
-    it; and a write by B's secretary on A's conversation, were it allowed, changes the
-    snapshot."""
+    """The detectors are not blind: A's own titulaire gets A's conversation (200), which
+    the verdict fails, and finds A's markers in its list; a write on A's conversation changes
+    the snapshot."""
     from permanence.inbox import services as inbox
 
     route = routes_with_parameters_cached()["inbox:detail"]
@@ -762,7 +771,126 @@ def test_the_probes_would_see_a_leak(w: World) -> None:
     assert _verdict(status, lambda: 404) is not None
     assert _verdict(403, lambda: 404) is not None  # 403 only for A's id: existence shows
     assert _verdict(403, lambda: 403) is None
+    # A's markers are found where A's data is shown (A's titulaire's list of activity).
+    text = client.get(reverse("portal:activity")).content.decode()
+    assert [m for m in _markers(w.a) if m in text]
     before = snapshot()
     inbox.conversation_add_note(actor=w.ctx.users[authz.ADMIN], conversation=w.a["conversation"],
                                 body="Note")
     assert _changed(before, snapshot())
+
+
+# --- Lists and searches: A's ids in the query string -------------------------------------------
+
+# Query parameters the pages and the API read to filter by an object (grep request.GET and
+# the API's Query schemas): each gets A's id, so that a list filtered « for A » shows nothing
+# of A to B's users.
+QUERY_IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "compte": lambda a: a["account"].pk,
+    "account": lambda a: a["account"].pk,
+    "account_id": lambda a: a["account"].pk,
+    "conversation": lambda a: a["conversation"].pk,
+    "chat": lambda a: a["chat"].pk,
+    "type": lambda a: a["agenda_type"].pk,
+    "ressource": lambda a: a["agenda_resource"].pk,
+    "resource": lambda a: a["agenda_resource"].pk,
+    "call": lambda a: a["call"].pk,
+    "order": lambda a: a["order"].pk,
+}
+
+
+def _markers(a: dict[str, Any]) -> list[str]:
+    """Strings only A's data holds: its name and slug (in its contacts' e-mail addresses
+    too), its conversations' references."""
+    return [a["account"].name, a["account"].slug, a["conversation"].reference,
+            a["complaint"].reference, a["request"].reference, a["order"].reference]
+
+
+def _list_routes() -> list[str]:
+    """GET pages and API operations without a path parameter, public ones aside."""
+    keys = []
+    for key, route in {**authz.MATRIX, **authz.API_MATRIX}.items():
+        if route.method != "GET" or route.kwargs is not None:
+            continue
+        if route.expected[authz.ANON] == authz.OK:
+            continue  # public: the same for everybody
+        keys.append(key)
+    return sorted(keys)
+
+
+@pytest.mark.parametrize("key", _list_routes())
+def test_a_list_filtered_on_a_shows_b_users_nothing_of_a(w: World, key: str) -> None:
+    api = key in authz.API_MATRIX
+    path = key.split(" ", 1)[1] if api else key
+    route = Route(key, path, {}, ("GET",), api=api)
+    query = {name: value(w.a) for name, value in QUERY_IDS.items()}
+    clients = {name: _client(w, name, api=api) for name in PROBE_USERS}  # logins: audited
+    problems = []
+    before = snapshot(about=w.ctx.account)
+    for name, client in clients.items():
+        response = _send(client, route, "GET", {}, {}, query)
+        if response.status_code >= 500:
+            problems.append(f"{key} as {name}: {response.status_code}")
+        if response.get("Content-Type", "").startswith(("text/", "application/json")):
+            body = b"".join(response) if response.streaming else response.content
+            text = body.decode("utf-8", "replace")
+            problems += [f"{key}?{urlencode(query)} as {name}: {response.status_code} shows "
+                         f"{marker!r}" for marker in _markers(w.a) if marker in text]
+    after = snapshot(about=w.ctx.account)
+    assert not problems, "\n".join(problems)
+    assert not _changed(before, after), f"{key}: a read changed {_changed(before, after)}"
+
+
+# --- Mixed references: B's object in the URL, A's in the body ----------------------------------
+
+
+def _b(w: World, name: str) -> Any:
+    return w.ctx.objects[w.account_b.pk][name]
+
+
+# Routes that name a second object in their body: B's user, allowed on B's object of the URL,
+# names A's object in the body (merge B's conversation into A's, move B's appointment onto A's
+# resource, ...). (route, user) → (URL parameters of B's, body naming A's).
+MIXED: dict[tuple[str, str], Callable[[World], tuple[dict[str, Any], dict[str, Any]]]] = {
+    ("inbox:merge", SECRETAIRE): lambda w: (
+        {"pk": _b(w, "conversation").pk}, {"target": w.a["complaint"].reference}),
+    ("inbox:link_order", SECRETAIRE): lambda w: (
+        {"pk": _b(w, "conversation").pk}, {"order": w.a["order"].reference}),
+    ("POST /api/v1/conversations/{conversation_id}/merge", SECRETAIRE): lambda w: (
+        {"conversation_id": _b(w, "conversation").pk},
+        {"into": w.a["complaint"].pk, "inform_customer": False}),
+    ("agenda:move", SECRETAIRE): lambda w: (
+        {"pk": _b(w, "appointment").pk},
+        {"slot": f"{w.a['agenda_resource'].pk}|{_b(w, 'appointment').start.isoformat()}"}),
+    ("portal:agenda_move", TITULAIRE): lambda w: (
+        {"pk": _b(w, "appointment").pk},
+        {"slot": f"{w.a['agenda_resource'].pk}|{_b(w, 'appointment').start.isoformat()}"}),
+    ("agenda:call_book", SECRETAIRE): lambda w: (
+        {"call_id": _b(w, "call").pk},
+        {"type": w.a["agenda_type"].pk, "contact_name": "Paul Durand",
+         "slot": f"{w.a['agenda_resource'].pk}|2030-01-08T10:00:00+01:00"}),
+    ("knowledge_public:help_article", TITULAIRE): lambda w: (
+        {"slug": w.account_b.slug, "pk": w.a["knowledge_public"].pk}, {}),
+}
+
+
+@pytest.mark.parametrize(("key", "user"), sorted(MIXED))
+def test_b_object_in_the_url_cannot_reach_a_object_in_the_body(
+        w: World, key: str, user: str) -> None:
+    route = routes_with_parameters_cached()[key]
+    kwargs, data = MIXED[(key, user)](w)
+    method = route.methods[-1] if route.api else _matrix_route(key).method  # type: ignore[union-attr]
+    client = _client(w, user, api=route.api)  # the login is audited
+    before = snapshot()
+    response = _send(client, route, method, kwargs, data)
+    after = snapshot()
+    assert response.status_code < 500, response.status_code
+    assert not 200 <= response.status_code < 300 or method != "GET" or (
+        response.status_code == 404), f"{key}: {response.status_code}"
+    if response.get("Content-Type", "").startswith(("text/", "application/json")):
+        text = response.content.decode("utf-8", "replace")
+        # The form shown again with the user's own input (« no case D-... visible ») is no
+        # leak: the same as for a reference that exists nowhere.
+        echoed = {str(v) for v in data.values()}
+        assert [m for m in _markers(w.a) if m in text and m not in echoed] == [], key
+    assert not _changed(before, after), f"{key}: changed {_changed(before, after)}"

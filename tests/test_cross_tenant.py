@@ -21,7 +21,17 @@ account by design and are not probes.
 * Routes without a parameter but with A's ids in their body or query (the matrix's scoped
   routes: « start a call for account X », /api/v1/usage?account=X, ...) are probed the
   same way: refused (4xx), no side effect.
+* Lists and searches (every GET page and API operation without a path parameter, public
+  ones aside) are requested with A's ids in every filter parameter the views read
+  (QUERY_IDS: ?compte=, ?account=, ?type=, ...): nothing of A shows (A's name, slug,
+  references), nothing is written about A.
+* Mixed references (MIXED): B's own object in the URL, A's in the body — merge B's
+  conversation into A's, move B's appointment onto A's resource, link A's order: refused,
+  nothing of A shown, no side effect.
 * Websockets: tests/test_cross_tenant_sockets.py (committed data, hence a module of its own).
+
+Were a probe to find a leak, fix it in the owning app's selector or permission, with a
+regression test there; do not loosen the probe.
 """
 
 from __future__ import annotations

@@ -421,7 +421,8 @@ def test_merge_and_split_forms(inbox: dict[str, Conversation], agent: Any,
 
 
 def test_attachment_download_is_never_inline(account: Any, agent: Any) -> None:
-    c = open_conv(account, attachments=[("page.html", b"<html><script>alert(1)</script>"),
+    # An inert page is kept (a script would be refused: core.uploads), but never rendered.
+    c = open_conv(account, attachments=[("page.html", b"<html><b>Bonjour</b></html>"),
                                         ("scan.pdf", b"%PDF-1.4 scan")])
     html_file = Attachment.objects.get(filename="page.html")
     assert html_file.content_type == "application/octet-stream"
@@ -431,7 +432,7 @@ def test_attachment_download_is_never_inline(account: Any, agent: Any) -> None:
     assert response["Content-Disposition"] == 'attachment; filename="page.html"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/octet-stream"
-    assert b"".join(response.streaming_content) == b"<html><script>alert(1)</script>"
+    assert b"".join(response.streaming_content) == b"<html><b>Bonjour</b></html>"
     pdf = get(client, f"/app/boite/piece-jointe/{Attachment.objects.get(filename='scan.pdf').pk}/")
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf["Content-Disposition"].startswith("attachment;")

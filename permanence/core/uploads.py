@@ -286,6 +286,11 @@ def _inspect(stream: IO[bytes], *, name: str, shown: str, size: int, policy: Pol
                 "Le fichier « %(name)s » est refusé : il contient du code exécutable "
                 "(script).") % {"name": shown}, 415)
     width = height = 0
+    bad_type = refuse("bad_type", _("Le fichier « %(name)s » n'est pas d'un type accepté "
+                                    "(%(types)s).") % {"name": shown, "types": policy.label},
+                      415)
+    if found == ZIP and policy.types is not None and not policy.types & ZIP_FAMILY:
+        raise bad_type  # no archive is accepted here: not worth inspecting
     if found == ZIP:
         found = _inspect_zip(stream, shown, policy, refuse)
     elif found in IMAGES:
@@ -307,9 +312,7 @@ def _inspect(stream: IO[bytes], *, name: str, shown: str, size: int, policy: Pol
             "(.%(ext)s).") % {"name": shown, "ext": ext}, 415)
     stored = BINARY if found in (_HTML, _SVG, _XML) else found
     if policy.types is not None and stored not in policy.types:
-        raise refuse("bad_type", _("Le fichier « %(name)s » n'est pas d'un type accepté "
-                                   "(%(types)s).") % {"name": shown, "types": policy.label},
-                     415)
+        raise bad_type
     return Checked(filename=shown, content_type=stored, size=size, width=width,
                    height=height)
 

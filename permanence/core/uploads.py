@@ -332,7 +332,9 @@ def sniff(head: bytes) -> str:
     if text is None:
         return BINARY
     lowered = text.lstrip("\ufeff \t\r\n").lower().encode("utf-8", "replace")
-    if lowered.startswith(_MARKUP_STARTS) or b"<script" in lowered or b"<html" in lowered:
+    # Markup by its leading tag only, as browsers sniff it: a forwarded mail or a text that
+    # merely contains "<html>" further down is text (and is served with nosniff anyway).
+    if lowered.startswith(_MARKUP_STARTS):
         if b"<svg" in lowered:
             return _SVG
         if lowered.startswith(b"<?xml") and b"<html" not in lowered:

@@ -73,6 +73,13 @@ def test_texts_in_any_usual_encoding_are_text() -> None:
     assert check(("rdv.ics", ics), uploads.ATTACHMENT).content_type == "text/calendar"
     eml = b"Received: from mx\r\nFrom: a@example.org\r\nSubject: Hello\r\n\r\nCorps"
     assert check(("transfert.eml", eml), uploads.ATTACHMENT).content_type == "message/rfc822"
+    # A forwarded mail with its HTML part, or notes quoting a tag, stay text.
+    forwarded = (b"From: a@example.org\r\nSubject: Tr\r\nContent-Type: text/html\r\n\r\n"
+                 b"<html><body><script>x</script></body></html>")
+    assert check(("message-joint.eml", forwarded), uploads.ATTACHMENT).content_type == \
+        "message/rfc822"
+    assert check(("notes.txt", b"Ajouter <script> au gabarit"), uploads.ATTACHMENT
+                 ).content_type == "text/plain"
 
 
 def test_unknown_binary_is_accepted_as_an_opaque_download() -> None:

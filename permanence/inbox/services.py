@@ -29,6 +29,7 @@ from permanence.core.business_time import CalendarSpec, business_time_between, c
 from permanence.core.crypto import Sealed
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.middleware import current_request_context
+from permanence.core.richtext import clean_mail_html
 from permanence.core.transitions import Machine, apply
 from permanence.core.validators import normalise_phone
 
@@ -421,7 +422,7 @@ def conversation_open_with_message(incoming: Incoming, *,
         author=incoming.opened_by if staff_note else (
             actor if incoming.channel == Channel.PHONE else None),
         contact=None if staff_note else contact,
-        subject=subject, body_text=body_text, body_html=incoming.body_html,
+        subject=subject, body_text=body_text, body_html=clean_mail_html(incoming.body_html),
         message_id=incoming.message_id[:250], in_reply_to=incoming.in_reply_to[:250],
         references=incoming.references, sender=incoming.sender[:254],
         recipients=incoming.recipients, needs_review=incoming.needs_review,
@@ -483,7 +484,7 @@ def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Messa
     message = Message.objects.create(
         conversation=conversation, direction=Direction.IN, channel=incoming.channel,
         contact=contact, subject=incoming.subject[:250], body_text=incoming.body_text,
-        body_html=incoming.body_html, message_id=incoming.message_id[:250],
+        body_html=clean_mail_html(incoming.body_html), message_id=incoming.message_id[:250],
         in_reply_to=incoming.in_reply_to[:250], references=incoming.references,
         sender=incoming.sender[:254], recipients=incoming.recipients,
         needs_review=incoming.needs_review, auto_generated=incoming.auto_generated,

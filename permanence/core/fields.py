@@ -27,6 +27,18 @@ class UnreadableDict(SealedDict):
 
 
 class SealableTextField(models.TextField):  # type: ignore[type-arg]
+    """`always=True`: every non-empty value is sealed, whoever writes it (a credential)."""
+
+    def __init__(self, *args: Any, always: bool = False, **kwargs: Any) -> None:
+        self.always = always
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.always:
+            kwargs["always"] = True
+        return name, path, args, kwargs
+
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         return unseal(value) if isinstance(value, str) else value
 
@@ -36,7 +48,9 @@ class SealableTextField(models.TextField):  # type: ignore[type-arg]
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
-        return seal(value) if isinstance(value, Sealed) else value
+        if isinstance(value, Sealed) or (self.always and isinstance(value, str)):
+            return seal(value)
+        return value
 
 
 class SealableJSONField(models.JSONField):  # type: ignore[type-arg]

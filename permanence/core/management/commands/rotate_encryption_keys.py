@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from permanence.core.crypto import PREFIX, generate_key, reseal
+from permanence.core.crypto import PREFIX, generate_key, reseal, seal
 from permanence.core.fields import SealableJSONField, SealableTextField
 
 BATCH = 500
@@ -50,9 +50,13 @@ class Command(BaseCommand):
         is_json = isinstance(field, SealableJSONField)
         q = connection.ops.quote_name
         cast = "::text" if is_json and connection.vendor == "postgresql" else ""
+        # A field sealed whatever the row (always=True) also gets its plain rows sealed:
+        # those written before it was.
+        always = bool(getattr(field, "always", False))
         select = (f"SELECT {q(pk)}, {q(column)}{cast} FROM {q(table)} "  # noqa: S608 (quoted names from the models, parameters bound)  # nosec B608
-                  f"WHERE {q(pk)} > %s AND {q(column)}{cast} LIKE %s ORDER BY {q(pk)} LIMIT %s")
-        pattern = ('"' if is_json else "") + PREFIX + "%"
+                  f"WHERE {q(pk)} > %s AND {q(column)}{cast} {'<>' if always else 'LIKE'} %s "
+                  f"ORDER BY {q(pk)} LIMIT %s")
+        pattern = "" if always else ('"' if is_json else "") + PREFIX + "%"
         last, done = 0, 0
         while True:
             with transaction.atomic():
@@ -61,7 +65,7 @@ class Command(BaseCommand):
                     rows = cursor.fetchall()
                     for row_pk, value in rows:
                         old = _raw(value, is_json)
-                        new = reseal(old)
+                        new = reseal(old) if old.startswith(PREFIX) or not always else seal(old)
                         if new != old:
                             stored = f'"{new}"' if is_json else new
                             cursor.execute(

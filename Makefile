@@ -64,6 +64,7 @@ lint: install
 
 check-deploy: install
 	PRODUCTION=1 DEBUG=0 SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(60))')} \
+	  FIELD_ENCRYPTION_KEYS=$${FIELD_ENCRYPTION_KEYS:-$$($(PY) -c 'from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())')} \
 	  ALLOWED_HOSTS=permanence.example.fr $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -11,6 +11,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from permanence.core.body_limit import RequestBodyLimit  # noqa: E402
+from permanence.core.live_guard import LiveUnavailableGuard  # noqa: E402
 from permanence.core.startup_gc import freeze_loaded_code  # noqa: E402
 from permanence.desk.webhook import TelephonyFastPath  # noqa: E402
 from permanence.livechat.origins import visitor_socket_router  # noqa: E402
@@ -19,12 +21,14 @@ from permanence.routing import chat_visitor_urlpatterns, websocket_urlpatterns  
 application = ProtocolTypeRouter(
     {
         # The PBX's call events skip Django's middleware stack (see desk/webhook.py).
-        "http": TelephonyFastPath(django_asgi_app),
+        # Bodies over REQUEST_MAX_BYTES refused before they are read (core/body_limit.py).
+        "http": RequestBodyLimit(TelephonyFastPath(django_asgi_app)),
         # The chat widget's sockets come from clients' sites: livechat checks their origin.
-        "websocket": visitor_socket_router(
+        # Redis down: sockets close with 4503 and the pages poll (core/live_guard.py).
+        "websocket": LiveUnavailableGuard(visitor_socket_router(
             URLRouter(chat_visitor_urlpatterns),
             AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-        ),
+        )),
     }
 )
 

@@ -192,8 +192,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down, the cache degrades to misses and skipped writes instead of 500s
+            # (core/resilient_cache.py); short timeouts bound what a hung Redis costs a page.
+            "BACKEND": "permanence.core.resilient_cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "permanence")
             + os.environ.get("PYTEST_XDIST_WORKER", ""),  # as the channel layer's prefix
         }
@@ -260,6 +263,9 @@ TWO_FACTOR_REQUIRED_ROLES = [
     if r.strip()]
 # How long the code step of a login waits after the password step, in seconds.
 TWO_FACTOR_PENDING_SECONDS = 300
+# Field-level encryption (core.crypto): comma-separated Fernet keys, the first encrypts, all
+# decrypt (rotation: README › Sécurité). Empty: a key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS", "")
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
@@ -298,6 +304,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A request body larger than this is refused with 413 before it is received
+# (core/body_limit.py): several attachments of 10 Mo fit, a disk-filling upload does not.
+REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_BYTES", str(64 * 1024 * 1024)))
 
 # --- E-mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -346,8 +355,11 @@ LOGGING = {
 }
 
 # --- Permanence -------------------------------------------------------------------------------
-# Seconds after which the worker heartbeat is considered stale by /healthz.
-WORKER_HEARTBEAT_STALE_AFTER = 120
+# Each worker beats every WORKER_HEARTBEAT_SECONDS; after WORKER_HEARTBEAT_STALE_AFTER
+# seconds without a beat /healthz says "stale", and the tasks it was running are queued again
+# by the other workers (core/task_leases.py).
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "15"))
+WORKER_HEARTBEAT_STALE_AFTER = float(os.environ.get("WORKER_STALE_SECONDS", "120"))
 NINJA_PAGINATION_PER_PAGE = 50
 # Backups (manage.py backup / restore, privacy/backup.py): where the archives go, how many are
 # kept, and after how many hours without a successful one /healthz says "stale" and the
@@ -356,6 +368,9 @@ NINJA_PAGINATION_PER_PAGE = 50
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
 BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
 BACKUP_STALE_HOURS = float(os.environ.get("BACKUP_STALE_HOURS", "26"))
+# A data export's ZIP (access, portability, reversibility) is deleted this many days after it
+# was built: it holds a copy of personal data in clear (privacy.requests.exports_expire).
+PRIVACY_EXPORT_KEEP_DAYS = int(os.environ.get("PRIVACY_EXPORT_KEEP_DAYS", "30"))
 # Knowledge base: an article not reviewed for this many days is flagged stale; the bot hands
 # over to a person below this confidence (0..1).
 KNOWLEDGE_STALE_DAYS = int(os.environ.get("KNOWLEDGE_STALE_DAYS", "180"))

@@ -12,6 +12,7 @@ from permanence.core import live_layer
 from permanence.desk import views_calls as desk_calls_views
 from permanence.inbox.surveys import views as surveys_views
 from permanence.privacy import views as privacy_views
+from permanence.privacy import views_backups as privacy_backups
 from permanence.privacy import views_breaches as privacy_breaches
 from permanence.privacy import views_requests as privacy_requests
 from permanence.privacy import views_retention as privacy_retention
@@ -26,6 +27,9 @@ admin.site.has_permission = lambda request: (  # type: ignore[method-assign]
     request.user.is_active and request.user.is_superuser
 )
 admin.site.site_header = "Permanence — maintenance"
+
+# The database unreachable: 503 with Retry-After (French page, JSON for the API), not 500.
+handler500 = "permanence.core.unavailable.server_error"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -76,6 +80,8 @@ urlpatterns = [
     path("app/confidentialite/registre/", privacy_views.registry_page, name="privacy_registry"),
     path("app/confidentialite/consentements/", privacy_views.consents_page,
          name="privacy_consents"),
+    path("app/confidentialite/sauvegardes/", privacy_backups.backups_page,
+         name="privacy_backups"),
     path("app/confidentialite/conservation/", privacy_retention.retention_page,
          name="privacy_retention"),
     path("app/confidentialite/conservation/simuler/", privacy_retention.retention_simulate,

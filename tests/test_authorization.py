@@ -247,6 +247,7 @@ MATRIX: dict[str, Route] = {
     "privacy_consents": Route(expect({ADMIN, SUPERVISOR, AGENT, OTHER_AGENT})),
     # Retention schedules and the breach register: administrators only.
     "privacy_retention": Route(expect({ADMIN})),
+    "privacy_backups": Route(expect({ADMIN})),
     "privacy_retention_simulate": Route(expect({ADMIN}), method="POST"),
     "privacy_breaches": Route(expect({ADMIN})),
     "privacy_breach_new": Route(expect({ADMIN})),
@@ -266,12 +267,13 @@ MATRIX: dict[str, Route] = {
     # The incident log (issue 15): administrators and supervisors.
     "status_incidents": Route(expect(MANAGERS)),
     "status_incident_new": Route(expect(MANAGERS)),
-    "status_incident": Route(expect(MANAGERS), kwargs=lambda c: {"pk": c.extra["incident"].pk}),
+    "status_incident": Route(expect(MANAGERS),
+                             kwargs=lambda c: {"pk": c.extra["status_incident"].pk}),
     "status_incident_update": Route(expect(MANAGERS), method="POST",
-                                    kwargs=lambda c: {"pk": c.extra["incident"].pk},
+                                    kwargs=lambda c: {"pk": c.extra["status_incident"].pk},
                                     data=lambda c: {"text": "Rétabli."}),
     "status_incident_delete": Route(expect(MANAGERS), method="POST",
-                                    kwargs=lambda c: {"pk": c.extra["incident"].pk}),
+                                    kwargs=lambda c: {"pk": c.extra["status_incident"].pk}),
     "announcement_delete": Route(expect(MANAGERS), method="POST",
                                  kwargs=lambda c: {"pk": c.announcement.pk}),
     # A token can only be revoked by its owner (here: `agent`); anyone else gets a 404.
@@ -1640,8 +1642,9 @@ def _build_world() -> Ctx:
         "breach": Breach.objects.create(title="Incident", description="Test",
                                         discovered_at=now, created_at=now, updated_at=now),
         # --- Status: one entry of the incident log ---
-        "incident": Incident.objects.create(title="Panne", channels=["web"], starts_at=now,
-                                            created_at=now, updated_at=now),
+        # Not "incident": that key is the recovery world's PaymentIncident.
+        "status_incident": Incident.objects.create(
+            title="Panne", channels=["web"], starts_at=now, created_at=now, updated_at=now),
     }
     return Ctx(
         users=users, account=account, other_account=other_account, objects=objects,

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
+from permanence.core import uploads
 from permanence.core.mail import queue_email
 from permanence.core.validators import normalise_phone
 
@@ -164,13 +165,18 @@ class OperatorForm(forms.Form):
         logo = self.cleaned_data.get("logo")
         if not logo:
             return None
-        if logo.size > 1024 * 1024:
-            raise forms.ValidationError(_("Le logo dépasse 1 Mo."))
-        head = logo.read(8)
-        logo.seek(0)
-        # Check the content, not the file name: only PNG and JPEG are served back.
-        if not (head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff")):
-            raise forms.ValidationError(_("Le logo doit être une image PNG ou JPEG."))
+        # By content, not by name (core.uploads): PNG or JPEG of at most 1 Mo and 16
+        # megapixels (WeasyPrint decodes it for every invoice).
+        try:
+            checked = uploads.check(logo, uploads.LOGO, field="logo")
+        except uploads.UploadRefused as exc:
+            if exc.code in ("bad_type", "mismatch", "dangerous", "archive_unsupported"):
+                raise forms.ValidationError(_("Le logo doit être une image PNG ou JPEG."),
+                                            code=exc.code) from None
+            raise uploads.validation_error(exc) from None
+        # The stored name's extension comes from the content: the media server picks the
+        # Content-Type from it, so a PNG named "logo.html" is never served as a page.
+        logo.name = "logo.png" if checked.content_type == uploads.PNG else "logo.jpg"
         return logo
 
 

@@ -19,6 +19,7 @@ from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 from typing import Any
 
+from permanence.core import uploads
 from permanence.inbox.attachments import MAX_ATTACHMENT_BYTES
 
 UNREADABLE_NOTICE = "Message illisible conservé pour vérification"
@@ -253,6 +254,15 @@ def _add_attachment(part: Message, filename: str | None, parsed: ParsedMail) -> 
         # The inbox refuses files over 10 Mo; losing the whole mail for it would be worse.
         parsed.dropped_attachments.append({"filename": name, "size": len(data),
                                            "reason": "too_large"})
+        return
+    try:
+        uploads.check((name, data), uploads.ATTACHMENT, field="attachments")
+    except uploads.UploadRefused as exc:
+        # The mail is kept; this file is not (a program, a disguised file, an image or zip
+        # bomb): it stays out of the file store, noted on the message for the agents, and
+        # the original .eml is not kept for it either (it would hold the file).
+        parsed.dropped_attachments.append({"filename": name, "size": len(data),
+                                           "reason": exc.code})
         return
     parsed.attachments.append((name, data))
 

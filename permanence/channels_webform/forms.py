@@ -7,11 +7,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from permanence.core.validators import normalise_phone
-from permanence.inbox.attachments import MAX_ATTACHMENT_BYTES, safe_filename
+from permanence.inbox.attachments import MAX_ATTACHMENT_BYTES
 from permanence.inbox.forms import MultipleFileField
 from permanence.inbox.models import Kind
 
@@ -46,28 +45,16 @@ EMAIL_ERRORS = {"invalid": _("Saisissez une adresse e-mail valide (ex. nom@exemp
 
 
 class AttachmentsField(MultipleFileField):
-    """Several files, at most MAX_FILES, each at most 10 Mo (the inbox's limit)."""
+    """Several files, at most MAX_FILES, each at most 10 Mo (the inbox's limit) and checked
+    by content (core.uploads)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("Pièces jointes"))
         kwargs.setdefault("help_text", _("Jusqu'à %(n)s fichiers, 10 Mo maximum chacun.")
                           % {"n": MAX_FILES})
+        kwargs.setdefault("max_files", MAX_FILES)
         super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        files: list[Any] = super().clean(data, initial)
-        if len(files) > MAX_FILES:
-            raise ValidationError(_("Joignez au plus %(n)s fichiers."), code="too_many",
-                                  params={"n": MAX_FILES})
-        for upload in files:
-            if upload.size > MAX_ATTACHMENT_BYTES:
-                raise ValidationError(
-                    _("Le fichier « %(name)s » (%(size)s) dépasse la taille maximale de 10 Mo."),
-                    code="too_large",
-                    params={"name": safe_filename(upload.name), "size": filesizeformat(
-                        upload.size)})
-        return files
 
 
 # A request body bigger than every allowed file plus the text fields is refused before it is

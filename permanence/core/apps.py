@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from . import checks  # noqa: F401  (registers the kernel's system checks)
+
 
 class CoreConfig(AppConfig):
     name = "permanence.core"

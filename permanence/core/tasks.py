@@ -26,6 +26,8 @@ def send_email(payload: dict[str, Any], attempt: int = 1) -> str:
         subject=payload["subject"], body=payload["body"], to=payload["to"],
         reply_to=payload.get("reply_to") or None,
         from_email=payload.get("from_email") or settings.DEFAULT_FROM_EMAIL,
+        # Chosen when queued (core.mail): the same on every run of this e-mail.
+        headers={"Message-ID": payload["message_id"]} if payload.get("message_id") else None,
     )
     if payload.get("html"):
         message.attach_alternative(payload["html"], "text/html")

@@ -19,7 +19,9 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-MAX_BYTES = 5 * 1024 * 1024
+from permanence.core import uploads
+
+MAX_BYTES = uploads.CONTACT_LIST.max_bytes
 MAX_ROWS = 20_000
 # Accepted column titles (compared lower-cased, accents and spaces as typed by people).
 COLUMNS = {
@@ -48,6 +50,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line, number)
+    objected: list[tuple[int, str]] = field(default_factory=list)  # (line, number): GDPR
     imported: int = 0
 
     @property
@@ -123,9 +126,16 @@ def _phone(raw: str) -> str | None:
 def read_contacts(name: str, upload: IO[bytes], *, existing: set[str]) -> Report:
     """Parse and check every line of the file; `existing` holds the numbers already in the
     campaign (E.164)."""
-    data = upload.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
+    declared = getattr(upload, "size", None) or 0
+    data = b"" if declared > MAX_BYTES else upload.read(MAX_BYTES + 1)
+    if declared > MAX_BYTES or len(data) > MAX_BYTES:
         raise FileRefused(_("Fichier trop lourd (5 Mo au plus)."))
+    # By content before any reader sees it: openpyxl inflates the sheet, so a zip bomb
+    # named .xlsx is refused here from its central directory (core.uploads).
+    try:
+        uploads.check((name, data), uploads.CONTACT_LIST)
+    except uploads.UploadRefused as exc:
+        raise FileRefused(str(exc.message)) from None
     table = [row for row in _table(name, data)]
     while table and not any(table[0]):
         table.pop(0)

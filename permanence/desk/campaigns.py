@@ -10,6 +10,7 @@ minutes) inside one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
@@ -53,6 +54,23 @@ MAX_RETRY_MINUTES = 60 * 24 * 30
 FINAL = {Disposition.REACHED, Disposition.NOT_INTERESTED, Disposition.APPOINTMENT,
          Disposition.SALE}
 REACHED = FINAL  # the person was on the line
+CLOSED = (TargetStatus.DONE, TargetStatus.OBJECTED)  # nothing more to do
+
+# Who objected to direct marketing: the privacy app registers its check when it loads (desk
+# must not import it). check(account_id, numbers) -> the numbers among them that objected.
+_OBJECTION_CHECKS: list[Callable[[int, set[str]], set[str]]] = []
+
+
+def campaign_objections_register(check: Callable[[int, set[str]], set[str]]) -> None:
+    if check not in _OBJECTION_CHECKS:
+        _OBJECTION_CHECKS.append(check)
+
+
+def _objected(account_id: int, numbers: set[str]) -> set[str]:
+    found: set[str] = set()
+    for check in _OBJECTION_CHECKS:
+        found |= check(account_id, numbers)
+    return found
 
 
 # --- reads --------------------------------------------------------------------------------
@@ -74,7 +92,7 @@ def campaign_list(user: User) -> list[Campaign]:
     """The campaigns with their progress counters (one query)."""
     return list(campaigns_visible_to(user).select_related("account").annotate(
         total=Count("targets", distinct=True),
-        done=Count("targets", filter=Q(targets__status=TargetStatus.DONE), distinct=True),
+        done=Count("targets", filter=Q(targets__status__in=CLOSED), distinct=True),
     ).order_by("-created_at", "-id"))
 
 
@@ -96,7 +114,7 @@ class Results:
 
     @property
     def done(self) -> int:
-        return self.by_status.get(TargetStatus.DONE, 0)
+        return sum(self.by_status.get(status, 0) for status in CLOSED)
 
     @property
     def percent(self) -> int:
@@ -193,6 +211,10 @@ def campaign_import_contacts(*, actor: User, campaign: Campaign, filename: str,
         report = campaign_import.read_contacts(filename, upload, existing=existing)
     except campaign_import.FileRefused as exc:
         raise invalid(file=str(exc)) from None
+    blocked = _objected(campaign.account_id, {r.phone for r in report.rows})
+    if blocked:  # never imported: listed in the report like the duplicates
+        report.objected = [(r.line, r.phone) for r in report.rows if r.phone in blocked]
+        report.rows = [r for r in report.rows if r.phone not in blocked]
     if report.ok and report.rows:
         with transaction.atomic():
             created = CampaignTarget.objects.bulk_create(
@@ -203,8 +225,19 @@ def campaign_import_contacts(*, actor: User, campaign: Campaign, filename: str,
             audit_record(actor=actor, action=Action.UPDATE, target=campaign,
                          account=campaign.account,
                          changes={"imported": report.imported, "file": filename[:100],
-                                  "duplicates": len(report.duplicates)})
+                                  "duplicates": len(report.duplicates),
+                                  "objected": len(report.objected)})
     return report
+
+
+def campaign_targets_withdraw(*, account_id: int, number: str) -> int:
+    """An objection was executed (privacy): the number's open targets in the account's
+    campaigns are closed as « Opposition » (in the caller's transaction). Returns how many."""
+    return CampaignTarget.objects.filter(
+        campaign__account_id=account_id, phone=number,
+        status__in=(TargetStatus.TO_CALL, TargetStatus.CALL_BACK),
+    ).update(status=TargetStatus.OBJECTED, next_attempt_at=None, claimed_by=None,
+             claimed_until=None)
 
 
 def _lockable(qs: QuerySet[CampaignTarget]) -> QuerySet[CampaignTarget]:
@@ -259,6 +292,9 @@ def campaign_attempt_record(*, agent: User, target: CampaignTarget | int, dispos
               .select_related("campaign").get(pk=pk))
     campaign = locked.campaign
     now = clock.now()
+    if locked.status == TargetStatus.OBJECTED:
+        raise DomainError("objected", _("Cette personne s'est opposée à être appelée."),
+                          status=409)
     if locked.status == TargetStatus.DONE:
         raise DomainError("done", _("Le résultat de cette personne est déjà enregistré."),
                           status=409)

@@ -32,8 +32,10 @@ from permanence.calendars.services import spec_for_account_cached
 from permanence.core import clock
 from permanence.core.business_time import CalendarSpec, is_open, open_intervals
 from permanence.core.errors import DomainError, Forbidden, NotFound
+from permanence.core.fields import SealedDict
 from permanence.inbox.live import notifications_create
 
+from .confidential import protect_document
 from .consignes_doc import (
     ABOUT_KEYS,
     ABOUT_LABELS,
@@ -205,6 +207,7 @@ def consigne_sheet(account: ClientAccount, version: ConsigneVersion | None, *,
                    for t in doc["triage"]],
         "absences": _absence_rows(doc, _local_date(account, at)),
         "notes": doc["notes"],
+        "sealed": isinstance(version.content, SealedDict) if version else False,
     }
 
 
@@ -509,7 +512,8 @@ def consigne_save(*, actor: User, account: ClientAccount, content: Any,
     summary = (summary or "").strip()[:500]
     now = clock.now()
     version = ConsigneVersion.objects.create(
-        account=account, number=(current.number + 1) if current else 1, content=cleaned,
+        account=account, number=(current.number + 1) if current else 1,
+        content=protect_document(account, cleaned, marked=cleaned["confidential"]),
         summary=summary, author=actor, by_client=actor.is_client, created_at=now)
     audit_record(actor=actor, action=Action.CREATE, target=version, account=account,
                  changes={"version": version.number, "summary": summary,

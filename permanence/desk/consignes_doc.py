@@ -69,7 +69,8 @@ def consigne_empty() -> dict[str, Any]:
     return {"greeting": "", "about": dict.fromkeys(ABOUT_KEYS, ""), "motifs": [],
             "recipients": [], "notify": [],
             "escalation": {"delay_minutes": None, "recipients": [], "channels": []},
-            "vip": [], "blocked": [], "triage": [], "absences": [], "notes": ""}
+            "vip": [], "blocked": [], "triage": [], "absences": [], "notes": "",
+            "confidential": False}
 
 
 def _text(value: Any, limit: int, name: str, errors: FieldErrors, *,
@@ -424,6 +425,13 @@ def _clean_blocked(value: Any, errors: FieldErrors) -> list[str]:
     return out
 
 
+def _flag(value: Any, name: str, errors: FieldErrors) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    errors.add(name, _("Vrai ou faux attendu."))
+    return False
+
+
 def consigne_clean(content: Any) -> dict[str, Any]:
     """The document in its canonical shape, or DomainError(422) with every field error."""
     errors = FieldErrors()
@@ -450,6 +458,7 @@ def consigne_clean(content: Any) -> dict[str, Any]:
         "absences": _rows(data.get("absences"), "absences", errors,
                           lambda raw, i: _clean_absence(raw, i, recipients, errors)),
         "notes": _text(data.get("notes"), 4 * MAX_TEXT, "notes", errors),
+        "confidential": _flag(data.get("confidential"), "confidential", errors),
     }
     if errors:
         raise invalid_fields(errors.fields)
@@ -499,7 +508,7 @@ SECTION_LABELS = {
     "notify": gettext_lazy("Qui prévenir"), "escalation": gettext_lazy("Escalade"),
     "vip": gettext_lazy("Appelants VIP"), "blocked": gettext_lazy("Numéros bloqués"),
     "triage": gettext_lazy("Tri des urgences"), "absences": gettext_lazy("Absences"),
-    "notes": gettext_lazy("Notes"),
+    "notes": gettext_lazy("Notes"), "confidential": gettext_lazy("Confidentialité"),
 }
 
 
@@ -637,6 +646,11 @@ def consigne_diff(old: ConsigneVersion | Mapping[str, Any] | None,
                                   str(ABOUT_LABELS[key]), before, after))
     for section in ("motifs", "recipients", "notify", "triage", "vip", "blocked", "absences"):
         changes += _diff_list(section, a, b)
+    if a["confidential"] != b["confidential"]:
+        label = str(SECTION_LABELS["confidential"])
+        words = {True: _("confidentielles (chiffrées)"), False: _("ordinaires")}
+        changes.append(Change(label, "changed", label, words[a["confidential"]],
+                              words[b["confidential"]]))
     before, after = escalation_text(a), escalation_text(b)
     if before != after:
         changes.append(Change(str(SECTION_LABELS["escalation"]), _kind(before, after),

@@ -85,6 +85,10 @@ class MainForm(forms.Form):
                               help_text=_("Un numéro par ligne."))
     notes = forms.CharField(label=_("Notes libres"), required=False, max_length=8000,
                             widget=forms.Textarea(attrs={"rows": 4}))
+    confidential = forms.BooleanField(
+        label=_("Consignes confidentielles"), required=False,
+        help_text=_("Chiffrées dans la base et les sauvegardes. Celles d'un compte médical "
+                    "le sont toujours."))
     summary = forms.CharField(label=_("Résumé de la modification"), required=False,
                               max_length=500,
                               help_text=_("Facultatif : sinon, il est écrit d'après les "
@@ -239,6 +243,7 @@ def initial_from_content(content: dict[str, Any]) -> tuple[dict[str, Any],
     """The forms' initial data from a version's document."""
     doc = consigne_content(content)
     main: dict[str, Any] = {"greeting": doc["greeting"], "notes": doc["notes"],
+                            "confidential": doc["confidential"],
                             "blocked": "\n".join(doc["blocked"]),
                             "escalation_delay_minutes": doc["escalation"]["delay_minutes"] or "",
                             "escalation_recipients": doc["escalation"]["recipients"],
@@ -316,7 +321,7 @@ class ConsigneEditor:
         """The document to save, from valid forms (deleted rows as empty rows)."""
         m = self.main.cleaned_data
         doc: dict[str, Any] = {
-            "greeting": m["greeting"], "notes": m["notes"],
+            "greeting": m["greeting"], "notes": m["notes"], "confidential": m["confidential"],
             "about": {k: m[f"about_{k}"] for k in ABOUT_KEYS},
             "blocked": m["blocked"],
             "escalation": {"delay_minutes": m["escalation_delay_minutes"],

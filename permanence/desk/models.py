@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from permanence.accounts.models import ClientAccount
+from permanence.core.fields import SealableJSONField, SealableTextField
 from permanence.core.models import StatusHistory
 
 
@@ -55,7 +56,8 @@ class ConsigneVersion(models.Model):
     account = models.ForeignKey(ClientAccount, on_delete=models.CASCADE,
                                 related_name="consigne_versions")
     number = models.PositiveIntegerField(_("version"))
-    content = models.JSONField(_("consignes"), default=dict)
+    # Sealed (encrypted) when marked confidential or for a medical account (consigne_save).
+    content = SealableJSONField(_("consignes"), default=dict)
     summary = models.CharField(_("modifications"), max_length=500, blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                on_delete=models.SET_NULL, related_name="+")
@@ -174,8 +176,9 @@ class Call(models.Model):
     consigne_version = models.ForeignKey(ConsigneVersion, null=True, blank=True,
                                          on_delete=models.PROTECT, related_name="calls")
     motif = models.CharField(_("motif"), max_length=40, blank=True)
-    answers = models.JSONField(default=dict, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    # Sealed (encrypted) for medical accounts (desk.record): not found by the call search.
+    answers = SealableJSONField(default=dict, blank=True)
+    message = SealableTextField(_("message"), blank=True)
     urgency = models.CharField(_("urgence"), max_length=8, choices=Urgency.choices,
                                default=Urgency.NORMAL)
     # The call on the account's timeline: an inbox conversation of channel "téléphone".

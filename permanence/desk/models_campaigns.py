@@ -69,6 +69,9 @@ class TargetStatus(models.TextChoices):
     TO_CALL = "a_appeler", _("À appeler")
     CALL_BACK = "rappeler", _("À rappeler")
     DONE = "termine", pgettext_lazy("state of a person to call in a campaign", "Terminé")
+    # The person objected to direct marketing (GDPR art. 21, privacy's objection request):
+    # never called again by this account's campaigns.
+    OBJECTED = "opposition", _("Opposition (RGPD)")
 
 
 class Disposition(models.TextChoices):

@@ -35,6 +35,7 @@ from permanence.inbox.models import Priority
 
 from . import selectors
 from .agents import agent_follow_call, agent_wrapup_done
+from .confidential import is_confidential, protect_document, protect_text
 from .consignes_doc import triage_answer_key, triage_answer_label
 from .machine import call_transition
 from .models import Call, CallDirection, CallOutcome, CallState, Urgency
@@ -164,6 +165,7 @@ def _sync_conversation(*, actor: User, call: Call, label: str, phone: str, email
     """The call on the account's timeline: opened at the first save, then kept up to date."""
     text = _summary(call, label)
     urgent = call.urgency == Urgency.URGENT
+    confidential = is_confidential(call.account)
     if call.conversation is None:
         call.conversation = inbox_services.phone_message_record(
             actor=actor, account=call.account,  # type: ignore[arg-type]
@@ -171,12 +173,12 @@ def _sync_conversation(*, actor: User, call: Call, label: str, phone: str, email
             caller_phone=phone or (call.from_number if call.from_number.startswith("+")
                                    else ""),
             reason=label or _("Appel téléphonique"), message=text, urgent=urgent,
-            caller_email=email)
+            caller_email=email, confidential=confidential)
         return
     if changed:
         inbox_services.conversation_add_note(
             actor=actor, conversation=call.conversation,
-            body=_("Message de l'appel corrigé :") + "\n" + text)
+            body=_("Message de l'appel corrigé :") + "\n" + text, confidential=confidential)
     priority = Priority.URGENT if urgent else Priority.NORMAL
     if call.conversation.priority != priority:
         inbox_services.conversation_update(actor=actor, conversation=call.conversation,
@@ -212,7 +214,9 @@ def call_record_save(*, actor: User, call: Call, motif: str, answers: dict[str, 
     if recording_consent is not None:
         call.recording_consent = recording_consent
     call.consigne_version = version
-    call.motif, call.answers, call.message, call.urgency = motif, kept, message, urgency
+    call.motif, call.urgency = motif, urgency
+    call.answers = protect_document(call.account, kept)
+    call.message = protect_text(call.account, message)
     call.caller_name = (caller_name or "").strip()[:120] or call.caller_name
     if phone and not call.from_number.startswith("+"):
         call.from_number = phone
@@ -224,6 +228,8 @@ def call_record_save(*, actor: User, call: Call, motif: str, answers: dict[str, 
                              "recording_consent"])
     changes: dict[str, Any] = {k: [v, getattr(call, k)] for k, v in before.items()
                                if getattr(call, k) != v}
+    if "message" in changes and is_confidential(call.account):
+        changes["message"] = "sealed"  # the audit log keeps no copy of an encrypted text
     audit_record(actor=actor, action=Action.UPDATE, target=call, account=call.account,
                  changes=changes or {"saved": True})
     return call

@@ -16,19 +16,23 @@ as Django would; bodies over MAX_BODY refused (413)."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from permanence.core.errors import DomainError
+from permanence.core.unavailable import RETRY_AFTER_SECONDS, unavailable_message
 
 from . import calls
 from .signature import HEADER, signature_valid
+
+logger = logging.getLogger(__name__)
 
 PATH = "/api/v1/telephony/events"
 MAX_BODY = 64 * 1024  # an event is a few hundred bytes
@@ -58,6 +62,10 @@ def _answer_here(body: bytes, signature: str | None) -> tuple[int, dict[str, Any
             return answer(body, signature)
     except DomainError as exc:
         return exc.status, exc.as_json()
+    except (OperationalError, InterfaceError):
+        # The database unreachable: not acknowledged, so the PBX sends the event again.
+        logger.warning("telephony event refused with 503: database unavailable")
+        return _error(503, "unavailable", unavailable_message())
     finally:
         close_old_connections()
 
@@ -118,5 +126,6 @@ async def _respond(send: Any, status: int, data: dict[str, Any]) -> None:
         (b"content-type", b"application/json; charset=utf-8"),
         (b"content-length", str(len(payload)).encode()),
         (b"x-content-type-options", b"nosniff"),
-        (b"content-language", settings.LANGUAGE_CODE.encode())]})
+        (b"content-language", settings.LANGUAGE_CODE.encode()),
+        *([(b"retry-after", str(RETRY_AFTER_SECONDS).encode())] if status == 503 else [])]})
     await send({"type": "http.response.body", "body": payload})

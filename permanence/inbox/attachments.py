@@ -1,4 +1,5 @@
-"""Attachments are stored under generated names, checked by content, never served inline."""
+"""Attachments are stored under generated names, checked by content (core.uploads), never
+served inline."""
 
 from __future__ import annotations
 
@@ -6,45 +7,16 @@ import hashlib
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.utils.translation import gettext as _
 
-from permanence.core.errors import DomainError
+from permanence.core import uploads
+from permanence.core.uploads import safe_filename
 
 from .models import Attachment, Message
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+__all__ = ["MAX_ATTACHMENT_BYTES", "read_upload", "safe_filename", "store"]
 
-# Magic numbers of the types we accept; anything else is stored as application/octet-stream
-# and always downloaded, never rendered.
-SIGNATURES: list[tuple[bytes, str]] = [
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"PK\x03\x04", "application/zip"),  # also docx/xlsx/odt
-    (b"\xd0\xcf\x11\xe0", "application/msword"),
-]
-
-
-def sniff(head: bytes) -> str:
-    for magic, mime in SIGNATURES:
-        if head.startswith(magic):
-            return mime
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    lowered = head.lstrip().lower()
-    if lowered.startswith((b"<!doctype html", b"<html", b"<svg", b"<?xml", b"<script")):
-        return "application/octet-stream"
-    return "text/plain"
-
-
-def safe_filename(name: str) -> str:
-    name = (name or "piece-jointe").replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
-    return cleaned.strip(". ")[:200] or "piece-jointe"
+POLICY = uploads.ATTACHMENT
+MAX_ATTACHMENT_BYTES = POLICY.max_bytes
 
 
 def read_upload(upload: Any) -> tuple[str, bytes]:
@@ -56,12 +28,13 @@ def read_upload(upload: Any) -> tuple[str, bytes]:
 
 
 def store(message: Message, upload: Any) -> Attachment:
-    name, data = read_upload(upload)
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise DomainError("too_large", _("La pièce jointe « %(n)s » dépasse 10 Mo.") % {
-            "n": safe_filename(name)}, status=413)
-    attachment = Attachment(message=message, filename=safe_filename(name),
-                            content_type=sniff(data[:512]), size=len(data),
+    """Every path that adds a file to a conversation ends here: checked first (size declared
+    before reading, content, dimensions, archives), refused with UploadRefused — a 4xx with
+    the error on the "attachments" field — before anything is written."""
+    checked = uploads.check(upload, POLICY, field="attachments")
+    _name, data = read_upload(upload)
+    attachment = Attachment(message=message, filename=checked.filename,
+                            content_type=checked.content_type, size=len(data),
                             sha256=hashlib.sha256(data).hexdigest())
     attachment.file.save("blob", ContentFile(data), save=False)
     attachment.save()

@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from permanence.core import uploads
 
 from .models import Category, Channel, Kind, Motif, Priority, Status
 
@@ -13,15 +16,32 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    """Several files, each checked by content (core.uploads) against `policy`; at most
+    `max_files` when given. The first refused file is the field's error, with the refusal's
+    code ("too_large" → 413 on the pages that say so)."""
+
+    def __init__(self, *args: Any, policy: uploads.Policy = uploads.ATTACHMENT,
+                 max_files: int | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(*args, **kwargs)
+        self.policy = policy
+        self.max_files = max_files
 
     def clean(self, data: Any, initial: Any = None) -> Any:
         single = super().clean
         if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data]
-        return [single(data, initial)] if data else []
+            files = [single(d, initial) for d in data]
+        else:
+            files = [single(data, initial)] if data else []
+        if self.max_files is not None and len(files) > self.max_files:
+            raise ValidationError(_("Joignez au plus %(n)s fichiers."), code="too_many",
+                                  params={"n": self.max_files})
+        for upload in files:
+            try:
+                uploads.check(upload, self.policy)
+            except uploads.UploadRefused as exc:
+                raise uploads.validation_error(exc) from None
+        return files
 
 
 class ReplyForm(forms.Form):

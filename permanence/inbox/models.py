@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from permanence.accounts.models import ClientAccount
 from permanence.calendars.clocks import DEFAULT_CLOCK, DeadlineClock
+from permanence.core.fields import SealableTextField
 
 
 class Channel(models.TextChoices):
@@ -162,6 +163,8 @@ def new_reply_token() -> str:
 
 
 PREVIEW_LENGTH = 120
+# The list's preview of a confidential message: its words stay out of every list and search.
+CONFIDENTIAL_PREVIEW = "🔒"
 
 
 def preview_of(text: str) -> str:
@@ -331,7 +334,9 @@ class Message(models.Model):
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="messages")
     subject = models.CharField(max_length=250, blank=True)
-    body_text = models.TextField(blank=True)
+    # Sealed (encrypted) when the writer says so (a medical account's call message): then
+    # neither the preview nor the search text holds it (services.Incoming.confidential).
+    body_text = SealableTextField(blank=True)
     body_html = models.TextField(blank=True)
     # E-mail threading and de-duplication.
     message_id = models.CharField(max_length=250, blank=True, db_index=True)

@@ -26,14 +26,17 @@ from permanence.audit.services import (
 )
 from permanence.core import clock, local_cache
 from permanence.core.business_time import CalendarSpec, business_time_between, clock_view
+from permanence.core.crypto import Sealed
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.middleware import current_request_context
+from permanence.core.richtext import clean_mail_html
 from permanence.core.transitions import Machine, apply
 from permanence.core.validators import normalise_phone
 
 from . import attachments as attachment_store
 from . import events, reach, routing, sla
 from .models import (
+    CONFIDENTIAL_PREVIEW,
     FOLLOW_UP_DAYS,
     OPEN_STATUSES,
     TRANSITIONS,
@@ -347,6 +350,9 @@ class Incoming:
     # inbox.manual): the conversation is created at that instant, so its deadlines count
     # from it and the reports place it on that day.
     received_at: datetime | None = None
+    # The body is stored encrypted and kept out of the preview and the search text (a
+    # medical account's call message, desk.record): only opening the conversation shows it.
+    confidential: bool = False
 
 
 def _search_text(conversation: Conversation, extra: str = "") -> str:
@@ -388,8 +394,14 @@ def conversation_open_with_message(incoming: Incoming, *,
         language=incoming.language, created_at=at, updated_at=now, last_message_at=at,
         last_inbound_at=at, status=Status.NEW, order=incoming.order, origin=incoming.origin,
     )
-    conversation.search_text = _search_text(conversation, incoming.body_text)
-    conversation.preview = preview_of(incoming.body_text)
+    body_text: str = incoming.body_text
+    if incoming.confidential:
+        body_text = Sealed(body_text)
+        conversation.search_text = _search_text(conversation)
+        conversation.preview = CONFIDENTIAL_PREVIEW
+    else:
+        conversation.search_text = _search_text(conversation, body_text)
+        conversation.preview = preview_of(body_text)
     routing.apply_rules(conversation)  # may set priority, team, assignee (before SLA)
     sla_compute(conversation, now=now)
     conversation.save()
@@ -410,7 +422,7 @@ def conversation_open_with_message(incoming: Incoming, *,
         author=incoming.opened_by if staff_note else (
             actor if incoming.channel == Channel.PHONE else None),
         contact=None if staff_note else contact,
-        subject=subject, body_text=incoming.body_text, body_html=incoming.body_html,
+        subject=subject, body_text=body_text, body_html=clean_mail_html(incoming.body_html),
         message_id=incoming.message_id[:250], in_reply_to=incoming.in_reply_to[:250],
         references=incoming.references, sender=incoming.sender[:254],
         recipients=incoming.recipients, needs_review=incoming.needs_review,
@@ -472,7 +484,7 @@ def message_add_inbound(conversation: Conversation, incoming: Incoming) -> Messa
     message = Message.objects.create(
         conversation=conversation, direction=Direction.IN, channel=incoming.channel,
         contact=contact, subject=incoming.subject[:250], body_text=incoming.body_text,
-        body_html=incoming.body_html, message_id=incoming.message_id[:250],
+        body_html=clean_mail_html(incoming.body_html), message_id=incoming.message_id[:250],
         in_reply_to=incoming.in_reply_to[:250], references=incoming.references,
         sender=incoming.sender[:254], recipients=incoming.recipients,
         needs_review=incoming.needs_review, auto_generated=incoming.auto_generated,
@@ -701,8 +713,10 @@ MENTION_RE = re.compile(r"@([\w.+-]+@[\w-]+\.[\w.-]+|[\w.-]+)")
 
 
 @transaction.atomic
-def conversation_add_note(*, actor: User, conversation: Conversation, body: str) -> Message:
-    """An internal note; @mentions (e-mail or its local part) notify colleagues."""
+def conversation_add_note(*, actor: User, conversation: Conversation, body: str,
+                          confidential: bool = False) -> Message:
+    """An internal note; @mentions (e-mail or its local part) notify colleagues.
+    `confidential`: stored encrypted (see Incoming.confidential)."""
     _check_worker(actor)
     body = (body or "").strip()
     if not body:
@@ -711,7 +725,8 @@ def conversation_add_note(*, actor: User, conversation: Conversation, body: str)
     conversation = _lock(conversation)
     message = Message.objects.create(conversation=conversation, direction=Direction.NOTE,
                                      channel=conversation.channel, author=actor,
-                                     body_text=body, created_at=now)
+                                     body_text=Sealed(body) if confidential else body,
+                                     created_at=now)
     mentioned = _mentioned_users(body, exclude=actor, account=conversation.account)
     Mention.objects.bulk_create([Mention(message=message, user=u) for u in mentioned])
     conversation.updated_at = now
@@ -1115,8 +1130,9 @@ def message_split(*, actor: User, message: Message) -> Conversation:
 @transaction.atomic
 def phone_message_record(*, actor: User, account: ClientAccount, caller_name: str,
                          caller_phone: str, reason: str, message: str, urgent: bool,
-                         caller_email: str = "") -> Conversation:
-    """An agent records an incoming call (message téléphonique) as a conversation."""
+                         caller_email: str = "", confidential: bool = False) -> Conversation:
+    """An agent records an incoming call (message téléphonique) as a conversation.
+    `confidential`: see Incoming.confidential."""
 
     _check_worker(actor)
     check_permission_for_account(actor, account)
@@ -1132,7 +1148,7 @@ def phone_message_record(*, actor: User, account: ClientAccount, caller_name: st
         body_text=message.strip(), contact_name=caller_name, contact_phone=phone,
         contact_email=caller_email, kind=Kind.PHONE_MESSAGE,
         priority=Priority.URGENT if urgent else Priority.NORMAL, acknowledge=False,
-        data={"recorded_by": actor.pk},
+        data={"recorded_by": actor.pk}, confidential=confidential,
     )
     return conversation_open(incoming, actor=actor)
 

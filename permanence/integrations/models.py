@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from permanence.accounts.models import ClientAccount
+from permanence.core.fields import SealableTextField
 
 
 class WebhookEvent(models.TextChoices):
@@ -32,7 +33,8 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(_("URL"), max_length=500)
     description = models.CharField(_("description"), max_length=200, blank=True)
     # Kept in clear: it signs every request (HMAC). Shown to administrators only.
-    secret = models.CharField(_("secret"), max_length=80, default=new_webhook_secret)
+    # The signing key we must use again: stored encrypted (core.crypto), like CalDAV's.
+    secret = SealableTextField(_("secret"), default=new_webhook_secret, always=True)
     events = models.JSONField(_("événements"), default=list)
     is_active = models.BooleanField(_("actif"), default=True)
     # SSRF guard override: deliver to private, loopback or link-local addresses.

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from permanence.accounts.models import ClientAccount, User
 from permanence.audit.actions import Action
 from permanence.audit.services import audit_record
-from permanence.core import background, clock
+from permanence.core import background, clock, uploads
 from permanence.core.consent import text_version
 from permanence.core.errors import DomainError, Forbidden, invalid
 from permanence.core.mail import queue_email
@@ -33,7 +33,6 @@ from permanence.core.transitions import Machine, apply
 from permanence.feedback.models import Source
 from permanence.feedback.services import feedback_submit
 from permanence.inbox import services as inbox
-from permanence.inbox.attachments import sniff
 from permanence.inbox.models import OPEN_STATUSES, Channel, Message, Status
 from permanence.inbox.promise import customer_promise
 
@@ -52,8 +51,7 @@ from .permissions import can_act_on_chat, can_configure_chat, can_take_chats
 
 MAX_BODY = 4000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-ATTACHMENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain")
+ATTACHMENT_MAX_BYTES = uploads.CHAT.max_bytes
 
 CHAT_MACHINE: Machine[ChatSession] = Machine(
     model=ChatSession, transitions=CHAT_TRANSITIONS, history_model=ChatStatusChange,
@@ -200,12 +198,9 @@ def visitor_message_send(*, session: ChatSession, client_id: Any, body: Any,
 
 
 def _check_attachment(attachment: Any) -> None:
-    name, data = attachment
-    if len(data) > ATTACHMENT_MAX_BYTES:
-        raise DomainError("too_large", _("La pièce jointe dépasse 5 Mo."), status=413)
-    if sniff(data[:512]) not in ATTACHMENT_TYPES:
-        raise DomainError("bad_type", _("Type de fichier refusé (PDF, image ou texte)."),
-                          status=415)
+    """A visitor's file: PDF, image or text of at most 5 Mo, checked by content
+    (core.uploads); the inbox checks it again as every attachment when storing it."""
+    uploads.check(attachment, uploads.CHAT, field="file")
 
 
 @transaction.atomic

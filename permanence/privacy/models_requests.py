@@ -103,6 +103,8 @@ class ExportStatus(models.TextChoices):
     PENDING = "en_preparation", _("En préparation")
     READY = "prete", _("Prête")
     FAILED = "echec", _("Échec")
+    # Its file deleted PRIVACY_EXPORT_KEEP_DAYS after it was built (a new export can be asked).
+    EXPIRED = "expiree", _("Expirée")
 
 
 class SubjectExport(models.Model):

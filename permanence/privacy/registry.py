@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
+
+from permanence.core.fields import SealableJSONField, SealableTextField
 
 # Who the data is about.
 CONTACT = "contact"      # the clients' customers and patients who write or call
@@ -259,3 +262,10 @@ NOT_PERSONAL: dict[str, object] = {
     "payments.Payment.invoice_number": _TECHNICAL,
     "payments.ProviderCall.invoice_number": _TECHNICAL,
 }
+
+
+def sealable_fields(entry: Entry) -> list[str]:
+    """The entry's fields that may be stored encrypted (core.fields), as the registry shows."""
+    model = apps.get_model(entry.model)
+    return [name for name in entry.fields
+            if isinstance(model._meta.get_field(name), SealableTextField | SealableJSONField)]

@@ -5,9 +5,10 @@ Every request created and every execution goes to the audit log."""
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -20,6 +21,7 @@ from permanence.channels_sms.services import opt_out
 from permanence.core import background, clock
 from permanence.core.errors import DomainError, NotFound
 from permanence.core.transitions import Machine, transition
+from permanence.desk.campaigns import campaign_targets_withdraw
 from permanence.inbox.models import Contact
 
 from . import erasure, exports
@@ -160,6 +162,30 @@ def request_export(*, request: SubjectRequest, actor: User | None) -> SubjectExp
     return export
 
 
+def exports_expire(*, limit: int = 1000) -> int:
+    """Daily: the exports built more than PRIVACY_EXPORT_KEEP_DAYS ago lose their ZIP (a copy
+    of personal data in clear). Each is marked expired first, in its own short transaction,
+    so no download is served meanwhile; its file is deleted after the commit."""
+    cutoff = clock.now() - timedelta(days=settings.PRIVACY_EXPORT_KEEP_DAYS)
+    due = list(SubjectExport.objects.filter(status=ExportStatus.READY, finished_at__lt=cutoff)
+               .order_by("pk").values_list("pk", flat=True)[:limit])
+    done = 0
+    for pk in due:
+        with transaction.atomic():
+            locked = SubjectExport.objects.select_for_update().filter(
+                pk=pk, status=ExportStatus.READY).first()
+            if locked is None:
+                continue
+            locked.status = ExportStatus.EXPIRED
+            locked.save(update_fields=["status"])
+            audit_record(actor=None, actor_label="retention", action=Action.DELETE,
+                         target=locked, account=locked.account,
+                         changes={"file": locked.path, "expired": True})
+        exports.absolute(locked).unlink(missing_ok=True)
+        done += 1
+    return done
+
+
 def export_build(*, export_id: int) -> SubjectExport:
     """The worker's part: write the ZIP (no transaction open meanwhile), then record it and
     execute the request."""
@@ -230,16 +256,18 @@ def request_erase(*, request: SubjectRequest, actor: User) -> SubjectRequest:
 
 def request_object(*, request: SubjectRequest, actor: User) -> SubjectRequest:
     """The contact gets no more SMS from the account (the SMS opt-out list, as if he had
-    sent STOP) and no satisfaction survey (the inbox asks privacy.objections before
+    sent STOP), is not called by its campaigns any more, and gets no satisfaction survey (the inbox asks privacy.objections before
     sending one); the executed request is the record of the objection."""
     _expect_kind(request, RequestKind.OBJECTION)
     _open(request)
     contact = request.contact
-    result: dict[str, Any] = {"sms_opt_out": False, "surveys": True}
+    result: dict[str, Any] = {"sms_opt_out": False, "surveys": True, "campaign_targets": 0}
     with transaction.atomic():
         if contact is not None and contact.phone:
             result["sms_opt_out"] = opt_out(account_id=contact.account_id,
                                             number=contact.phone, keyword=OBJECTION_KEYWORD)
+            result["campaign_targets"] = campaign_targets_withdraw(
+                account_id=contact.account_id, number=contact.phone)
         return request_transition(request=request.pk, to=RequestStatus.DONE, actor=actor,
                                   result=result)
 
@@ -249,6 +277,13 @@ def objected(contact_id: int | None) -> bool:
     return contact_id is not None and SubjectRequest.objects.filter(
         contact_id=contact_id, kind=RequestKind.OBJECTION,
         status=RequestStatus.DONE).exists()
+
+
+def objected_numbers(account_id: int, numbers: set[str]) -> set[str]:
+    """Those of `numbers` whose contact at this account objected: not called by campaigns."""
+    return set(SubjectRequest.objects.filter(
+        kind=RequestKind.OBJECTION, status=RequestStatus.DONE, contact__account_id=account_id,
+        contact__phone__in=numbers).values_list("contact__phone", flat=True))
 
 
 def request_rectify(*, request: SubjectRequest, actor: User, changes: str) -> SubjectRequest:

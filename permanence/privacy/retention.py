@@ -25,13 +25,18 @@ Purgers are idempotent: they select only rows still holding data, so a second ru
 nothing. Rows are taken in batches of BATCH, each anonymised in its own short transaction;
 no network call is made while one is open. A dry run counts what the real run would change,
 with the same selections.
+
+This module decides and reads; it writes only the privacy app's own tables. Each purger's
+write is a function of the app owning the table (its `forget` module, which also says what
+« anonymised » means there): an app writes only its own tables
+(privacy/tests/test_layering.py).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,16 +49,26 @@ from permanence.audit.actions import Action
 from permanence.audit.selectors import audit_events_before
 from permanence.audit.services import audit_purge_before, audit_record
 from permanence.billing.models import Invoice
+from permanence.channels_sms import forget as sms_forget
 from permanence.channels_sms.models import SmsEvent
 from permanence.core import clock
 from permanence.core.errors import DomainError
+from permanence.core.forgetting import ANONYMISED, REDACTED
+from permanence.desk import forget as desk_forget
 from permanence.desk.models import Call, CallEvent
+from permanence.feedback import forget as feedback_forget
 from permanence.feedback.models import Feedback
+from permanence.inbox import forget as inbox_forget
 from permanence.inbox.models import Contact, Conversation, Message
+from permanence.integrations import forget as integrations_forget
 from permanence.integrations.models import WebhookDelivery
+from permanence.knowledge import forget as knowledge_forget
 from permanence.knowledge.models import ArticleVote
+from permanence.livechat import forget as livechat_forget
 from permanence.livechat.models import BotExchange, ChatSession, ChatStatusChange
+from permanence.payments import forget as payments_forget
 from permanence.payments.models import ProviderEvent
+from permanence.shop import forget as shop_forget
 from permanence.shop.models import Quote, QuoteStatus, QuoteStatusChange
 
 from . import registry
@@ -62,8 +77,6 @@ from .models import RetentionRun, RetentionSchedule
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
-ANONYMISED = "Anonymisé"
-REDACTED = "[Supprimé : durée de conservation écoulée]"
 
 # The shortest duration an administrator may set per rule, in days: the legal minimum for
 # invoices (ten years, Code de commerce L123-22), otherwise the time the service needs the
@@ -113,8 +126,9 @@ class Purger:
     rule: str
     model: str  # "app.Model", for the report
     select: Callable[[datetime], QuerySet[Any]]  # rows past `cutoff` still holding data
-    values: dict[str, Any] = field(default_factory=dict)  # what replaces their data
-    apply: Callable[[datetime, list[int]], int] | None = None  # instead of values
+    # The owning app's write on the rows selected (primary keys): the rows changed.
+    forget: Callable[[list[int]], int] | None = None
+    apply: Callable[[datetime, list[int]], int] | None = None  # instead of forget
 
 
 def _ended_account_ids(cutoff: datetime) -> list[int]:
@@ -131,10 +145,6 @@ def _chat_conversations(cutoff: datetime) -> QuerySet[Any]:
                                       ).values("conversation_id")
 
 
-_MESSAGE_REDACTED = {"body_text": REDACTED, "body_html": "", "subject": "", "sender": "",
-                     "recipients": [], "raw": ""}
-
-
 def _audit_apply(cutoff: datetime, pks: list[int]) -> int:
     return audit_purge_before(cutoff, limit=len(pks))
 
@@ -147,66 +157,68 @@ def _not_processed_technical(model: Any, cutoff: datetime) -> QuerySet[Any]:
 PURGERS: tuple[Purger, ...] = (
     Purger("recordings", "desk.Call",
            lambda c: Call.objects.filter(offered_at__lt=c).exclude(recording_url=""),
-           {"recording_url": ""}),
+           desk_forget.calls_recording_forget),
     Purger("chat_transcripts", "inbox.Message",
            lambda c: Message.objects.filter(conversation__in=_chat_conversations(c))
-           .exclude(body_text=REDACTED), _MESSAGE_REDACTED),
+           .exclude(body_text=REDACTED), inbox_forget.messages_redact),
     Purger("chat_transcripts", "livechat.BotExchange",
            lambda c: BotExchange.objects.filter(session__ended_at__lt=c).exclude(question=""),
-           {"question": ""}),
+           livechat_forget.bot_exchanges_forget),
     Purger("chat_transcripts", "livechat.ChatStatusChange",
            lambda c: ChatStatusChange.objects.filter(session__ended_at__lt=c).exclude(note=""),
-           {"note": ""}),
+           livechat_forget.chat_status_changes_forget),
     Purger("chat_transcripts", "livechat.ChatSession",
            lambda c: ChatSession.objects.filter(ended_at__lt=c).exclude(
                visitor_name=ANONYMISED, visitor_email="", page_url="", page_title=""),
-           {"visitor_name": ANONYMISED, "visitor_email": "", "page_url": "", "page_title": ""}),
+           livechat_forget.chat_sessions_anonymise),
     Purger("audit_log", "audit.AuditEvent",
            audit_events_before, apply=_audit_apply),
     Purger("technical", "payments.ProviderEvent",
-           lambda c: _not_processed_technical(ProviderEvent, c), {"payload": {}}),
+           lambda c: _not_processed_technical(ProviderEvent, c),
+           payments_forget.provider_events_payload_forget),
     Purger("technical", "desk.CallEvent",
-           lambda c: _not_processed_technical(CallEvent, c), {"payload": {}}),
+           lambda c: _not_processed_technical(CallEvent, c),
+           desk_forget.call_events_payload_forget),
     Purger("technical", "channels_sms.SmsEvent",
-           lambda c: _not_processed_technical(SmsEvent, c), {"payload": {}}),
+           lambda c: _not_processed_technical(SmsEvent, c),
+           sms_forget.sms_events_payload_forget),
     Purger("technical", "integrations.WebhookDelivery",
            lambda c: WebhookDelivery.objects.filter(
                created_at__lt=c, status__in=[WebhookDelivery.Status.SENT,
                                              WebhookDelivery.Status.FAILED]
-           ).exclude(payload={}), {"payload": {}}),
+           ).exclude(payload={}), integrations_forget.webhook_deliveries_payload_forget),
     Purger("prospects", "shop.QuoteStatusChange",
            lambda c: QuoteStatusChange.objects.filter(quote__updated_at__lt=c).exclude(
-               quote__status=QuoteStatus.ACCEPTED).exclude(note=""), {"note": ""}),
+               quote__status=QuoteStatus.ACCEPTED).exclude(note=""),
+           shop_forget.quote_status_changes_forget),
     Purger("prospects", "shop.Quote",
            lambda c: Quote.objects.filter(updated_at__lt=c).exclude(
                status=QuoteStatus.ACCEPTED).exclude(
                requester_name=ANONYMISED, requester_email="", requester_phone="", message="",
                needs=""),
-           {"requester_name": ANONYMISED, "requester_email": "", "requester_phone": "",
-            "message": "", "needs": ""}),
+           shop_forget.quotes_anonymise),
     Purger("prospects", "feedback.Feedback",
            lambda c: Feedback.objects.filter(updated_at__lt=c).filter(
                ~Q(comment="") | ~Q(notes="") | Q(user__isnull=False)),
-           {"comment": "", "notes": "", "user": None}),
+           feedback_forget.feedback_anonymise),
     Purger("prospects", "knowledge.ArticleVote",
            lambda c: ArticleVote.objects.filter(created_at__lt=c).exclude(comment=""),
-           {"comment": ""}),
+           knowledge_forget.article_votes_forget),
     Purger("ended_accounts", "inbox.Message",
            lambda c: Message.objects.filter(conversation__account__in=_ended_account_ids(c))
-           .exclude(body_text=REDACTED), _MESSAGE_REDACTED),
+           .exclude(body_text=REDACTED), inbox_forget.messages_redact),
     Purger("ended_accounts", "inbox.Conversation",
            lambda c: Conversation.objects.filter(account__in=_ended_account_ids(c)).exclude(
                subject=ANONYMISED, search_text=""),
-           {"subject": ANONYMISED, "search_text": ""}),
+           inbox_forget.conversations_anonymise),
     Purger("ended_accounts", "inbox.Contact",
            lambda c: Contact.objects.filter(account__in=_ended_account_ids(c)).exclude(
                name=ANONYMISED, email="", phone=""),
-           {"name": ANONYMISED, "email": "", "phone": ""}),
+           inbox_forget.contacts_anonymise),
     Purger("ended_accounts", "desk.Call",
            lambda c: Call.objects.filter(account__in=_ended_account_ids(c)).exclude(
                from_number="", caller_name="", message="", recording_url="", answers={}),
-           {"from_number": "", "caller_name": "", "message": "", "recording_url": "",
-            "answers": {}}),
+           desk_forget.calls_anonymise),
 )
 
 # Who deletes a recording at its provider, given its URL (none registered today: a provider
@@ -232,13 +244,21 @@ def _purge(purger: Purger, cutoff: datetime) -> int:
             return total
         urls: list[str] = []
         with transaction.atomic():
-            if purger.apply is not None:
-                done = purger.apply(cutoff, pks)
-            else:
-                rows = purger.select(cutoff).filter(pk__in=pks)
+            if purger.forget is not None:
+                # The batch's rows still selected, locked until the owning app's write: a
+                # row that changed meanwhile (a quote accepted) is left alone, as it was when
+                # the write was one UPDATE … WHERE here. (SQLite ignores the lock: its write
+                # transactions are serialised anyway.)
+                rows = (purger.select(cutoff).filter(pk__in=pks).order_by("pk")
+                        .select_for_update(of=("self",)))
+                still = list(rows.values_list("pk", flat=True))
                 if purger.rule == "recordings" and _RECORDING_DELETERS:
                     urls = list(rows.values_list("recording_url", flat=True))
-                done = rows.update(**purger.values)
+                done = purger.forget(still) if still else 0
+            elif purger.apply is not None:
+                done = purger.apply(cutoff, pks)
+            else:
+                raise ValueError(f"{purger.model}: a purger without forget nor apply")
         for url in urls:  # the provider's copy, outside the transaction
             for deleter in _RECORDING_DELETERS:
                 try:

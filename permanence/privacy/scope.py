@@ -17,6 +17,8 @@ from django.apps import apps
 from django.db import models
 from django.db.models import Q
 
+from permanence.core.forgetting import is_email_field, is_phone_field
+
 from . import registry
 from .models_requests import RequestTarget, SubjectRequest
 
@@ -96,15 +98,6 @@ def _reach(model_label: str, target_label: str, pk: int) -> Q | None:
         part = Q(pk=pk) if path == "" else Q(**{path: pk})
         q = part if q is None else q | part
     return q
-
-
-def is_email_field(field: models.Field[Any, Any]) -> bool:
-    return isinstance(field, models.EmailField) or "email" in field.name or field.name in {
-        "address", "sender"}
-
-
-def is_phone_field(field: models.Field[Any, Any]) -> bool:
-    return "phone" in field.name or field.name == "number" or field.name.endswith("_number")
 
 
 def _identifiers(entry: registry.Entry, scope: Scope) -> Q | None:

@@ -26,3 +26,8 @@ def backup_health() -> dict[str, Any]:
     age = (clock.now() - last).total_seconds() / 3600
     return {"last_success_at": last.isoformat(), "age_hours": round(age, 1),
             "status": "stale" if age > settings.BACKUP_STALE_HOURS else "ok"}
+
+
+def backup_runs(limit: int = 30) -> list[BackupRun]:
+    """The latest runs, newest first (one query)."""
+    return list(BackupRun.objects.order_by("-started_at", "-pk")[:limit])

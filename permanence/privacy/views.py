@@ -27,7 +27,8 @@ def registry_page(request: AuthedHttpRequest) -> HttpResponse:
     groups = []
     for subject, label in registry.SUBJECTS.items():
         rows = [{"entry": e, "category": registry.CATEGORIES[e.category],
-                 "basis": registry.BASES[e.basis], "rule": registry.RETENTION[e.retention]}
+                 "basis": registry.BASES[e.basis], "rule": registry.RETENTION[e.retention],
+                 "sealed": registry.sealable_fields(e)}
                 for e in registry.REGISTRY if e.subject == subject]
         groups.append({"key": subject, "label": label, "rows": rows})
     return render(request, "privacy/registry.html", {

@@ -70,7 +70,7 @@ EXTRA_STAFF_PAGES = {
                     "/app/incidents/", "/app/incidents/nouveau/"],
     "admin": ["/app/audit/", "/app/parametres/", "/app/site/",
               "/app/confidentialite/registre/", "/app/confidentialite/consentements/",
-              "/app/confidentialite/conservation/",
+              "/app/confidentialite/conservation/", "/app/confidentialite/sauvegardes/",
               "/app/confidentialite/violations/",
               "/app/confidentialite/violations/nouvelle/", "/app/profil/securite/",
               "/app/confidentialite/demandes/", "/app/confidentialite/demandes/nouvelle/"],

@@ -125,6 +125,8 @@ def test_enrolment_through_the_security_page(agent: User) -> None:
     assert shown is not None
     secret = shown.group(1).replace(" ", "")
     assert "otpauth://totp/Permanence:agent@test.fr?secret=" + secret in page.replace("&amp;", "&")
+    # The same key as a QR code, drawn inline (segno), with its text alternative.
+    assert '<svg' in page and 'class="totp-qr"' in page and "<title>Code QR" in page
     agent.refresh_from_db()
     assert secret not in agent.totp_secret_encrypted  # stored encrypted
     assert not agent.two_factor_enabled

@@ -24,6 +24,7 @@ from permanence.accounts.models import (
 from permanence.accounts.services import api_token_authenticate
 from permanence.calendars.models import Announcement, BusinessCalendar
 from permanence.core import clock
+from testkit import files
 
 pytestmark = pytest.mark.django_db
 
@@ -293,6 +294,21 @@ def test_operator_logo_checked_by_content_not_name(admin_user: User) -> None:
     assert identity.logo.name.endswith(".png")
     with identity.logo.open("rb") as stored:
         assert stored.read() == PNG_BYTES
+
+
+def test_operator_logo_bombs_are_refused_and_the_stored_name_follows_the_content(
+        admin_user: User) -> None:
+    client = logged_in(admin_user)
+    bomb = SimpleUploadedFile("logo.png", files.png(20_000, 20_000), content_type="image/png")
+    response = client.post("/app/parametres/operateur/", {**operator_data(), "logo": bomb})
+    assert response.status_code == 422
+    assert "(20000 × 20000 pixels)" in response.content.decode()
+    assert not OperatorIdentity.objects.exists()
+    # A real PNG named .html: accepted, stored as .png (the media server types it by name).
+    disguised = SimpleUploadedFile("logo.html", PNG_BYTES, content_type="text/html")
+    response = client.post("/app/parametres/operateur/", {**operator_data(), "logo": disguised})
+    assert response.status_code == 302
+    assert OperatorIdentity.objects.get().logo.name.endswith(".png")
 
 
 @pytest.mark.parametrize("who", ["supervisor", "agent"])

@@ -6,6 +6,8 @@ so the data must really be committed; on_commit callbacks (acknowledgements) run
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import smtplib
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -16,13 +18,15 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.db import OperationalError
+from django.test import Client
 
 from permanence.channels_email import addressing, inbound
 from permanence.channels_email.models import AutoReplyLog
 from permanence.channels_email.outbound import format_deadline
 from permanence.channels_email.parsing import UNREADABLE_NOTICE
-from permanence.core import clock
+from permanence.core import clock, uploads
 from permanence.inbox.models import Attachment, Contact, Conversation, Message
+from testkit import files
 
 from .mailtools import ADDRESS, CUSTOMER, OTHER_ADDRESS, make_mail, send
 
@@ -144,7 +148,9 @@ def test_an_attachment_refused_by_the_inbox_does_not_lose_the_mail(
     msg = make_mail()
     msg.add_attachment(b"%PDF-1.4 " + b"0" * 3000, maintype="application", subtype="pdf",
                        filename="scan.pdf")
-    with mock.patch("permanence.inbox.attachments.MAX_ATTACHMENT_BYTES", 1000):
+    # A rule of the inbox the gateway did not apply itself (here a smaller size limit).
+    with mock.patch("permanence.inbox.attachments.POLICY",
+                    dataclasses.replace(uploads.ATTACHMENT, max_bytes=1000)):
         send(gateway.port, msg)
 
     message = inbound_messages().get()
@@ -152,6 +158,55 @@ def test_an_attachment_refused_by_the_inbox_does_not_lose_the_mail(
     assert message.data["dropped_attachments"][0]["filename"] == "scan.pdf"
     assert message.raw  # the original keeps the file for an agent
     assert len(acks()) == 1
+
+
+def test_refused_attachments_are_kept_out_but_the_mail_is_stored_and_they_are_noted(
+        gateway: Any, mail_account: Any, agent: Any) -> None:
+    msg = make_mail()
+    msg.add_attachment(files.pdf(), maintype="application", subtype="pdf",
+                       filename="devis.pdf")
+    msg.add_attachment(files.windows_program(), maintype="application",
+                       subtype="octet-stream", filename="facture.pdf.exe")
+    msg.add_attachment(files.zip_bomb(5), maintype="application", subtype="zip",
+                       filename="photos.zip")
+    msg.add_attachment(files.HTML_PAGE, maintype="application", subtype="pdf",
+                       filename="releve.pdf")
+    assert send(gateway.port, msg) == {}  # 250: acknowledged, so nothing may be lost
+
+    message = inbound_messages().get()
+    assert message.body_text.startswith("Bonjour")
+    assert [a.filename for a in message.attachments.all()] == ["devis.pdf"]
+    assert [(d["filename"], d["reason"]) for d in message.data["dropped_attachments"]] == [
+        ("facture.pdf.exe", "dangerous"), ("photos.zip", "archive_bomb"),
+        ("releve.pdf", "mismatch")]
+    assert not message.raw  # the original would hold the refused files
+    assert len(acks()) == 1
+    client = Client()
+    client.force_login(agent)
+    page = html.unescape(client.get(f"/app/boite/{message.conversation_id}/")
+                         .content.decode())
+    assert "Pièce jointe non conservée : facture.pdf.exe (programme ou script)" in page
+    assert ("Pièce jointe non conservée : photos.zip (archive excessive une fois "
+            "décompressée)") in page
+
+
+def test_mail_html_is_sanitised_before_it_is_stored_and_never_rendered(
+        gateway: Any, mail_account: Any, agent: Any) -> None:
+    msg = make_mail(body="Bonjour")
+    msg.add_alternative('<p onclick="alert(1)">Bonjour <img src=x onerror="alert(2)">'
+                        '<script>alert(3)</script><a href="javascript:alert(4)">lien</a>'
+                        '<a href="https://example.org/">site</a></p>', subtype="html")
+    send(gateway.port, msg)
+
+    message = inbound_messages().get()
+    for payload in ("onclick", "onerror", "<script", "alert(3)", "javascript:", "<img"):
+        assert payload not in message.body_html
+    assert '<a href="https://example.org/" rel="noopener noreferrer nofollow">site</a>' in \
+        message.body_html
+    client = Client()
+    client.force_login(agent)
+    page = client.get(f"/app/boite/{message.conversation_id}/").content.decode()
+    assert "alert(" not in page and "onerror" not in page
 
 
 # --- Threading -----------------------------------------------------------------------------

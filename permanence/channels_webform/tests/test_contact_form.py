@@ -18,6 +18,7 @@ from permanence.accounts.models import ClientAccount
 from permanence.core import clock
 from permanence.core.consent import text_version
 from permanence.inbox.models import Attachment, Contact, Conversation, Message
+from testkit import files
 
 pytestmark = pytest.mark.django_db
 
@@ -199,6 +200,22 @@ def test_an_oversize_request_is_refused_before_it_is_read(account: Any) -> None:
     assert "Votre envoi est trop volumineux" in response.content.decode()
     embedded = client.post(url(account, embed="1"), form_data(), CONTENT_LENGTH=huge)
     assert embedded.status_code == 413 and "X-Frame-Options" not in embedded
+    assert nothing_stored()
+
+
+def test_disguised_files_programs_and_bombs_are_field_errors_and_nothing_is_stored(
+        client: Client, account: Any) -> None:
+    for name, data, error in (
+            ("devis.pdf", files.HTML_PAGE, "ne correspond pas à son extension (.pdf)"),
+            ("facture.pdf.exe", b"texte", "les programmes et les scripts ne sont pas acceptés"),
+            ("plan.png", files.png(50_000, 50_000), "(50000 × 50000 pixels)"),
+            ("docs.zip", files.zip_bomb(5), "une fois décompressée, elle serait excessive")):
+        response = client.post(url(account), form_data(
+            attachments=[SimpleUploadedFile("ok.txt", b"petit fichier"),
+                         SimpleUploadedFile(name, data)]))
+        assert response.status_code == 422, name
+        page = response.content.decode()
+        assert f"« {name} »" in page and error in page
     assert nothing_stored()
 
 

@@ -15,7 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -31,6 +33,7 @@ from permanence.desk.models_campaigns import (
     Disposition,
     TargetStatus,
 )
+from testkit import files
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -99,6 +102,25 @@ def test_xlsx_and_missing_columns(account: ClientAccount, supervisor: Any) -> No
         campaigns.campaign_import_contacts(actor=supervisor, campaign=made, filename="l.csv",
                                            upload=upload("Prénom;E-mail\nA;a@b.fr\n"))
     assert "Téléphone" in err.value.fields["file"][0]
+
+
+def test_an_xlsx_zip_bomb_is_refused_on_the_page_before_openpyxl_reads_it(
+        account: ClientAccount, supervisor: Any) -> None:
+    made = campaigns.campaign_create(actor=supervisor, account=account, name="Prospects",
+                                     kind=CampaignKind.QUALIFICATION)
+    bomb = files.xlsx({"xl/worksheets/sheet1.xml": b"\x00" * (20 * 1024 * 1024)})
+    assert len(bomb) < 100_000
+    client = Client()
+    client.force_login(supervisor)
+    url = reverse("desk:campaign_import", args=[made.pk])
+    response = client.post(url, {"file": SimpleUploadedFile("liste.xlsx", bomb)})
+    assert response.status_code == 422
+    assert "une fois décompressée, elle serait excessive" in response.content.decode()
+    # A page named .xlsx, and a program: refused on their content too.
+    for name, data in (("liste.xlsx", CSV_OK.encode()), ("liste.csv", files.windows_program())):
+        refused = client.post(url, {"file": SimpleUploadedFile(name, data)})
+        assert refused.status_code == 422
+    assert not CampaignTarget.objects.filter(campaign=made).exists()
 
 
 def test_two_agents_never_get_the_same_person(campaign: Campaign, agent: Any,

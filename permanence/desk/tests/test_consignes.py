@@ -52,7 +52,7 @@ def test_clean_fills_every_key_and_normalises() -> None:
     assert doc["blocked"] == ["+33145000009"]  # the same number once
     assert doc["absences"][0]["who"] == "dr-martin"  # a name becomes the recipient's key
     assert set(doc) == {"greeting", "about", "motifs", "recipients", "notify", "escalation",
-                        "vip", "blocked", "triage", "absences", "notes"}
+                        "vip", "blocked", "triage", "absences", "notes", "confidential"}
 
 
 def test_empty_rows_are_ignored() -> None:

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from permanence.core import uploads
 from permanence.inbox.models import Status
 
 register = template.Library()
@@ -50,6 +51,12 @@ def status_label(value: str) -> str:
         return str(Status(value).label)
     except ValueError:
         return value or "—"
+
+
+@register.filter
+def refusal_reason(code: str) -> str:
+    """Why a received file was not kept (a core.uploads refusal code), for people."""
+    return uploads.reason_label(str(code))
 
 
 @register.filter

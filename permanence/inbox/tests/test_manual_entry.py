@@ -19,6 +19,7 @@ from permanence.audit.models import AuditEvent
 from permanence.core import clock
 from permanence.inbox import figures, services
 from permanence.inbox.models import Conversation, Direction, Message, StatusChange
+from testkit import files
 
 pytestmark = pytest.mark.django_db
 
@@ -202,6 +203,17 @@ def test_attachments_are_kept(agent: Any, account: Any) -> None:
     [attachment] = Message.objects.get(direction=Direction.IN).attachments.all()
     assert (attachment.filename, attachment.content_type) == ("ordonnance.pdf",
                                                               "application/pdf")
+
+
+def test_a_refused_attachment_is_a_field_error_and_nothing_is_entered(
+        agent: Any, account: Any) -> None:
+    scan = SimpleUploadedFile("ordonnance.pdf", files.windows_program())
+    response = _post(_logged(agent), _form(account, attachments=[scan]))
+    assert response.status_code == 422
+    [error] = response.context["form"].errors["attachments"]
+    assert error == ("Le fichier « ordonnance.pdf » est refusé : les programmes et les "
+                     "scripts ne sont pas acceptés.")
+    assert not Conversation.objects.exists()
 
 
 # --- Isolation ------------------------------------------------------------------------------------

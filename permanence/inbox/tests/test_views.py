@@ -16,9 +16,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from permanence.core import clock
+from permanence.core.errors import DomainError
 from permanence.inbox import services
 from permanence.inbox.models import (
     Attachment,
+    CannedReply,
     Channel,
     Conversation,
     Direction,
@@ -30,6 +32,7 @@ from permanence.inbox.models import (
 )
 from permanence.inbox.models_complaints import Complaint, ComplaintStep
 from permanence.inbox.services import Incoming
+from testkit import files
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=PARIS)  # a Monday
@@ -420,8 +423,47 @@ def test_merge_and_split_forms(inbox: dict[str, Conversation], agent: Any,
     assert response["Location"] == f"/app/boite/{new.pk}/"
 
 
+def test_a_reply_with_a_refused_file_is_a_field_error_and_sends_nothing(
+        inbox: dict[str, Conversation], agent: Any) -> None:
+    c = inbox["urgent"]
+    client = login(agent)
+    bomb = SimpleUploadedFile("tarifs.zip", files.zip_bomb(5), content_type="application/zip")
+    response = client.post(f"/app/boite/{c.pk}/repondre/", {"body": "Voici nos tarifs.",
+                                                            "attachments": [bomb]})
+    assert response.status_code == 422
+    assert ("L'archive « tarifs.zip » est refusée : une fois décompressée, elle serait "
+            "excessive") in text(response)
+    assert not c.messages.filter(direction=Direction.OUT).exists()
+    assert not Attachment.objects.exists()
+
+
+def test_a_refused_file_reaching_the_service_is_a_4xx_with_the_field_named(
+        inbox: dict[str, Conversation], agent: Any) -> None:
+    # The service checks again (the gateway, the chat and the API reach it without a form).
+    with pytest.raises(DomainError) as caught:
+        services.conversation_reply(actor=agent, conversation=inbox["urgent"], body="Voici.",
+                                    attachments=[("plan.pdf", files.HTML_PAGE)])
+    assert (caught.value.code, caught.value.status) == ("mismatch", 415)
+    assert list(caught.value.fields) == ["attachments"]
+    assert not inbox["urgent"].messages.filter(direction=Direction.OUT).exists()
+
+
+def test_canned_replies_are_shown_as_text_never_as_html(
+        inbox: dict[str, Conversation], agent: Any) -> None:
+    c = inbox["urgent"]
+    CannedReply.objects.create(
+        account=c.account, title='<img src=x onerror="alert(1)">Horaires',
+        body='Bonjour {contact}, <script>alert(2)</script><b onmouseover="alert(3)">ici</b>')
+    page = get(login(agent), f"/app/boite/{c.pk}/").content.decode()
+    assert "<script>alert(2)</script>" not in page
+    assert 'onerror="alert(1)"' not in page and '<b onmouseover' not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Horaires" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page  # in data-canned, as text
+
+
 def test_attachment_download_is_never_inline(account: Any, agent: Any) -> None:
-    c = open_conv(account, attachments=[("page.html", b"<html><script>alert(1)</script>"),
+    # An inert page is kept (a script would be refused: core.uploads), but never rendered.
+    c = open_conv(account, attachments=[("page.html", b"<html><b>Bonjour</b></html>"),
                                         ("scan.pdf", b"%PDF-1.4 scan")])
     html_file = Attachment.objects.get(filename="page.html")
     assert html_file.content_type == "application/octet-stream"
@@ -431,7 +473,7 @@ def test_attachment_download_is_never_inline(account: Any, agent: Any) -> None:
     assert response["Content-Disposition"] == 'attachment; filename="page.html"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/octet-stream"
-    assert b"".join(response.streaming_content) == b"<html><script>alert(1)</script>"
+    assert b"".join(response.streaming_content) == b"<html><b>Bonjour</b></html>"
     pdf = get(client, f"/app/boite/piece-jointe/{Attachment.objects.get(filename='scan.pdf').pk}/")
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf["Content-Disposition"].startswith("attachment;")

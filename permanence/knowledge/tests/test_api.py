@@ -138,3 +138,26 @@ def test_archived_cannot_be_published_directly(db: Any, api_client_for: Any, sup
     response = client.patch(url, {"status": "published"}, content_type="application/json")
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
+
+
+XSS_BODY = ('<p>Accès <img src=x onerror="alert(1)"><script>alert(2)</script>'
+            '<a href="javascript:alert(3)">ici</a> <b onmouseover="alert(4)">rue Bert</b></p>')
+
+
+def test_an_article_written_through_the_api_is_inert_on_every_page(
+        db: Any, api_client_for: Any, supervisor: Any, account: Any) -> None:
+    created = _post(api_client_for(supervisor), "/api/v1/knowledge/articles", {
+        "account": account.pk, "title": "Accès", "body": XSS_BODY, "visibility": "public",
+        "language": "fr", "status": "published"})
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    staff = Client()
+    staff.force_login(supervisor)
+    pages = [staff.get(f"/app/connaissances/{pk}/"),
+             Client().get(f"/aide/{account.slug}/{pk}/")]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "rue Bert" in html
+        for payload in ("onerror", "alert(", "javascript:", "onmouseover", "<img"):
+            assert payload not in html, payload

@@ -15,6 +15,7 @@ from django.test import Client
 from permanence.core import clock
 from permanence.inbox.models import Channel, Conversation, Direction, Message
 from permanence.livechat.models import BotExchange, ChatSession, ChatStatus
+from testkit import files
 
 from .conftest import ORIGIN, start_chat
 
@@ -260,6 +261,32 @@ def test_attachments_are_limited_in_size_and_type(chat_account: Any, seated: Any
                        HTTP_ORIGIN=ORIGIN).status_code == 413
     message = Message.objects.get(direction=Direction.IN)
     assert [a.filename for a in message.attachments.all()] == ["ordonnance.pdf"]
+
+
+def test_refused_files_are_json_4xx_naming_the_field_and_store_nothing(
+        chat_account: Any, seated: Any) -> None:
+    client = Client()
+    token = _started(client)
+    url = f"/chat/api/{token}/attachments"
+    cases = [
+        (SimpleUploadedFile("ordonnance.pdf", files.HTML_PAGE), 415, "mismatch",
+         "ne correspond pas à son extension (.pdf)"),
+        (SimpleUploadedFile("photo.png", files.png(50_000, 50_000)), 422, "image_too_large",
+         "(50000 × 50000 pixels)"),
+        (SimpleUploadedFile("docs.zip", files.zip_bomb(3)), 415, "bad_type",
+         "n'est pas d'un type accepté (PDF, image ou texte)"),
+        (SimpleUploadedFile("setup.exe", files.windows_program()), 415, "dangerous",
+         "les programmes et les scripts ne sont pas acceptés"),
+    ]
+    for number, (upload, status, code, error) in enumerate(cases):
+        response = client.post(url, {"file": upload, "client_id": f"r{number}"},
+                               HTTP_ORIGIN=ORIGIN)
+        assert response.status_code == status, upload.name
+        body = response.json()
+        assert body["code"] == code
+        [message] = body["errors"]["file"]
+        assert f"« {upload.name} »" in message and error in message
+    assert not Message.objects.filter(direction=Direction.IN).exists()
 
 
 def test_transcript_by_email_is_plain_text(chat_account: Any, seated: Any,

@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from permanence.accounts.models import ClientAccount, Membership
 from permanence.channels_email.outbound import format_deadline
@@ -23,6 +24,7 @@ from permanence.inbox.services import (
     conversation_reply,
     conversation_set_status,
 )
+from testkit import files
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +101,7 @@ def test_empty_list(client_login: Client) -> None:
 def test_new_request(client_login: Client, account: Any, client_user: Any,
                      django_capture_on_commit_callbacks: Any) -> None:
     assert client_login.get(reverse("portal:request_new")).status_code == 200
-    upload = SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n image")
+    upload = SimpleUploadedFile("photo.png", files.png(40, 30))
     with clock.frozen(MONDAY_9H), django_capture_on_commit_callbacks(execute=True):
         response = client_login.post(reverse("portal:request_new"), {
             "kind": "assistance", "subject": "Accès impossible", "body": "Je ne peux pas.",
@@ -138,6 +140,20 @@ def test_new_request_oversize_attachment(client_login: Client) -> None:
         "kind": "question", "subject": "Sujet", "body": "Texte", "attachments": [big]})
     assert response.status_code == 413
     assert "dépasse la taille maximale de 10 Mo" in response.content.decode()
+    assert not Conversation.objects.exists() and not Attachment.objects.exists()
+
+
+def test_new_request_with_an_image_bomb_or_a_disguised_file_is_refused(
+        client_login: Client) -> None:
+    for upload, error in (
+            (SimpleUploadedFile("photo.png", files.png(50_000, 50_000)),
+             "L'image « photo.png » est trop grande (50000 × 50000 pixels)"),
+            (SimpleUploadedFile("devis.pdf", files.HTML_PAGE),
+             "Le contenu du fichier « devis.pdf » ne correspond pas à son extension (.pdf).")):
+        response = client_login.post(reverse("portal:request_new"), {
+            "kind": "question", "subject": "Sujet", "body": "Texte", "attachments": [upload]})
+        assert response.status_code == 422
+        assert escape(error) in response.content.decode()
     assert not Conversation.objects.exists() and not Attachment.objects.exists()
 
 

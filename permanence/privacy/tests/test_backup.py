@@ -353,3 +353,24 @@ def test_stale_backup_alerts_the_administrators_once_a_day(
     _succeeded(T0 + timedelta(days=2, hours=1))  # a fresh backup: quiet again
     tick(T0 + timedelta(days=2, hours=3))
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_the_backups_page_shows_the_state_and_each_run(admin_user: Any, supervisor: Any,
+                                                       django_assert_max_num_queries: Any
+                                                       ) -> None:
+    page = Client()
+    page.force_login(admin_user)
+    empty = page.get("/app/confidentialite/sauvegardes/").content.decode()
+    assert "Aucune sauvegarde réussie" in empty and "encore été lancée" in empty
+    _succeeded(T0)
+    BackupRun.objects.create(started_at=T0 + timedelta(hours=2),
+                             finished_at=T0 + timedelta(hours=2), ok=False, error="disk full")
+    with clock.frozen(T0 + timedelta(hours=30)), django_assert_max_num_queries(8):
+        html = page.get("/app/confidentialite/sauvegardes/").content.decode()
+    assert "En retard" in html and "30,0 heures" in html  # the state /healthz reports
+    assert "disk full" in html and "Échec" in html and "Réussie" in html
+    assert "0" * 64 in html  # the archive's fingerprint, to compare with the copy off site
+    other = Client()
+    other.force_login(supervisor)
+    assert other.get("/app/confidentialite/sauvegardes/").status_code == 403

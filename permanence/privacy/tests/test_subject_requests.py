@@ -8,7 +8,8 @@ import csv
 import io
 import json
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -188,6 +189,34 @@ def test_an_account_export_holds_every_row_of_that_account_only(
     other = Client()
     other.force_login(outsider_client)
     assert other.get(f"/espace/confidentialite/donnees/{export.pk}/").status_code == 404
+
+
+def test_an_export_file_is_deleted_once_past_its_keeping_time(
+        admin_user: Any, client_user: Any, people: dict[str, Any], account: Any,
+        settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+    settings.PRIVACY_EXPORT_KEEP_DAYS = 30
+    with django_capture_on_commit_callbacks(execute=True):
+        old_request = requests.client_export_request(actor=client_user, account=account)
+    old = old_request.exports.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = requests.request_export(
+            request=_request(admin_user, "acces", target="contact", contact=people["jean"]),
+            actor=admin_user)
+    fresh.refresh_from_db()
+    SubjectExport.objects.filter(pk=old.pk).update(
+        finished_at=clock.now() - timedelta(days=31))
+    old_file = default_storage.path(old.path)
+    assert default_storage.exists(old.path) and default_storage.exists(fresh.path)
+    assert requests.exports_expire() == 1
+    assert requests.exports_expire() == 0  # once
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == "expiree" and fresh.status == "prete"
+    assert not Path(old_file).exists() and default_storage.exists(fresh.path)
+    assert AuditEvent.objects.filter(target_id=str(old.pk), actor_label="retention").exists()
+    mine = Client()
+    mine.force_login(client_user)
+    assert mine.get(f"/espace/confidentialite/donnees/{old.pk}/").status_code == 404
 
 
 # --- Erasure ------------------------------------------------------------------------------

@@ -48,11 +48,33 @@
       });
   }
 
+  // Without live updates (the socket closed with 4503 — Redis down — or failing again and
+  // again), the queue and the open chat are re-read over HTTP every few seconds: the page
+  // itself, its chat log escaped by the template, new lines appended.
+  var pollTimer = null, failures = 0;
+  function pollOnce() {
+    refreshQueue();
+    if (!chat || !log) { return; }
+    fetch(location.href, {credentials: "same-origin"}).then(function (r) { return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("chat-log");
+        if (!fresh) { return; }
+        fresh.querySelectorAll("[data-message-id]").forEach(function (li) {
+          if (seen[li.dataset.messageId]) { return; }
+          seen[li.dataset.messageId] = true;
+          last = Math.max(last, parseInt(li.dataset.messageId, 10));
+          log.appendChild(document.importNode(li, true));
+        });
+      }).catch(function () { /* offline: the next tick tries again */ });
+  }
+  function startPolling() { if (!pollTimer) { pollTimer = setInterval(pollOnce, 5000); pollOnce(); } }
+  function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
+
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + box.dataset.socket);
     socket.onopen = function () {
-      delay = 1000;
+      delay = 1000; failures = 0; stopPolling();
       if (chat) { socket.send(JSON.stringify({type: "watch", chat: chat, after: last})); }
       clearInterval(beat);
       beat = setInterval(function () { if (socket && socket.readyState === 1) { socket.send('{"type":"beat"}'); } }, 20000);
@@ -75,9 +97,11 @@
         if (!body || !body.value) { location.reload(); }
       }
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       socket = null;
       clearInterval(beat);
+      failures += 1;
+      if (event.code === 4503 || failures >= 3) { startPolling(); }
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);
     };

@@ -348,6 +348,8 @@
     socket.onclose = function (event) {
       socket = null;
       if (event.code === 4403) { forget(); return; }
+      // 4503: the server's live updates are down (Redis): poll now, not after 3 failures.
+      if (event.code === 4503) { startPolling(); }
       scheduleReconnect();
     };
   }

@@ -1,0 +1,37 @@
+"""What the shop forgets when the privacy app's retention schedules or an erasure request ask.
+
+Plain functions over its own tables, called by the privacy app (which decides the rule,
+the cutoff, the rows and the batches): each takes primary keys and returns the rows changed.
+The values say what « forgotten » means for each table."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.apps import apps
+
+from permanence.core import forgetting
+
+from .models import Quote, QuoteStatusChange
+
+STATUS_CHANGE_FORGOTTEN: dict[str, Any] = {"note": ""}
+QUOTE_ANONYMISED: dict[str, Any] = {"requester_name": forgetting.ANONYMISED,
+                                    "requester_email": "", "requester_phone": "",
+                                    "message": "", "needs": ""}
+
+
+def quote_status_changes_forget(pks: list[int]) -> int:
+    return QuoteStatusChange.objects.filter(pk__in=pks).update(**STATUS_CHANGE_FORGOTTEN)
+
+
+def quotes_anonymise(pks: list[int]) -> int:
+    return Quote.objects.filter(pk__in=pks).update(**QUOTE_ANONYMISED)
+
+
+def erase(model: str, pks: list[int], fields: tuple[str, ...], *, request_id: int,
+          today: date, dry_run: bool) -> int:
+    """An erasure request: `fields` of the rows `pks` of this app's `model` erased (the value
+    per field type of core.forgetting); the rows changed, or that would be in a dry run."""
+    return forgetting.erase_rows(apps.get_model("shop", model), pks, fields,
+                                 request_id=request_id, today=today, dry_run=dry_run)
